@@ -1,0 +1,3 @@
+from saldo.channels.cli.main import main
+
+main()

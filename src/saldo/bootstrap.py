@@ -1,0 +1,56 @@
+"""The one place that wires use cases to adapters. Nothing happens at import: call
+``bootstrap()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from saldo.adapters.clock import SystemClock
+from saldo.adapters.db.engine import make_engine
+from saldo.adapters.db.migrate import pending_revisions, upgrade
+from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+from saldo.config import Settings
+from saldo.domain.errors import SaldoError
+from saldo.services.ports import Clock
+
+
+class DatabaseNotReady(SaldoError):
+    code = "database_not_ready"
+
+
+@dataclass
+class Saldo:
+    """A wired Saldo: settings, the database engine and the clock."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
+        """A new unit of work, optionally scoped to one operator's data."""
+        return SqlUnitOfWork(self.engine, operator_id=operator_id)
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    def check_schema(self) -> None:
+        """Raise DatabaseNotReady when migrations are pending."""
+        pending = pending_revisions(self.engine)
+        if pending:
+            raise DatabaseNotReady(
+                f"the database needs {len(pending)} migration(s): run `saldo db upgrade`"
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Saldo:
+    settings = settings or Settings()
+    return Saldo(
+        settings=settings,
+        engine=make_engine(settings.database_url),
+        clock=clock or SystemClock(),
+    )

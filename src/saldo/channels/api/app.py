@@ -1,0 +1,61 @@
+"""The HTTP application: health, Prometheus metrics and the OpenAPI description. Channel
+endpoints (SMS, USSD, app API) are added here by their own modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+
+from saldo import __version__
+from saldo.bootstrap import Saldo
+from saldo.services.health import count_lines
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class LinesCollector(Collector):
+    """``saldo_lines{operator, state}``, counted from the database at each scrape."""
+
+    def __init__(self, saldo: Saldo) -> None:
+        self._saldo = saldo
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily(
+            "saldo_lines", "Subscriber lines by operator and state", labels=["operator", "state"]
+        )
+        for row in count_lines(self._saldo.uow()):
+            gauge.add_metric([row.operator, row.state.value], row.count)
+        yield gauge
+
+
+def create_app(saldo: Saldo) -> FastAPI:
+    app = FastAPI(
+        title="Saldo",
+        version=__version__,
+        description="Prepaid balances, validity and top-ups for mobile operators.",
+    )
+    registry = CollectorRegistry()
+    registry.register(LinesCollector(saldo))
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        try:
+            with saldo.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # any database failure means "not healthy"
+            return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus text exposition format."""
+        return PlainTextResponse(generate_latest(registry), media_type=PROMETHEUS_TEXT)
+
+    return app

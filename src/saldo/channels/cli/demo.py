@@ -1,0 +1,151 @@
+"""``saldo demo``: a ready-to-use instance with the seven demo operators and a few lines each.
+
+Every write goes through the ordinary use cases with fixed idempotency keys, so running the
+demo again duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.table import Table
+
+from saldo.bootstrap import Saldo
+from saldo.catalog.schema import bundled_specs
+from saldo.channels.cli.render import local_time, money, out
+from saldo.domain.buckets import BucketKind
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.operator import SimKind
+from saldo.services.adjust_balance import adjust_balance
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import LineAlreadyExists, NewLine, add_line
+from saldo.services.operators import register_operator
+from saldo.services.top_up import top_up
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DemoLine:
+    operator: str
+    msisdn: str
+    language: str
+    topups: tuple[str, ...]
+    sim_kind: SimKind = SimKind.PHYSICAL
+    # Days ago the line was set up; a line set up long ago without a top-up since is now in
+    # grace or suspension, to show the lifecycle.
+    age_days: int = 0
+    voice_minutes: int = 0
+    data_mb: int = 0
+    sms: int = 0
+
+
+DEMO_LINES = (
+    DemoLine("movistar-ar", "+5491123456789", "es", ("5000",), voice_minutes=100, data_mb=2048),
+    DemoLine("movistar-ar", "+5491145678901", "zh", ("2000",), sim_kind=SimKind.ESIM),
+    DemoLine("claro-ar", "+5493515550123", "es", ("10000",), sms=50),
+    DemoLine("claro-ar", "+5491187654321", "en", ("1000",), age_days=50),
+    DemoLine("personal-ar", "+5492614445566", "es", ("3000",), data_mb=1024),
+    DemoLine("personal-ar", "+5491133334444", "es", ("1000",), age_days=100),
+    # The worked example from the design: a Claro Colombia balance of 50 (thousand pesos);
+    # `saldo topup +573001234567 30.000` brings it to 80.
+    DemoLine("claro-co", "+573001234567", "es", ("50000",), voice_minutes=200),
+    DemoLine("claro-co", "+573109876543", "en", ("10000",), sim_kind=SimKind.ESIM),
+    DemoLine("movistar-co", "+573155550000", "es", ("20000",), data_mb=3072),
+    DemoLine("tigo-co", "+573201112233", "es", ("5000",), age_days=45),
+    DemoLine("tigo-co", "+573004445566", "es", ("10000",)),
+    DemoLine("proximus-be", "+32470123456", "fr", ("15",), data_mb=5120),
+    DemoLine("proximus-be", "+32475987654", "nl", ("10",), sim_kind=SimKind.ESIM),
+    DemoLine("proximus-be", "+32496112233", "en", ("5",), age_days=40),
+)
+
+
+def run_demo(saldo: Saldo, *, serve: bool) -> None:
+    saldo.migrate()
+    now = saldo.clock.now()
+    specs = bundled_specs()
+    currencies: dict[str, str] = {}
+    for spec in specs:
+        operator = register_operator(
+            saldo.uow(), operator=spec.to_operator(), spec=spec.model_dump(mode="json"), now=now
+        )
+        currencies[operator.slug] = operator.currency
+    for demo in DEMO_LINES:
+        _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    _show(saldo, now=now)
+    if serve:
+        from saldo.channels.api.server import serve as serve_http
+
+        serve_http(saldo, host=saldo.settings.host, port=saldo.settings.port)
+
+
+def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> None:
+    started = now - timedelta(days=demo.age_days)
+    with contextlib.suppress(LineAlreadyExists):
+        add_line(
+            saldo.uow(),
+            new_line=NewLine(
+                msisdn=demo.msisdn,
+                operator=demo.operator,
+                sim_kind=demo.sim_kind,
+                language=demo.language,
+            ),
+            now=started,
+        )
+    for number, amount in enumerate(demo.topups):
+        top_up(
+            saldo.uow(),
+            msisdn=demo.msisdn,
+            amount=Money.of(amount, currency),
+            channel=Channel.STORE,
+            idempotency_key=f"demo-{demo.msisdn}-topup-{number}",
+            now=started,
+        )
+    allowances = (
+        (BucketKind.VOICE, demo.voice_minutes * 60),
+        (BucketKind.DATA, demo.data_mb * MB),
+        (BucketKind.SMS, demo.sms),
+    )
+    for kind, units in allowances:
+        if units:
+            adjust_balance(
+                saldo.uow(),
+                msisdn=demo.msisdn,
+                kind=kind,
+                amount=units,
+                reason="demo welcome pack",
+                actor="saldo demo",
+                idempotency_key=f"demo-{demo.msisdn}-{kind.value}",
+                expires_at=started + timedelta(days=30),
+                now=started,
+            )
+
+
+def _show(saldo: Saldo, *, now: datetime) -> None:
+    table = Table("operator", "number", "language", "state", "main balance", "valid until")
+    for demo in DEMO_LINES:
+        view = inquire_balance(saldo.uow(), msisdn=demo.msisdn, now=now)
+        table.add_row(
+            view.operator,
+            view.msisdn,
+            demo.language,
+            view.state.value,
+            money(view.main, view.locale),
+            local_time(view.valid_until, view.timezone),
+        )
+    out.print(table)
+    url = f"http://{saldo.settings.host}:{saldo.settings.port}"
+    out.print(
+        "\nSaldo demo is ready. Try, in another terminal (with .venv/bin on your PATH):\n"
+        "  saldo balance +573001234567\n"
+        "  saldo topup +573001234567 30.000 --key my-first-topup   # 50.000 → 80.000 COP\n"
+        "  saldo topup +573001234567 30.000 --key my-first-topup   # replay: same receipt\n"
+        "  saldo topup +5491187654321 2.000                       # brings a lapsed line back\n"
+        "  saldo lines list --operator proximus-be --json\n"
+        "  saldo operators list\n"
+        "  saldo audit\n"
+        f"  curl {url}/healthz   ·   {url}/metrics   ·   {url}/docs\n"
+    )

@@ -1,0 +1,213 @@
+"""``saldo lines``: register subscriber lines and look them up."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from saldo.channels.cli.context import state
+from saldo.channels.cli.render import emit_json, err, local_time, out
+from saldo.domain.errors import SaldoError
+from saldo.domain.lifecycle import LineState
+from saldo.domain.lines import Line
+from saldo.domain.operator import SimKind
+from saldo.services.lines import NewLine, add_line, find_line, import_lines, list_lines
+
+app = typer.Typer(help="Register subscriber lines, import them from CSV, look them up.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+CSV_COLUMNS = ("msisdn", "operator", "iccid", "sim_kind", "language")
+
+
+class BadCsv(SaldoError):
+    code = "bad_csv"
+
+
+def line_dict(line: Line) -> dict[str, object]:
+    return {
+        "msisdn": line.msisdn,
+        "operator_id": line.operator_id,
+        "iccid": line.iccid,
+        "sim_kind": line.sim_kind,
+        "language": line.language,
+        "state": line.state,
+        "activated_at": line.activated_at,
+        "valid_until": line.valid_until,
+    }
+
+
+@app.command("add")
+def add_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number, international or national format.")],
+    operator: Annotated[str, typer.Option("--operator", "-o", help="Operator slug.")],
+    iccid: Annotated[str | None, typer.Option(help="SIM card number (19-20 digits).")] = None,
+    esim: Annotated[bool, typer.Option("--esim", help="The line is an eSIM.")] = False,
+    language: Annotated[
+        str | None, typer.Option(help="es, fr, nl, en or zh (default: the operator's first).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a line.
+
+    Example: saldo lines add 3001234567 --operator claro-co --language es
+    """
+    saldo = state(ctx).saldo()
+    line = add_line(
+        saldo.uow(),
+        new_line=NewLine(
+            msisdn=msisdn,
+            operator=operator,
+            iccid=iccid,
+            sim_kind=SimKind.ESIM if esim else SimKind.PHYSICAL,
+            language=language,
+        ),
+        now=saldo.clock.now(),
+    )
+    if as_json:
+        emit_json(line_dict(line))
+        return
+    out.print(
+        f"Added {line.msisdn} on {operator}, valid until {line.valid_until:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one line."""
+    line = find_line(state(ctx).saldo().uow(), msisdn=msisdn)
+    if as_json:
+        emit_json(line_dict(line))
+        return
+    table = Table(show_header=False)
+    for key, value in line_dict(line).items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    operator: Annotated[str | None, typer.Option("--operator", "-o")] = None,
+    line_state: Annotated[LineState | None, typer.Option("--state")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """List lines, optionally of one operator or in one state."""
+    found = list_lines(
+        state(ctx).saldo().uow(),
+        operator=operator,
+        state=line_state,
+        limit=limit,
+        offset=offset,
+    )
+    if as_json:
+        emit_json([line_dict(line) for line in found])
+        return
+    table = Table("msisdn", "state", "sim", "language", "valid until (UTC)")
+    for line in found:
+        table.add_row(
+            line.msisdn,
+            line.state.value,
+            line.sim_kind.value,
+            line.language,
+            local_time(line.valid_until, "UTC"),
+        )
+    out.print(table)
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with a header: " + ",".join(CSV_COLUMNS))],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import lines from CSV. Valid rows are added; each rejected row is reported with its
+    reason. Exits 0 when every row was imported, 3 when some were rejected.
+
+    Columns: msisdn and operator are required; iccid, sim_kind (physical or esim) and
+    language may be empty.
+    """
+    total = _count_rows(file)
+    saldo = state(ctx).saldo()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("importing lines", total=total)
+        report = import_lines(
+            saldo.uow(),
+            rows=_read_rows(file),
+            now=saldo.clock.now(),
+            on_row=lambda: progress.advance(task),
+        )
+    if as_json:
+        emit_json(
+            {
+                "imported": report.imported,
+                "rejected": [{"row": row, "reason": reason} for row, reason in report.rejected],
+            }
+        )
+    else:
+        for row, reason in report.rejected:
+            err.print(f"row {row}: {reason}", markup=False)
+        out.print(f"Imported {report.imported} line(s); rejected {len(report.rejected)}.")
+    if report.rejected:
+        raise typer.Exit(3)
+
+
+def _count_rows(file: Path) -> int:
+    try:
+        with file.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), None)
+            if header is None:
+                raise BadCsv(f"{file} is empty")
+            missing = [c for c in ("msisdn", "operator") if c not in [h.strip() for h in header]]
+            if missing:
+                raise BadCsv(f"{file}: missing column(s): {', '.join(missing)}")
+            return sum(1 for _ in handle)
+    except OSError as error:
+        raise BadCsv(f"{file}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadCsv(f"{file}: is not UTF-8 text") from None
+
+
+def _read_rows(file: Path) -> Iterator[tuple[int, NewLine | SaldoError]]:
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for number, raw in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            if not row.get("msisdn") or not row.get("operator"):
+                yield number, BadCsv("msisdn and operator are required")
+                continue
+            sim_kind = row.get("sim_kind") or SimKind.PHYSICAL.value
+            if sim_kind not in {kind.value for kind in SimKind}:
+                yield number, BadCsv(f"sim_kind {sim_kind!r} is not physical or esim")
+                continue
+            yield (
+                number,
+                NewLine(
+                    msisdn=row["msisdn"],
+                    operator=row["operator"],
+                    iccid=row.get("iccid") or None,
+                    sim_kind=SimKind(sim_kind),
+                    language=row.get("language") or None,
+                ),
+            )

@@ -1,0 +1,308 @@
+"""``saldo``: the command line for operators and developers.
+
+Every command prints for people by default and JSON with ``--json``; every error is one line
+on stderr with a non-zero exit code, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from saldo.channels.cli import lines, operators
+from saldo.channels.cli.context import CliState, state
+from saldo.channels.cli.render import (
+    emit_json,
+    fail,
+    local_time,
+    money,
+    out,
+    quantity,
+    to_jsonable,
+)
+from saldo.domain.buckets import BucketKind
+from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money, parse_money
+from saldo.domain.operator import Operator
+from saldo.services.adjust_balance import adjust_balance
+from saldo.services.audit import audit_ledger
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import find_line
+from saldo.services.top_up import top_up
+
+app = typer.Typer(
+    help="Saldo: prepaid balances, validity and top-ups for mobile operators.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema.")
+app.add_typer(db_app, name="db")
+app.add_typer(operators.app, name="operators")
+app.add_typer(lines.app, name="lines")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Overrides SALDO_DATABASE_URL (default sqlite:///./saldo.db)."),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(database_url=database_url)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the database schema to the newest version (safe to repeat)."""
+    saldo = state(ctx).saldo(check_schema=False)
+    saldo.migrate()
+    out.print(f"Database is up to date: {saldo.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command("balance")
+def balance_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a line's balances, validity, state and days before recycling.
+
+    Example: saldo balance +573001234567
+    """
+    saldo = state(ctx).saldo()
+    view = inquire_balance(saldo.uow(), msisdn=msisdn, now=saldo.clock.now())
+    if as_json:
+        emit_json(view)
+        return
+    table = Table(title=f"{view.msisdn} · {view.operator_name} ({view.operator})")
+    table.add_column("balance")
+    table.add_column("amount", justify="right")
+    table.add_column("expires")
+    for bucket in view.buckets:
+        amount = (
+            money(Money(bucket.amount, bucket.unit), view.locale)
+            if bucket.kind.is_money
+            else quantity(bucket.kind.value, bucket.amount)
+        )
+        expires = local_time(bucket.expires_at, view.timezone) if bucket.expires_at else "—"
+        table.add_row(bucket.kind.value, amount, expires)
+    out.print(table)
+    out.print(f"state: {view.state.value}")
+    out.print(f"valid until: {local_time(view.valid_until, view.timezone)}")
+    out.print(f"days before the number is recycled: {view.days_until_recycling}")
+
+
+# AMOUNT may be typed as "-5": let it reach the amount parser, which explains the refusal.
+@app.command("topup", context_settings={"ignore_unknown_options": True})
+def topup_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    amount: Annotated[str, typer.Argument(help="Amount as people write it in the locale.")],
+    key: Annotated[
+        str | None,
+        typer.Option(help="Idempotency key; repeat it to retry safely (default: a new one)."),
+    ] = None,
+    channel: Annotated[Channel, typer.Option(help="Where the top-up came from.")] = Channel.CLI,
+    locale: Annotated[
+        str | None, typer.Option(help="Locale of AMOUNT (default: the operator's).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Top up a line's main balance and extend its validity.
+
+    Example: saldo topup +573001234567 30.000 --key store-42-0001
+    """
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    operator = _operator(ctx, line.operator_id)
+    parsed = parse_money(
+        amount, currency=operator.currency, locale=locale or operator.default_locale
+    )
+    receipt = top_up(
+        saldo.uow(),
+        msisdn=line.msisdn,
+        amount=parsed,
+        channel=channel,
+        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        now=saldo.clock.now(),
+    )
+    if as_json:
+        emit_json(receipt)
+        return
+    where = operator.locale_for(line.language)
+    replay = " (replayed: this key was already applied)" if receipt.replayed else ""
+    out.print(f"Receipt {receipt.receipt_number}{replay}")
+    out.print(f"top-up: {money(receipt.amount, where)} to {receipt.msisdn}")
+    out.print(f"new balance: {money(receipt.balance, where)}")
+    out.print(f"valid until: {local_time(receipt.valid_until, operator.timezone)}")
+
+
+@app.command("adjust")
+def adjust_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    amount: Annotated[
+        str,
+        typer.Argument(help="Money in the operator's locale, or seconds / SMS / bytes."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why, for the audit trail.")],
+    actor: Annotated[str, typer.Option(help="Who makes the adjustment.")],
+    bucket: Annotated[BucketKind, typer.Option(help="Which balance.")] = BucketKind.MAIN,
+    debit: Annotated[bool, typer.Option("--debit", help="Take the amount away.")] = False,
+    expires: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Expiry date of a bonus or allowance bucket."),
+    ] = None,
+    key: Annotated[str | None, typer.Option(help="Idempotency key.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Credit (or --debit) one of a line's balances by hand, with a reason and an actor.
+
+    Example: saldo adjust +5491123456789 500 --reason "network outage goodwill" --actor ana
+    """
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    operator = _operator(ctx, line.operator_id)
+    if bucket.is_money:
+        quantity_minor = parse_money(
+            amount, currency=operator.currency, locale=operator.default_locale
+        ).minor
+    else:
+        if not amount.isdigit() or int(amount) == 0:
+            raise typer.BadParameter("allowances are whole positive numbers", param_hint="AMOUNT")
+        quantity_minor = int(amount)
+    expires_at = None
+    if expires is not None:
+        # A bucket "expiring on 2026-12-31" lasts to the end of that day, local time.
+        day_end = datetime.combine(expires.date(), time.max, tzinfo=ZoneInfo(operator.timezone))
+        expires_at = day_end.astimezone(UTC)
+    receipt = adjust_balance(
+        saldo.uow(),
+        msisdn=line.msisdn,
+        kind=bucket,
+        amount=-quantity_minor if debit else quantity_minor,
+        reason=reason,
+        actor=actor,
+        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        expires_at=expires_at,
+        now=saldo.clock.now(),
+    )
+    if as_json:
+        emit_json(receipt)
+        return
+    shown = (
+        money(Money(receipt.balance, receipt.unit), operator.locale_for(line.language))
+        if bucket.is_money
+        else quantity(bucket.value, receipt.balance)
+    )
+    out.print(f"Adjustment {receipt.adjustment_id}: {bucket.value} balance is now {shown}")
+
+
+@app.command("audit")
+def audit_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Recompute every balance from the ledger; exit 1 naming the first difference."""
+    report = audit_ledger(state(ctx).saldo().uow())
+    if as_json:
+        emit_json({**to_jsonable(report), "clean": report.clean})
+    elif report.clean:
+        out.print(
+            f"Ledger clean: {report.transactions} transactions, {report.entries} entries, "
+            f"{report.buckets} line balances agree."
+        )
+    if report.clean:
+        return
+    if report.drifted:
+        drift = report.drifted[0]
+        fail(
+            f"line {drift.msisdn}: {drift.kind} balance is {drift.cached} "
+            f"but its ledger sums to {drift.ledger} (account {drift.account_id})"
+        )
+    if report.unbalanced:
+        bad = report.unbalanced[0]
+        fail(f"transaction {bad.transaction_id} does not balance in {bad.unit} ({bad.total})")
+    raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Default: SALDO_HOST or 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: SALDO_PORT or 8000.")] = None,
+) -> None:
+    """Run the HTTP server (health, metrics, OpenAPI at /docs)."""
+    from saldo.channels.api.server import serve
+
+    saldo = state(ctx).saldo()
+    serve(saldo, host=host or saldo.settings.host, port=port or saldo.settings.port)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option(help="Start the server afterwards.")] = True,
+) -> None:
+    """Set up a ready-to-use demo: database, the seven demo operators, demo lines with money
+    and validity; then serve on http://127.0.0.1:8000. Running it again duplicates nothing."""
+    from saldo.channels.cli.demo import run_demo
+
+    run_demo(state(ctx).saldo(check_schema=False), serve=serve)
+
+
+def _operator(ctx: typer.Context, operator_id: int) -> Operator:
+    with state(ctx).saldo().uow().reading() as uow:
+        found = uow.operators.get(operator_id)
+    assert found is not None
+    return found
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv``; return the exit code. Errors never show a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="saldo", standalone_mode=False)
+    except SaldoError as error:
+        fail(error.message)
+        return 1
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        fail(f"invalid setting {where or 'SALDO_*'}: {first['msg']}")
+        return 1
+    except typer.Exit as error:
+        return int(error.exit_code)
+    except typer.Abort:
+        fail("aborted")
+        return 130
+    except typer.TyperException as error:
+        # Usage errors: a missing argument, an unknown option, a bad value.
+        if type(error).__name__ == "NoArgsIsHelpError":
+            return 2
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if callable(format_message) else str(error)
+        fail(str(message).replace("\n", " "))
+        return int(getattr(error, "exit_code", 2))
+    except OperationalError as error:
+        fail(f"the database is unavailable: {error.orig}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

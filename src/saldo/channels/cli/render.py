@@ -1,0 +1,66 @@
+"""Output for the CLI: Rich tables for people, ``--json`` for scripts, errors as one line."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+from saldo.domain.money import Money, format_money
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON for Saldo values: Money as ``{"amount": "12.50", "currency": "EUR",
+    "minor": 1250}``, datetimes in ISO 8601 UTC."""
+    if isinstance(value, Money):
+        return {"amount": value.canonical(), "currency": value.currency, "minor": value.minor}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def fail(message: str) -> None:
+    """One line on stderr, no markup, no traceback."""
+    sys.stderr.write(f"saldo: error: {message}\n")
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def money(value: Money, locale: str) -> str:
+    return format_money(value, locale=locale)
+
+
+def quantity(kind: str, amount: int) -> str:
+    """Allowances for people: minutes, SMS, megabytes."""
+    if kind == "voice":
+        minutes, seconds = divmod(amount, 60)
+        return f"{minutes} min" + (f" {seconds} s" if seconds else "")
+    if kind == "data":
+        megabytes = amount / (1024 * 1024)
+        return f"{megabytes:,.0f} MB" if megabytes >= 1 else f"{amount:,} B"
+    if kind == "sms":
+        return f"{amount} SMS"
+    return str(amount)

@@ -1,0 +1,34 @@
+"""One validated Settings object, read from ``SALDO_*`` environment variables (and a ``.env``
+file when present). docs/configuration.md lists every setting."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class InsecureSettings(ValueError):
+    """A setting that is only acceptable in development was used elsewhere."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SALDO_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./saldo.db"
+    secret_key: str = Field(default=DEVELOPMENT_SECRET, min_length=16)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise InsecureSettings(
+                "SALDO_SECRET_KEY must be set to a secret of your own in production"
+            )
+        return self

@@ -1,0 +1,59 @@
+"""A line's life: active → grace → suspended → recycled, decided from its validity and the
+operator's grace and suspension days.
+
+- active: ``now < valid_until``; the line can spend.
+- grace: for ``grace_days`` after ``valid_until`` it can receive calls and top up, not spend.
+- suspended: for ``suspension_days`` after grace; a top-up or renewal still brings it back.
+- recycled: after that its balances are forfeited and the number goes back to the pool.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from saldo.domain.periods import require_aware, whole_days_between
+
+
+class LineState(enum.StrEnum):
+    ACTIVE = "active"
+    GRACE = "grace"
+    SUSPENDED = "suspended"
+    RECYCLED = "recycled"
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleRules:
+    grace_days: int
+    suspension_days: int
+    quarantine_days: int = 90
+    initial_validity_days: int = 30
+
+    def grace_ends_at(self, valid_until: datetime) -> datetime:
+        return valid_until + timedelta(days=self.grace_days)
+
+    def recycles_at(self, valid_until: datetime) -> datetime:
+        return valid_until + timedelta(days=self.grace_days + self.suspension_days)
+
+
+def state_at(
+    *, stored_state: LineState, valid_until: datetime, rules: LifecycleRules, now: datetime
+) -> LineState:
+    """The state a line is in at ``now``. A recycled line stays recycled; otherwise the state
+    follows from the validity, even before the lifecycle worker has written it down."""
+    if stored_state is LineState.RECYCLED:
+        return LineState.RECYCLED
+    now = require_aware(now)
+    if now < valid_until:
+        return LineState.ACTIVE
+    if now < rules.grace_ends_at(valid_until):
+        return LineState.GRACE
+    if now < rules.recycles_at(valid_until):
+        return LineState.SUSPENDED
+    return LineState.RECYCLED
+
+
+def days_until_recycling(*, valid_until: datetime, rules: LifecycleRules, now: datetime) -> int:
+    """Whole days left (a started day counts) before the number would be recycled."""
+    return whole_days_between(now, rules.recycles_at(valid_until))

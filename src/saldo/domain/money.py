@@ -1,0 +1,255 @@
+"""Money: an integer count of minor units of one ISO 4217 currency.
+
+Amounts are never floats. They come from canonical decimal strings (``"1234.56"``), from
+``Decimal`` values, or from people's text in their locale (``"1.234,56"`` in es_AR), which is
+parsed with Babel and refused when it is ambiguous, has more decimals than the currency allows,
+uses exponent notation, or is negative where that is not allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberFormatError, format_currency, parse_decimal
+
+from saldo.domain.errors import SaldoError
+
+# ISO 4217 minor-unit exponents of the currencies Saldo serves or quotes in. A currency that is
+# not here is refused rather than guessed: its exponent decides every amount stored for it.
+MINOR_UNIT_EXPONENTS: Final[dict[str, int]] = {
+    "ARS": 2,
+    "BRL": 2,
+    "CLP": 0,
+    "CNY": 2,
+    "COP": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "JPY": 0,
+    "MXN": 2,
+    "PEN": 2,
+    "PYG": 0,
+    "USD": 2,
+    "UYU": 2,
+}
+
+# Currencies whose coins stopped at whole units: shown without decimals when the cents are zero
+# ("$ 50.000" for a Colombian balance, as the carriers print it).
+WHOLE_UNIT_DISPLAY: Final[frozenset[str]] = frozenset({"COP", "CLP", "PYG", "JPY"})
+
+
+class InvalidAmount(SaldoError, ValueError):
+    """An amount could not be understood as money in the given currency."""
+
+    code = "invalid_amount"
+
+
+class UnknownCurrency(InvalidAmount):
+    """The currency code is not one Saldo keeps money in."""
+
+    code = "unknown_currency"
+
+
+class CurrencyMismatch(SaldoError, ValueError):
+    """Two amounts in different currencies were combined."""
+
+    code = "currency_mismatch"
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """Return the ISO 4217 exponent of ``currency``; raise UnknownCurrency otherwise."""
+    try:
+        return MINOR_UNIT_EXPONENTS[currency]
+    except KeyError:
+        raise UnknownCurrency(f"unknown currency {currency!r}") from None
+
+
+@dataclass(frozen=True, slots=True, order=False)
+class Money:
+    """An exact amount: ``minor`` units (cents, centavos) of ``currency``."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.minor, bool) or not isinstance(self.minor, int):
+            raise InvalidAmount("money is an integer count of minor units")
+        minor_unit_exponent(self.currency)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> Money:
+        """Exact money from a Decimal, an int or a canonical string such as ``"1234.56"``.
+
+        Raises InvalidAmount for floats, exponents, or more decimals than the currency has.
+        """
+        if isinstance(amount, float):
+            raise InvalidAmount("amounts are never floats; pass a string or a Decimal")
+        if isinstance(amount, str):
+            text = amount.strip()
+            if not _CANONICAL.fullmatch(text):
+                raise InvalidAmount(f"{amount!r} is not a plain decimal amount like 1234.56")
+            value = Decimal(text)
+        elif isinstance(amount, bool):
+            raise InvalidAmount("a boolean is not an amount")
+        else:
+            value = Decimal(amount)
+        if not value.is_finite():
+            raise InvalidAmount(f"{amount!r} is not a finite amount")
+        exponent = minor_unit_exponent(currency)
+        scaled = value.scaleb(exponent)
+        if scaled != scaled.to_integral_value():
+            raise InvalidAmount(f"{amount} has more than {exponent} decimal places for {currency}")
+        return cls(int(scaled), currency)
+
+    @classmethod
+    def of_rounded(cls, amount: Decimal, currency: str, *, rounding: str) -> Money:
+        """Money from a computed Decimal, rounded to the currency's precision.
+
+        ``rounding`` is one of the ``decimal`` module's modes (ROUND_HALF_EVEN, ROUND_HALF_UP,
+        ROUND_DOWN, ...): every rounding in Saldo says which one it uses.
+        """
+        exponent = minor_unit_exponent(currency)
+        quantum = Decimal(1).scaleb(-exponent)
+        return cls.of(amount.quantize(quantum, rounding=rounding), currency)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def exponent(self) -> int:
+        return minor_unit_exponent(self.currency)
+
+    def to_decimal(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-self.exponent)
+
+    def canonical(self) -> str:
+        """The amount as a plain decimal string with the currency's decimals, e.g. ``"12.50"``."""
+        return f"{self.to_decimal():.{self.exponent}f}"
+
+    def is_zero(self) -> bool:
+        return self.minor == 0
+
+    def is_negative(self) -> bool:
+        return self.minor < 0
+
+    # -- arithmetic --------------------------------------------------------------------------
+
+    def _same_currency(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency} do not mix")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.minor < other.minor
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.minor <= other.minor
+
+    def __gt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.minor > other.minor
+
+    def __ge__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.minor >= other.minor
+
+    def multiply(self, factor: Decimal, *, rounding: str) -> Money:
+        """This amount times ``factor``, rounded to minor units with the named mode."""
+        return Money.of_rounded(self.to_decimal() * factor, self.currency, rounding=rounding)
+
+    def __str__(self) -> str:
+        return f"{self.canonical()} {self.currency}"
+
+
+_CANONICAL = re.compile(r"-?\d+(\.\d+)?")
+# Anything a person may type around the digits in any of our locales: digits, separators,
+# spaces (regular, no-break and narrow no-break), a sign, and currency symbols or codes.
+_NOT_NUMERIC = re.compile(r"[eE]")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def parse_money(text: str, *, currency: str, locale: str, allow_negative: bool = False) -> Money:
+    """Parse money typed by a person in ``locale`` (``"1.234,56"`` in es_AR, ``"1,234.56"``
+    in en, ``"1 234,56"`` in fr_BE).
+
+    A leading or trailing currency symbol or code is accepted. Raises InvalidAmount when the
+    text is empty, ambiguous for the locale, in exponent notation, has more decimals than the
+    currency allows, or is negative while ``allow_negative`` is false.
+    """
+    try:
+        babel_locale = Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        raise InvalidAmount(f"unknown locale {locale!r}") from None
+    cleaned = _strip_currency(text.strip(), currency=currency, locale=babel_locale)
+    if not cleaned or _NOT_NUMERIC.search(cleaned) or not any(c.isdigit() for c in cleaned):
+        raise InvalidAmount(f"{text!r} is not an amount")
+    negative = cleaned.startswith("-")
+    if negative:
+        if not allow_negative:
+            raise InvalidAmount(f"{text!r} is negative; amounts here must be positive")
+        cleaned = cleaned[1:].lstrip()
+    group = babel_locale.number_symbols["latn"]["group"]
+    if _SPACES.fullmatch(group):
+        # People type a plain space where the locale groups with a narrow no-break space.
+        cleaned = _SPACES.sub(group, cleaned)
+    elif _SPACES.search(cleaned):
+        raise InvalidAmount(f"{text!r} is not an amount")
+    try:
+        value = parse_decimal(cleaned, locale=babel_locale, strict=True)
+    except NumberFormatError as error:
+        hint = f" (did you mean {error.suggestions[0]}?)" if error.suggestions else ""
+        raise InvalidAmount(f"{text!r} is not an amount in {locale}{hint}") from None
+    if value.is_signed():
+        raise InvalidAmount(f"{text!r} is not an amount")
+    money = Money.of(value, currency)
+    return -money if negative else money
+
+
+def _strip_currency(text: str, *, currency: str, locale: Locale) -> str:
+    symbol = locale.currency_symbols.get(currency, currency)
+    for token in sorted({currency, symbol, "$", "€"}, key=len, reverse=True):
+        if text.startswith(token):
+            return text[len(token) :].strip()
+        if text.endswith(token):
+            return text[: -len(token)].strip()
+    return text
+
+
+def format_money(money: Money, *, locale: str) -> str:
+    """Money for people: ``$ 1.234,56`` in es_AR, ``1 234,56 €`` in fr_BE, ``$ 50.000`` in
+    es_CO (whole-unit currencies drop zero cents)."""
+    if money.currency in WHOLE_UNIT_DISPLAY and money.minor % 10**money.exponent == 0:
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern
+        whole_pattern = pattern.split(";")[0].replace(".00", "")
+        return str(
+            format_currency(
+                money.to_decimal(),
+                money.currency,
+                format=whole_pattern,
+                locale=locale,
+                currency_digits=False,
+            )
+        )
+    return str(format_currency(money.to_decimal(), money.currency, locale=locale))

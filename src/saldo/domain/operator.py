@@ -1,0 +1,111 @@
+"""An operator as the domain sees it: its country, currency and zone, and the rules that
+Saldo applies to its lines. Built from the bundled catalog (``saldo.catalog``); these are
+facts of configuration, not code."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from saldo.domain.lifecycle import LifecycleRules
+from saldo.domain.money import Money
+
+
+class SimKind(enum.StrEnum):
+    PHYSICAL = "physical"
+    ESIM = "esim"
+
+
+@dataclass(frozen=True, slots=True)
+class Denomination:
+    """A top-up amount and the days of validity it grants."""
+
+    amount: Money
+    validity_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpRules:
+    minimum: Money
+    denominations: tuple[Denomination, ...]
+    online_minimum: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Allowances:
+    voice_seconds: int = 0
+    sms: int = 0
+    data_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    code: str
+    name: str
+    months: int
+    price: Money
+    allowances: Allowances
+
+
+@dataclass(frozen=True, slots=True)
+class AddOn:
+    code: str
+    name: str
+    price: Money
+    allowances: Allowances
+    validity_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    number: str
+    free: bool = True
+    announces: tuple[str, ...] = ()
+    verification: str | None = None
+    agent_digit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsService:
+    short_code: str
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    slug: str
+    name: str
+    country: str
+    currency: str
+    timezone: str
+    locales: tuple[str, ...]
+    hotline: Hotline
+    sms: SmsService
+    ussd_code: str
+    topup: TopUpRules
+    lifecycle: LifecycleRules
+    tax_rate: Decimal
+    plans: tuple[Plan, ...] = ()
+    addons: tuple[AddOn, ...] = ()
+    apps: tuple[str, ...] = ()
+    low_balance_threshold: Money | None = None
+    auto_topup: bool = False
+    id: int | None = None
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(locale.split("_")[0] for locale in self.locales))
+
+    def locale_for(self, language: str) -> str:
+        """The locale used to talk to a line in ``language``: the operator's own locale for
+        it (es → es_AR in Argentina) or the bare language (zh → zh_CN, en)."""
+        for locale in self.locales:
+            if locale.split("_")[0] == language:
+                return locale
+        return {"zh": "zh_CN"}.get(language, language)

@@ -1,0 +1,154 @@
+"""Manual adjustments by operator staff: a credit or a debit of one bucket, with a reason and
+the person who made it, written to the ledger like any other movement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from saldo.domain.buckets import BucketKind, unit_of
+from saldo.domain.errors import SaldoError
+from saldo.domain.ledger import OperatorAccount, transfer
+from saldo.domain.money import Money
+from saldo.domain.numbering import parse_msisdn
+from saldo.domain.periods import require_aware
+from saldo.services.idempotency import check_key, check_same_request, fingerprint
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
+
+
+class UnableToAdjust(SaldoError):
+    code = "unable_to_adjust"
+
+
+class InsufficientBalance(UnableToAdjust):
+    code = "insufficient_balance"
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentReceipt:
+    adjustment_id: int
+    msisdn: str
+    kind: BucketKind
+    unit: str
+    amount: int
+    balance: int
+    created_at: datetime
+    replayed: bool = False
+
+
+def adjust_balance(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    kind: BucketKind,
+    amount: int,
+    reason: str,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> AdjustmentReceipt:
+    """Add ``amount`` (minor units, seconds, SMS or bytes; negative to debit) to the line's
+    bucket of ``kind`` that expires at ``expires_at`` (None: never).
+
+    A debit below zero raises InsufficientBalance. Also raises LineNotFound, UnableToAdjust
+    (zero amount, no reason or actor, expiry on main money), IdempotencyKeyReused; nothing
+    is written then.
+    """
+    now = require_aware(now)
+    number = parse_msisdn(msisdn)
+    key = check_key(idempotency_key)
+    if amount == 0:
+        raise UnableToAdjust("an adjustment moves a non-zero amount")
+    if not reason.strip() or not actor.strip():
+        raise UnableToAdjust("an adjustment needs a reason and the name of who made it")
+    if kind is BucketKind.MAIN and expires_at is not None:
+        raise UnableToAdjust("main money does not expire on its own date")
+    expiry = None if expires_at is None else require_aware(expires_at)
+    request = fingerprint("adjust", number, kind.value, amount, expiry, reason, actor)
+    try:
+        with uow:
+            line = uow.lines.get_by_msisdn(number, for_update=True)
+            if line is None:
+                raise LineNotFound(f"no line with number {number}")
+            operator = uow.operators.get(line.operator_id)
+            assert operator is not None and operator.id is not None
+            previous = uow.adjustments.get_by_key(operator_id=operator.id, idempotency_key=key)
+            if previous is not None:
+                return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
+            unit = unit_of(kind, currency=operator.currency)
+            bucket = uow.accounts.open_bucket(
+                operator_id=operator.id,
+                line_id=line.id,
+                kind=kind,
+                unit=unit,
+                expires_at=expiry,
+                now=now,
+            )
+            balance = uow.accounts.change_balance(bucket, amount)
+            if balance is None:
+                shown = Money(-amount, unit) if kind.is_money else f"{-amount} {unit.lower()}"
+                raise InsufficientBalance(f"the {kind.value} balance is lower than {shown}")
+            adjustment_id = uow.adjustments.add(
+                operator_id=operator.id,
+                line_id=line.id,
+                account_id=bucket,
+                idempotency_key=key,
+                request_fingerprint=request,
+                amount=amount,
+                unit=unit,
+                reason=reason.strip(),
+                actor=actor.strip(),
+                balance_after=balance,
+                now=now,
+            )
+            counterpart = uow.accounts.operator_account(
+                operator_id=operator.id, kind=OperatorAccount.ADJUSTMENTS, unit=unit, now=now
+            )
+            source, target = (counterpart, bucket) if amount > 0 else (bucket, counterpart)
+            uow.ledger.record(
+                operator_id=operator.id,
+                line_id=line.id,
+                event_type="adjustment",
+                event_id=adjustment_id,
+                postings=transfer(
+                    from_account=source, to_account=target, unit=unit, amount=abs(amount)
+                ),
+                balances_after={bucket: balance},
+                memo=f"{actor.strip()}: {reason.strip()}",
+                now=now,
+            )
+            uow.commit()
+            return AdjustmentReceipt(
+                adjustment_id=adjustment_id,
+                msisdn=number,
+                kind=kind,
+                unit=unit,
+                amount=amount,
+                balance=balance,
+                created_at=now,
+            )
+    except DuplicateIdempotencyKey:
+        with uow.reading():
+            line = uow.lines.get_by_msisdn(number)
+            assert line is not None
+            previous = uow.adjustments.get_by_key(operator_id=line.operator_id, idempotency_key=key)
+            assert previous is not None
+            return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
+
+
+def _replay(
+    previous: StoredAdjustment, *, request: str, key: str, msisdn: str, kind: BucketKind
+) -> AdjustmentReceipt:
+    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return AdjustmentReceipt(
+        adjustment_id=previous.id,
+        msisdn=msisdn,
+        kind=kind,
+        unit=previous.unit,
+        amount=previous.amount,
+        balance=previous.balance_after,
+        created_at=previous.created_at,
+        replayed=True,
+    )

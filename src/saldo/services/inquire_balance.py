@@ -1,0 +1,91 @@
+"""Balance inquiry: everything a subscriber asks when they text SALDO, in one read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from saldo.domain.buckets import BucketKind, Unit
+from saldo.domain.lifecycle import LineState, days_until_recycling, state_at
+from saldo.domain.money import Money
+from saldo.domain.numbering import parse_msisdn
+from saldo.domain.periods import require_aware
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class BucketView:
+    kind: BucketKind
+    unit: str
+    amount: int
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    """A plain view of a line, ready to render in any channel."""
+
+    msisdn: str
+    operator: str
+    operator_name: str
+    locale: str
+    timezone: str
+    state: LineState
+    valid_until: datetime
+    recycles_at: datetime
+    days_until_recycling: int
+    main: Money
+    bonus: Money
+    voice_seconds: int
+    sms: int
+    data_bytes: int
+    buckets: tuple[BucketView, ...]
+
+
+def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceView:
+    """Every usable bucket of the line, its validity, its state at ``now`` and the days left
+    before the number would be recycled. Expired buckets count for nothing and are not shown.
+    Raises InvalidMsisdn or LineNotFound."""
+    now = require_aware(now)
+    number = parse_msisdn(msisdn)
+    with uow.reading():
+        found = uow.lines.get_with_buckets(number)
+        if found is None:
+            raise LineNotFound(f"no line with number {number}")
+        operator = uow.operators.get(found.line.operator_id)
+    assert operator is not None
+    line = found.line
+    rules = operator.lifecycle
+    usable = [b for b in found.buckets if b.expires_at is None or now < b.expires_at]
+    totals = {kind: 0 for kind in BucketKind}
+    for bucket in usable:
+        totals[bucket.kind] += bucket.balance
+    return BalanceView(
+        msisdn=line.msisdn,
+        operator=operator.slug,
+        operator_name=operator.name,
+        locale=operator.locale_for(line.language),
+        timezone=operator.timezone,
+        state=state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now),
+        valid_until=line.valid_until,
+        recycles_at=rules.recycles_at(line.valid_until),
+        days_until_recycling=(
+            0
+            if line.state is LineState.RECYCLED
+            else days_until_recycling(valid_until=line.valid_until, rules=rules, now=now)
+        ),
+        main=Money(totals[BucketKind.MAIN], operator.currency),
+        bonus=Money(totals[BucketKind.BONUS], operator.currency),
+        voice_seconds=totals[BucketKind.VOICE],
+        sms=totals[BucketKind.SMS],
+        data_bytes=totals[BucketKind.DATA],
+        buckets=tuple(
+            BucketView(kind=b.kind, unit=b.unit, amount=b.balance, expires_at=b.expires_at)
+            for b in usable
+            if b.balance or b.kind is BucketKind.MAIN
+        ),
+    )
+
+
+__all__ = ["BalanceView", "BucketView", "Unit", "inquire_balance"]

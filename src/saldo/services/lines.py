@@ -1,0 +1,158 @@
+"""Registering subscriber lines, one at a time or from a CSV import, and reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from saldo.domain.buckets import BucketKind
+from saldo.domain.errors import SaldoError
+from saldo.domain.lifecycle import LineState
+from saldo.domain.lines import Line, check_language
+from saldo.domain.numbering import normalize_iccid, normalize_msisdn, parse_msisdn
+from saldo.domain.operator import Operator, SimKind
+from saldo.domain.periods import end_of_local_day_after, require_aware
+from saldo.services.operators import UnknownOperator
+from saldo.services.ports import NumberTaken, UnitOfWork
+
+
+class LineNotFound(SaldoError):
+    code = "line_not_found"
+
+
+class LineAlreadyExists(SaldoError):
+    code = "line_exists"
+
+
+@dataclass(frozen=True, slots=True)
+class NewLine:
+    """A line as an operator asks for it: text as typed, checked by ``add_line``."""
+
+    msisdn: str
+    operator: str
+    iccid: str | None = None
+    sim_kind: SimKind = SimKind.PHYSICAL
+    language: str | None = None
+
+
+def add_line(uow: UnitOfWork, *, new_line: NewLine, now: datetime) -> Line:
+    """Register a line with its main money bucket (empty) and the operator's initial validity.
+
+    Raises UnknownOperator, InvalidMsisdn, ForeignMsisdn, InvalidIccid, UnsupportedLanguage or
+    LineAlreadyExists; nothing is written then.
+    """
+    now = require_aware(now)
+    with uow:
+        line = _add(uow, new_line=new_line, now=now, operators={})
+        uow.commit()
+    return line
+
+
+def _add(
+    uow: UnitOfWork, *, new_line: NewLine, now: datetime, operators: dict[str, Operator]
+) -> Line:
+    operator = operators.get(new_line.operator) or uow.operators.get_by_slug(new_line.operator)
+    if operator is None or operator.id is None:
+        raise UnknownOperator(f"no operator {new_line.operator!r}")
+    operators[new_line.operator] = operator
+    msisdn = normalize_msisdn(new_line.msisdn, country=operator.country)
+    iccid = normalize_iccid(new_line.iccid) if new_line.iccid else None
+    language = check_language(
+        new_line.language or operator.languages[0], offered=operator.languages
+    )
+    valid_until = end_of_local_day_after(
+        now, operator.lifecycle.initial_validity_days, timezone=operator.timezone
+    )
+    try:
+        line = uow.lines.add(
+            operator_id=operator.id,
+            msisdn=msisdn,
+            iccid=iccid,
+            sim_kind=new_line.sim_kind,
+            language=language,
+            activated_at=now,
+            valid_until=valid_until,
+            now=now,
+        )
+    except NumberTaken:
+        raise LineAlreadyExists(f"{msisdn} (or its ICCID) already belongs to a live line") from None
+    uow.accounts.open_bucket(
+        operator_id=operator.id,
+        line_id=line.id,
+        kind=BucketKind.MAIN,
+        unit=operator.currency,
+        expires_at=None,
+        now=now,
+    )
+    return line
+
+
+@dataclass(slots=True)
+class ImportReport:
+    imported: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_lines(
+    uow: UnitOfWork,
+    *,
+    rows: Iterable[tuple[int, NewLine | SaldoError]],
+    now: datetime,
+    chunk_size: int = 500,
+    on_row: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Register many lines: valid rows are added, each rejected row is reported with its
+    number and reason. Rows arrive already parsed (``NewLine``) or as the error that made
+    them unreadable. Commits every ``chunk_size`` rows, so memory stays flat."""
+    now = require_aware(now)
+    report = ImportReport()
+    operators: dict[str, Operator] = {}
+    pending = iter(rows)
+    while True:
+        with uow:
+            handled = 0
+            for number, row in pending:
+                handled += 1
+                try:
+                    if isinstance(row, SaldoError):
+                        raise row
+                    _add(uow, new_line=row, now=now, operators=operators)
+                    report.imported += 1
+                except SaldoError as error:
+                    report.rejected.append((number, error.message))
+                if on_row is not None:
+                    on_row()
+                if handled == chunk_size:
+                    break
+            uow.commit()
+        if handled < chunk_size:
+            return report
+
+
+def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
+    """The line with this number (international format); raise LineNotFound otherwise."""
+    number = parse_msisdn(msisdn)
+    with uow.reading():
+        line = uow.lines.get_by_msisdn(number)
+    if line is None:
+        raise LineNotFound(f"no line with number {number}")
+    return line
+
+
+def list_lines(
+    uow: UnitOfWork,
+    *,
+    operator: str | None = None,
+    state: LineState | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Line]:
+    with uow.reading():
+        operator_id = None
+        if operator is not None:
+            found = uow.operators.get_by_slug(operator)
+            if found is None:
+                raise UnknownOperator(f"no operator {operator!r}")
+            operator_id = found.id
+        return uow.lines.list(operator_id=operator_id, state=state, limit=limit, offset=offset)

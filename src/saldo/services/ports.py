@@ -1,0 +1,256 @@
+"""The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
+see only these Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from saldo.domain.buckets import Bucket, BucketKind
+from saldo.domain.ledger import OperatorAccount, Posting
+from saldo.domain.lifecycle import LineState
+from saldo.domain.lines import Line
+from saldo.domain.operator import Operator, SimKind
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        ...
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Another command already holds this idempotency key (raised by a repository's add)."""
+
+
+class NumberTaken(Exception):
+    """A live line already has this MSISDN or ICCID."""
+
+
+class OperatorRepository(Protocol):
+    def save(self, operator: Operator, *, spec: dict[str, Any], now: datetime) -> Operator:
+        """Insert or update by slug; return the operator with its id."""
+        ...
+
+    def get(self, operator_id: int) -> Operator | None: ...
+
+    def get_by_slug(self, slug: str) -> Operator | None: ...
+
+    def list(self) -> list[Operator]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LineWithBuckets:
+    line: Line
+    buckets: tuple[Bucket, ...]
+
+
+class LineRepository(Protocol):
+    def add(
+        self,
+        *,
+        operator_id: int,
+        msisdn: str,
+        iccid: str | None,
+        sim_kind: SimKind,
+        language: str,
+        activated_at: datetime,
+        valid_until: datetime,
+        now: datetime,
+    ) -> Line:
+        """Insert a line; raise NumberTaken if its MSISDN or ICCID is live elsewhere."""
+        ...
+
+    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> Line | None:
+        """The live line with this MSISDN (the latest one when all are recycled).
+        ``for_update`` locks its row until the unit of work ends."""
+        ...
+
+    def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
+        """The line and all its buckets, read in one query."""
+        ...
+
+    def list(
+        self,
+        *,
+        operator_id: int | None = None,
+        state: LineState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Line]: ...
+
+    def set_validity(
+        self, line_id: int, *, valid_until: datetime, state: LineState, now: datetime
+    ) -> None: ...
+
+    def count_by_state(self) -> dict[tuple[int, LineState], int]:
+        """Number of lines per (operator id, stored state)."""
+        ...
+
+
+class AccountRepository(Protocol):
+    def open_bucket(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        kind: BucketKind,
+        unit: str,
+        expires_at: datetime | None,
+        now: datetime,
+    ) -> int:
+        """The id of the line's bucket of this kind, unit and expiry, opened if missing."""
+        ...
+
+    def operator_account(
+        self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
+    ) -> int:
+        """The id of the operator's account of this kind and unit, opened if missing."""
+        ...
+
+    def main_bucket_id(self, line_id: int) -> int: ...
+
+    def change_balance(self, account_id: int, amount: int) -> int | None:
+        """Add ``amount`` (negative to debit) to a line bucket in one conditional update and
+        return the new balance; None, changing nothing, if it would go below zero."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    def record(
+        self,
+        *,
+        operator_id: int,
+        line_id: int | None,
+        event_type: str,
+        event_id: int,
+        postings: Sequence[Posting],
+        balances_after: dict[int, int],
+        memo: str | None,
+        now: datetime,
+    ) -> int:
+        """Append one balanced transaction and its entries; return its id."""
+        ...
+
+    def unbalanced_transactions(self, *, limit: int) -> list[tuple[int, str, int]]:
+        """(transaction id, unit, sum) of transactions whose postings do not sum to zero,
+        or that have fewer than two entries (unit '*')."""
+        ...
+
+    def drifted_buckets(self, *, limit: int) -> list[tuple[int, str, str, int, int]]:
+        """(account id, msisdn, kind, cached balance, ledger sum) of line buckets whose
+        cached balance differs from the sum of their entries."""
+        ...
+
+    def counts(self) -> tuple[int, int, int]:
+        """(transactions, entries, line buckets)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTopUp:
+    id: int
+    operator_id: int
+    line_id: int
+    request_fingerprint: str
+    amount: int
+    currency: str
+    channel: str
+    state_before: LineState
+    valid_until_after: datetime
+    balance_after: int
+    created_at: datetime
+
+
+class TopUpRepository(Protocol):
+    def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None: ...
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        idempotency_key: str,
+        request_fingerprint: str,
+        amount: int,
+        currency: str,
+        channel: str,
+        validity_days: int,
+        state_before: LineState,
+        valid_until_before: datetime,
+        valid_until_after: datetime,
+        balance_after: int,
+        now: datetime,
+    ) -> int:
+        """Insert a top-up; raise DuplicateIdempotencyKey if the key is taken."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAdjustment:
+    id: int
+    line_id: int
+    account_id: int
+    request_fingerprint: str
+    amount: int
+    unit: str
+    balance_after: int
+    created_at: datetime
+
+
+class AdjustmentRepository(Protocol):
+    def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredAdjustment | None: ...
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        account_id: int,
+        idempotency_key: str,
+        request_fingerprint: str,
+        amount: int,
+        unit: str,
+        reason: str,
+        actor: str,
+        balance_after: int,
+        now: datetime,
+    ) -> int:
+        """Insert an adjustment; raise DuplicateIdempotencyKey if the key is taken."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. ``with uow:`` opens a writing transaction that rolls back
+    unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one."""
+
+    @property
+    def operators(self) -> OperatorRepository: ...
+
+    @property
+    def lines(self) -> LineRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def topups(self) -> TopUpRepository: ...
+
+    @property
+    def adjustments(self) -> AdjustmentRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def reading(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

@@ -1,0 +1,183 @@
+"""Top-up: money into a line's main balance, validity extended, the line brought back from
+grace or suspension. Every caller sends an idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.ledger import OperatorAccount, transfer
+from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lines import Channel, Line
+from saldo.domain.money import Money
+from saldo.domain.numbering import parse_msisdn
+from saldo.domain.operator import Operator
+from saldo.domain.periods import require_aware
+from saldo.domain.topup import (
+    TopUpReceipt,
+    check_topup_amount,
+    receipt_number,
+    valid_until_after_topup,
+    validity_days_for,
+)
+from saldo.services.idempotency import check_key, check_same_request, fingerprint
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import DuplicateIdempotencyKey, StoredTopUp, UnitOfWork
+
+
+class UnableToTopUp(SaldoError):
+    code = "unable_to_top_up"
+
+
+class LineRecycled(UnableToTopUp):
+    code = "line_recycled"
+
+
+def top_up(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    amount: Money,
+    channel: Channel,
+    idempotency_key: str,
+    now: datetime,
+) -> TopUpReceipt:
+    """Credit ``amount`` to the line's main money and extend its validity, exactly once per
+    idempotency key.
+
+    A replay of the same request returns the first receipt (``replayed=True``). Raises
+    LineNotFound, WrongCurrency, AmountBelowMinimum, LineRecycled, IdempotencyKeyReused or
+    InvalidIdempotencyKey; nothing is written then.
+    """
+    now = require_aware(now)
+    number = parse_msisdn(msisdn)
+    key = check_key(idempotency_key)
+    request = fingerprint("topup", number, amount.minor, amount.currency, channel.value)
+    try:
+        with uow:
+            line = uow.lines.get_by_msisdn(number, for_update=True)
+            if line is None:
+                raise LineNotFound(f"no line with number {number}")
+            operator = _operator_of(uow, line)
+            previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
+            if previous is not None:
+                return _replay(previous, request=request, key=key, line=line, operator=operator)
+            receipt = _apply(
+                uow,
+                line=line,
+                operator=operator,
+                amount=amount,
+                channel=channel,
+                key=key,
+                request=request,
+                now=now,
+            )
+            uow.commit()
+            return receipt
+    except DuplicateIdempotencyKey:
+        # Another process committed this key between our read and our insert.
+        with uow.reading():
+            line = uow.lines.get_by_msisdn(number)
+            assert line is not None
+            operator = _operator_of(uow, line)
+            previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
+            assert previous is not None
+            return _replay(previous, request=request, key=key, line=line, operator=operator)
+
+
+def _apply(
+    uow: UnitOfWork,
+    *,
+    line: Line,
+    operator: Operator,
+    amount: Money,
+    channel: Channel,
+    key: str,
+    request: str,
+    now: datetime,
+) -> TopUpReceipt:
+    assert operator.id is not None
+    check_topup_amount(amount, rules=operator.topup)
+    state_before = state_at(
+        stored_state=line.state,
+        valid_until=line.valid_until,
+        rules=operator.lifecycle,
+        now=now,
+    )
+    if state_before is LineState.RECYCLED:
+        raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
+    days = validity_days_for(amount, rules=operator.topup)
+    valid_until = valid_until_after_topup(
+        valid_until=line.valid_until, validity_days=days, timezone=operator.timezone, now=now
+    )
+    main = uow.accounts.main_bucket_id(line.id)
+    balance = uow.accounts.change_balance(main, amount.minor)
+    assert balance is not None, "a credit cannot overdraw"
+    topup_id = uow.topups.add(
+        operator_id=operator.id,
+        line_id=line.id,
+        idempotency_key=key,
+        request_fingerprint=request,
+        amount=amount.minor,
+        currency=amount.currency,
+        channel=channel.value,
+        validity_days=days,
+        state_before=state_before,
+        valid_until_before=line.valid_until,
+        valid_until_after=valid_until,
+        balance_after=balance,
+        now=now,
+    )
+    source = uow.accounts.operator_account(
+        operator_id=operator.id, kind=OperatorAccount.TOPUPS, unit=amount.currency, now=now
+    )
+    uow.ledger.record(
+        operator_id=operator.id,
+        line_id=line.id,
+        event_type="topup",
+        event_id=topup_id,
+        postings=transfer(
+            from_account=source, to_account=main, unit=amount.currency, amount=amount.minor
+        ),
+        balances_after={main: balance},
+        memo=f"top-up via {channel.value}",
+        now=now,
+    )
+    uow.lines.set_validity(line.id, valid_until=valid_until, state=LineState.ACTIVE, now=now)
+    return TopUpReceipt(
+        topup_id=topup_id,
+        receipt_number=receipt_number(topup_id, operator_slug=operator.slug),
+        msisdn=line.msisdn,
+        operator=operator.slug,
+        amount=amount,
+        balance=Money(balance, amount.currency),
+        valid_until=valid_until,
+        state_before=state_before,
+        channel=channel,
+        created_at=now,
+    )
+
+
+def _replay(
+    previous: StoredTopUp, *, request: str, key: str, line: Line, operator: Operator
+) -> TopUpReceipt:
+    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return TopUpReceipt(
+        topup_id=previous.id,
+        receipt_number=receipt_number(previous.id, operator_slug=operator.slug),
+        msisdn=line.msisdn,
+        operator=operator.slug,
+        amount=Money(previous.amount, previous.currency),
+        balance=Money(previous.balance_after, previous.currency),
+        valid_until=previous.valid_until_after,
+        state_before=previous.state_before,
+        channel=Channel(previous.channel),
+        created_at=previous.created_at,
+        replayed=True,
+    )
+
+
+def _operator_of(uow: UnitOfWork, line: Line) -> Operator:
+    operator = uow.operators.get(line.operator_id)
+    assert operator is not None, "lines reference their operator"
+    return operator
