@@ -1,0 +1,138 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL, migrated once, emptied between tests),
+a fixed clock, and a wired Saldo with the bundled catalog loaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from saldo.adapters.clock import FixedClock
+from saldo.adapters.db.engine import make_engine
+from saldo.adapters.db.migrate import upgrade
+from saldo.adapters.db.tables import metadata
+from saldo.bootstrap import Saldo
+from saldo.catalog.schema import bundled_specs
+from saldo.config import Settings
+from saldo.services.operators import register_operator
+from tests.postgres import postgres_server, unavailable_reason
+
+NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+
+
+def pytest_report_header() -> list[str]:
+    reason = unavailable_reason()
+    return [f"postgresql: {'available' if reason is None else 'SKIPPED: ' + reason}"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated, empty PostgreSQL database for this test session."""
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
+        pytest.skip(reason)
+    with postgres_server() as server_url:
+        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        name = f"saldo_test_{os.getpid()}"
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server_url.rsplit("/", 1)[0] + f"/{name}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        try:
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "saldo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database: a fresh SQLite file, or the session's PostgreSQL
+    database emptied. Tests that take it run once on each."""
+    if request.param == "sqlite":
+        path = tmp_path / "saldo.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """An empty, migrated SQLite database, for tests that need only one database."""
+    path = tmp_path / "saldo.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def wire(url: str, clock: FixedClock) -> Saldo:
+    return Saldo(
+        settings=Settings(database_url=url, environment="test"),
+        engine=make_engine(url),
+        clock=clock,
+    )
+
+
+def load_catalog(saldo: Saldo) -> None:
+    for spec in bundled_specs():
+        register_operator(
+            saldo.uow(),
+            operator=spec.to_operator(),
+            spec=spec.model_dump(mode="json"),
+            now=saldo.clock.now(),
+        )
+
+
+@pytest.fixture
+def saldo(database_url: str, clock: FixedClock) -> Iterator[Saldo]:
+    """Saldo on each database, with the seven demo operators loaded."""
+    wired = wire(database_url, clock)
+    load_catalog(wired)
+    yield wired
+    wired.close()
+
+
+@pytest.fixture
+def saldo_sqlite(sqlite_url: str, clock: FixedClock) -> Iterator[Saldo]:
+    """Saldo on SQLite only, with the seven demo operators loaded."""
+    wired = wire(sqlite_url, clock)
+    load_catalog(wired)
+    yield wired
+    wired.close()
