@@ -6,7 +6,6 @@ demo again duplicates nothing.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import LineAlreadyExists, NewLine, add_line
+from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
 
@@ -83,9 +82,10 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
 
 
 def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> None:
-    started = now - timedelta(days=demo.age_days)
-    with contextlib.suppress(LineAlreadyExists):
-        add_line(
+    # Everything is anchored on the line's activation, so a second run asks for exactly the
+    # same movements with the same keys, and each replays instead of applying again.
+    try:
+        line = add_line(
             saldo.uow(),
             new_line=NewLine(
                 msisdn=demo.msisdn,
@@ -93,8 +93,11 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
                 sim_kind=demo.sim_kind,
                 language=demo.language,
             ),
-            now=started,
+            now=now - timedelta(days=demo.age_days),
         )
+    except LineAlreadyExists:
+        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+    started = line.activated_at
     for number, amount in enumerate(demo.topups):
         top_up(
             saldo.uow(),

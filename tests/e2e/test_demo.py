@@ -1,0 +1,102 @@
+"""The newcomer's journey: ``saldo demo`` on a fresh directory, twice, then the worked
+example from the command line, then the server answering on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SALDO = [sys.executable, "-m", "saldo"]
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SALDO_DATABASE_URL": f"sqlite:///{cwd}/saldo.db"}
+    return subprocess.run(
+        [*SALDO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def counts(cwd: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(cwd / "saldo.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_the_demo_is_ready_to_use_and_running_it_twice_duplicates_nothing(tmp_path: Path) -> None:
+    first = run(tmp_path, "demo", "--no-serve")
+    assert first.returncode == 0, first.stderr
+    assert "Saldo demo is ready" in first.stdout
+    after_first = counts(tmp_path)
+
+    second = run(tmp_path, "demo", "--no-serve")
+
+    assert second.returncode == 0, second.stderr
+    assert counts(tmp_path) == after_first
+    assert after_first["lines"] == 14 and after_first["operators"] == 7
+    with_wal = {p.name for p in tmp_path.iterdir()}
+    assert "saldo.db-wal" in with_wal or run(tmp_path, "audit").returncode == 0
+
+
+def test_the_worked_example_50_plus_30_is_80_from_the_command_line(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo", "--no-serve").returncode == 0
+
+    receipt = run(tmp_path, "topup", "+573001234567", "30.000", "--key", "e2e-1", "--json")
+
+    assert receipt.returncode == 0, receipt.stderr
+    assert json.loads(receipt.stdout)["balance"] == {
+        "amount": "80000.00",
+        "currency": "COP",
+        "minor": 8000000,
+    }
+    audit = run(tmp_path, "audit")
+    assert audit.returncode == 0 and "Ledger clean" in audit.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_server_answers_health_and_metrics_on_loopback(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo", "--no-serve").returncode == 0
+    port = _free_port()
+    env = {**os.environ, "SALDO_DATABASE_URL": f"sqlite:///{tmp_path}/saldo.db"}
+    server = subprocess.Popen(
+        [*SALDO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert json.loads(health)["status"] == "ok"
+    assert b'saldo_lines{operator="claro-co",state="active"} 2.0' in metrics
+
+
+def _get_when_up(url: str) -> bytes:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return bytes(urllib.request.urlopen(url, timeout=2).read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

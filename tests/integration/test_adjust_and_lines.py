@@ -1,0 +1,150 @@
+"""Manual adjustments, line registration and tenant scoping, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from saldo.adapters.clock import FixedClock
+from saldo.bootstrap import Saldo
+from saldo.domain.buckets import BucketKind
+from saldo.domain.numbering import ForeignMsisdn
+from saldo.domain.operator import SimKind
+from saldo.services.adjust_balance import InsufficientBalance, UnableToAdjust, adjust_balance
+from saldo.services.audit import audit_ledger
+from saldo.services.idempotency import IdempotencyKeyReused
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import (
+    LineAlreadyExists,
+    LineNotFound,
+    NewLine,
+    add_line,
+    find_line,
+    import_lines,
+    list_lines,
+)
+
+LINE = "+5491123456789"
+
+
+@pytest.fixture
+def line(saldo: Saldo) -> str:
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="011 15 2345-6789", operator="movistar-ar", language="zh"),
+        now=saldo.clock.now(),
+    )
+    return LINE
+
+
+def adjust(
+    saldo: Saldo, amount: int, key: str, kind: BucketKind = BucketKind.MAIN, **extra: object
+):  # type: ignore[no-untyped-def]
+    return adjust_balance(
+        saldo.uow(),
+        msisdn=LINE,
+        kind=kind,
+        amount=amount,
+        reason=str(extra.get("reason", "goodwill after an outage")),
+        actor="ana@movistar",
+        idempotency_key=key,
+        now=saldo.clock.now(),
+        expires_at=extra.get("expires_at"),  # type: ignore[arg-type]
+    )
+
+
+def test_a_national_number_is_stored_in_e164_with_its_language(saldo: Saldo, line: str) -> None:
+    found = find_line(saldo.uow(), msisdn=line)
+
+    assert found.msisdn == "+5491123456789"
+    assert found.language == "zh"
+    assert found.sim_kind is SimKind.PHYSICAL
+
+
+def test_a_live_number_cannot_be_registered_twice(saldo: Saldo, line: str) -> None:
+    with pytest.raises(LineAlreadyExists):
+        add_line(
+            saldo.uow(), new_line=NewLine(msisdn=line, operator="claro-ar"), now=saldo.clock.now()
+        )
+
+
+def test_a_number_of_another_country_is_refused(saldo: Saldo) -> None:
+    with pytest.raises(ForeignMsisdn):
+        add_line(
+            saldo.uow(), new_line=NewLine(msisdn=LINE, operator="tigo-co"), now=saldo.clock.now()
+        )
+    assert list_lines(saldo.uow()) == []
+
+
+def test_a_credit_and_a_debit_are_written_to_the_ledger(saldo: Saldo, line: str) -> None:
+    adjust(saldo, 50000, "credit")
+
+    receipt = adjust(saldo, -20000, "debit")
+
+    assert receipt.balance == 30000
+    view = inquire_balance(saldo.uow(), msisdn=line, now=saldo.clock.now())
+    assert view.main.minor == 30000
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_debit_never_overdraws(saldo: Saldo, line: str) -> None:
+    adjust(saldo, 1000, "credit")
+
+    with pytest.raises(InsufficientBalance):
+        adjust(saldo, -1001, "debit")
+
+    assert audit_ledger(saldo.uow()).transactions == 1
+
+
+def test_an_adjustment_needs_a_reason(saldo: Saldo, line: str) -> None:
+    with pytest.raises(UnableToAdjust):
+        adjust(saldo, 1000, "k", reason="  ")
+
+
+def test_an_adjustment_key_replays_or_refuses(saldo: Saldo, line: str) -> None:
+    first = adjust(saldo, 1000, "k")
+    assert adjust(saldo, 1000, "k").adjustment_id == first.adjustment_id
+    with pytest.raises(IdempotencyKeyReused):
+        adjust(saldo, 2000, "k")
+
+
+def test_an_expired_allowance_no_longer_counts(saldo: Saldo, clock: FixedClock, line: str) -> None:
+    adjust(saldo, 3600, "voice", kind=BucketKind.VOICE, expires_at=clock.now() + timedelta(days=7))
+    adjust(saldo, 100, "sms", kind=BucketKind.SMS)
+
+    clock.advance(timedelta(days=8))
+    view = inquire_balance(saldo.uow(), msisdn=line, now=clock.now())
+
+    assert view.voice_seconds == 0
+    assert view.sms == 100
+    assert [b.kind for b in view.buckets] == [BucketKind.MAIN, BucketKind.SMS]
+
+
+def test_an_import_adds_good_rows_and_reports_bad_ones(saldo: Saldo) -> None:
+    rows = [
+        (2, NewLine(msisdn="+573001234567", operator="claro-co")),
+        (3, NewLine(msisdn="+573001234567", operator="claro-co")),
+        (4, NewLine(msisdn="+32470123456", operator="claro-co")),
+        (5, NewLine(msisdn="+32470123456", operator="proximus-be", sim_kind=SimKind.ESIM)),
+        (6, NewLine(msisdn="+573109876543", operator="nope")),
+    ]
+
+    report = import_lines(saldo.uow(), rows=rows, now=saldo.clock.now(), chunk_size=2)
+
+    assert report.imported == 2
+    assert [number for number, _ in report.rejected] == [3, 4, 6]
+    assert len(list_lines(saldo.uow())) == 2
+
+
+def test_a_unit_of_work_scoped_to_an_operator_cannot_see_another_operators_lines(
+    saldo: Saldo, line: str
+) -> None:
+    with saldo.uow().reading() as uow:
+        claro = uow.operators.get_by_slug("claro-co")
+    assert claro is not None
+
+    with pytest.raises(LineNotFound):
+        find_line(saldo.uow(operator_id=claro.id), msisdn=line)
+    assert list_lines(saldo.uow(operator_id=claro.id)) == []
+    assert len(list_lines(saldo.uow())) == 1

@@ -1,0 +1,55 @@
+"""The HTTP application: health, metrics and OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from saldo.bootstrap import Saldo
+from saldo.channels.api.app import create_app
+from saldo.services.lines import NewLine, add_line
+
+
+def test_health_says_ok_when_the_database_answers(saldo_sqlite: Saldo) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_health_says_unavailable_when_the_database_does_not_answer(saldo_sqlite: Saldo) -> None:
+    from saldo.adapters.db.engine import make_engine
+
+    saldo_sqlite.engine = make_engine("sqlite:////nonexistent-dir/saldo.db")
+    client = TestClient(create_app(saldo_sqlite))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_metrics_count_lines_per_operator_and_state(saldo_sqlite: Saldo) -> None:
+    add_line(
+        saldo_sqlite.uow(),
+        new_line=NewLine(msisdn="+32470123456", operator="proximus-be"),
+        now=saldo_sqlite.clock.now(),
+    )
+    client = TestClient(create_app(saldo_sqlite))
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'saldo_lines{operator="proximus-be",state="active"} 1.0' in response.text
+
+
+def test_the_openapi_description_is_served(saldo_sqlite: Saldo) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    spec = client.get("/openapi.json").json()
+
+    assert spec["info"]["title"] == "Saldo"
+    assert "/healthz" in spec["paths"]
+    assert client.get("/docs").status_code == 200
