@@ -81,6 +81,6 @@ def test_datetimes_come_back_aware_in_utc(saldo: Saldo) -> None:
     with saldo.uow().reading() as uow:
         stored = uow.lines.get_by_msisdn(line.msisdn)
     assert stored is not None
-    assert stored.activated_at == saldo.clock.now()
-    assert stored.activated_at.utcoffset() is not None
-    assert stored.valid_until == line.valid_until
+    assert stored.line.activated_at == saldo.clock.now()
+    assert stored.line.activated_at.utcoffset() is not None
+    assert stored.line.valid_until == line.valid_until

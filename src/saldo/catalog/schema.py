@@ -295,9 +295,11 @@ def parse_spec(data: Any, *, source: str) -> OperatorSpec:
         return OperatorSpec.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        field = ".".join(str(part) for part in first["loc"])
         message = re.sub(r"^Value error, ", "", first["msg"])
-        raise CatalogError(f"{source}: {field}: {message}") from None
+        # Whole-file checks name their field inside the message already.
+        where = f"{source}: {field}" if field else source
+        raise CatalogError(f"{where}: {message}") from None
 
 
 def load_spec_file(path: Path) -> OperatorSpec:

@@ -9,12 +9,13 @@ uses exponent notation, or is negative where that is not allowed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import NumberFormatError, format_currency, parse_decimal
+from babel.numbers import NumberFormatError, format_currency, list_currencies, parse_decimal
 
 from saldo.domain.errors import SaldoError
 
@@ -51,6 +52,12 @@ class UnknownCurrency(InvalidAmount):
     """The currency code is not one Saldo keeps money in."""
 
     code = "unknown_currency"
+
+
+class ForeignCurrency(InvalidAmount):
+    """The text names another currency than the one the amount must be in."""
+
+    code = "wrong_currency"
 
 
 class CurrencyMismatch(SaldoError, ValueError):
@@ -183,7 +190,7 @@ class Money:
         return f"{self.canonical()} {self.currency}"
 
 
-_CANONICAL = re.compile(r"-?\d+(\.\d+)?")
+_CANONICAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Anything a person may type around the digits in any of our locales: digits, separators,
 # spaces (regular, no-break and narrow no-break), a sign, and currency symbols or codes.
 _NOT_NUMERIC = re.compile(r"[eE]")
@@ -203,7 +210,12 @@ def parse_money(text: str, *, currency: str, locale: str, allow_negative: bool =
     except (UnknownLocaleError, ValueError):
         raise InvalidAmount(f"unknown locale {locale!r}") from None
     cleaned = _strip_currency(text.strip(), currency=currency, locale=babel_locale)
-    if not cleaned or _NOT_NUMERIC.search(cleaned) or not any(c.isdigit() for c in cleaned):
+    if (
+        not cleaned
+        or _NOT_NUMERIC.search(cleaned)
+        or not any(c in "0123456789" for c in cleaned)
+        or any(c.isdigit() and c not in "0123456789" for c in cleaned)
+    ):
         raise InvalidAmount(f"{text!r} is not an amount")
     negative = cleaned.startswith("-")
     if negative:
@@ -228,18 +240,29 @@ def parse_money(text: str, *, currency: str, locale: str, allow_negative: bool =
 
 
 def _strip_currency(text: str, *, currency: str, locale: Locale) -> str:
-    symbol = locale.currency_symbols.get(currency, currency)
-    for token in sorted({currency, symbol, "$", "€"}, key=len, reverse=True):
+    """The text without this currency's code or symbol; raise ForeignCurrency when it names
+    another currency ("€10" for a COP line, "10 USD" for an EUR one)."""
+    own = {currency, locale.currency_symbols.get(currency, currency)}
+    for token in sorted(own, key=len, reverse=True):
         if text.startswith(token):
-            return text[len(token) :].strip()
+            text = text[len(token) :].strip()
+            break
         if text.endswith(token):
-            return text[: -len(token)].strip()
+            text = text[: -len(token)].strip()
+            break
+    codes = {word.upper() for word in _WORDS.findall(text)} & _ISO_CODES
+    if codes or any(unicodedata.category(char) == "Sc" for char in text):
+        raise ForeignCurrency(f"amounts here are in {currency}, not {text!r}")
     return text
 
 
+_WORDS = re.compile(r"[A-Za-z]{3}")
+_ISO_CODES = frozenset(list_currencies())
+
+
 def format_money(money: Money, *, locale: str) -> str:
-    """Money for people: ``$ 1.234,56`` in es_AR, ``1 234,56 €`` in fr_BE, ``$ 50.000`` in
-    es_CO (whole-unit currencies drop zero cents)."""
+    """Money for people, as CLDR writes it: ``$1.234,56`` in es_AR, ``1 234,56 €`` in fr_BE,
+    ``$50.000`` in es_CO (whole-unit currencies drop zero cents)."""
     if money.currency in WHOLE_UNIT_DISPLAY and money.minor % 10**money.exponent == 0:
         pattern = Locale.parse(locale).currency_formats["standard"].pattern
         whole_pattern = pattern.split(";")[0].replace(".00", "")

@@ -48,7 +48,17 @@ def normalize_msisdn(text: str, *, country: str) -> str:
     region = phonenumbers.region_code_for_number(parsed)
     if region != country:
         raise ForeignMsisdn(f"{text!r} is a number of {region}, not of {country}")
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        # In Argentina "11 2345-6789" is a Buenos Aires landline; the mobile is 11 15 2345-6789
+        # (+54 9 11 ...). Refusing landlines keeps a subscriber from being registered under
+        # a number that is not their line.
+        raise InvalidMsisdn(f"{text!r} is not a mobile number")
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+_MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
 
 
 def parse_msisdn(text: str) -> str:
@@ -68,13 +78,34 @@ def parse_msisdn(text: str) -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def lookup_msisdn(text: str) -> str:
+    """The E.164 form of a number to look a line up by. Text already in E.164 shape is taken
+    as it is (every stored number was validated when its line was added, so an invalid one
+    simply finds nothing); anything else goes through ``parse_msisdn``."""
+    candidate = text.strip()
+    if _E164.fullmatch(candidate):
+        return candidate
+    return parse_msisdn(candidate)
+
+
 def mask_msisdn(msisdn: str) -> str:
-    """A number safe for logs: country code and operator prefix kept, the subscriber part
-    hidden but for its last three digits (``+54911*****789``)."""
+    """A number safe for logs, as long as the number: the country code and operator prefix
+    kept, the last three digits kept, everything between hidden (``+54911*****789``). Short
+    numbers keep less, so at least half of their digits are always hidden."""
     digits = msisdn.lstrip("+")
-    if len(digits) <= 6:
-        return "+" + "*" * len(digits)
-    return "+" + digits[:5] + "*" * (len(digits) - 8) + digits[-3:]
+    count = len(digits)
+    if count >= 11:
+        head, tail = 5, 3
+    elif count > 6:
+        tail = count // 4
+        head = count // 2 - tail
+    else:
+        head = tail = 0
+    hidden = count - head - tail
+    return "+" + digits[:head] + "*" * hidden + digits[len(digits) - tail :]
 
 
 _ICCID = re.compile(r"89\d{16,18}")

@@ -10,7 +10,7 @@ from saldo.domain.buckets import BucketKind, unit_of
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
 from saldo.domain.money import Money
-from saldo.domain.numbering import parse_msisdn
+from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
@@ -57,7 +57,7 @@ def adjust_balance(
     is written then.
     """
     now = require_aware(now)
-    number = parse_msisdn(msisdn)
+    number = lookup_msisdn(msisdn)
     key = check_key(idempotency_key)
     if amount == 0:
         raise UnableToAdjust("an adjustment moves a non-zero amount")
@@ -69,11 +69,11 @@ def adjust_balance(
     request = fingerprint("adjust", number, kind.value, amount, expiry, reason, actor)
     try:
         with uow:
-            line = uow.lines.get_by_msisdn(number, for_update=True)
-            if line is None:
+            record = uow.lines.get_by_msisdn(number, for_update=True)
+            if record is None:
                 raise LineNotFound(f"no line with number {number}")
-            operator = uow.operators.get(line.operator_id)
-            assert operator is not None and operator.id is not None
+            line, operator = record.line, record.operator
+            assert operator.id is not None
             previous = uow.adjustments.get_by_key(operator_id=operator.id, idempotency_key=key)
             if previous is not None:
                 return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
@@ -131,9 +131,11 @@ def adjust_balance(
             )
     except DuplicateIdempotencyKey:
         with uow.reading():
-            line = uow.lines.get_by_msisdn(number)
-            assert line is not None
-            previous = uow.adjustments.get_by_key(operator_id=line.operator_id, idempotency_key=key)
+            found = uow.lines.get_by_msisdn(number)
+            assert found is not None
+            previous = uow.adjustments.get_by_key(
+                operator_id=found.line.operator_id, idempotency_key=key
+            )
             assert previous is not None
             return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from saldo.domain.buckets import BucketKind, Unit
 from saldo.domain.lifecycle import LineState, days_until_recycling, state_at
 from saldo.domain.money import Money
-from saldo.domain.numbering import parse_msisdn
+from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import UnitOfWork
@@ -48,14 +48,12 @@ def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceVi
     before the number would be recycled. Expired buckets count for nothing and are not shown.
     Raises InvalidMsisdn or LineNotFound."""
     now = require_aware(now)
-    number = parse_msisdn(msisdn)
+    number = lookup_msisdn(msisdn)
     with uow.reading():
         found = uow.lines.get_with_buckets(number)
-        if found is None:
-            raise LineNotFound(f"no line with number {number}")
-        operator = uow.operators.get(found.line.operator_id)
-    assert operator is not None
-    line = found.line
+    if found is None:
+        raise LineNotFound(f"no line with number {number}")
+    line, operator = found.line, found.operator
     rules = operator.lifecycle
     usable = [b for b in found.buckets if b.expires_at is None or now < b.expires_at]
     totals = {kind: 0 for kind in BucketKind}

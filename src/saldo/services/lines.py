@@ -10,7 +10,7 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line, check_language
-from saldo.domain.numbering import normalize_iccid, normalize_msisdn, parse_msisdn
+from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msisdn
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
@@ -132,12 +132,12 @@ def import_lines(
 
 def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     """The line with this number (international format); raise LineNotFound otherwise."""
-    number = parse_msisdn(msisdn)
+    number = lookup_msisdn(msisdn)
     with uow.reading():
-        line = uow.lines.get_by_msisdn(number)
-    if line is None:
+        record = uow.lines.get_by_msisdn(number)
+    if record is None:
         raise LineNotFound(f"no line with number {number}")
-    return line
+    return record.line
 
 
 def list_lines(

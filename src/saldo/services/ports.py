@@ -43,8 +43,18 @@ class OperatorRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LineRecord:
+    """A line with its operator's rules and the id of its main money bucket."""
+
+    line: Line
+    operator: Operator
+    main_bucket_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class LineWithBuckets:
     line: Line
+    operator: Operator
     buckets: tuple[Bucket, ...]
 
 
@@ -64,13 +74,14 @@ class LineRepository(Protocol):
         """Insert a line; raise NumberTaken if its MSISDN or ICCID is live elsewhere."""
         ...
 
-    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> Line | None:
-        """The live line with this MSISDN (the latest one when all are recycled).
-        ``for_update`` locks its row until the unit of work ends."""
+    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> LineRecord | None:
+        """The line with this MSISDN (the live one, else the latest recycled one), read in
+        one query with its operator and main bucket. ``for_update`` locks the line's row
+        until the unit of work ends."""
         ...
 
     def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
-        """The line and all its buckets, read in one query."""
+        """The line, its operator and all its buckets, read in one query."""
         ...
 
     def list(
@@ -110,8 +121,6 @@ class AccountRepository(Protocol):
     ) -> int:
         """The id of the operator's account of this kind and unit, opened if missing."""
         ...
-
-    def main_bucket_id(self, line_id: int) -> int: ...
 
     def change_balance(self, account_id: int, amount: int) -> int | None:
         """Add ``amount`` (negative to debit) to a line bucket in one conditional update and

@@ -10,7 +10,7 @@ from saldo.domain.ledger import OperatorAccount, transfer
 from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel, Line
 from saldo.domain.money import Money
-from saldo.domain.numbering import parse_msisdn
+from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator
 from saldo.domain.periods import require_aware
 from saldo.domain.topup import (
@@ -22,7 +22,7 @@ from saldo.domain.topup import (
 )
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
-from saldo.services.ports import DuplicateIdempotencyKey, StoredTopUp, UnitOfWork
+from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, StoredTopUp, UnitOfWork
 
 
 class UnableToTopUp(SaldoError):
@@ -50,22 +50,21 @@ def top_up(
     InvalidIdempotencyKey; nothing is written then.
     """
     now = require_aware(now)
-    number = parse_msisdn(msisdn)
+    number = lookup_msisdn(msisdn)
     key = check_key(idempotency_key)
     request = fingerprint("topup", number, amount.minor, amount.currency, channel.value)
     try:
         with uow:
-            line = uow.lines.get_by_msisdn(number, for_update=True)
-            if line is None:
+            record = uow.lines.get_by_msisdn(number, for_update=True)
+            if record is None:
                 raise LineNotFound(f"no line with number {number}")
-            operator = _operator_of(uow, line)
+            line, operator = record.line, record.operator
             previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
             if previous is not None:
                 return _replay(previous, request=request, key=key, line=line, operator=operator)
             receipt = _apply(
                 uow,
-                line=line,
-                operator=operator,
+                record=record,
                 amount=amount,
                 channel=channel,
                 key=key,
@@ -77,9 +76,9 @@ def top_up(
     except DuplicateIdempotencyKey:
         # Another process committed this key between our read and our insert.
         with uow.reading():
-            line = uow.lines.get_by_msisdn(number)
-            assert line is not None
-            operator = _operator_of(uow, line)
+            record = uow.lines.get_by_msisdn(number)
+            assert record is not None
+            line, operator = record.line, record.operator
             previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
             assert previous is not None
             return _replay(previous, request=request, key=key, line=line, operator=operator)
@@ -88,14 +87,14 @@ def top_up(
 def _apply(
     uow: UnitOfWork,
     *,
-    line: Line,
-    operator: Operator,
+    record: LineRecord,
     amount: Money,
     channel: Channel,
     key: str,
     request: str,
     now: datetime,
 ) -> TopUpReceipt:
+    line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
     check_topup_amount(amount, rules=operator.topup)
     state_before = state_at(
@@ -110,7 +109,6 @@ def _apply(
     valid_until = valid_until_after_topup(
         valid_until=line.valid_until, validity_days=days, timezone=operator.timezone, now=now
     )
-    main = uow.accounts.main_bucket_id(line.id)
     balance = uow.accounts.change_balance(main, amount.minor)
     assert balance is not None, "a credit cannot overdraw"
     topup_id = uow.topups.add(
@@ -175,9 +173,3 @@ def _replay(
         created_at=previous.created_at,
         replayed=True,
     )
-
-
-def _operator_of(uow: UnitOfWork, line: Line) -> Operator:
-    operator = uow.operators.get(line.operator_id)
-    assert operator is not None, "lines reference their operator"
-    return operator

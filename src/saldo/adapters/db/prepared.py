@@ -1,0 +1,111 @@
+"""Prepared statements for the hot paths (top-up, balance inquiry).
+
+A SQLAlchemy Core statement is compiled once per dialect and then run straight on the DBAPI
+cursor of the unit of work's connection: no per-call compilation, execution events or result
+wrapping. What SQLAlchemy's column types would do is done here, for the two types the hot
+paths bind and read: aware datetimes (stored as UTC; naive ISO text on SQLite) and enums.
+PostgreSQL (psycopg 3) also prepares these statements on the server after a few runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from saldo.domain.periods import require_aware
+
+# The text format SQLAlchemy's SQLite DateTime type reads and writes; kept identical so both
+# paths read each other's rows.
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def to_utc(value: Any) -> datetime | None:
+    """A datetime column value as an aware UTC datetime, from either database."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    moment: datetime = value
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class IntegrityViolation(Exception):
+    """The database refused a row: a unique, foreign key or check constraint."""
+
+
+class Prepared:
+    """One statement, compiled lazily for each dialect it meets."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self._statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self._statement.compile(dialect=dialect)
+            assert isinstance(compiled, SQLCompiler)
+            positions = compiled.positiontup if compiled.positional else None
+            order = tuple(positions) if positions is not None else None
+            # Values written into the statement itself (kind = 'main') travel as parameters.
+            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+            found = (compiled.string, order, fixed)
+            self._compiled[dialect.name] = found
+        return found
+
+    def _cursor(self, connection: Connection, params: dict[str, Any]) -> Any:
+        dialect = connection.dialect
+        sql, order, fixed = self._for(dialect)
+        sqlite = dialect.name == "sqlite"
+        bound = {name: _bind(value, sqlite=sqlite) for name, value in params.items()}
+        if fixed:
+            bound = {**fixed, **bound}
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(
+                sql, tuple(bound[name] for name in order) if order is not None else bound
+            )
+        except dialect.loaded_dbapi.IntegrityError as error:
+            cursor.close()
+            raise IntegrityViolation(str(error)) from error
+        return cursor
+
+    def rows(self, connection: Connection, **params: Any) -> Sequence[tuple[Any, ...]]:
+        cursor = self._cursor(connection, params)
+        try:
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
+        cursor = self._cursor(connection, params)
+        try:
+            row = cursor.fetchone()
+            return None if row is None else tuple(row)
+        finally:
+            cursor.close()
+
+    def execute(self, connection: Connection, **params: Any) -> int:
+        """Run a statement without result rows; return the number of rows it changed."""
+        cursor = self._cursor(connection, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+def _bind(value: Any, *, sqlite: bool) -> Any:
+    if isinstance(value, datetime):
+        moment = require_aware(value)
+        return moment.strftime(_SQLITE_DATETIME) if sqlite else moment
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

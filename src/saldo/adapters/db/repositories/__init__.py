@@ -1,0 +1,19 @@
+"""Repositories over SQLAlchemy Core, one module per aggregate. The hot paths (top-up,
+balance inquiry) run prepared statements (``saldo.adapters.db.prepared``)."""
+
+from saldo.adapters.db.repositories.accounts import SqlAccountRepository, SqlLedgerRepository
+from saldo.adapters.db.repositories.lines import SqlLineRepository
+from saldo.adapters.db.repositories.movements import (
+    SqlAdjustmentRepository,
+    SqlTopUpRepository,
+)
+from saldo.adapters.db.repositories.operators import SqlOperatorRepository
+
+__all__ = [
+    "SqlAccountRepository",
+    "SqlAdjustmentRepository",
+    "SqlLedgerRepository",
+    "SqlLineRepository",
+    "SqlOperatorRepository",
+    "SqlTopUpRepository",
+]

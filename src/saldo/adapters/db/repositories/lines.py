@@ -1,0 +1,243 @@
+"""Subscriber lines. Lookups by MSISDN read the line, its operator's spec hash and its main
+bucket (or all its buckets) in one prepared statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
+
+from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared, to_utc
+from saldo.adapters.db.repositories.operators import operator_for
+from saldo.domain.buckets import Bucket, BucketKind
+from saldo.domain.lifecycle import LineState
+from saldo.domain.lines import Line
+from saldo.domain.operator import SimKind
+from saldo.services.ports import LineRecord, LineWithBuckets, NumberTaken
+
+_LINE_COLUMNS = (
+    t.lines.c.id,
+    t.lines.c.operator_id,
+    t.lines.c.msisdn,
+    t.lines.c.iccid,
+    t.lines.c.sim_kind,
+    t.lines.c.language,
+    t.lines.c.state,
+    t.lines.c.activated_at,
+    t.lines.c.valid_until,
+)
+_WIDTH = len(_LINE_COLUMNS)
+
+
+def _line(row: Sequence[Any]) -> Line:
+    activated_at, valid_until = to_utc(row[7]), to_utc(row[8])
+    assert activated_at is not None and valid_until is not None
+    return Line(
+        id=row[0],
+        operator_id=row[1],
+        msisdn=row[2],
+        iccid=row[3],
+        sim_kind=SimKind(row[4]),
+        language=row[5],
+        state=LineState(row[6]),
+        activated_at=activated_at,
+        valid_until=valid_until,
+    )
+
+
+# The newest line with the number: the live one if any (only one may be live), else the
+# latest recycled one, so that a recycled number is told apart from an unknown one.
+_latest_line_id = (
+    select(func.max(t.lines.c.id)).where(t.lines.c.msisdn == bindparam("msisdn")).scalar_subquery()
+)
+
+
+def _scoped(statement: Select[Any]) -> Select[Any]:
+    return statement.where(t.lines.c.operator_id == bindparam("scope"))
+
+
+_record = (
+    select(*_LINE_COLUMNS, t.operators.c.spec_hash, t.accounts.c.id)
+    .select_from(
+        t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).join(
+            t.accounts,
+            and_(t.accounts.c.line_id == t.lines.c.id, t.accounts.c.kind == BucketKind.MAIN.value),
+        )
+    )
+    .where(t.lines.c.id == _latest_line_id)
+)
+_RECORD = {
+    (scoped, locked): Prepared(
+        (_scoped(_record) if scoped else _record).with_for_update(of=t.lines)
+        if locked
+        else (_scoped(_record) if scoped else _record)
+    )
+    for scoped in (False, True)
+    for locked in (False, True)
+}
+
+_with_buckets = (
+    select(
+        *_LINE_COLUMNS,
+        t.operators.c.spec_hash,
+        t.accounts.c.id,
+        t.accounts.c.kind,
+        t.accounts.c.unit,
+        t.accounts.c.balance,
+        t.accounts.c.expires_at,
+    )
+    .select_from(
+        t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).outerjoin(
+            t.accounts, t.accounts.c.line_id == t.lines.c.id
+        )
+    )
+    .where(t.lines.c.id == _latest_line_id)
+    .order_by(t.accounts.c.id)
+)
+_WITH_BUCKETS = {False: Prepared(_with_buckets), True: Prepared(_scoped(_with_buckets))}
+
+_SET_VALIDITY = Prepared(
+    update(t.lines)
+    .where(t.lines.c.id == bindparam("line_id"))
+    .values(
+        valid_until=bindparam("valid_until"),
+        state=bindparam("state"),
+        state_changed_at=bindparam("now"),
+    )
+)
+
+_COUNT_BY_STATE = select(t.lines.c.operator_id, t.lines.c.state, func.count()).group_by(
+    t.lines.c.operator_id, t.lines.c.state
+)
+
+
+class SqlLineRepository:
+    def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
+        self._connection = connection
+        self._scope = operator_id
+
+    def _params(self, msisdn: str) -> dict[str, Any]:
+        if self._scope is None:
+            return {"msisdn": msisdn}
+        return {"msisdn": msisdn, "scope": self._scope}
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        msisdn: str,
+        iccid: str | None,
+        sim_kind: SimKind,
+        language: str,
+        activated_at: datetime,
+        valid_until: datetime,
+        now: datetime,
+    ) -> Line:
+        if self._scope is not None and operator_id != self._scope:
+            raise PermissionError("this unit of work is scoped to another operator")
+        savepoint = self._connection.begin_nested()
+        try:
+            line_id = self._connection.execute(
+                insert(t.lines)
+                .values(
+                    operator_id=operator_id,
+                    msisdn=msisdn,
+                    iccid=iccid,
+                    sim_kind=sim_kind.value,
+                    language=language,
+                    state=LineState.ACTIVE.value,
+                    activated_at=activated_at,
+                    valid_until=valid_until,
+                    state_changed_at=now,
+                    created_at=now,
+                )
+                .returning(t.lines.c.id)
+            ).scalar_one()
+        except IntegrityError:
+            savepoint.rollback()
+            raise NumberTaken(msisdn) from None
+        savepoint.commit()
+        return Line(
+            id=line_id,
+            operator_id=operator_id,
+            msisdn=msisdn,
+            iccid=iccid,
+            sim_kind=sim_kind,
+            language=language,
+            state=LineState.ACTIVE,
+            activated_at=activated_at,
+            valid_until=valid_until,
+        )
+
+    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> LineRecord | None:
+        statement = _RECORD[(self._scope is not None, for_update)]
+        row = statement.first(self._connection, **self._params(msisdn))
+        if row is None:
+            return None
+        line = _line(row)
+        return LineRecord(
+            line=line,
+            operator=operator_for(self._connection, line.operator_id, row[_WIDTH]),
+            main_bucket_id=row[_WIDTH + 1],
+        )
+
+    def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
+        statement = _WITH_BUCKETS[self._scope is not None]
+        rows = statement.rows(self._connection, **self._params(msisdn))
+        if not rows:
+            return None
+        line = _line(rows[0])
+        buckets = tuple(
+            Bucket(
+                id=row[_WIDTH + 1],
+                kind=BucketKind(row[_WIDTH + 2]),
+                unit=row[_WIDTH + 3],
+                balance=row[_WIDTH + 4],
+                expires_at=to_utc(row[_WIDTH + 5]),
+            )
+            for row in rows
+            if row[_WIDTH + 1] is not None
+        )
+        return LineWithBuckets(
+            line=line,
+            operator=operator_for(self._connection, line.operator_id, rows[0][_WIDTH]),
+            buckets=buckets,
+        )
+
+    def list(
+        self,
+        *,
+        operator_id: int | None = None,
+        state: LineState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Line]:
+        statement = select(*_LINE_COLUMNS).order_by(t.lines.c.id).limit(limit).offset(offset)
+        for wanted in (operator_id, self._scope):
+            if wanted is not None:
+                statement = statement.where(t.lines.c.operator_id == wanted)
+        if state is not None:
+            statement = statement.where(t.lines.c.state == state.value)
+        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+
+    def set_validity(
+        self, line_id: int, *, valid_until: datetime, state: LineState, now: datetime
+    ) -> None:
+        _SET_VALIDITY.execute(
+            self._connection, line_id=line_id, valid_until=valid_until, state=state, now=now
+        )
+
+    def count_by_state(self) -> dict[tuple[int, LineState], int]:
+        statement = _COUNT_BY_STATE
+        if self._scope is not None:
+            statement = statement.where(t.lines.c.operator_id == self._scope)
+        return {
+            (int(operator_id), LineState(state)): int(count)
+            for operator_id, state, count in self._connection.execute(statement)
+        }

@@ -1,0 +1,96 @@
+"""Operators: stored as their validated catalog entry, rebuilt into domain values once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+
+from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared
+from saldo.catalog.schema import OperatorSpec
+from saldo.domain.operator import Operator
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    """A fingerprint of a catalog entry: equal specs, equal hashes."""
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Rebuilding an Operator validates its whole catalog entry again. A spec changes only with
+# `operators load`, so each (id, spec hash) is built once per process and then looked up.
+_built: dict[tuple[int, str], Operator] = {}
+
+_HASH = Prepared(select(t.operators.c.spec_hash).where(t.operators.c.id == bindparam("id")))
+_SPEC = select(t.operators.c.spec).where(t.operators.c.id == bindparam("id"))
+
+
+def operator_for(connection: Connection, operator_id: int, fingerprint: str) -> Operator:
+    """The operator with this id and spec hash, built from its stored spec on first use."""
+    operator = _built.get((operator_id, fingerprint))
+    if operator is None:
+        spec = connection.execute(_SPEC, {"id": operator_id}).scalar_one()
+        operator = _build(operator_id, fingerprint, spec)
+    return operator
+
+
+def _build(operator_id: int, fingerprint: str, spec: dict[str, Any]) -> Operator:
+    operator = _built.get((operator_id, fingerprint))
+    if operator is None:
+        operator = OperatorSpec.model_validate(spec).to_operator(operator_id=operator_id)
+        _built[(operator_id, fingerprint)] = operator
+    return operator
+
+
+class SqlOperatorRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def save(self, operator: Operator, *, spec: dict[str, Any], now: Any) -> Operator:
+        fingerprint = spec_hash(spec)
+        values = {
+            "name": operator.name,
+            "country": operator.country,
+            "currency": operator.currency,
+            "timezone": operator.timezone,
+            "spec": spec,
+            "spec_hash": fingerprint,
+            "updated_at": now,
+        }
+        existing = self._connection.execute(
+            select(t.operators.c.id).where(t.operators.c.slug == operator.slug)
+        ).scalar()
+        if existing is None:
+            operator_id = self._connection.execute(
+                insert(t.operators)
+                .values(slug=operator.slug, created_at=now, **values)
+                .returning(t.operators.c.id)
+            ).scalar_one()
+        else:
+            operator_id = existing
+            self._connection.execute(
+                update(t.operators).where(t.operators.c.id == existing).values(**values)
+            )
+        return _build(int(operator_id), fingerprint, spec)
+
+    def get(self, operator_id: int) -> Operator | None:
+        row = _HASH.first(self._connection, id=operator_id)
+        return None if row is None else operator_for(self._connection, operator_id, row[0])
+
+    def get_by_slug(self, slug: str) -> Operator | None:
+        found = self._connection.execute(
+            select(t.operators.c.id).where(t.operators.c.slug == slug)
+        ).scalar()
+        return None if found is None else self.get(int(found))
+
+    def list(self) -> list[Operator]:
+        rows = self._connection.execute(
+            select(t.operators.c.id, t.operators.c.spec_hash, t.operators.c.spec).order_by(
+                t.operators.c.slug
+            )
+        )
+        return [_build(int(row.id), row.spec_hash, row.spec) for row in rows]

@@ -1,0 +1,238 @@
+"""The operator catalog: the bundled operators load with their facts, and a bad file is
+refused with an error that names the file, the field and the problem."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from saldo.catalog.schema import (
+    BUNDLED_DIR,
+    CatalogError,
+    OperatorSpec,
+    bundled_specs,
+    load_spec_file,
+)
+
+SLUGS = [
+    "claro-ar",
+    "claro-co",
+    "movistar-ar",
+    "movistar-co",
+    "personal-ar",
+    "proximus-be",
+    "tigo-co",
+]
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[str, OperatorSpec]:
+    return {spec.slug: spec for spec in bundled_specs()}
+
+
+def test_all_seven_bundled_operators_load_in_slug_order() -> None:
+    assert [spec.slug for spec in bundled_specs()] == SLUGS
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_bundled_operator_becomes_a_domain_operator(
+    specs: dict[str, OperatorSpec], slug: str
+) -> None:
+    operator = specs[slug].to_operator()
+
+    assert operator.slug == slug
+    assert operator.topup.minimum.currency == operator.currency
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_operator_sells_plans_of_1_3_and_12_months(
+    specs: dict[str, OperatorSpec], slug: str
+) -> None:
+    assert sorted(plan.months for plan in specs[slug].plans) == [1, 3, 12]
+
+
+def test_personal_answers_consulta_and_saldo_on_short_code_100(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    personal = specs["personal-ar"]
+
+    assert personal.sms.short_code == "100"
+    assert personal.sms.keywords["balance"] == ["CONSULTA", "SALDO"]
+
+
+def test_claro_argentina_answers_info_and_balance_on_123_and_verifies_callers(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    claro = specs["claro-ar"]
+
+    assert claro.sms.short_code == "123"
+    assert claro.sms.keywords["balance"] == ["INFO", "BALANCE"]
+    assert claro.hotline.number == "123"
+    assert claro.hotline.verification == "last4"
+    assert claro.hotline.agent_digit == "0"
+
+
+def test_movistar_argentina_answers_mis_datos_on_121(specs: dict[str, OperatorSpec]) -> None:
+    movistar = specs["movistar-ar"]
+
+    assert movistar.sms.short_code == "121"
+    assert movistar.sms.keywords["balance"] == ["MIS DATOS"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "rate"),
+    [
+        ("claro-ar", "0.21"),
+        ("movistar-ar", "0.21"),
+        ("personal-ar", "0.21"),
+        ("claro-co", "0.19"),
+        ("movistar-co", "0.19"),
+        ("tigo-co", "0.19"),
+        ("proximus-be", "0.21"),
+    ],
+)
+def test_each_country_charges_its_own_tax_rate(
+    specs: dict[str, OperatorSpec], slug: str, rate: str
+) -> None:
+    assert specs[slug].tax_rate == Decimal(rate)
+
+
+def test_proximus_tops_up_automatically_and_speaks_french_and_dutch(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    proximus = specs["proximus-be"]
+
+    assert proximus.auto_topup is True
+    assert "fr_BE" in proximus.locales
+    assert "nl_BE" in proximus.locales
+
+
+# -- malformed files --------------------------------------------------------------------------
+
+
+def claro_ar() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((BUNDLED_DIR / "claro-ar.yaml").read_text("utf-8"))
+    return copy.deepcopy(data)
+
+
+def write(directory: Path, name: str, data: dict[str, Any]) -> Path:
+    path = directory / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def float_minimum(data: dict[str, Any]) -> None:
+    data["topup"]["minimum"] = 1000.0
+
+
+def float_denomination(data: dict[str, Any]) -> None:
+    data["topup"]["denominations"][1]["amount"] = 2000.5
+
+
+def float_tax_rate(data: dict[str, Any]) -> None:
+    data["tax_rate"] = 0.21
+
+
+def unknown_currency(data: dict[str, Any]) -> None:
+    data["currency"] = "XYZ"
+
+
+def missing_timezone(data: dict[str, Any]) -> None:
+    del data["timezone"]
+
+
+def missing_short_code(data: dict[str, Any]) -> None:
+    del data["sms"]["short_code"]
+
+
+def extra_field(data: dict[str, Any]) -> None:
+    data["colour"] = "red"
+
+
+def extra_nested_field(data: dict[str, Any]) -> None:
+    data["hotline"]["colour"] = "red"
+
+
+def bad_timezone(data: dict[str, Any]) -> None:
+    data["timezone"] = "America/Atlantis"
+
+
+@pytest.mark.parametrize(
+    ("spoil", "field", "problem"),
+    [
+        (float_minimum, "topup.minimum", "not floats"),
+        (float_denomination, "topup.denominations.1.amount", "not floats"),
+        (float_tax_rate, "tax_rate", "not floats"),
+        (unknown_currency, "currency", "unknown currency 'XYZ'"),
+        (missing_timezone, "timezone", "Field required"),
+        (missing_short_code, "sms.short_code", "Field required"),
+        (extra_field, "colour", "Extra inputs are not permitted"),
+        (extra_nested_field, "hotline.colour", "Extra inputs are not permitted"),
+        (bad_timezone, "timezone", "unknown timezone 'America/Atlantis'"),
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_a_bad_field_is_refused_naming_the_file_the_field_and_the_problem(
+    tmp_path: Path, spoil: Any, field: str, problem: str
+) -> None:
+    data = claro_ar()
+    spoil(data)
+    path = write(tmp_path, "spoiled.yaml", data)
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert raised.value.message.startswith(f"spoiled.yaml: {field}: ")
+    assert problem in raised.value.message
+
+
+def test_invalid_yaml_is_refused_naming_the_file_and_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("slug: claro-ar\nname: [unclosed\n", encoding="utf-8")
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert raised.value.message == "broken.yaml: line 3: not valid YAML"
+
+
+@pytest.mark.parametrize(
+    "text", ["- claro-ar\n- claro-co\n", "claro-ar\n", ""], ids=["list", "scalar", "empty"]
+)
+def test_a_document_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "not-a-mapping.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert (
+        raised.value.message == "not-a-mapping.yaml: the file must hold one operator as a mapping"
+    )
+
+
+def test_a_file_that_does_not_exist_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert "missing.yaml" in raised.value.message
+    assert "cannot be read" in raised.value.message
+    assert "No such file or directory" in raised.value.message
+
+
+def test_a_directory_is_refused_as_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "operators.yaml"
+    path.mkdir()
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert "operators.yaml" in raised.value.message
+    assert "cannot be read" in raised.value.message

@@ -1,0 +1,242 @@
+"""Imports go one way: channels → services → domain, adapters → services.ports + domain.
+
+Every module under src/saldo is read with ``ast`` (nothing is imported), and each import is
+checked against the rule of the importing module's layer. An import inside a function or an
+``if TYPE_CHECKING:`` block counts like any other.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "saldo"
+ROOT = "saldo"
+
+
+@dataclass(frozen=True)
+class Layer:
+    package: str
+    may_import: tuple[str, ...]
+    # Third-party libraries it may import; None means any.
+    libraries: frozenset[str] | None
+
+
+LAYERS = (
+    # The core issue puts locale money parsing (Babel) and MSISDN validation (phonenumbers)
+    # in the domain: both are pure libraries without I/O.
+    Layer("saldo.domain", ("saldo.domain",), frozenset({"babel", "phonenumbers"})),
+    Layer("saldo.services", ("saldo.domain", "saldo.services"), frozenset()),
+    Layer(
+        "saldo.adapters",
+        ("saldo.domain", "saldo.services.ports", "saldo.catalog", "saldo.adapters"),
+        None,
+    ),
+    Layer("saldo.catalog", ("saldo.domain", "saldo.catalog"), None),
+    Layer("saldo.config", ("saldo.domain", "saldo.config"), None),
+    Layer(
+        "saldo.bootstrap",
+        (
+            "saldo.domain",
+            "saldo.services",
+            "saldo.adapters",
+            "saldo.catalog",
+            "saldo.config",
+            "saldo.bootstrap",
+        ),
+        None,
+    ),
+    # Channels reach adapters only through bootstrap.
+    Layer(
+        "saldo.channels",
+        (
+            ROOT,
+            "saldo.domain",
+            "saldo.services",
+            "saldo.catalog",
+            "saldo.config",
+            "saldo.bootstrap",
+            "saldo.channels",
+        ),
+        None,
+    ),
+    Layer("saldo.__main__", ("saldo.channels",), frozenset()),
+    Layer(ROOT, (), frozenset()),
+)
+
+
+def belongs_to(module: str, package: str) -> bool:
+    """True when ``module`` is ``package`` or inside it; the root package holds only itself."""
+    if package == ROOT:
+        return module == ROOT
+    return module == package or module.startswith(package + ".")
+
+
+def layer_of(module: str) -> Layer | None:
+    matching = [layer for layer in LAYERS if belongs_to(module, layer.package)]
+    return max(matching, key=lambda layer: len(layer.package), default=None)
+
+
+def is_saldo_module(name: str) -> bool:
+    path = SRC.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported_modules(source: str, *, module: str, is_package: bool = False) -> set[str]:
+    """The modules that ``source`` (the text of ``module``) imports, relative imports made
+    absolute; ``from saldo.x import y`` counts as ``saldo.x.y`` when that is a module."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = absolute_base(node, module=module, is_package=is_package)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if is_saldo_module(candidate) else base)
+    return found
+
+
+def absolute_base(node: ast.ImportFrom, *, module: str, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    parts = module.split(".") if is_package else module.split(".")[:-1]
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join([*parts, node.module] if node.module else parts)
+
+
+def wrong_arrows(module: str, imported: Iterable[str]) -> list[str]:
+    """One line per import of ``module`` that goes against its layer's rule."""
+    layer = layer_of(module)
+    if layer is None:
+        return [f"{module} is in no layer; add it to LAYERS"]
+    wrong = []
+    for name in sorted(imported):
+        top = name.split(".")[0]
+        if top == ROOT:
+            allowed = any(belongs_to(name, package) for package in layer.may_import)
+            rule = f"{layer.package} may import only {', '.join(layer.may_import) or 'no saldo'}"
+        elif top in sys.stdlib_module_names:
+            continue
+        else:
+            allowed = layer.libraries is None or top in layer.libraries
+            rule = f"{layer.package} may use only {sorted(layer.libraries or ())} besides stdlib"
+        if not allowed:
+            wrong.append(f"{module} imports {name} ({rule})")
+    return wrong
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def check_file(path: Path) -> list[str]:
+    module = module_name(path)
+    source = path.read_text(encoding="utf-8")
+    imported = imported_modules(source, module=module, is_package=path.name == "__init__.py")
+    return wrong_arrows(module, imported)
+
+
+MODULES = sorted(SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_a_module_imports_only_what_its_layer_allows(path: Path) -> None:
+    assert check_file(path) == []
+
+
+def test_every_module_under_src_is_checked_and_in_a_layer() -> None:
+    modules = {module_name(path) for path in MODULES}
+
+    assert {"saldo", "saldo.domain.money", "saldo.services.ports", "saldo.bootstrap"} <= modules
+    assert [module for module in sorted(modules) if layer_of(module) is None] == []
+
+
+# -- the checker itself -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "wrong"),
+    [
+        (
+            "saldo.domain.money",
+            "from saldo.adapters.clock import SystemClock\n",
+            "saldo.adapters.clock",
+        ),
+        ("saldo.domain.money", "from saldo import services\n", "saldo.services"),
+        ("saldo.domain.money", "import sqlalchemy\n", "sqlalchemy"),
+        ("saldo.domain.money", "def f():\n    import yaml\n", "yaml"),
+        ("saldo.services.top_up", "from ..adapters.db import engine\n", "saldo.adapters.db.engine"),
+        ("saldo.services.top_up", "import pydantic\n", "pydantic"),
+        ("saldo.services.top_up", "from saldo.bootstrap import Saldo\n", "saldo.bootstrap"),
+        (
+            "saldo.services.top_up",
+            "from saldo.catalog.schema import CatalogError\n",
+            "saldo.catalog.schema",
+        ),
+        (
+            "saldo.adapters.clock",
+            "from saldo.services.top_up import top_up\n",
+            "saldo.services.top_up",
+        ),
+        ("saldo.adapters.clock", "import saldo.channels.cli.render\n", "saldo.channels.cli.render"),
+        (
+            "saldo.catalog.schema",
+            "from saldo.services.ports import UnitOfWork\n",
+            "saldo.services.ports",
+        ),
+        (
+            "saldo.channels.cli.main",
+            "from saldo.adapters.clock import FixedClock\n",
+            "saldo.adapters.clock",
+        ),
+        (
+            "saldo.bootstrap",
+            "from saldo.channels.cli.main import main\n",
+            "saldo.channels.cli.main",
+        ),
+        (
+            "saldo.domain",
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n"
+            "    from saldo.services import ports\n",
+            "saldo.services.ports",
+        ),
+    ],
+)
+def test_the_checker_catches_a_wrong_arrow(module: str, source: str, wrong: str) -> None:
+    imported = imported_modules(source, module=module, is_package=module == "saldo.domain")
+
+    problems = wrong_arrows(module, imported)
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{module} imports {wrong} ")
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("saldo.domain.money", "from babel.numbers import parse_decimal\nimport re\n"),
+        ("saldo.domain.numbering", "import phonenumbers\nfrom .errors import SaldoError\n"),
+        ("saldo.services.top_up", "from saldo.domain.money import Money\nfrom . import ports\n"),
+        ("saldo.adapters.clock", "from saldo.services.ports import Clock\nimport sqlalchemy\n"),
+        ("saldo.adapters.clock", "from saldo.catalog.schema import OperatorSpec\n"),
+        (
+            "saldo.channels.cli.main",
+            "from saldo.bootstrap import Saldo\nfrom saldo import __version__\n",
+        ),
+        ("saldo.bootstrap", "from saldo.adapters.clock import SystemClock\n"),
+    ],
+)
+def test_the_checker_lets_a_right_arrow_through(module: str, source: str) -> None:
+    assert wrong_arrows(module, imported_modules(source, module=module)) == []
+
+
+def test_a_module_outside_every_layer_is_reported() -> None:
+    assert wrong_arrows("saldo.utils", ["re"]) == ["saldo.utils is in no layer; add it to LAYERS"]
