@@ -104,6 +104,12 @@ CREATE INDEX ix_buckets_line ON buckets (line_id);
 CREATE TABLE topups (id INTEGER PRIMARY KEY, line_id INTEGER NOT NULL, amount INTEGER NOT NULL,
                      idempotency_key TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
 """
+RAW_ADD_LINE = "INSERT INTO lines (id, msisdn, valid_until) VALUES (?, ?, ?)"
+RAW_ADD_BUCKET = "INSERT INTO buckets (line_id, kind, balance) VALUES (?, 'main', 0)"
+RAW_TOPUP_INSERT = (
+    "INSERT INTO topups (line_id, amount, idempotency_key, created_at) VALUES (?, ?, ?, ?)"
+)
+RAW_TOPUP_UPDATE = "UPDATE buckets SET balance = balance + ? WHERE line_id = ? AND kind = 'main'"
 RAW_INQUIRY = (
     "SELECT l.id, l.msisdn, l.valid_until, b.kind, b.balance, b.expires_at "
     "FROM lines l LEFT JOIN buckets b ON b.line_id = l.id WHERE l.msisdn = ?"
@@ -117,25 +123,16 @@ def raw_sqlite_rates(path: Path, n: int) -> tuple[float, float]:
     db.executescript(RAW_SCHEMA)
     db.execute("BEGIN")
     for i in range(LINES):
-        db.execute(
-            "INSERT INTO lines (id, msisdn, valid_until) VALUES (?, ?, ?)",
-            (i + 1, msisdn(i), "2026-12-23"),
-        )
-        db.execute("INSERT INTO buckets (line_id, kind, balance) VALUES (?, 'main', 0)", (i + 1,))
+        db.execute(RAW_ADD_LINE, (i + 1, msisdn(i), "2026-12-23"))
+        db.execute(RAW_ADD_BUCKET, (i + 1,))
     db.execute("COMMIT")
     now = NOW.isoformat()
 
     def one_topup(i: int) -> None:
         line_id = i % LINES + 1
         db.execute("BEGIN IMMEDIATE")
-        db.execute(
-            "INSERT INTO topups (line_id, amount, idempotency_key, created_at) VALUES (?, ?, ?, ?)",
-            (line_id, 100000, f"raw-{i}", now),
-        )
-        db.execute(
-            "UPDATE buckets SET balance = balance + ? WHERE line_id = ? AND kind = 'main'",
-            (100000, line_id),
-        )
+        db.execute(RAW_TOPUP_INSERT, (line_id, 100000, f"raw-{i}", now))
+        db.execute(RAW_TOPUP_UPDATE, (100000, line_id))
         db.execute("COMMIT")
 
     def one_inquiry(i: int) -> list[object]:
@@ -150,57 +147,37 @@ def raw_sqlite_rates(path: Path, n: int) -> tuple[float, float]:
 
 
 def raw_postgres_rates(url: str, n: int) -> tuple[float, float]:
+    """The same raw work as on SQLite, in a schema of its own beside Saldo's tables."""
     import psycopg
+
+    def pg(sql: str) -> str:
+        return sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("?", "%s")
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True) as db:
-        db.execute("DROP TABLE IF EXISTS raw_topups, raw_buckets, raw_lines")
-        for statement in (
-            RAW_SCHEMA.replace("TABLE ", "TABLE raw_")
-            .replace("ON buckets", "ON raw_buckets")
-            .split(";")
-        ):
+        db.execute("DROP SCHEMA IF EXISTS raw CASCADE")
+        db.execute("CREATE SCHEMA raw")
+        db.execute("SET search_path TO raw")
+        for statement in RAW_SCHEMA.split(";"):
             if statement.strip():
-                db.execute(
-                    statement.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace(
-                        "ix_buckets_line", "ix_raw_buckets_line"
-                    )
-                )
+                db.execute(pg(statement))
         with db.transaction():
             for i in range(LINES):
-                db.execute(
-                    "INSERT INTO raw_lines (id, msisdn, valid_until) VALUES (%s, %s, %s)",
-                    (i + 1, msisdn(i), "2026-12-23"),
-                )
-                db.execute(
-                    "INSERT INTO raw_buckets (line_id, kind, balance) VALUES (%s, 'main', 0)",
-                    (i + 1,),
-                )
+                db.execute(pg(RAW_ADD_LINE), (i + 1, msisdn(i), "2026-12-23"))
+                db.execute(pg(RAW_ADD_BUCKET), (i + 1,))
         now = NOW.isoformat()
 
         def one_topup(i: int) -> None:
             line_id = i % LINES + 1
             with db.transaction():
-                db.execute(
-                    "INSERT INTO raw_topups (line_id, amount, idempotency_key, created_at) VALUES (%s, %s, %s, %s)",
-                    (line_id, 100000, f"raw-{i}", now),
-                )
-                db.execute(
-                    "UPDATE raw_buckets SET balance = balance + %s WHERE line_id = %s AND kind = 'main'",
-                    (100000, line_id),
-                )
-
-        inquiry = (
-            RAW_INQUIRY.replace("lines l", "raw_lines l")
-            .replace("buckets b", "raw_buckets b")
-            .replace("?", "%s")
-        )
+                db.execute(pg(RAW_TOPUP_INSERT), (line_id, 100000, f"raw-{i}", now))
+                db.execute(pg(RAW_TOPUP_UPDATE), (100000, line_id))
 
         def one_inquiry(i: int) -> list[object]:
-            return db.execute(inquiry, (msisdn((i * 7919) % LINES),)).fetchall()
+            return db.execute(pg(RAW_INQUIRY), (msisdn((i * 7919) % LINES),)).fetchall()
 
         rates = timed(n, one_topup), timed(n, one_inquiry)
-        db.execute("DROP TABLE IF EXISTS raw_topups, raw_buckets, raw_lines")
+        db.execute("DROP SCHEMA raw CASCADE")
     return rates
 
 
@@ -215,7 +192,7 @@ def postgres(url: str | None) -> Iterator[str | None]:
     if unavailable_reason() is not None:
         yield None
         return
-    with postgres_server() as server:
+    with postgres_server(durable=True) as server:
         yield server
 
 

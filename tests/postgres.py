@@ -41,8 +41,11 @@ def unavailable_reason() -> str | None:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a ``postgresql+psycopg://`` URL of a server to create test databases on."""
+def postgres_server(*, durable: bool = False) -> Iterator[str]:
+    """Yield a ``postgresql+psycopg://`` URL of a server to create test databases on.
+
+    Tests run it with ``fsync=off`` (nothing they write must survive a crash); benchmarks ask
+    for a ``durable`` one, as production runs."""
     given = os.environ.get("SALDO_TEST_POSTGRES_URL")
     if given:
         yield given
@@ -65,8 +68,8 @@ def postgres_server() -> Iterator[str]:
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         options = (
-            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=200 -c shared_buffers=128MB"
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if durable else 'off'} -c max_connections=200 -c shared_buffers=128MB"
         )
         run(
             str(bin_dir / "pg_ctl"),

@@ -94,8 +94,10 @@ class LineRepository(Protocol):
     ) -> list[Line]: ...
 
     def set_validity(
-        self, line_id: int, *, valid_until: datetime, state: LineState, now: datetime
-    ) -> None: ...
+        self, line_id: int, *, valid_until: datetime, state: LineState | None, now: datetime
+    ) -> None:
+        """Store a new end of validity, and a new state unless ``state`` is None."""
+        ...
 
     def count_by_state(self) -> dict[tuple[int, LineState], int]:
         """Number of lines per (operator id, stored state)."""

@@ -141,7 +141,8 @@ def _apply(
         memo=f"top-up via {channel.value}",
         now=now,
     )
-    uow.lines.set_validity(line.id, valid_until=valid_until, state=LineState.ACTIVE, now=now)
+    reactivated = None if line.state is LineState.ACTIVE else LineState.ACTIVE
+    uow.lines.set_validity(line.id, valid_until=valid_until, state=reactivated, now=now)
     return TopUpReceipt(
         topup_id=topup_id,
         receipt_number=receipt_number(topup_id, operator_slug=operator.slug),

@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed top-up survives a power cut)
 and foreign keys on. pysqlite's own transaction handling is switched off so that a writing
 unit of work starts with ``BEGIN IMMEDIATE``: it takes the write lock first and waits for it
-(``busy_timeout``), instead of failing later when two writers meet.
+(``busy_timeout``), instead of failing later when two writers meet. Readers run each
+statement in its own snapshot.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping: on loopback it is a whole round trip per checkout, as dear as the query.
+    # Connections are recycled instead, and a dropped one is invalidated on its first error.
+    return create_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=10)
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
@@ -39,7 +42,11 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writing = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        # Readers issue no BEGIN: in WAL mode each statement reads one consistent snapshot,
+        # and every read on a hot path is a single statement. Writers lock first.
+        if connection.get_execution_options().get(WRITE, False):
+            cursor = connection.connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.close()
 
     return engine

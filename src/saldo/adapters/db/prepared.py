@@ -3,7 +3,8 @@
 A SQLAlchemy Core statement is compiled once per dialect and then run straight on the DBAPI
 cursor of the unit of work's connection: no per-call compilation, execution events or result
 wrapping. What SQLAlchemy's column types would do is done here, for the two types the hot
-paths bind and read: aware datetimes (stored as UTC; naive ISO text on SQLite) and enums.
+paths bind and read: aware datetimes (stored as UTC; on SQLite as naive
+``YYYY-MM-DD HH:MM:SS.ffffff`` text, exactly as SQLAlchemy's own DateTime type writes it) and enums.
 PostgreSQL (psycopg 3) also prepares these statements on the server after a few runs.
 """
 
@@ -19,10 +20,6 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from saldo.domain.periods import require_aware
-
-# The text format SQLAlchemy's SQLite DateTime type reads and writes; kept identical so both
-# paths read each other's rows.
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def to_utc(value: Any) -> datetime | None:
@@ -93,6 +90,26 @@ class Prepared:
         finally:
             cursor.close()
 
+    def execute_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Run a statement once per parameter set, in one call to the driver."""
+        dialect = connection.dialect
+        sql, order, fixed = self._for(dialect)
+        sqlite = dialect.name == "sqlite"
+        batches = [
+            {**fixed, **{name: _bind(value, sqlite=sqlite) for name, value in row.items()}}
+            for row in rows
+        ]
+        cursor = connection.connection.cursor()
+        try:
+            if order is not None:
+                cursor.executemany(sql, [tuple(b[name] for name in order) for b in batches])
+            else:
+                cursor.executemany(sql, batches)
+        except dialect.loaded_dbapi.IntegrityError as error:
+            raise IntegrityViolation(str(error)) from error
+        finally:
+            cursor.close()
+
     def execute(self, connection: Connection, **params: Any) -> int:
         """Run a statement without result rows; return the number of rows it changed."""
         cursor = self._cursor(connection, params)
@@ -105,7 +122,7 @@ class Prepared:
 def _bind(value: Any, *, sqlite: bool) -> Any:
     if isinstance(value, datetime):
         moment = require_aware(value)
-        return moment.strftime(_SQLITE_DATETIME) if sqlite else moment
+        return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
     if isinstance(value, enum.Enum):
         return value.value
     return value

@@ -81,6 +81,9 @@ lines = Table(
         postgresql_where=text("state != 'recycled' AND iccid IS NOT NULL"),
     ),
     Index("ix_lines_operator_id_state", "operator_id", "state"),
+    # Lookups by number (live or recycled) use this one: the partial index above cannot serve
+    # a query that does not repeat its condition.
+    Index("ix_lines_msisdn", "msisdn"),
 )
 
 # A line's buckets and the operator's own accounts. Only line buckets cache a balance: the

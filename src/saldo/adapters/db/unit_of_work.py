@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -18,25 +19,24 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
 )
 
+R = TypeVar("R")
+
 
 class SqlUnitOfWork:
     """``with uow:`` writes (``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL) and rolls
     back unless committed; ``with uow.reading():`` reads. ``operator_id`` scopes every line
-    lookup to one operator: staff and resellers get a scoped unit of work, so another
-    operator's lines are simply not there for them."""
+    and ledger lookup to one operator: staff and resellers get a scoped unit of work, so
+    another operator's lines are simply not there for them.
 
-    operators: SqlOperatorRepository
-    lines: SqlLineRepository
-    accounts: SqlAccountRepository
-    ledger: SqlLedgerRepository
-    topups: SqlTopUpRepository
-    adjustments: SqlAdjustmentRepository
+    Repositories are made on first use: a balance inquiry touches one of them.
+    """
 
     def __init__(self, engine: Engine, *, operator_id: int | None = None) -> None:
         self._engine = engine
         self._operator_id = operator_id
         self._connection: Connection | None = None
         self._committed = False
+        self._repositories: dict[type, object] = {}
 
     def _open(self, *, write: bool) -> None:
         if self._connection is not None:
@@ -44,19 +44,18 @@ class SqlUnitOfWork:
         connection = self._engine.connect()
         if write:
             connection = connection.execution_options(**{WRITE: True})
-        connection.begin()
+            connection.begin()
+        elif connection.dialect.name == "postgresql":
+            # Reads on hot paths are single statements: autocommit spares PostgreSQL the
+            # BEGIN and ROLLBACK round trips around them.
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         self._connection = connection
         self._committed = False
-        scope = self._operator_id
-        self.operators = SqlOperatorRepository(connection)
-        self.lines = SqlLineRepository(connection, operator_id=scope)
-        self.accounts = SqlAccountRepository(connection)
-        self.ledger = SqlLedgerRepository(connection, operator_id=scope)
-        self.topups = SqlTopUpRepository(connection)
-        self.adjustments = SqlAdjustmentRepository(connection)
+        self._repositories = {}
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None
+        self._repositories = {}
         if connection is None:
             return
         try:
@@ -64,6 +63,47 @@ class SqlUnitOfWork:
                 connection.rollback()
         finally:
             connection.close()
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("this unit of work is not open: use `with uow:`")
+        return self._connection
+
+    def _repository(self, kind: type[R], *, scoped: bool = False) -> R:
+        found = self._repositories.get(kind)
+        if found is None:
+            if scoped:
+                found = kind(self.connection, operator_id=self._operator_id)  # type: ignore[call-arg]
+            else:
+                found = kind(self.connection)  # type: ignore[call-arg]
+            self._repositories[kind] = found
+        assert isinstance(found, kind)
+        return found
+
+    @property
+    def operators(self) -> SqlOperatorRepository:
+        return self._repository(SqlOperatorRepository)
+
+    @property
+    def lines(self) -> SqlLineRepository:
+        return self._repository(SqlLineRepository, scoped=True)
+
+    @property
+    def accounts(self) -> SqlAccountRepository:
+        return self._repository(SqlAccountRepository)
+
+    @property
+    def ledger(self) -> SqlLedgerRepository:
+        return self._repository(SqlLedgerRepository, scoped=True)
+
+    @property
+    def topups(self) -> SqlTopUpRepository:
+        return self._repository(SqlTopUpRepository)
+
+    @property
+    def adjustments(self) -> SqlAdjustmentRepository:
+        return self._repository(SqlAdjustmentRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)
@@ -81,9 +121,7 @@ class SqlUnitOfWork:
             self._close()
 
     def commit(self) -> None:
-        if self._connection is None:
-            raise RuntimeError("commit outside a unit of work")
-        self._connection.commit()
+        self.connection.commit()
         self._committed = True
 
     def rollback(self) -> None:

@@ -121,7 +121,14 @@ _INSERT_TRANSACTION = Prepared(
     )
     .returning(t.ledger_transactions.c.id)
 )
-_INSERT_ENTRY = insert(t.ledger_entries)
+_INSERT_ENTRY = Prepared(
+    insert(t.ledger_entries).values(
+        transaction_id=bindparam("transaction_id"),
+        account_id=bindparam("account_id"),
+        amount=bindparam("amount"),
+        balance_after=bindparam("balance_after"),
+    )
+)
 
 
 class SqlLedgerRepository:
@@ -152,8 +159,8 @@ class SqlLedgerRepository:
         )
         assert created is not None
         transaction_id = int(created[0])
-        self._connection.execute(
-            _INSERT_ENTRY,
+        _INSERT_ENTRY.execute_many(
+            self._connection,
             [
                 {
                     "transaction_id": transaction_id,

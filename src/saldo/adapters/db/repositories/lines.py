@@ -112,6 +112,13 @@ _SET_VALIDITY = Prepared(
     )
 )
 
+# Leaving the state column alone when it does not change spares the indexes that hold it.
+_SET_VALID_UNTIL = Prepared(
+    update(t.lines)
+    .where(t.lines.c.id == bindparam("line_id"))
+    .values(valid_until=bindparam("valid_until"))
+)
+
 _COUNT_BY_STATE = select(t.lines.c.operator_id, t.lines.c.state, func.count()).group_by(
     t.lines.c.operator_id, t.lines.c.state
 )
@@ -227,8 +234,11 @@ class SqlLineRepository:
         return [_line(tuple(row)) for row in self._connection.execute(statement)]
 
     def set_validity(
-        self, line_id: int, *, valid_until: datetime, state: LineState, now: datetime
+        self, line_id: int, *, valid_until: datetime, state: LineState | None, now: datetime
     ) -> None:
+        if state is None:
+            _SET_VALID_UNTIL.execute(self._connection, line_id=line_id, valid_until=valid_until)
+            return
         _SET_VALIDITY.execute(
             self._connection, line_id=line_id, valid_until=valid_until, state=state, now=now
         )

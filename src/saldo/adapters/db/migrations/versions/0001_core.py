@@ -74,6 +74,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.create_index("ix_lines_operator_id_state", ["operator_id", "state"], unique=False)
+        batch_op.create_index("ix_lines_msisdn", ["msisdn"], unique=False)
         batch_op.create_index(
             "uq_lines_live_iccid",
             ["iccid"],
@@ -354,6 +355,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("state != 'recycled' AND iccid IS NOT NULL"),
             postgresql_where=sa.text("state != 'recycled' AND iccid IS NOT NULL"),
         )
+        batch_op.drop_index("ix_lines_msisdn")
         batch_op.drop_index("ix_lines_operator_id_state")
 
     op.drop_table("lines")
