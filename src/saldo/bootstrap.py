@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -31,6 +32,13 @@ class Saldo:
     def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
         """A new unit of work, optionally scoped to one operator's data."""
         return SqlUnitOfWork(self.engine, operator_id=operator_id)
+
+    @property
+    def pin_key(self) -> bytes:
+        """The key voucher PINs are hashed with (derived from the instance's secret)."""
+        return hashlib.sha256(
+            b"saldo voucher pins\x00" + self.settings.secret_key.encode()
+        ).digest()
 
     def migrate(self) -> None:
         upgrade(self.engine)

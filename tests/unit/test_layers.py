@@ -32,12 +32,21 @@ LAYERS = (
     # in the domain: both are pure libraries without I/O.
     Layer("saldo.domain", ("saldo.domain",), frozenset({"babel", "phonenumbers"})),
     Layer("saldo.services", ("saldo.domain", "saldo.services"), frozenset()),
+    # Adapters see the ports only; the SMS port has a module of its own (services/sms_port.py).
     Layer(
         "saldo.adapters",
-        ("saldo.domain", "saldo.services.ports", "saldo.catalog", "saldo.adapters"),
+        (
+            "saldo.domain",
+            "saldo.services.ports",
+            "saldo.services.sms_port",
+            "saldo.catalog",
+            "saldo.adapters",
+        ),
         None,
     ),
     Layer("saldo.catalog", ("saldo.domain", "saldo.catalog"), None),
+    # Message catalogs and people's formats: used by channels to render replies.
+    Layer("saldo.i18n", ("saldo.i18n",), None),
     Layer("saldo.config", ("saldo.domain", "saldo.config"), None),
     Layer(
         "saldo.bootstrap",
@@ -61,6 +70,7 @@ LAYERS = (
             "saldo.catalog",
             "saldo.config",
             "saldo.bootstrap",
+            "saldo.i18n",
             "saldo.channels",
         ),
         None,

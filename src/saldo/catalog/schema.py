@@ -8,6 +8,7 @@ Amounts are quoted decimal strings in the operator's currency (never YAML floats
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -121,17 +122,46 @@ class HotlineSpec(_Strict):
     agent_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
 
 
+Action = Literal["balance", "topup", "plans", "renew", "help"]
+Language = Literal["es", "fr", "nl", "en", "zh"]
+
+
 class SmsSpec(_Strict):
     short_code: str = Field(pattern=r"^[0-9]{2,8}$")
-    keywords: dict[Literal["balance", "topup", "plans", "renew", "help"], list[str]]
+    # action → words, or action → language → words (each subscriber is shown the first word
+    # of their own language; every word of every language is understood).
+    keywords: dict[Action, list[str] | dict[Language, list[str]]]
 
     @field_validator("keywords")
     @classmethod
-    def _every_action_has_a_word(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        missing = [action for action in KEYWORD_ACTIONS if not value.get(action)]
+    def _every_action_has_a_word(
+        cls, value: dict[str, list[str] | dict[str, list[str]]]
+    ) -> dict[str, list[str] | dict[str, list[str]]]:
+        missing = [action for action in KEYWORD_ACTIONS if not _words(value.get(action))]
         if missing:
             raise ValueError(f"missing keywords for: {', '.join(missing)}")
         return value
+
+    def all_words(self) -> dict[str, tuple[str, ...]]:
+        return {action: tuple(_words(words)) for action, words in self.keywords.items()}
+
+    def shown_words(self) -> dict[str, dict[str, str]]:
+        """language → action → the word to show, for actions that name languages."""
+        shown: dict[str, dict[str, str]] = {}
+        for action, words in self.keywords.items():
+            if isinstance(words, dict):
+                for language, listed in words.items():
+                    if listed:
+                        shown.setdefault(language, {})[action] = listed[0]
+        return shown
+
+
+def _words(words: Sequence[str] | Mapping[Any, list[str]] | None) -> list[str]:
+    if words is None:
+        return []
+    if isinstance(words, Mapping):
+        return [word for listed in words.values() for word in listed]
+    return list(words)
 
 
 class OperatorSpec(_Strict):
@@ -239,7 +269,8 @@ class OperatorSpec(_Strict):
             ),
             sms=SmsService(
                 short_code=self.sms.short_code,
-                keywords={action: tuple(words) for action, words in self.sms.keywords.items()},
+                keywords=self.sms.all_words(),
+                shown=self.sms.shown_words(),
             ),
             ussd_code=self.ussd_code,
             topup=TopUpRules(

@@ -70,7 +70,20 @@ class Hotline:
 @dataclass(frozen=True, slots=True)
 class SmsService:
     short_code: str
+    # action → every word understood for it, whatever the language
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # language → action → the word shown to subscribers of that language
+    shown: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def keyword_for(self, action: str, *, language: str, default_language: str) -> str:
+        """The keyword to tell a subscriber: their language's, else the operator's first
+        language's, else the first word listed."""
+        for wanted in (language, default_language):
+            word = self.shown.get(wanted, {}).get(action)
+            if word:
+                return word
+        words = self.keywords.get(action, ())
+        return words[0] if words else action.upper()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from saldo.domain.ledger import OperatorAccount, Posting
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
 from saldo.domain.operator import Operator, SimKind
+from saldo.domain.vouchers import VoucherState
 
 
 class Clock(Protocol):
@@ -234,6 +235,147 @@ class AdjustmentRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedVoucher:
+    id: int
+    serial: str
+    value: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherStatus:
+    id: int
+    operator_id: int
+    state: VoucherState
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherBatch:
+    id: int
+    operator_id: int
+    value: int
+    currency: str
+    count: int
+    expires_at: datetime
+    created_at: datetime
+    voided_at: datetime | None
+    redeemed: int
+
+
+class VoucherRepository(Protocol):
+    def add_batch(
+        self,
+        *,
+        operator_id: int,
+        value: int,
+        currency: str,
+        expires_at: datetime,
+        pin_hashes: Sequence[str],
+        created_by: str,
+        now: datetime,
+    ) -> tuple[int, list[str]]:
+        """Store a batch and its vouchers (active); return the batch id and the vouchers'
+        serials, in the order of ``pin_hashes``."""
+        ...
+
+    def claim(
+        self, *, pin_hash: str, operator_id: int, line_id: int, now: datetime
+    ) -> ClaimedVoucher | None:
+        """Mark the active, unexpired voucher of this operator with this PIN hash as redeemed
+        by the line, in one conditional update; None, changing nothing, if there is none."""
+        ...
+
+    def status(self, *, pin_hash: str) -> VoucherStatus | None: ...
+
+    def link_topup(self, voucher_id: int, *, topup_id: int) -> None: ...
+
+    def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
+        """Void the batch's active vouchers; return how many. Scoped to an operator when
+        ``operator_id`` is given."""
+        ...
+
+    def batches(self, *, operator_id: int | None) -> list[VoucherBatch]: ...
+
+    def record_attempt(
+        self, *, operator_id: int, line_id: int, succeeded: bool, now: datetime
+    ) -> None: ...
+
+    def wrong_attempts_since(self, *, line_id: int, since: datetime) -> list[datetime]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPlanPurchase:
+    id: int
+    request_fingerprint: str
+    plan_code: str
+    price: int
+    currency: str
+    valid_until_after: datetime
+    balance_after: int
+    created_at: datetime
+
+
+class PlanPurchaseRepository(Protocol):
+    def get_by_key(
+        self, *, operator_id: int, idempotency_key: str
+    ) -> StoredPlanPurchase | None: ...
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        plan_code: str,
+        months: int,
+        price: int,
+        currency: str,
+        channel: str,
+        idempotency_key: str,
+        request_fingerprint: str,
+        valid_until_before: datetime,
+        valid_until_after: datetime,
+        balance_after: int,
+        now: datetime,
+    ) -> int:
+        """Insert a purchase; raise DuplicateIdempotencyKey if the key is taken."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PendingConfirmation:
+    id: int
+    action: str
+    argument: str
+
+
+class ConversationRepository(Protocol):
+    """What self-service channels remember between messages: gateway message ids with the
+    reply given, confirmations waiting for a "yes", and USSD sessions."""
+
+    def recall_reply(self, *, channel: str, message_id: str) -> str | None: ...
+
+    def remember_reply(self, *, channel: str, message_id: str, reply: str, now: datetime) -> None:
+        """Keep the reply; a second reply for the same message id is ignored."""
+        ...
+
+    def ask_confirmation(
+        self, *, line_id: int, action: str, argument: str, expires_at: datetime, now: datetime
+    ) -> None:
+        """Wait for a confirmation; any earlier question to the line is dropped."""
+        ...
+
+    def take_confirmation(self, *, line_id: int, now: datetime) -> PendingConfirmation | None:
+        """The line's unexpired pending confirmation, marked resolved; None if none."""
+        ...
+
+    def touch_ussd_session(self, *, session_id: str, msisdn: str, now: datetime) -> datetime | None:
+        """Record activity on a USSD session; return when it was last seen before (None
+        for a new session)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. ``with uow:`` opens a writing transaction that rolls back
     unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one."""
@@ -255,6 +397,15 @@ class UnitOfWork(Protocol):
 
     @property
     def adjustments(self) -> AdjustmentRepository: ...
+
+    @property
+    def vouchers(self) -> VoucherRepository: ...
+
+    @property
+    def plan_purchases(self) -> PlanPurchaseRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

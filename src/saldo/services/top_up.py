@@ -62,7 +62,7 @@ def top_up(
             previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
             if previous is not None:
                 return _replay(previous, request=request, key=key, line=line, operator=operator)
-            receipt = _apply(
+            receipt = credit_topup(
                 uow,
                 record=record,
                 amount=amount,
@@ -84,7 +84,7 @@ def top_up(
             return _replay(previous, request=request, key=key, line=line, operator=operator)
 
 
-def _apply(
+def credit_topup(
     uow: UnitOfWork,
     *,
     record: LineRecord,
@@ -94,6 +94,9 @@ def _apply(
     request: str,
     now: datetime,
 ) -> TopUpReceipt:
+    """Apply a top-up inside the caller's open unit of work (the line already locked): the
+    credit, its ledger transaction, the validity. Used by ``top_up`` and by voucher
+    redemption, which claims its voucher in the same transaction."""
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
     check_topup_amount(amount, rules=operator.topup)

@@ -13,10 +13,13 @@ from saldo.adapters.db.engine import WRITE
 from saldo.adapters.db.repositories import (
     SqlAccountRepository,
     SqlAdjustmentRepository,
+    SqlConversationRepository,
     SqlLedgerRepository,
     SqlLineRepository,
     SqlOperatorRepository,
+    SqlPlanPurchaseRepository,
     SqlTopUpRepository,
+    SqlVoucherRepository,
 )
 
 R = TypeVar("R")
@@ -104,6 +107,18 @@ class SqlUnitOfWork:
     @property
     def adjustments(self) -> SqlAdjustmentRepository:
         return self._repository(SqlAdjustmentRepository)
+
+    @property
+    def vouchers(self) -> SqlVoucherRepository:
+        return self._repository(SqlVoucherRepository, scoped=True)
+
+    @property
+    def plan_purchases(self) -> SqlPlanPurchaseRepository:
+        return self._repository(SqlPlanPurchaseRepository)
+
+    @property
+    def conversations(self) -> SqlConversationRepository:
+        return self._repository(SqlConversationRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

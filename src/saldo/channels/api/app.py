@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from saldo import __version__
 from saldo.bootstrap import Saldo
+from saldo.channels.api.gateways import GatewayRouter
 from saldo.services.health import count_lines
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -34,7 +35,12 @@ class LinesCollector(Collector):
         yield gauge
 
 
-def create_app(saldo: Saldo) -> FastAPI:
+def create_app(saldo: Saldo) -> GatewayRouter:
+    """Saldo's HTTP application: the gateway endpoints in front, the FastAPI app behind."""
+    return GatewayRouter(saldo, create_api(saldo))
+
+
+def create_api(saldo: Saldo) -> FastAPI:
     app = FastAPI(
         title="Saldo",
         version=__version__,

@@ -2,18 +2,24 @@
 balance inquiry) run prepared statements (``saldo.adapters.db.prepared``)."""
 
 from saldo.adapters.db.repositories.accounts import SqlAccountRepository, SqlLedgerRepository
+from saldo.adapters.db.repositories.conversations import SqlConversationRepository
 from saldo.adapters.db.repositories.lines import SqlLineRepository
 from saldo.adapters.db.repositories.movements import (
     SqlAdjustmentRepository,
+    SqlPlanPurchaseRepository,
     SqlTopUpRepository,
 )
 from saldo.adapters.db.repositories.operators import SqlOperatorRepository
+from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
 
 __all__ = [
     "SqlAccountRepository",
     "SqlAdjustmentRepository",
+    "SqlConversationRepository",
     "SqlLedgerRepository",
     "SqlLineRepository",
     "SqlOperatorRepository",
+    "SqlPlanPurchaseRepository",
     "SqlTopUpRepository",
+    "SqlVoucherRepository",
 ]

@@ -11,7 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc
 from saldo.domain.lifecycle import LineState
-from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, StoredTopUp
+from saldo.services.ports import (
+    DuplicateIdempotencyKey,
+    StoredAdjustment,
+    StoredPlanPurchase,
+    StoredTopUp,
+)
 
 _TOPUP_BY_KEY = select(
     t.topups.c.id,
@@ -169,6 +174,80 @@ class SqlAdjustmentRepository:
                         created_at=now,
                     )
                     .returning(t.adjustments.c.id)
+                ).scalar_one()
+            )
+        except IntegrityError as error:
+            raise DuplicateIdempotencyKey(idempotency_key) from error
+
+
+class SqlPlanPurchaseRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredPlanPurchase | None:
+        c = t.plan_purchases.c
+        row = self._connection.execute(
+            select(
+                c.id,
+                c.request_fingerprint,
+                c.plan_code,
+                c.price,
+                c.currency,
+                c.valid_until_after,
+                c.balance_after,
+                c.created_at,
+            ).where(c.operator_id == operator_id, c.idempotency_key == idempotency_key)
+        ).first()
+        if row is None:
+            return None
+        return StoredPlanPurchase(
+            id=row.id,
+            request_fingerprint=row.request_fingerprint,
+            plan_code=row.plan_code,
+            price=row.price,
+            currency=row.currency,
+            valid_until_after=row.valid_until_after,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+        )
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        plan_code: str,
+        months: int,
+        price: int,
+        currency: str,
+        channel: str,
+        idempotency_key: str,
+        request_fingerprint: str,
+        valid_until_before: datetime,
+        valid_until_after: datetime,
+        balance_after: int,
+        now: datetime,
+    ) -> int:
+        try:
+            return int(
+                self._connection.execute(
+                    insert(t.plan_purchases)
+                    .values(
+                        operator_id=operator_id,
+                        line_id=line_id,
+                        plan_code=plan_code,
+                        months=months,
+                        price=price,
+                        currency=currency,
+                        channel=channel,
+                        idempotency_key=idempotency_key,
+                        request_fingerprint=request_fingerprint,
+                        valid_until_before=valid_until_before,
+                        valid_until_after=valid_until_after,
+                        balance_after=balance_after,
+                        created_at=now,
+                    )
+                    .returning(t.plan_purchases.c.id)
                 ).scalar_one()
             )
         except IntegrityError as error:

@@ -1,0 +1,198 @@
+"""Voucher batches, vouchers (PINs kept as keyed hashes) and PIN attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared, to_utc
+from saldo.domain.vouchers import VoucherState
+from saldo.services.ports import ClaimedVoucher, VoucherBatch, VoucherStatus
+
+_CLAIM = Prepared(
+    update(t.vouchers)
+    .where(
+        t.vouchers.c.pin_hash == bindparam("pin_hash"),
+        t.vouchers.c.operator_id == bindparam("operator_id"),
+        t.vouchers.c.state == VoucherState.ACTIVE.value,
+        t.vouchers.c.expires_at > bindparam("now"),
+    )
+    .values(
+        state=VoucherState.REDEEMED.value,
+        redeemed_at=bindparam("now"),
+        redeemed_line_id=bindparam("line_id"),
+    )
+    .returning(t.vouchers.c.id, t.vouchers.c.serial, t.vouchers.c.value, t.vouchers.c.currency)
+)
+_STATUS = Prepared(
+    select(
+        t.vouchers.c.id, t.vouchers.c.operator_id, t.vouchers.c.state, t.vouchers.c.expires_at
+    ).where(t.vouchers.c.pin_hash == bindparam("pin_hash"))
+)
+_LINK = Prepared(
+    update(t.vouchers)
+    .where(t.vouchers.c.id == bindparam("voucher_id"))
+    .values(topup_id=bindparam("topup_id"))
+)
+_ATTEMPT = Prepared(
+    insert(t.pin_attempts).values(
+        operator_id=bindparam("operator_id"),
+        line_id=bindparam("line_id"),
+        succeeded=bindparam("succeeded"),
+        created_at=bindparam("now"),
+    )
+)
+_WRONG_SINCE = Prepared(
+    select(t.pin_attempts.c.created_at).where(
+        t.pin_attempts.c.line_id == bindparam("line_id"),
+        t.pin_attempts.c.succeeded.is_(False),
+        t.pin_attempts.c.created_at >= bindparam("since"),
+    )
+)
+
+
+class SqlVoucherRepository:
+    def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
+        self._connection = connection
+        self._scope = operator_id
+
+    def add_batch(
+        self,
+        *,
+        operator_id: int,
+        value: int,
+        currency: str,
+        expires_at: datetime,
+        pin_hashes: Sequence[str],
+        created_by: str,
+        now: datetime,
+    ) -> tuple[int, list[str]]:
+        batch_id = int(
+            self._connection.execute(
+                insert(t.voucher_batches)
+                .values(
+                    operator_id=operator_id,
+                    value=value,
+                    currency=currency,
+                    count=len(pin_hashes),
+                    expires_at=expires_at,
+                    created_by=created_by,
+                    created_at=now,
+                )
+                .returning(t.voucher_batches.c.id)
+            ).scalar_one()
+        )
+        serials = [f"{batch_id:06d}-{number:07d}" for number in range(1, len(pin_hashes) + 1)]
+        self._connection.execute(
+            insert(t.vouchers),
+            [
+                {
+                    "operator_id": operator_id,
+                    "batch_id": batch_id,
+                    "serial": serial,
+                    "pin_hash": pin_hash,
+                    "value": value,
+                    "currency": currency,
+                    "state": VoucherState.ACTIVE.value,
+                    "expires_at": expires_at,
+                    "created_at": now,
+                }
+                for serial, pin_hash in zip(serials, pin_hashes, strict=True)
+            ],
+        )
+        return batch_id, serials
+
+    def claim(
+        self, *, pin_hash: str, operator_id: int, line_id: int, now: datetime
+    ) -> ClaimedVoucher | None:
+        row = _CLAIM.first(
+            self._connection, pin_hash=pin_hash, operator_id=operator_id, line_id=line_id, now=now
+        )
+        if row is None:
+            return None
+        return ClaimedVoucher(id=row[0], serial=row[1], value=row[2], currency=row[3])
+
+    def status(self, *, pin_hash: str) -> VoucherStatus | None:
+        row = _STATUS.first(self._connection, pin_hash=pin_hash)
+        if row is None:
+            return None
+        expires_at = to_utc(row[3])
+        assert expires_at is not None
+        return VoucherStatus(
+            id=row[0], operator_id=row[1], state=VoucherState(row[2]), expires_at=expires_at
+        )
+
+    def link_topup(self, voucher_id: int, *, topup_id: int) -> None:
+        _LINK.execute(self._connection, voucher_id=voucher_id, topup_id=topup_id)
+
+    def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
+        scope = operator_id if operator_id is not None else self._scope
+        batch = update(t.voucher_batches).where(t.voucher_batches.c.id == batch_id)
+        voucher = update(t.vouchers).where(
+            t.vouchers.c.batch_id == batch_id,
+            t.vouchers.c.state == VoucherState.ACTIVE.value,
+        )
+        if scope is not None:
+            batch = batch.where(t.voucher_batches.c.operator_id == scope)
+            voucher = voucher.where(t.vouchers.c.operator_id == scope)
+        found = self._connection.execute(batch.values(voided_at=now)).rowcount
+        if not found:
+            return -1
+        return int(self._connection.execute(voucher.values(state=VoucherState.VOID.value)).rowcount)
+
+    def batches(self, *, operator_id: int | None) -> list[VoucherBatch]:
+        redeemed = (
+            select(func.count())
+            .where(
+                t.vouchers.c.batch_id == t.voucher_batches.c.id,
+                t.vouchers.c.state == VoucherState.REDEEMED.value,
+            )
+            .scalar_subquery()
+        )
+        statement = select(
+            t.voucher_batches.c.id,
+            t.voucher_batches.c.operator_id,
+            t.voucher_batches.c.value,
+            t.voucher_batches.c.currency,
+            t.voucher_batches.c.count,
+            t.voucher_batches.c.expires_at,
+            t.voucher_batches.c.created_at,
+            t.voucher_batches.c.voided_at,
+            redeemed.label("redeemed"),
+        ).order_by(t.voucher_batches.c.id)
+        for scope in (operator_id, self._scope):
+            if scope is not None:
+                statement = statement.where(t.voucher_batches.c.operator_id == scope)
+        return [
+            VoucherBatch(
+                id=row.id,
+                operator_id=row.operator_id,
+                value=row.value,
+                currency=row.currency,
+                count=row[4],
+                expires_at=row.expires_at,
+                created_at=row.created_at,
+                voided_at=row.voided_at,
+                redeemed=int(row.redeemed),
+            )
+            for row in self._connection.execute(statement)
+        ]
+
+    def record_attempt(
+        self, *, operator_id: int, line_id: int, succeeded: bool, now: datetime
+    ) -> None:
+        _ATTEMPT.execute(
+            self._connection,
+            operator_id=operator_id,
+            line_id=line_id,
+            succeeded=succeeded,
+            now=now,
+        )
+
+    def wrong_attempts_since(self, *, line_id: int, since: datetime) -> list[datetime]:
+        rows = _WRONG_SINCE.rows(self._connection, line_id=line_id, since=since)
+        return [moment for row in rows if (moment := to_utc(row[0])) is not None]

@@ -1,0 +1,122 @@
+"""The SMS keyword service: one inbound SMS in, one reply out.
+
+The sender's number identifies the line and its operator; the short code it was sent to must
+be that operator's. The text is matched against the operator's keywords (case, accents and
+extra spaces ignored) and becomes one use-case call; the reply is rendered in the line's
+language and fits in at most three SMS. A gateway message id seen before gets the reply it got
+the first time, and nothing is done again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from saldo.bootstrap import Saldo
+from saldo.channels.sms import replies
+from saldo.channels.sms.replies import Speaker
+from saldo.domain.errors import SaldoError
+from saldo.domain.keywords import match_keyword, normalize
+from saldo.domain.lines import Channel
+from saldo.domain.numbering import InvalidMsisdn, mask_msisdn
+from saldo.domain.sms_text import fit_sms
+from saldo.i18n import translate
+from saldo.services.conversations import (
+    confirm_offer,
+    offer_plan,
+    recall_reply,
+    remember_reply,
+)
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import LineNotFound, identify_line
+from saldo.services.operators import list_operators
+from saldo.services.vouchers import (
+    redeem_voucher,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 480  # longer texts are cut before matching: no keyword is that long
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    sender: str
+    to: str
+    text: str
+    message_id: str | None = None
+
+
+def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
+    """The reply to one inbound SMS. Never raises for anything a sender can type."""
+    key = (sms.message_id or "").strip()[:128]
+    if key:
+        earlier = recall_reply(saldo.uow(), channel="sms", message_id=key)
+        if earlier is not None:
+            return earlier
+    reply = fit_sms(_reply(saldo, sms))
+    if key:
+        remember_reply(
+            saldo.uow(), channel="sms", message_id=key, reply=reply, now=saldo.clock.now()
+        )
+    return reply
+
+
+def _reply(saldo: Saldo, sms: InboundSms) -> str:
+    try:
+        record = identify_line(saldo.uow(), msisdn=sms.sender)
+    except (InvalidMsisdn, LineNotFound):
+        return translate("unknown_sender", language=_language_of_short_code(saldo, sms.to))
+    speaker = Speaker(operator=record.operator, language=record.line.language)
+    if normalize(sms.to) != record.operator.sms.short_code:
+        return speaker.say("unknown_service")
+    command = match_keyword(sms.text[:MAX_TEXT], keywords=record.operator.sms.keywords)
+    try:
+        return _carry_out(saldo, speaker, command.action, command.argument, record.line.msisdn)
+    except SaldoError as error:
+        return replies.refusal(speaker, error)
+    except Exception:
+        log.exception("SMS from %s could not be handled", mask_msisdn(record.line.msisdn))
+        return speaker.say("failed")
+
+
+def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisdn: str) -> str:
+    now = saldo.clock.now()
+    if action == "balance":
+        return replies.balance(speaker, inquire_balance(saldo.uow(), msisdn=msisdn, now=now))
+    if action == "topup":
+        if not argument:
+            return speaker.say("pin_missing", topup=speaker.keyword("topup"))
+        receipt = redeem_voucher(
+            saldo.uow(),
+            msisdn=msisdn,
+            pin=argument,
+            channel=Channel.SMS,
+            pin_key=saldo.pin_key,
+            now=now,
+        )
+        return replies.topped_up(speaker, receipt)
+    if action == "plans":
+        return replies.plan_list(speaker)
+    if action == "renew":
+        if not argument:
+            return speaker.say(
+                "renew_missing", renew=speaker.keyword("renew"), plans=speaker.keyword("plans")
+            )
+        offered = offer_plan(saldo.uow(), msisdn=msisdn, plan_code=argument, now=now)
+        return replies.offer(speaker, offered)
+    if action == "confirm":
+        purchase = confirm_offer(saldo.uow(), msisdn=msisdn, channel=Channel.SMS, now=now)
+        return replies.plan_bought(speaker, purchase)
+    return replies.help_text(speaker)
+
+
+def _language_of_short_code(saldo: Saldo, short_code: str) -> str:
+    """The language to answer an unknown sender in: that of the operators behind the short
+    code when they agree, else English."""
+    languages = {
+        operator.languages[0]
+        for operator in list_operators(saldo.uow())
+        if operator.sms.short_code == normalize(short_code)
+    }
+    return languages.pop() if len(languages) == 1 else "en"

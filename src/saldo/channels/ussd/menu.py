@@ -1,0 +1,222 @@
+"""USSD menus, in the common gateway convention: each request carries the session id, the
+service code dialled, the phone number and every choice so far joined by ``*``; the answer
+starts with ``CON`` (show this screen and wait) or ``END`` (show it and close).
+
+Menu (per operator, from the catalog): 1 balance · 2 top up with a voucher PIN · 3 buy or
+renew a plan paid from the balance, with a confirm screen · 4 my number and validity ·
+0 help. An invalid choice shows the same screen again; a session idle for more than three
+minutes is closed. Every screen fits in 182 characters.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from saldo.bootstrap import Saldo
+from saldo.channels.sms import replies
+from saldo.channels.sms.replies import Speaker
+from saldo.domain.errors import SaldoError
+from saldo.domain.lifecycle import state_at
+from saldo.domain.lines import Channel
+from saldo.domain.numbering import InvalidMsisdn, mask_msisdn
+from saldo.i18n import translate
+from saldo.services.buy_plan import buy_plan
+from saldo.services.conversations import touch_ussd_session
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import LineNotFound, identify_line
+from saldo.services.ports import LineRecord
+from saldo.services.vouchers import redeem_voucher
+
+log = logging.getLogger(__name__)
+
+MAX_SCREEN: Final = 182
+IDLE: Final = timedelta(minutes=3)
+
+
+@dataclass(frozen=True, slots=True)
+class UssdRequest:
+    session_id: str
+    service_code: str
+    phone_number: str
+    text: str
+
+
+def screen(kind: str, text: str) -> str:
+    """``CON``/``END`` and the text, cut to fit one USSD screen."""
+    body = text if len(text) <= MAX_SCREEN else text[: MAX_SCREEN - 1].rstrip() + "…"
+    return f"{kind} {body}"
+
+
+def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
+    """The next screen. Never raises for anything a handset can send."""
+    try:
+        record = identify_line(saldo.uow(), msisdn=request.phone_number)
+    except (InvalidMsisdn, LineNotFound):
+        return screen("END", translate("unknown_sender", language="en"))
+    speaker = Speaker(operator=record.operator, language=record.line.language)
+    if _code(request.service_code) != _code(record.operator.ussd_code):
+        return screen("END", speaker.say("ussd_unknown_service"))
+    now = saldo.clock.now()
+    previous = touch_ussd_session(
+        saldo.uow(), session_id=request.session_id[:128], msisdn=record.line.msisdn, now=now
+    )
+    if previous is not None and now - previous > IDLE:
+        return screen("END", speaker.say("ussd_expired", ussd=record.operator.ussd_code))
+    try:
+        return Menu(saldo, speaker, record, request.session_id).answer(_choices(request.text))
+    except SaldoError as error:
+        return screen("END", replies.refusal(speaker, error))
+    except Exception:
+        log.exception("USSD from %s could not be handled", mask_msisdn(record.line.msisdn))
+        return screen("END", speaker.say("failed"))
+
+
+def _code(service_code: str) -> str:
+    return service_code.strip().rstrip("#").lstrip("*")
+
+
+def _choices(text: str) -> list[str]:
+    return [choice.strip() for choice in text.split("*")] if text.strip() else []
+
+
+class Menu:
+    """Walks the choices so far from the main menu and answers with the screen they reach.
+    Side effects (a top-up, a purchase) happen only on the last choice: every earlier one
+    was answered by an earlier request."""
+
+    def __init__(self, saldo: Saldo, speaker: Speaker, record: LineRecord, session: str) -> None:
+        self.saldo = saldo
+        self.speaker = speaker
+        self.record = record
+        self.session = session
+
+    def answer(self, choices: list[str]) -> str:
+        where, invalid = "main", False
+        plan_index = -1
+        for position, choice in enumerate(choices):
+            last = position == len(choices) - 1
+            invalid = False
+            if where == "main":
+                if choice == "1":
+                    return self.balance()
+                if choice == "2":
+                    where = "pin"
+                elif choice == "3" and self.record.operator.plans:
+                    where = "plans"
+                elif choice == "4":
+                    return self.my_number()
+                elif choice == "0":
+                    return self.help()
+                else:
+                    invalid = True
+            elif where == "pin":
+                return self.redeem(choice) if last else screen("END", "")
+            elif where == "plans":
+                plans = self.record.operator.plans
+                if choice.isdigit() and 1 <= int(choice) <= len(plans):
+                    plan_index, where = int(choice) - 1, "confirm"
+                else:
+                    invalid = True
+            elif where == "confirm":
+                if choice == "1":
+                    return self.buy(plan_index) if last else screen("END", "")
+                if choice == "2":
+                    return screen("END", self.speaker.say("ussd_cancelled"))
+                invalid = True
+        prefix = self.speaker.say("ussd_invalid") + "\n" if invalid else ""
+        return screen("CON", prefix + self.prompt(where, plan_index))
+
+    def prompt(self, where: str, plan_index: int) -> str:
+        say, operator = self.speaker.say, self.record.operator
+        if where == "pin":
+            return say("ussd_enter_pin")
+        if where == "plans":
+            lines = [say("ussd_choose_plan")]
+            lines += [
+                f"{n} {plan.name} {self.speaker.money(plan.price)}"
+                for n, plan in enumerate(operator.plans, start=1)
+            ]
+            return "\n".join(lines)
+        if where == "confirm":
+            plan = operator.plans[plan_index]
+            view = inquire_balance(
+                self.saldo.uow(), msisdn=self.record.line.msisdn, now=self.saldo.clock.now()
+            )
+            return say(
+                "ussd_confirm_plan",
+                plan=plan.name,
+                price=self.speaker.money(plan.price),
+                balance=self.speaker.money(view.main),
+            )
+        return say("ussd_menu", operator=operator.name)
+
+    def balance(self) -> str:
+        view = inquire_balance(
+            self.saldo.uow(), msisdn=self.record.line.msisdn, now=self.saldo.clock.now()
+        )
+        return screen("END", replies.balance(self.speaker, view))
+
+    def my_number(self) -> str:
+        line, operator = self.record.line, self.record.operator
+        state = state_at(
+            stored_state=line.state,
+            valid_until=line.valid_until,
+            rules=operator.lifecycle,
+            now=self.saldo.clock.now(),
+        )
+        return screen(
+            "END",
+            self.speaker.say(
+                "ussd_my_number",
+                msisdn=line.msisdn,
+                valid_until=self.speaker.day(line.valid_until),
+                state=self.speaker.say(f"state_name_{state.value}"),
+            ),
+        )
+
+    def help(self) -> str:
+        operator = self.record.operator
+        return screen(
+            "END",
+            self.speaker.say(
+                "ussd_help",
+                balance=self.speaker.keyword("balance"),
+                topup=self.speaker.keyword("topup"),
+                short_code=operator.sms.short_code,
+                hotline=operator.hotline.number,
+            ),
+        )
+
+    def redeem(self, pin: str) -> str:
+        receipt = redeem_voucher(
+            self.saldo.uow(),
+            msisdn=self.record.line.msisdn,
+            pin=pin,
+            channel=Channel.USSD,
+            pin_key=self.saldo.pin_key,
+            now=self.saldo.clock.now(),
+        )
+        return screen("END", replies.topped_up(self.speaker, receipt))
+
+    def buy(self, plan_index: int) -> str:
+        plan = self.record.operator.plans[plan_index]
+        receipt = buy_plan(
+            self.saldo.uow(),
+            msisdn=self.record.line.msisdn,
+            plan_code=plan.code,
+            channel=Channel.USSD,
+            idempotency_key=f"ussd-{_safe(self.session)}-{plan.code}",
+            now=self.saldo.clock.now(),
+        )
+        return screen("END", replies.plan_bought(self.speaker, receipt))
+
+
+def _safe(session: str) -> str:
+    """A session id as part of an idempotency key (letters, digits and ._:/@+- only)."""
+    kept = "".join(
+        char for char in session if char.isascii() and (char.isalnum() or char in "._:@+-")
+    )
+    return kept[:80] or "session"

@@ -1,0 +1,40 @@
+"""How a text travels as SMS: GSM-7 (160 characters, 153 per part when split) or UCS-2
+(70, and 67 per part) when any character is outside the GSM 03.38 alphabet."""
+
+from __future__ import annotations
+
+from typing import Final
+
+GSM7_BASIC: Final = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Characters of the extension table cost two septets (an escape and the character).
+GSM7_EXTENSION: Final = frozenset("^{}\\[~]|€\f")
+
+MAX_PARTS: Final = 3
+
+
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+
+
+def sms_parts(text: str) -> int:
+    """How many SMS ``text`` takes."""
+    if is_gsm7(text):
+        septets = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+        return 1 if septets <= 160 else -(-septets // 153)
+    # UCS-2 counts UTF-16 code units: characters beyond the BMP take two.
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else -(-units // 67)
+
+
+def fit_sms(text: str, *, max_parts: int = MAX_PARTS) -> str:
+    """``text`` cut (with an ellipsis) so that it takes at most ``max_parts`` SMS."""
+    if sms_parts(text) <= max_parts:
+        return text
+    ellipsis = "..." if is_gsm7(text) else "…"
+    cut = len(text)
+    while cut > 0 and sms_parts(text[:cut].rstrip() + ellipsis) > max_parts:
+        cut -= 1
+    return text[:cut].rstrip() + ellipsis

@@ -1,0 +1,237 @@
+"""Buying or renewing a plan paid from the line's main balance.
+
+The price is debited in one conditional update (never below zero); the validity is extended
+by the plan's calendar months in the operator's time zone (day clamped at month end), from
+the current end of validity or from now if that has passed; the plan's minutes, SMS and data
+are granted as buckets that expire with the new validity. A line in grace or suspension is
+brought back: renewing is how a lapsing number is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from saldo.domain.buckets import BucketKind, unit_of
+from saldo.domain.errors import SaldoError
+from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
+from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Operator, Plan
+from saldo.domain.periods import add_months_local, require_aware
+from saldo.services.idempotency import check_key, check_same_request, fingerprint
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, UnitOfWork
+from saldo.services.top_up import LineRecycled
+
+
+class UnableToBuyPlan(SaldoError):
+    code = "unable_to_buy_plan"
+
+
+class UnknownPlan(UnableToBuyPlan):
+    code = "unknown_plan"
+
+
+class NotEnoughBalance(UnableToBuyPlan):
+    code = "insufficient_balance"
+
+    def __init__(self, message: str, *, plan: Plan, price: Money, balance: Money) -> None:
+        super().__init__(message)
+        self.plan = plan
+        self.price = price
+        self.balance = balance
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPurchaseReceipt:
+    purchase_id: int
+    msisdn: str
+    operator: str
+    plan: Plan
+    price: Money
+    balance: Money
+    valid_until: datetime
+    created_at: datetime
+    replayed: bool = False
+
+
+def find_plan(operator: Operator, code: str) -> Plan:
+    """The operator's plan with this code (case-insensitive); raise UnknownPlan otherwise."""
+    wanted = code.strip().lower()
+    for plan in operator.plans:
+        if plan.code == wanted:
+            return plan
+    raise UnknownPlan(f"{operator.name} has no plan {code!r}")
+
+
+def buy_plan(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    plan_code: str,
+    channel: Channel,
+    idempotency_key: str,
+    now: datetime,
+) -> PlanPurchaseReceipt:
+    """Buy the plan with the line's main money, exactly once per idempotency key.
+
+    Raises LineNotFound, UnknownPlan, NotEnoughBalance, LineRecycled, IdempotencyKeyReused;
+    nothing is written then.
+    """
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    key = check_key(idempotency_key)
+    request = fingerprint("plan", number, plan_code.strip().lower(), channel.value)
+    try:
+        with uow:
+            record = uow.lines.get_by_msisdn(number, for_update=True)
+            if record is None:
+                raise LineNotFound(f"no line with number {number}")
+            plan = find_plan(record.operator, plan_code)
+            assert record.operator.id is not None
+            previous = uow.plan_purchases.get_by_key(
+                operator_id=record.operator.id, idempotency_key=key
+            )
+            if previous is None:
+                receipt = _buy(
+                    uow,
+                    record=record,
+                    plan=plan,
+                    channel=channel,
+                    key=key,
+                    request=request,
+                    now=now,
+                )
+                uow.commit()
+                return receipt
+    except DuplicateIdempotencyKey:
+        with uow.reading():
+            record = uow.lines.get_by_msisdn(number)
+            assert record is not None and record.operator.id is not None
+            previous = uow.plan_purchases.get_by_key(
+                operator_id=record.operator.id, idempotency_key=key
+            )
+            plan = find_plan(record.operator, plan_code)
+    assert previous is not None
+    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return PlanPurchaseReceipt(
+        purchase_id=previous.id,
+        msisdn=number,
+        operator=record.operator.slug,
+        plan=plan,
+        price=Money(previous.price, previous.currency),
+        balance=Money(previous.balance_after, previous.currency),
+        valid_until=previous.valid_until_after,
+        created_at=previous.created_at,
+        replayed=True,
+    )
+
+
+def _buy(
+    uow: UnitOfWork,
+    *,
+    record: LineRecord,
+    plan: Plan,
+    channel: Channel,
+    key: str,
+    request: str,
+    now: datetime,
+) -> PlanPurchaseReceipt:
+    line, operator, main = record.line, record.operator, record.main_bucket_id
+    assert operator.id is not None
+    state = state_at(
+        stored_state=line.state, valid_until=line.valid_until, rules=operator.lifecycle, now=now
+    )
+    if state is LineState.RECYCLED:
+        raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
+    balance = uow.accounts.change_balance(main, -plan.price.minor)
+    if balance is None:
+        found = uow.lines.get_with_buckets(line.msisdn)
+        current = sum(
+            b.balance for b in (found.buckets if found else ()) if b.kind is BucketKind.MAIN
+        )
+        raise NotEnoughBalance(
+            f"{plan.name} costs {plan.price}; the balance is {Money(current, plan.price.currency)}",
+            plan=plan,
+            price=plan.price,
+            balance=Money(current, plan.price.currency),
+        )
+    valid_until = add_months_local(
+        max(line.valid_until, now), plan.months, timezone=operator.timezone
+    )
+    purchase_id = uow.plan_purchases.add(
+        operator_id=operator.id,
+        line_id=line.id,
+        plan_code=plan.code,
+        months=plan.months,
+        price=plan.price.minor,
+        currency=plan.price.currency,
+        channel=channel.value,
+        idempotency_key=key,
+        request_fingerprint=request,
+        valid_until_before=line.valid_until,
+        valid_until_after=valid_until,
+        balance_after=balance,
+        now=now,
+    )
+    sales = uow.accounts.operator_account(
+        operator_id=operator.id, kind=OperatorAccount.SALES, unit=operator.currency, now=now
+    )
+    postings = [
+        Posting(account_id=main, unit=operator.currency, amount=-plan.price.minor),
+        Posting(account_id=sales, unit=operator.currency, amount=plan.price.minor),
+    ]
+    balances_after = {main: balance}
+    granted = (
+        (BucketKind.VOICE, plan.allowances.voice_seconds),
+        (BucketKind.SMS, plan.allowances.sms),
+        (BucketKind.DATA, plan.allowances.data_bytes),
+    )
+    for kind, quantity in granted:
+        if quantity <= 0:
+            continue
+        unit = unit_of(kind, currency=operator.currency)
+        bucket = uow.accounts.open_bucket(
+            operator_id=operator.id,
+            line_id=line.id,
+            kind=kind,
+            unit=unit,
+            expires_at=valid_until,
+            now=now,
+        )
+        after = uow.accounts.change_balance(bucket, quantity)
+        assert after is not None
+        balances_after[bucket] = after
+        source = uow.accounts.operator_account(
+            operator_id=operator.id, kind=OperatorAccount.ALLOWANCES, unit=unit, now=now
+        )
+        postings += [
+            Posting(account_id=source, unit=unit, amount=-quantity),
+            Posting(account_id=bucket, unit=unit, amount=quantity),
+        ]
+    check_balanced(postings)
+    uow.ledger.record(
+        operator_id=operator.id,
+        line_id=line.id,
+        event_type="plan_purchase",
+        event_id=purchase_id,
+        postings=postings,
+        balances_after=balances_after,
+        memo=f"{plan.code} via {channel.value}",
+        now=now,
+    )
+    reactivated = None if line.state is LineState.ACTIVE else LineState.ACTIVE
+    uow.lines.set_validity(line.id, valid_until=valid_until, state=reactivated, now=now)
+    return PlanPurchaseReceipt(
+        purchase_id=purchase_id,
+        msisdn=line.msisdn,
+        operator=operator.slug,
+        plan=plan,
+        price=plan.price,
+        balance=Money(balance, plan.price.currency),
+        valid_until=valid_until,
+        created_at=now,
+    )

@@ -1,0 +1,114 @@
+"""What self-service channels remember between messages: replies given to gateway message
+ids, plan offers waiting for a "yes", USSD sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from saldo.domain.buckets import BucketKind
+from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Plan
+from saldo.domain.periods import require_aware
+from saldo.services.buy_plan import PlanPurchaseReceipt, buy_plan, find_plan
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import UnitOfWork
+
+CONFIRMATION_WINDOW: Final = timedelta(minutes=10)
+BUY_PLAN = "buy_plan"
+
+
+class NothingToConfirm(SaldoError):
+    code = "nothing_to_confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOffer:
+    plan: Plan
+    balance: Money
+    expires_at: datetime
+
+    @property
+    def affordable(self) -> bool:
+        return self.balance >= self.plan.price
+
+
+def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -> PlanOffer:
+    """Ask the line to confirm buying a plan from its balance within 10 minutes. Raises
+    LineNotFound or UnknownPlan."""
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    with uow:
+        found = uow.lines.get_with_buckets(number)
+        if found is None:
+            raise LineNotFound(f"no line with number {number}")
+        plan = find_plan(found.operator, plan_code)
+        expires_at = now + CONFIRMATION_WINDOW
+        uow.conversations.ask_confirmation(
+            line_id=found.line.id,
+            action=BUY_PLAN,
+            argument=plan.code,
+            expires_at=expires_at,
+            now=now,
+        )
+        uow.commit()
+    main = sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+    return PlanOffer(plan=plan, balance=Money(main, found.operator.currency), expires_at=expires_at)
+
+
+def confirm_offer(
+    uow: UnitOfWork, *, msisdn: str, channel: Channel, now: datetime
+) -> PlanPurchaseReceipt:
+    """Carry out the line's pending offer. The offer is used up whatever the outcome; the
+    purchase is keyed by the offer, so it happens at most once. Raises NothingToConfirm,
+    LineNotFound, and whatever ``buy_plan`` raises."""
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    with uow:
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        pending = uow.conversations.take_confirmation(line_id=record.line.id, now=now)
+        uow.commit()
+    if pending is None or pending.action != BUY_PLAN:
+        raise NothingToConfirm("there is nothing waiting for a confirmation")
+    return buy_plan(
+        uow,
+        msisdn=number,
+        plan_code=pending.argument,
+        channel=channel,
+        idempotency_key=f"offer-{pending.id}",
+        now=now,
+    )
+
+
+def recall_reply(uow: UnitOfWork, *, channel: str, message_id: str) -> str | None:
+    """The reply already given to this gateway message, if any."""
+    with uow.reading():
+        return uow.conversations.recall_reply(channel=channel, message_id=message_id)
+
+
+def remember_reply(
+    uow: UnitOfWork, *, channel: str, message_id: str, reply: str, now: datetime
+) -> None:
+    with uow:
+        uow.conversations.remember_reply(
+            channel=channel, message_id=message_id, reply=reply, now=require_aware(now)
+        )
+        uow.commit()
+
+
+def touch_ussd_session(
+    uow: UnitOfWork, *, session_id: str, msisdn: str, now: datetime
+) -> datetime | None:
+    """Record activity on a USSD session; return when it was last active before."""
+    with uow:
+        previous = uow.conversations.touch_ussd_session(
+            session_id=session_id, msisdn=msisdn, now=require_aware(now)
+        )
+        uow.commit()
+    return previous

@@ -1,0 +1,270 @@
+"""Scratch-card vouchers: generating a batch, redeeming a PIN, voiding a batch.
+
+A PIN is redeemed once, even when two handsets send it at the same moment: the voucher is
+claimed by one conditional update, in the same transaction as the top-up it pays for. A line
+that types five wrong PINs within 24 hours may not redeem for the next 24 hours.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.periods import require_aware
+from saldo.domain.topup import AmountBelowMinimum, TopUpReceipt, WrongCurrency
+from saldo.domain.vouchers import (
+    PIN_LENGTH,
+    WRONG_PIN_BLOCK,
+    WRONG_PIN_WINDOW,
+    MalformedPin,
+    VoucherState,
+    blocked_until,
+    pin_from_random_digits,
+    pin_hash,
+    read_pin,
+    wrong_pins_left,
+)
+from saldo.services.idempotency import fingerprint
+from saldo.services.lines import LineNotFound
+from saldo.services.operators import UnknownOperator
+from saldo.services.ports import UnitOfWork, VoucherBatch
+from saldo.services.top_up import credit_topup
+
+
+class UnableToRedeem(SaldoError):
+    code = "unable_to_redeem"
+
+
+class WrongPin(UnableToRedeem):
+    code = "wrong_pin"
+
+    def __init__(self, message: str, *, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class RedemptionBlocked(UnableToRedeem):
+    code = "redemption_blocked"
+
+    def __init__(self, message: str, *, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class VoucherAlreadyUsed(UnableToRedeem):
+    code = "voucher_used"
+
+
+class VoucherExpired(UnableToRedeem):
+    code = "voucher_expired"
+
+
+class VoucherVoided(UnableToRedeem):
+    code = "voucher_void"
+
+
+class UnableToGenerate(SaldoError):
+    code = "unable_to_generate"
+
+
+class UnknownBatch(SaldoError):
+    code = "unknown_batch"
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedVoucher:
+    serial: str
+    pin: str
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedBatch:
+    batch_id: int
+    operator: str
+    value: Money
+    expires_at: datetime
+    vouchers: tuple[GeneratedVoucher, ...]
+
+
+def random_pin_digits() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH - 1))
+
+
+def generate_vouchers(
+    uow: UnitOfWork,
+    *,
+    operator: str,
+    value: Money,
+    count: int,
+    expires_at: datetime,
+    created_by: str,
+    pin_key: bytes,
+    now: datetime,
+    random_digits: Callable[[], str] = random_pin_digits,
+    on_voucher: Callable[[], None] | None = None,
+) -> GeneratedBatch:
+    """Make ``count`` vouchers worth ``value`` each, valid until ``expires_at``, and store
+    them (PINs as keyed hashes only). The PINs are in the result and nowhere else.
+
+    Raises UnknownOperator, WrongCurrency, AmountBelowMinimum or UnableToGenerate.
+    """
+    now = require_aware(now)
+    expires_at = require_aware(expires_at)
+    if not 1 <= count <= 1_000_000:
+        raise UnableToGenerate("a batch holds from 1 to 1,000,000 vouchers")
+    if expires_at <= now:
+        raise UnableToGenerate("the vouchers would already be expired")
+    pins: list[str] = []
+    seen: set[str] = set()
+    while len(pins) < count:
+        pin = pin_from_random_digits(random_digits())
+        if pin not in seen:
+            seen.add(pin)
+            pins.append(pin)
+            if on_voucher is not None:
+                on_voucher()
+    with uow:
+        found = uow.operators.get_by_slug(operator)
+        if found is None or found.id is None:
+            raise UnknownOperator(f"no operator {operator!r}")
+        if value.currency != found.currency:
+            raise WrongCurrency(f"vouchers here are in {found.currency}, not {value.currency}")
+        if value < found.topup.minimum:
+            raise AmountBelowMinimum(f"the minimum top-up is {found.topup.minimum}")
+        batch_id, serials = uow.vouchers.add_batch(
+            operator_id=found.id,
+            value=value.minor,
+            currency=value.currency,
+            expires_at=expires_at,
+            pin_hashes=[pin_hash(pin, key=pin_key) for pin in pins],
+            created_by=created_by,
+            now=now,
+        )
+        uow.commit()
+    return GeneratedBatch(
+        batch_id=batch_id,
+        operator=operator,
+        value=value,
+        expires_at=expires_at,
+        vouchers=tuple(
+            GeneratedVoucher(serial=serial, pin=pin)
+            for serial, pin in zip(serials, pins, strict=True)
+        ),
+    )
+
+
+def redeem_voucher(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    pin: str,
+    channel: Channel,
+    pin_key: bytes,
+    now: datetime,
+) -> TopUpReceipt:
+    """Top the line up with the voucher whose PIN was typed, and use the voucher up.
+
+    Raises LineNotFound, RedemptionBlocked, WrongPin (with the attempts left),
+    VoucherAlreadyUsed, VoucherExpired, VoucherVoided, LineRecycled. A refused PIN changes no
+    balance; it is only counted against the line.
+    """
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    with uow:
+        record = uow.lines.get_by_msisdn(number, for_update=True)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        line, operator = record.line, record.operator
+        assert operator.id is not None
+        history = uow.vouchers.wrong_attempts_since(
+            line_id=line.id, since=now - WRONG_PIN_WINDOW - WRONG_PIN_BLOCK
+        )
+        until = blocked_until(history, now=now)
+        if until is not None:
+            raise RedemptionBlocked("too many wrong PINs", until=until)
+        try:
+            typed = read_pin(pin)
+        except MalformedPin as error:
+            refusal: UnableToRedeem = WrongPin(error.message, attempts_left=0)
+            claimed = None
+        else:
+            hashed = pin_hash(typed, key=pin_key)
+            claimed = uow.vouchers.claim(
+                pin_hash=hashed, operator_id=operator.id, line_id=line.id, now=now
+            )
+            if claimed is None:
+                refusal = _why_not(uow, hashed=hashed, operator_id=operator.id, now=now)
+        if claimed is None:
+            uow.vouchers.record_attempt(
+                operator_id=operator.id, line_id=line.id, succeeded=False, now=now
+            )
+            uow.commit()
+            history.append(now)
+            if isinstance(refusal, WrongPin):
+                refusal.attempts_left = wrong_pins_left(history, now=now)
+                until = blocked_until(history, now=now)
+                if until is not None:
+                    raise RedemptionBlocked("too many wrong PINs", until=until)
+            raise refusal
+        receipt = credit_topup(
+            uow,
+            record=record,
+            amount=Money(claimed.value, claimed.currency),
+            channel=channel,
+            key=f"voucher-{claimed.serial}",
+            request=fingerprint("voucher", claimed.serial, number),
+            now=now,
+        )
+        uow.vouchers.link_topup(claimed.id, topup_id=receipt.topup_id)
+        uow.vouchers.record_attempt(
+            operator_id=operator.id, line_id=line.id, succeeded=True, now=now
+        )
+        uow.commit()
+        return receipt
+
+
+def _why_not(uow: UnitOfWork, *, hashed: str, operator_id: int, now: datetime) -> UnableToRedeem:
+    """Why a PIN could not be claimed. Another operator's PIN reads as a wrong PIN."""
+    status = uow.vouchers.status(pin_hash=hashed)
+    if status is None or status.operator_id != operator_id:
+        return WrongPin("no such PIN", attempts_left=0)
+    if status.state is VoucherState.REDEEMED:
+        return VoucherAlreadyUsed("this PIN was already used")
+    if status.state is VoucherState.VOID:
+        return VoucherVoided("this PIN was cancelled")
+    return VoucherExpired("this PIN has expired")
+
+
+def void_batch(
+    uow: UnitOfWork, *, batch_id: int, operator: str | None = None, now: datetime
+) -> int:
+    """Void every unredeemed voucher of the batch; return how many. Raises UnknownBatch."""
+    with uow:
+        operator_id = None
+        if operator is not None:
+            found = uow.operators.get_by_slug(operator)
+            if found is None:
+                raise UnknownOperator(f"no operator {operator!r}")
+            operator_id = found.id
+        voided = uow.vouchers.void_batch(batch_id, operator_id=operator_id, now=require_aware(now))
+        if voided < 0:
+            raise UnknownBatch(f"no voucher batch {batch_id}")
+        uow.commit()
+    return voided
+
+
+def list_batches(uow: UnitOfWork, *, operator: str | None = None) -> list[VoucherBatch]:
+    with uow.reading():
+        operator_id = None
+        if operator is not None:
+            found = uow.operators.get_by_slug(operator)
+            if found is None:
+                raise UnknownOperator(f"no operator {operator!r}")
+            operator_id = found.id
+        return uow.vouchers.batches(operator_id=operator_id)
