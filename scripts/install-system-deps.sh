@@ -6,6 +6,10 @@ set -euo pipefail
 
 packages=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || packages+=(postgresql)
+# Kannel: bearerbox and smsbox come with kannel, the fake SMS centre with kannel-extras.
+if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
+    packages+=(kannel kannel-extras)
+fi
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
@@ -16,5 +20,13 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get > /dev/null; then
 fi
 echo "install-system-deps: installing ${packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The packages must not start their services: the tests start their own, on loopback only
+# (Debian's kannel would otherwise run its example configuration on every interface).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" > /dev/null

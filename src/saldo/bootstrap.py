@@ -12,13 +12,19 @@ from saldo.adapters.clock import SystemClock
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
 from saldo.services.ports import Clock
+from saldo.services.sms_port import SmsSender
 
 
 class DatabaseNotReady(SaldoError):
     code = "database_not_ready"
+
+
+class SmsNotConfigured(SaldoError):
+    code = "sms_not_configured"
 
 
 @dataclass
@@ -39,6 +45,17 @@ class Saldo:
         return hashlib.sha256(
             b"saldo voucher pins\x00" + self.settings.secret_key.encode()
         ).digest()
+
+    def sms_sender(self) -> SmsSender:
+        """The configured outbound SMS gateway; raise SmsNotConfigured if there is none."""
+        url = self.settings.kannel_sendsms_url
+        if not url:
+            raise SmsNotConfigured("set SALDO_KANNEL_SENDSMS_URL to send SMS")
+        return KannelSmsSender(
+            url,
+            username=self.settings.kannel_username,
+            password=self.settings.kannel_password.get_secret_value(),
+        )
 
     def migrate(self) -> None:
         upgrade(self.engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Kannel's sendsms interface, for SMS Saldo sends (replies to MO go back in the HTTP body).
+    kannel_sendsms_url: str | None = None
+    kannel_username: str = "saldo"
+    kannel_password: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

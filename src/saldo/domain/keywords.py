@@ -19,9 +19,10 @@ def normalize(text: str) -> str:
     """Upper case, no accents, no control characters, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(
-        char
+        " " if char.isspace() else char
         for char in decomposed
-        if not unicodedata.combining(char) and unicodedata.category(char)[0] != "C"
+        if char.isspace()
+        or (not unicodedata.combining(char) and unicodedata.category(char)[0] != "C")
     )
     return " ".join(kept.upper().split())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 GSM7_BASIC: Final = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 # Characters of the extension table cost two septets (an escape and the character).
@@ -20,13 +20,23 @@ def is_gsm7(text: str) -> bool:
 
 
 def sms_parts(text: str) -> int:
-    """How many SMS ``text`` takes."""
+    """How many SMS ``text`` takes, counted as a handset splits it: a part never ends between
+    an escape and its extension character, nor between the two halves of a surrogate pair."""
     if is_gsm7(text):
-        septets = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
-        return 1 if septets <= 160 else -(-septets // 153)
-    # UCS-2 counts UTF-16 code units: characters beyond the BMP take two.
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else -(-units // 67)
+        sizes = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        single, per_part = 160, 153
+    else:
+        # UCS-2 counts UTF-16 code units: characters beyond the BMP take two.
+        sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        single, per_part = 70, 67
+    if sum(sizes) <= single:
+        return 1
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > per_part:
+            parts, used = parts + 1, 0
+        used += size
+    return parts
 
 
 def fit_sms(text: str, *, max_parts: int = MAX_PARTS) -> str:

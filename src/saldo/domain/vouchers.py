@@ -75,7 +75,7 @@ def blocked_until(wrong_pins_at: Sequence[datetime], *, now: datetime) -> dateti
     times = sorted(wrong_pins_at)
     until: datetime | None = None
     for index in range(MAX_WRONG_PINS - 1, len(times)):
-        if times[index] - times[index - MAX_WRONG_PINS + 1] <= WRONG_PIN_WINDOW:
+        if times[index] - times[index - MAX_WRONG_PINS + 1] < WRONG_PIN_WINDOW:
             candidate = times[index] + WRONG_PIN_BLOCK
             until = candidate if until is None or candidate > until else until
     return until if until is not None and now < until else None

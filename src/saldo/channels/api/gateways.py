@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 from saldo.bootstrap import Saldo
 from saldo.channels.sms.service import InboundSms, handle_sms
 from saldo.channels.ussd.menu import UssdRequest, handle_ussd
+from saldo.domain.sms_text import is_gsm7
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -64,7 +65,11 @@ class GatewayRouter:
         )
         # Database work runs inline: a balance read takes tens of microseconds, and a
         # handoff to a thread would cost more than the work itself.
-        await _plain(send, 200, handle_sms(self._saldo, sms))
+        reply = handle_sms(self._saldo, sms)
+        # Kannel (with accept-x-kannel-headers) sends a reply outside GSM 03.38 as UCS-2 only
+        # when told to; other gateways ignore the header.
+        coding = None if is_gsm7(reply) else ("x-kannel-coding", "2")
+        await _plain(send, 200, reply, extra=coding)
 
     async def _ussd(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
@@ -109,7 +114,14 @@ def _parse(encoded: str) -> dict[str, str]:
     return {key: values[0] for key, values in parsed.items()}
 
 
-async def _plain(send: Send, status: int, text: str, *, allow: str | None = None) -> None:
+async def _plain(
+    send: Send,
+    status: int,
+    text: str,
+    *,
+    allow: str | None = None,
+    extra: tuple[str, str] | None = None,
+) -> None:
     body = text.encode("utf-8")
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
@@ -117,5 +129,7 @@ async def _plain(send: Send, status: int, text: str, *, allow: str | None = None
     ]
     if allow is not None:
         headers.append((b"allow", allow.encode()))
+    if extra is not None:
+        headers.append((extra[0].encode(), extra[1].encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

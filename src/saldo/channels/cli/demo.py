@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.table import Table
 
@@ -18,13 +19,16 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
+from saldo.domain.vouchers import format_pin
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
+from saldo.services.vouchers import generate_vouchers, list_batches
 
 MB = 1024 * 1024
+DEMO_VOUCHERS = Path("demo-vouchers.csv")
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
         currencies[operator.slug] = operator.currency
     for demo in DEMO_LINES:
         _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    _vouchers(saldo, now=now)
     _show(saldo, now=now)
     if serve:
         from saldo.channels.api.server import serve as serve_http
@@ -127,6 +132,26 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
             )
 
 
+def _vouchers(saldo: Saldo, *, now: datetime) -> None:
+    """A small batch of Claro Colombia vouchers, once; its PINs go to demo-vouchers.csv."""
+    if any(batch.count for batch in list_batches(saldo.uow(), operator="claro-co")):
+        return
+    batch = generate_vouchers(
+        saldo.uow(),
+        operator="claro-co",
+        value=Money.of("10000", "COP"),
+        count=10,
+        expires_at=now + timedelta(days=365),
+        created_by="saldo demo",
+        pin_key=saldo.pin_key,
+        now=now,
+    )
+    with DEMO_VOUCHERS.open("w", encoding="utf-8") as handle:
+        handle.write("serial,pin,value,currency\n")
+        for voucher in batch.vouchers:
+            handle.write(f"{voucher.serial},{format_pin(voucher.pin)},10000.00,COP\n")
+
+
 def _show(saldo: Saldo, *, now: datetime) -> None:
     table = Table("operator", "number", "language", "state", "main balance", "valid until")
     for demo in DEMO_LINES:
@@ -147,8 +172,12 @@ def _show(saldo: Saldo, *, now: datetime) -> None:
         "  saldo topup +573001234567 30.000 --key my-first-topup   # 50.000 → 80.000 COP\n"
         "  saldo topup +573001234567 30.000 --key my-first-topup   # replay: same receipt\n"
         "  saldo topup +5491187654321 2.000                       # brings a lapsed line back\n"
+        "  saldo sms --from +5492614445566 --to 100 SALDO        # the SMS keyword service\n"
+        "  saldo sms --from +573001234567 --to 123 RECARGA <PIN>  # a PIN from demo-vouchers.csv\n"
+        "  saldo ussd --from +573109876543 '*611#'              # the USSD menu\n"
         "  saldo lines list --operator proximus-be --json\n"
         "  saldo operators list\n"
         "  saldo audit\n"
+        f"  curl '{url}/channels/sms/inbound?from=%2B5492614445566&to=100&text=SALDO'\n"
         f"  curl {url}/healthz   ·   {url}/metrics   ·   {url}/docs\n"
     )

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from saldo.channels.cli import lines, operators
+from saldo.channels.cli import lines, operators, selfservice, vouchers
 from saldo.channels.cli.context import CliState, state
 from saldo.channels.cli.render import (
     emit_json,
@@ -50,6 +50,9 @@ db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(operators.app, name="operators")
 app.add_typer(lines.app, name="lines")
+app.add_typer(vouchers.app, name="vouchers")
+app.command("sms")(selfservice.sms_command)
+app.command("ussd")(selfservice.ussd_command)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

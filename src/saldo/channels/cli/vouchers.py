@@ -1,0 +1,189 @@
+"""``saldo vouchers``: scratch-card PINs for stores and third-party resellers."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from saldo.channels.cli.context import state
+from saldo.channels.cli.render import emit_json, err, local_time, money, out
+from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money, parse_money
+from saldo.domain.vouchers import format_pin
+from saldo.services.operators import get_operator
+from saldo.services.vouchers import (
+    GeneratedVoucher,
+    generate_vouchers,
+    list_batches,
+    redeem_voucher,
+    void_batch,
+)
+
+app = typer.Typer(help="Generate, list, void and redeem voucher PINs.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+class ExportRefused(SaldoError):
+    code = "export_refused"
+
+
+@app.command("generate")
+def generate_command(
+    ctx: typer.Context,
+    operator: Annotated[str, typer.Option("--operator", "-o", help="Operator slug.")],
+    value: Annotated[str, typer.Option(help="Face value, in the operator's locale.")],
+    count: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many vouchers.")],
+    expires: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of validity (operator's local date)."),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="CSV file for the PINs (must not exist yet).")
+    ],
+    created_by: Annotated[str, typer.Option("--by", help="Who orders the batch.")] = "cli",
+    as_json: JsonFlag = False,
+) -> None:
+    """Generate a batch of vouchers and write their PINs to a new CSV file.
+
+    The PINs are shown once, in that file (created readable by its owner only): Saldo keeps
+    only keyed hashes. Example:
+
+        saldo vouchers generate --operator claro-co --value 10.000 --count 500 \\
+            --expires 2027-06-30 --out claro-co-10000.csv
+    """
+    if out_file.exists():
+        raise ExportRefused(f"{out_file} exists; PINs are never written over another file")
+    saldo = state(ctx).saldo()
+    found = get_operator(saldo.uow(), slug=operator)
+    face = parse_money(value, currency=found.currency, locale=found.default_locale)
+    last_day = datetime.combine(expires.date(), time.max, tzinfo=ZoneInfo(found.timezone))
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("generating PINs", total=count)
+        batch = generate_vouchers(
+            saldo.uow(),
+            operator=operator,
+            value=face,
+            count=count,
+            expires_at=last_day.astimezone(UTC),
+            created_by=created_by,
+            pin_key=saldo.pin_key,
+            now=saldo.clock.now(),
+            on_voucher=lambda: progress.advance(task),
+        )
+    _export(out_file, batch.vouchers, value=face, expires=expires.date().isoformat())
+    summary = {
+        "batch_id": batch.batch_id,
+        "operator": operator,
+        "count": len(batch.vouchers),
+        "value": face,
+        "expires_at": batch.expires_at,
+        "file": str(out_file),
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    out.print(
+        f"Batch {batch.batch_id}: {len(batch.vouchers)} vouchers of "
+        f"{money(face, found.default_locale)} for {operator}, PINs in {out_file}"
+    )
+
+
+def _export(
+    path: Path, vouchers: Sequence[GeneratedVoucher], *, value: Money, expires: str
+) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["serial", "pin", "value", "currency", "expires"])
+        for voucher in vouchers:
+            writer.writerow(
+                [
+                    voucher.serial,
+                    format_pin(voucher.pin),
+                    value.canonical(),
+                    value.currency,
+                    expires,
+                ]
+            )
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    operator: Annotated[str | None, typer.Option("--operator", "-o")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List voucher batches with how many were redeemed."""
+    batches = list_batches(state(ctx).saldo().uow(), operator=operator)
+    if as_json:
+        emit_json(batches)
+        return
+    table = Table("batch", "value", "count", "redeemed", "expires (UTC)", "voided")
+    for batch in batches:
+        table.add_row(
+            str(batch.id),
+            str(Money(batch.value, batch.currency)),
+            str(batch.count),
+            str(batch.redeemed),
+            local_time(batch.expires_at, "UTC"),
+            local_time(batch.voided_at, "UTC") if batch.voided_at else "",
+        )
+    out.print(table)
+
+
+@app.command("void")
+def void_command(
+    ctx: typer.Context,
+    batch_id: Annotated[int, typer.Argument(help="The batch to void.")],
+    operator: Annotated[str | None, typer.Option("--operator", "-o")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Void every unredeemed voucher of a batch (a lost or stolen box of cards)."""
+    saldo = state(ctx).saldo()
+    voided = void_batch(saldo.uow(), batch_id=batch_id, operator=operator, now=saldo.clock.now())
+    if as_json:
+        emit_json({"batch_id": batch_id, "voided": voided})
+        return
+    out.print(f"Batch {batch_id}: {voided} voucher(s) voided")
+
+
+@app.command("redeem")
+def redeem_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    pin: Annotated[str, typer.Argument(help="The 16-digit PIN (spaces allowed).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Top a line up with a voucher PIN, as a store clerk would."""
+    saldo = state(ctx).saldo()
+    receipt = redeem_voucher(
+        saldo.uow(),
+        msisdn=msisdn,
+        pin=pin,
+        channel=Channel.STORE,
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+    )
+    if as_json:
+        emit_json(receipt)
+        return
+    out.print(f"Receipt {receipt.receipt_number}: {receipt.amount} → balance {receipt.balance}")
