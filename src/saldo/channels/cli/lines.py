@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, err, local_time, out
+from saldo.channels.cli.render import emit_json, err, local_time, out, progress
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
@@ -142,21 +141,13 @@ def import_command(
     """
     total = _count_rows(file)
     saldo = state(ctx).saldo()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=as_json or not err.is_terminal,
-    ) as progress:
-        task = progress.add_task("importing lines", total=total)
+    with progress(quiet=as_json) as bar:
+        task = bar.add_task("importing lines", total=total)
         report = import_lines(
             saldo.uow(),
             rows=_read_rows(file),
             now=saldo.clock.now(),
-            on_row=lambda: progress.advance(task),
+            on_row=lambda: bar.advance(task),
         )
     if as_json:
         emit_json(

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from saldo.domain.money import Money, format_money
 
@@ -64,3 +65,16 @@ def quantity(kind: str, amount: int) -> str:
     if kind == "sms":
         return f"{amount} SMS"
     return str(amount)
+
+
+def progress(*, quiet: bool) -> Progress:
+    """A progress bar on stderr, for long work; hidden for --json and when not a terminal."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )

@@ -11,11 +11,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, err, local_time, money, out
+from saldo.channels.cli.render import emit_json, local_time, money, out, progress
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money, parse_money
@@ -68,16 +67,8 @@ def generate_command(
     found = get_operator(saldo.uow(), slug=operator)
     face = parse_money(value, currency=found.currency, locale=found.default_locale)
     last_day = datetime.combine(expires.date(), time.max, tzinfo=ZoneInfo(found.timezone))
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=as_json or not err.is_terminal,
-    ) as progress:
-        task = progress.add_task("generating PINs", total=count)
+    with progress(quiet=as_json) as bar:
+        task = bar.add_task("generating PINs", total=count)
         batch = generate_vouchers(
             saldo.uow(),
             operator=operator,
@@ -87,7 +78,7 @@ def generate_command(
             created_by=created_by,
             pin_key=saldo.pin_key,
             now=saldo.clock.now(),
-            on_voucher=lambda: progress.advance(task),
+            on_voucher=lambda: bar.advance(task),
         )
     _export(out_file, batch.vouchers, value=face, expires=expires.date().isoformat())
     summary = {
