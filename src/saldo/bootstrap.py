@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -61,7 +62,13 @@ class Saldo:
         upgrade(self.engine)
 
     def check_schema(self) -> None:
-        """Raise DatabaseNotReady when migrations are pending."""
+        """Raise DatabaseNotReady when the database is missing or migrations are pending."""
+        url = self.engine.url
+        file = url.database if url.get_backend_name() == "sqlite" else None
+        if file and file != ":memory:" and not Path(file).exists():
+            raise DatabaseNotReady(
+                f"no database at {url.database}: run `saldo db upgrade` (or `saldo demo`)"
+            )
         pending = pending_revisions(self.engine)
         if pending:
             raise DatabaseNotReady(

@@ -9,6 +9,7 @@ import pytest
 from saldo.adapters.clock import FixedClock
 from saldo.bootstrap import Saldo
 from saldo.domain.buckets import BucketKind
+from saldo.domain.lifecycle import LineState
 from saldo.domain.numbering import ForeignMsisdn
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import InsufficientBalance, UnableToAdjust, adjust_balance
@@ -74,7 +75,7 @@ def test_a_number_of_another_country_is_refused(saldo: Saldo) -> None:
         add_line(
             saldo.uow(), new_line=NewLine(msisdn=LINE, operator="tigo-co"), now=saldo.clock.now()
         )
-    assert list_lines(saldo.uow()) == []
+    assert list_lines(saldo.uow(), now=saldo.clock.now()) == []
 
 
 def test_a_credit_and_a_debit_are_written_to_the_ledger(saldo: Saldo, line: str) -> None:
@@ -134,7 +135,7 @@ def test_an_import_adds_good_rows_and_reports_bad_ones(saldo: Saldo) -> None:
 
     assert report.imported == 2
     assert [number for number, _ in report.rejected] == [3, 4, 6]
-    assert len(list_lines(saldo.uow())) == 2
+    assert len(list_lines(saldo.uow(), now=saldo.clock.now())) == 2
 
 
 def test_a_unit_of_work_scoped_to_an_operator_cannot_see_another_operators_lines(
@@ -146,5 +147,33 @@ def test_a_unit_of_work_scoped_to_an_operator_cannot_see_another_operators_lines
 
     with pytest.raises(LineNotFound):
         find_line(saldo.uow(operator_id=claro.id), msisdn=line)
-    assert list_lines(saldo.uow(operator_id=claro.id)) == []
-    assert len(list_lines(saldo.uow())) == 1
+    assert list_lines(saldo.uow(operator_id=claro.id), now=saldo.clock.now()) == []
+    assert len(list_lines(saldo.uow(), now=saldo.clock.now())) == 1
+
+
+def test_lines_are_listed_and_filtered_by_their_state_at_the_moment_asked(
+    saldo: Saldo, clock: FixedClock
+) -> None:
+    # given a claro-co line (grace 30 days, suspension 60) registered 40 days ago, so in
+    # grace now, and one registered today
+    clock.advance(timedelta(days=-40))
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn="+573001234567", operator="claro-co"), now=clock.now()
+    )
+    clock.advance(timedelta(days=40))
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn="+573109876543", operator="claro-co"), now=clock.now()
+    )
+
+    # when lines are listed by state
+    def numbers(state: LineState | None) -> list[str]:
+        return [v.msisdn for v in list_lines(saldo.uow(), now=clock.now(), state=state)]
+
+    # then each shows the state it is in now, although none was ever written down as such
+    assert numbers(LineState.GRACE) == ["+573001234567"]
+    assert numbers(LineState.ACTIVE) == ["+573109876543"]
+    assert numbers(LineState.SUSPENDED) == []
+    assert [v.state for v in list_lines(saldo.uow(), now=clock.now())] == [
+        LineState.GRACE,
+        LineState.ACTIVE,
+    ]

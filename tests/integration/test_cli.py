@@ -202,11 +202,12 @@ def test_lines_show_json_returns_the_line(cli: Cli) -> None:
     # when it is shown for a script
     shown = cli.ok("lines", "show", LINE, "--json").json()
 
-    # then every field is there
+    # then every field is there, the operator by its slug
     assert shown["msisdn"] == LINE
+    assert shown["operator"] == "claro-co"
     assert set(shown) == {
         "msisdn",
-        "operator_id",
+        "operator",
         "iccid",
         "sim_kind",
         "language",

@@ -57,3 +57,19 @@ def state_at(
 def days_until_recycling(*, valid_until: datetime, rules: LifecycleRules, now: datetime) -> int:
     """Whole days left (a started day counts) before the number would be recycled."""
     return whole_days_between(now, rules.recycles_at(valid_until))
+
+
+def valid_until_window(
+    state: LineState, *, rules: LifecycleRules, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The ``(after, up_to)`` bounds on ``valid_until`` of the lines that are in ``state`` at
+    ``now`` (``after < valid_until <= up_to``; None is unbounded). Lines already recycled by
+    the worker are recycled whatever their validity."""
+    grace_from = now - timedelta(days=rules.grace_days)
+    suspension_from = grace_from - timedelta(days=rules.suspension_days)
+    return {
+        LineState.ACTIVE: (now, None),
+        LineState.GRACE: (grace_from, now),
+        LineState.SUSPENDED: (suspension_from, grace_from),
+        LineState.RECYCLED: (None, suspension_from),
+    }[state]

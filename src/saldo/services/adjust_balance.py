@@ -66,6 +66,8 @@ def adjust_balance(
     if kind is BucketKind.MAIN and expires_at is not None:
         raise UnableToAdjust("main money does not expire on its own date")
     expiry = None if expires_at is None else require_aware(expires_at)
+    if expiry is not None and expiry <= now:
+        raise UnableToAdjust("that expiry has already passed")
     request = fingerprint("adjust", number, kind.value, amount, expiry, reason, actor)
     try:
         with uow:

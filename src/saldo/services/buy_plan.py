@@ -83,7 +83,7 @@ def buy_plan(
     """
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
-    key = check_key(idempotency_key)
+    key = check_key(idempotency_key, internal_allowed=True)
     request = fingerprint("plan", number, plan_code.strip().lower(), channel.value)
     try:
         with uow:

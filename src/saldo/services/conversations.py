@@ -15,6 +15,7 @@ from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Plan
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import PlanPurchaseReceipt, buy_plan, find_plan
+from saldo.services.idempotency import internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import UnitOfWork
 
@@ -81,7 +82,7 @@ def confirm_offer(
         msisdn=number,
         plan_code=pending.argument,
         channel=channel,
-        idempotency_key=f"offer-{pending.id}",
+        idempotency_key=internal_key("offer", pending.id),
         now=now,
     )
 

@@ -13,6 +13,9 @@ import re
 from saldo.domain.errors import SaldoError
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
+# Saldo's own keys (a voucher's top-up, a confirmed offer) start with "~", which no caller's
+# key may: a caller can never take a key that Saldo will need later.
+_INTERNAL_KEY = re.compile(r"~[a-z-]+:[A-Za-z0-9._:/@+-]{1,100}")
 
 
 class InvalidIdempotencyKey(SaldoError):
@@ -25,8 +28,18 @@ class IdempotencyKeyReused(SaldoError):
     code = "idempotency_key_reused"
 
 
-def check_key(key: str) -> str:
-    """``key`` if it is 1–128 printable ASCII characters (letters, digits, ``._:/@+-``)."""
+def internal_key(kind: str, reference: object) -> str:
+    """An idempotency key of Saldo's own, e.g. ``~voucher:1234`` for a voucher's top-up."""
+    return f"~{kind}:{reference}"
+
+
+def check_key(key: str, *, internal_allowed: bool = False) -> str:
+    """``key`` if it is 1–128 printable ASCII characters (letters, digits, ``._:/@+-``), or,
+    where ``internal_allowed``, one of Saldo's own keys (``internal_key``)."""
+    if key.startswith("~"):
+        if not internal_allowed or not _INTERNAL_KEY.fullmatch(key):
+            raise InvalidIdempotencyKey("keys starting with ~ are Saldo's own")
+        return key
     if not _KEY.fullmatch(key):
         raise InvalidIdempotencyKey(
             "an idempotency key is 1 to 128 letters, digits or ._:/@+- characters"

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.lifecycle import LineState
+from saldo.domain.lifecycle import LineState, state_at, valid_until_window
 from saldo.domain.lines import Line, check_language
 from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msisdn
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import LineRecord, NumberTaken, UnitOfWork
+from saldo.services.ports import LineRecord, NumberTaken, UnitOfWork, ValidityWindow
 
 
 class LineNotFound(SaldoError):
@@ -151,19 +151,80 @@ def identify_line(uow: UnitOfWork, *, msisdn: str) -> LineRecord:
     return record
 
 
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A line as an operator looks it up: its operator, and its state at the moment asked."""
+
+    msisdn: str
+    operator: str
+    iccid: str | None
+    sim_kind: SimKind
+    language: str
+    state: LineState
+    activated_at: datetime
+    valid_until: datetime
+
+
+def _view(line: Line, operator: Operator, *, now: datetime) -> LineView:
+    return LineView(
+        msisdn=line.msisdn,
+        operator=operator.slug,
+        iccid=line.iccid,
+        sim_kind=line.sim_kind,
+        language=line.language,
+        state=state_at(
+            stored_state=line.state,
+            valid_until=line.valid_until,
+            rules=operator.lifecycle,
+            now=now,
+        ),
+        activated_at=line.activated_at,
+        valid_until=line.valid_until,
+    )
+
+
+def show_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineView:
+    """The line with this number as it stands at ``now``; raise LineNotFound otherwise."""
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        record = uow.lines.get_by_msisdn(number)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    return _view(record.line, record.operator, now=require_aware(now))
+
+
 def list_lines(
     uow: UnitOfWork,
     *,
+    now: datetime,
     operator: str | None = None,
     state: LineState | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[Line]:
+) -> list[LineView]:
+    """Lines in registration order, with their state at ``now``; ``state`` keeps those in
+    that state at ``now`` (computed from each operator's rules, so it is right even before
+    the lifecycle worker has written the state down)."""
+    now = require_aware(now)
     with uow.reading():
-        operator_id = None
+        operators = {op.id: op for op in uow.operators.list() if op.id is not None}
+        chosen = list(operators.values())
         if operator is not None:
-            found = uow.operators.get_by_slug(operator)
-            if found is None:
+            chosen = [op for op in chosen if op.slug == operator]
+            if not chosen:
                 raise UnknownOperator(f"no operator {operator!r}")
-            operator_id = found.id
-        return uow.lines.list(operator_id=operator_id, state=state, limit=limit, offset=offset)
+        windows = None
+        if state is not None:
+            windows = [
+                ValidityWindow(op.id, *valid_until_window(state, rules=op.lifecycle, now=now))
+                for op in chosen
+                if op.id is not None
+            ]
+        lines = uow.lines.list(
+            operator_id=chosen[0].id if operator is not None else None,
+            windows=windows,
+            recycled=None if state is None else state is LineState.RECYCLED,
+            limit=limit,
+            offset=offset,
+        )
+    return [_view(line, operators[line.operator_id], now=now) for line in lines]

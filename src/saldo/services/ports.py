@@ -44,6 +44,15 @@ class OperatorRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ValidityWindow:
+    """Lines of one operator with ``after < valid_until <= up_to`` (None: unbounded)."""
+
+    operator_id: int
+    after: datetime | None
+    up_to: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class LineRecord:
     """A line with its operator's rules and the id of its main money bucket."""
 
@@ -89,10 +98,15 @@ class LineRepository(Protocol):
         self,
         *,
         operator_id: int | None = None,
-        state: LineState | None = None,
+        windows: Sequence[ValidityWindow] | None = None,
+        recycled: bool | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Line]: ...
+    ) -> list[Line]:
+        """Lines in id order. ``windows``: only lines whose ``valid_until`` falls in their
+        operator's window. ``recycled``: True adds the lines the worker recycled, False
+        leaves them out."""
+        ...
 
     def set_validity(
         self, line_id: int, *, valid_until: datetime, state: LineState | None, now: datetime
@@ -278,6 +292,10 @@ class VoucherRepository(Protocol):
     ) -> tuple[int, list[str]]:
         """Store a batch and its vouchers (active); return the batch id and the vouchers'
         serials, in the order of ``pin_hashes``."""
+        ...
+
+    def taken_pin_hashes(self, pin_hashes: Sequence[str]) -> set[str]:
+        """Those of ``pin_hashes`` that some voucher already has."""
         ...
 
     def claim(

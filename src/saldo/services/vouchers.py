@@ -30,7 +30,7 @@ from saldo.domain.vouchers import (
     read_pin,
     wrong_pins_left,
 )
-from saldo.services.idempotency import fingerprint
+from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.operators import UnknownOperator
 from saldo.services.ports import UnitOfWork, VoucherBatch
@@ -120,15 +120,6 @@ def generate_vouchers(
         raise UnableToGenerate("a batch holds from 1 to 1,000,000 vouchers")
     if expires_at <= now:
         raise UnableToGenerate("the vouchers would already be expired")
-    pins: list[str] = []
-    seen: set[str] = set()
-    while len(pins) < count:
-        pin = pin_from_random_digits(random_digits())
-        if pin not in seen:
-            seen.add(pin)
-            pins.append(pin)
-            if on_voucher is not None:
-                on_voucher()
     with uow:
         found = uow.operators.get_by_slug(operator)
         if found is None or found.id is None:
@@ -137,6 +128,7 @@ def generate_vouchers(
             raise WrongCurrency(f"vouchers here are in {found.currency}, not {value.currency}")
         if value < found.topup.minimum:
             raise AmountBelowMinimum(f"the minimum top-up is {found.topup.minimum}")
+        pins = _new_pins(uow, count=count, pin_key=pin_key, draw=random_digits, on_pin=on_voucher)
         batch_id, serials = uow.vouchers.add_batch(
             operator_id=found.id,
             value=value.minor,
@@ -157,6 +149,33 @@ def generate_vouchers(
             for serial, pin in zip(serials, pins, strict=True)
         ),
     )
+
+
+def _new_pins(
+    uow: UnitOfWork,
+    *,
+    count: int,
+    pin_key: bytes,
+    draw: Callable[[], str],
+    on_pin: Callable[[], None] | None,
+) -> list[str]:
+    """``count`` PINs that are neither repeated in the batch nor issued before (any such PIN
+    is drawn again)."""
+    pins: dict[str, str] = {}
+    while len(pins) < count:
+        fresh: dict[str, str] = {}
+        while len(pins) + len(fresh) < count:
+            pin = pin_from_random_digits(draw())
+            hashed = pin_hash(pin, key=pin_key)
+            if hashed not in pins and hashed not in fresh:
+                fresh[hashed] = pin
+        for hashed in uow.vouchers.taken_pin_hashes(list(fresh)):
+            del fresh[hashed]
+        pins.update(fresh)
+        if on_pin is not None:
+            for _ in fresh:
+                on_pin()
+    return list(pins.values())
 
 
 def redeem_voucher(
@@ -206,18 +225,18 @@ def redeem_voucher(
             )
             uow.commit()
             history.append(now)
+            until = blocked_until(history, now=now)
+            if until is not None:
+                raise RedemptionBlocked("too many wrong PINs", until=until)
             if isinstance(refusal, WrongPin):
                 refusal.attempts_left = wrong_pins_left(history, now=now)
-                until = blocked_until(history, now=now)
-                if until is not None:
-                    raise RedemptionBlocked("too many wrong PINs", until=until)
             raise refusal
         receipt = credit_topup(
             uow,
             record=record,
             amount=Money(claimed.value, claimed.currency),
             channel=channel,
-            key=f"voucher-{claimed.serial}",
+            key=internal_key("voucher", claimed.id),
             request=fingerprint("voucher", claimed.serial, number),
             now=now,
         )

@@ -291,7 +291,7 @@ ussd_sessions = Table(
     "ussd_sessions",
     metadata,
     Column("session_id", String(128), primary_key=True),
-    Column("msisdn", String(16), nullable=False),
+    Column("msisdn", String(16), primary_key=True),
     Column("started_at", TZDateTime, nullable=False),
     Column("last_seen_at", TZDateTime, nullable=False),
 )

@@ -14,9 +14,8 @@ from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, err, local_time, out, progress
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
-from saldo.domain.lines import Line
 from saldo.domain.operator import SimKind
-from saldo.services.lines import NewLine, add_line, find_line, import_lines, list_lines
+from saldo.services.lines import LineView, NewLine, add_line, import_lines, list_lines, show_line
 
 app = typer.Typer(help="Register subscriber lines, import them from CSV, look them up.")
 
@@ -29,10 +28,10 @@ class BadCsv(SaldoError):
     code = "bad_csv"
 
 
-def line_dict(line: Line) -> dict[str, object]:
+def line_dict(line: LineView) -> dict[str, object]:
     return {
         "msisdn": line.msisdn,
-        "operator_id": line.operator_id,
+        "operator": line.operator,
         "iccid": line.iccid,
         "sim_kind": line.sim_kind,
         "language": line.language,
@@ -70,11 +69,12 @@ def add_command(
         ),
         now=saldo.clock.now(),
     )
+    view = show_line(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
     if as_json:
-        emit_json(line_dict(line))
+        emit_json(line_dict(view))
         return
     out.print(
-        f"Added {line.msisdn} on {operator}, valid until {line.valid_until:%Y-%m-%d %H:%M} UTC"
+        f"Added {view.msisdn} on {view.operator}, valid until {view.valid_until:%Y-%m-%d %H:%M} UTC"
     )
 
 
@@ -85,13 +85,14 @@ def show_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one line."""
-    line = find_line(state(ctx).saldo().uow(), msisdn=msisdn)
+    saldo = state(ctx).saldo()
+    line = show_line(saldo.uow(), msisdn=msisdn, now=saldo.clock.now())
     if as_json:
         emit_json(line_dict(line))
         return
     table = Table(show_header=False)
     for key, value in line_dict(line).items():
-        table.add_row(key, str(value))
+        table.add_row(key, "—" if value is None else str(value))
     out.print(table)
 
 
@@ -105,8 +106,10 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List lines, optionally of one operator or in one state."""
+    saldo = state(ctx).saldo()
     found = list_lines(
-        state(ctx).saldo().uow(),
+        saldo.uow(),
+        now=saldo.clock.now(),
         operator=operator,
         state=line_state,
         limit=limit,
@@ -115,10 +118,11 @@ def list_command(
     if as_json:
         emit_json([line_dict(line) for line in found])
         return
-    table = Table("msisdn", "state", "sim", "language", "valid until (UTC)")
+    table = Table("msisdn", "operator", "state", "sim", "language", "valid until (UTC)")
     for line in found:
         table.add_row(
             line.msisdn,
+            line.operator,
             line.state.value,
             line.sim_kind.value,
             line.language,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import ValidationError
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from saldo.channels.cli import lines, operators, selfservice, vouchers
 from saldo.channels.cli.context import CliState, state
@@ -33,7 +33,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money, parse_money
 from saldo.domain.operator import Operator
-from saldo.services.adjust_balance import adjust_balance
+from saldo.services.adjust_balance import UnableToAdjust, adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import find_line
@@ -155,7 +155,7 @@ def topup_command(
     out.print(f"valid until: {local_time(receipt.valid_until, operator.timezone)}")
 
 
-@app.command("adjust")
+@app.command("adjust", context_settings={"ignore_unknown_options": True})
 def adjust_command(
     ctx: typer.Context,
     msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
@@ -186,8 +186,10 @@ def adjust_command(
             amount, currency=operator.currency, locale=operator.default_locale
         ).minor
     else:
-        if not amount.isdigit() or int(amount) == 0:
-            raise typer.BadParameter("allowances are whole positive numbers", param_hint="AMOUNT")
+        if not (amount.isascii() and amount.isdigit()) or int(amount) == 0:
+            raise UnableToAdjust(
+                f"{amount!r}: allowances are whole positive numbers of seconds, SMS or bytes"
+            )
         quantity_minor = int(amount)
     expires_at = None
     if expires is not None:
@@ -208,12 +210,22 @@ def adjust_command(
     if as_json:
         emit_json(receipt)
         return
-    shown = (
-        money(Money(receipt.balance, receipt.unit), operator.locale_for(line.language))
-        if bucket.is_money
-        else quantity(bucket.value, receipt.balance)
+    where = operator.locale_for(line.language)
+
+    def shown(amount: int) -> str:
+        if bucket.is_money:
+            return money(Money(amount, receipt.unit), where)
+        return quantity(bucket.value, amount)
+
+    view = inquire_balance(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
+    total = sum(b.amount for b in view.buckets if b.kind is bucket)
+    which = (
+        f"bucket expiring {local_time(expires_at, operator.timezone)}" if expires_at else "bucket"
     )
-    out.print(f"Adjustment {receipt.adjustment_id}: {bucket.value} balance is now {shown}")
+    out.print(
+        f"Adjustment {receipt.adjustment_id}{' (replayed)' if receipt.replayed else ''}: "
+        f"{bucket.value} {which} now {shown(receipt.balance)}; line total {shown(total)}"
+    )
 
 
 @app.command("audit")
@@ -245,7 +257,9 @@ def audit_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def serve_command(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Default: SALDO_HOST or 127.0.0.1.")] = None,
-    port: Annotated[int | None, typer.Option(help="Default: SALDO_PORT or 8000.")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
+    ] = None,
 ) -> None:
     """Run the HTTP server (health, metrics, OpenAPI at /docs)."""
     from saldo.channels.api.server import serve
@@ -276,6 +290,8 @@ def _operator(ctx: typer.Context, operator_id: int) -> Operator:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv``; return the exit code. Errors never show a traceback."""
     command = typer.main.get_command(app)
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]
     try:
         result = command.main(args=argv, prog_name="saldo", standalone_mode=False)
     except SaldoError as error:
@@ -300,7 +316,10 @@ def run(argv: list[str] | None = None) -> int:
         fail(str(message).replace("\n", " "))
         return int(getattr(error, "exit_code", 2))
     except OperationalError as error:
-        fail(f"the database is unavailable: {error.orig}")
+        fail(f"the database is unavailable: {str(error.orig).splitlines()[0]}")
+        return 1
+    except ArgumentError as error:
+        fail(f"invalid database URL: {error}")
         return 1
     except KeyboardInterrupt:
         return 130

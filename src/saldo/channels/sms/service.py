@@ -36,7 +36,13 @@ from saldo.services.vouchers import (
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 480  # longer texts are cut before matching: no keyword is that long
+# Longer texts are cut before matching: no keyword is that long.
+MAX_TEXT = 480
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (NUL cannot even be stored in PostgreSQL)."""
+    return "".join(char for char in text if char.isprintable()).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,10 @@ class InboundSms:
 
 def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
     """The reply to one inbound SMS. Never raises for anything a sender can type."""
-    key = (sms.message_id or "").strip()[:128]
+    # A gateway's message ids are unique per sender at most: the sender is part of the key,
+    # so a reused id can never show one subscriber another's reply.
+    message_id = printable(sms.message_id or "")[:96]
+    key = f"{printable(sms.sender)[:24]}:{message_id}" if message_id else ""
     if key:
         earlier = recall_reply(saldo.uow(), channel="sms", message_id=key)
         if earlier is not None:

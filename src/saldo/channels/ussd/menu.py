@@ -10,6 +10,7 @@ minutes is closed. Every screen fits in 182 characters.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,7 @@ from saldo.domain.numbering import InvalidMsisdn, mask_msisdn
 from saldo.i18n import translate
 from saldo.services.buy_plan import buy_plan
 from saldo.services.conversations import touch_ussd_session
+from saldo.services.idempotency import internal_key
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineNotFound, identify_line
 from saldo.services.ports import LineRecord
@@ -60,13 +62,14 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     if _code(request.service_code) != _code(record.operator.ussd_code):
         return screen("END", speaker.say("ussd_unknown_service"))
     now = saldo.clock.now()
+    session = _session_key(request.session_id)
     previous = touch_ussd_session(
-        saldo.uow(), session_id=request.session_id[:128], msisdn=record.line.msisdn, now=now
+        saldo.uow(), session_id=session, msisdn=record.line.msisdn, now=now
     )
     if previous is not None and now - previous > IDLE:
         return screen("END", speaker.say("ussd_expired", ussd=record.operator.ussd_code))
     try:
-        return Menu(saldo, speaker, record, request.session_id).answer(_choices(request.text))
+        return Menu(saldo, speaker, record, session).answer(_choices(request.text))
     except SaldoError as error:
         return screen("END", replies.refusal(speaker, error))
     except Exception:
@@ -116,7 +119,7 @@ class Menu:
                 return self.redeem(choice) if last else screen("END", "")
             elif where == "plans":
                 plans = self.record.operator.plans
-                if choice.isdigit() and 1 <= int(choice) <= len(plans):
+                if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(plans):
                     plan_index, where = int(choice) - 1, "confirm"
                 else:
                     invalid = True
@@ -208,15 +211,14 @@ class Menu:
             msisdn=self.record.line.msisdn,
             plan_code=plan.code,
             channel=Channel.USSD,
-            idempotency_key=f"ussd-{_safe(self.session)}-{plan.code}",
+            idempotency_key=internal_key("ussd", f"{self.session}:{plan.code}"),
             now=self.saldo.clock.now(),
         )
         return screen("END", replies.plan_bought(self.speaker, receipt))
 
 
-def _safe(session: str) -> str:
-    """A session id as part of an idempotency key (letters, digits and ._:/@+- only)."""
-    kept = "".join(
-        char for char in session if char.isascii() and (char.isalnum() or char in "._:@+-")
-    )
-    return kept[:80] or "session"
+def _session_key(session_id: str) -> str:
+    """A gateway's session id as Saldo keeps it: a digest, so that any text the gateway sends
+    (control characters, any script, any length) is a valid key, and distinct ids stay
+    distinct."""
+    return hashlib.sha256(session_id.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]

@@ -96,6 +96,8 @@ class SqlConversationRepository:
             )
             return None
         self._connection.execute(
-            update(t.ussd_sessions).where(c.session_id == session_id).values(last_seen_at=now)
+            update(t.ussd_sessions)
+            .where(c.session_id == session_id, c.msisdn == msisdn)
+            .values(last_seen_at=now)
         )
         return to_utc(previous)

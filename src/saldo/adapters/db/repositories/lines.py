@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
@@ -19,7 +19,7 @@ from saldo.domain.buckets import Bucket, BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
 from saldo.domain.operator import SimKind
-from saldo.services.ports import LineRecord, LineWithBuckets, NumberTaken
+from saldo.services.ports import LineRecord, LineWithBuckets, NumberTaken, ValidityWindow
 
 _LINE_COLUMNS = (
     t.lines.c.id,
@@ -118,6 +118,16 @@ _SET_VALID_UNTIL = Prepared(
     .where(t.lines.c.id == bindparam("line_id"))
     .values(valid_until=bindparam("valid_until"))
 )
+
+
+def _in_window(window: ValidityWindow) -> ColumnElement[bool]:
+    condition = t.lines.c.operator_id == window.operator_id
+    if window.after is not None:
+        condition = and_(condition, t.lines.c.valid_until > window.after)
+    if window.up_to is not None:
+        condition = and_(condition, t.lines.c.valid_until <= window.up_to)
+    return condition
+
 
 _COUNT_BY_STATE = select(t.lines.c.operator_id, t.lines.c.state, func.count()).group_by(
     t.lines.c.operator_id, t.lines.c.state
@@ -221,7 +231,8 @@ class SqlLineRepository:
         self,
         *,
         operator_id: int | None = None,
-        state: LineState | None = None,
+        windows: Sequence[ValidityWindow] | None = None,
+        recycled: bool | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Line]:
@@ -229,8 +240,12 @@ class SqlLineRepository:
         for wanted in (operator_id, self._scope):
             if wanted is not None:
                 statement = statement.where(t.lines.c.operator_id == wanted)
-        if state is not None:
-            statement = statement.where(t.lines.c.state == state.value)
+        is_recycled = t.lines.c.state == LineState.RECYCLED.value
+        if windows is not None:
+            matching = or_(false(), *(_in_window(window) for window in windows))
+            statement = statement.where(or_(matching, is_recycled) if recycled else matching)
+        if recycled is False:
+            statement = statement.where(~is_recycled)
         return [_line(tuple(row)) for row in self._connection.execute(statement)]
 
     def set_validity(

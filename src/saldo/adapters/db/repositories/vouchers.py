@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import Prepared, to_utc
+from saldo.adapters.db.types import TZDateTime
 from saldo.domain.vouchers import VoucherState
 from saldo.services.ports import ClaimedVoucher, VoucherBatch, VoucherStatus
 
@@ -106,6 +107,16 @@ class SqlVoucherRepository:
         )
         return batch_id, serials
 
+    def taken_pin_hashes(self, pin_hashes: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for start in range(0, len(pin_hashes), 500):
+            chunk = pin_hashes[start : start + 500]
+            rows = self._connection.execute(
+                select(t.vouchers.c.pin_hash).where(t.vouchers.c.pin_hash.in_(chunk))
+            )
+            taken.update(row[0] for row in rows)
+        return taken
+
     def claim(
         self, *, pin_hash: str, operator_id: int, line_id: int, now: datetime
     ) -> ClaimedVoucher | None:
@@ -132,6 +143,7 @@ class SqlVoucherRepository:
     def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
         scope = operator_id if operator_id is not None else self._scope
         batch = update(t.voucher_batches).where(t.voucher_batches.c.id == batch_id)
+        first_time = func.coalesce(t.voucher_batches.c.voided_at, literal(now, TZDateTime()))
         voucher = update(t.vouchers).where(
             t.vouchers.c.batch_id == batch_id,
             t.vouchers.c.state == VoucherState.ACTIVE.value,
@@ -139,7 +151,7 @@ class SqlVoucherRepository:
         if scope is not None:
             batch = batch.where(t.voucher_batches.c.operator_id == scope)
             voucher = voucher.where(t.vouchers.c.operator_id == scope)
-        found = self._connection.execute(batch.values(voided_at=now)).rowcount
+        found = self._connection.execute(batch.values(voided_at=first_time)).rowcount
         if not found:
             return -1
         return int(self._connection.execute(voucher.values(state=VoucherState.VOID.value)).rowcount)

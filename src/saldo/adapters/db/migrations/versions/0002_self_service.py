@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column(
             "last_seen_at", saldo.adapters.db.types.TZDateTime(timezone=True), nullable=False
         ),
-        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_ussd_sessions")),
+        sa.PrimaryKeyConstraint("session_id", "msisdn", name=op.f("pk_ussd_sessions")),
     )
     op.create_table(
         "voucher_batches",
