@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
@@ -389,6 +389,10 @@ def test_an_expired_voucher_is_refused(saldo: Saldo, clock: FixedClock) -> None:
 
     assert main_balance(saldo) == cop("0")
     assert audit_ledger(saldo.uow()).transactions == 0
+    with saldo.engine.connect() as connection:
+        states = connection.execute(text("SELECT state FROM vouchers")).scalars().all()
+    assert states == ["expired"]
+    assert list_batches(saldo.uow(), now=clock.now())[0].expired == 1
 
 
 def test_a_voucher_is_expired_from_the_instant_it_expires(saldo: Saldo, clock: FixedClock) -> None:
@@ -468,7 +472,7 @@ def test_voiding_a_batch_again_keeps_the_time_it_was_first_voided(saldo: Saldo) 
 
     void_batch(saldo.uow(), batch_id=batch.batch_id, now=NOW + timedelta(days=1))
 
-    assert list_batches(saldo.uow())[0].voided_at == NOW
+    assert list_batches(saldo.uow(), now=saldo.clock.now())[0].voided_at == NOW
 
 
 def test_voiding_an_unknown_batch_is_refused(saldo: Saldo) -> None:
@@ -596,7 +600,7 @@ def test_list_batches_reports_each_batch_with_its_count_and_redeemed(saldo: Sald
     redeem(saldo, VISA)
     redeem(saldo, ZEROS)
 
-    batches = list_batches(saldo.uow())
+    batches = list_batches(saldo.uow(), now=saldo.clock.now())
 
     assert [(b.id, b.count, b.redeemed) for b in batches] == [
         (first.batch_id, 3, 2),
@@ -614,9 +618,9 @@ def test_list_batches_shows_a_voided_batch_and_filters_by_operator(saldo: Saldo)
     given_batch(saldo, numbered(100), count=1, operator="tigo-co")
     void_batch(saldo.uow(), batch_id=claro.batch_id, now=NOW)
 
-    batches = list_batches(saldo.uow(), operator="claro-co")
+    batches = list_batches(saldo.uow(), operator="claro-co", now=saldo.clock.now())
 
     assert [b.id for b in batches] == [claro.batch_id]
     assert batches[0].voided_at == NOW
     assert batches[0].redeemed == 0
-    assert len(list_batches(saldo.uow())) == 2
+    assert len(list_batches(saldo.uow(), now=saldo.clock.now())) == 2

@@ -276,6 +276,7 @@ class VoucherBatch:
     created_at: datetime
     voided_at: datetime | None
     redeemed: int
+    expired: int
 
 
 class VoucherRepository(Protocol):
@@ -309,12 +310,16 @@ class VoucherRepository(Protocol):
 
     def link_topup(self, voucher_id: int, *, topup_id: int) -> None: ...
 
+    def mark_expired(self, voucher_id: int, *, now: datetime) -> None:
+        """Record that an active voucher past its expiry is expired."""
+        ...
+
     def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
         """Void the batch's active vouchers; return how many. Scoped to an operator when
         ``operator_id`` is given."""
         ...
 
-    def batches(self, *, operator_id: int | None) -> list[VoucherBatch]: ...
+    def batches(self, *, operator_id: int | None, now: datetime) -> list[VoucherBatch]: ...
 
     def record_attempt(
         self, *, operator_id: int, line_id: int, succeeded: bool, now: datetime

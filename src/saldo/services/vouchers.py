@@ -257,6 +257,7 @@ def _why_not(uow: UnitOfWork, *, hashed: str, operator_id: int, now: datetime) -
         return VoucherAlreadyUsed("this PIN was already used")
     if status.state is VoucherState.VOID:
         return VoucherVoided("this PIN was cancelled")
+    uow.vouchers.mark_expired(status.id, now=now)
     return VoucherExpired("this PIN has expired")
 
 
@@ -278,7 +279,9 @@ def void_batch(
     return voided
 
 
-def list_batches(uow: UnitOfWork, *, operator: str | None = None) -> list[VoucherBatch]:
+def list_batches(
+    uow: UnitOfWork, *, now: datetime, operator: str | None = None
+) -> list[VoucherBatch]:
     with uow.reading():
         operator_id = None
         if operator is not None:
@@ -286,4 +289,4 @@ def list_batches(uow: UnitOfWork, *, operator: str | None = None) -> list[Vouche
             if found is None:
                 raise UnknownOperator(f"no operator {operator!r}")
             operator_id = found.id
-        return uow.vouchers.batches(operator_id=operator_id)
+        return uow.vouchers.batches(operator_id=operator_id, now=require_aware(now))

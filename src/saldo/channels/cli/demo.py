@@ -134,7 +134,7 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
 
 def _vouchers(saldo: Saldo, *, now: datetime) -> None:
     """A small batch of Claro Colombia vouchers, once; its PINs go to demo-vouchers.csv."""
-    if any(batch.count for batch in list_batches(saldo.uow(), operator="claro-co")):
+    if any(batch.count for batch in list_batches(saldo.uow(), operator="claro-co", now=now)):
         return
     batch = generate_vouchers(
         saldo.uow(),

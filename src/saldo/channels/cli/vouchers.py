@@ -124,17 +124,19 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List voucher batches with how many were redeemed."""
-    batches = list_batches(state(ctx).saldo().uow(), operator=operator)
+    saldo = state(ctx).saldo()
+    batches = list_batches(saldo.uow(), operator=operator, now=saldo.clock.now())
     if as_json:
         emit_json(batches)
         return
-    table = Table("batch", "value", "count", "redeemed", "expires (UTC)", "voided")
+    table = Table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
     for batch in batches:
         table.add_row(
             str(batch.id),
             str(Money(batch.value, batch.currency)),
             str(batch.count),
             str(batch.redeemed),
+            str(batch.expired),
             local_time(batch.expires_at, "UTC"),
             local_time(batch.voided_at, "UTC") if batch.voided_at else "",
         )

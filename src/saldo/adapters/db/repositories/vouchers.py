@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
@@ -140,6 +140,17 @@ class SqlVoucherRepository:
     def link_topup(self, voucher_id: int, *, topup_id: int) -> None:
         _LINK.execute(self._connection, voucher_id=voucher_id, topup_id=topup_id)
 
+    def mark_expired(self, voucher_id: int, *, now: datetime) -> None:
+        self._connection.execute(
+            update(t.vouchers)
+            .where(
+                t.vouchers.c.id == voucher_id,
+                t.vouchers.c.state == VoucherState.ACTIVE.value,
+                t.vouchers.c.expires_at <= now,
+            )
+            .values(state=VoucherState.EXPIRED.value)
+        )
+
     def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
         scope = operator_id if operator_id is not None else self._scope
         batch = update(t.voucher_batches).where(t.voucher_batches.c.id == batch_id)
@@ -156,12 +167,24 @@ class SqlVoucherRepository:
             return -1
         return int(self._connection.execute(voucher.values(state=VoucherState.VOID.value)).rowcount)
 
-    def batches(self, *, operator_id: int | None) -> list[VoucherBatch]:
+    def batches(self, *, operator_id: int | None, now: datetime) -> list[VoucherBatch]:
+        in_batch = t.vouchers.c.batch_id == t.voucher_batches.c.id
         redeemed = (
             select(func.count())
+            .where(in_batch, t.vouchers.c.state == VoucherState.REDEEMED.value)
+            .scalar_subquery()
+        )
+        expired = (
+            select(func.count())
             .where(
-                t.vouchers.c.batch_id == t.voucher_batches.c.id,
-                t.vouchers.c.state == VoucherState.REDEEMED.value,
+                in_batch,
+                or_(
+                    t.vouchers.c.state == VoucherState.EXPIRED.value,
+                    and_(
+                        t.vouchers.c.state == VoucherState.ACTIVE.value,
+                        t.vouchers.c.expires_at <= now,
+                    ),
+                ),
             )
             .scalar_subquery()
         )
@@ -175,6 +198,7 @@ class SqlVoucherRepository:
             t.voucher_batches.c.created_at,
             t.voucher_batches.c.voided_at,
             redeemed.label("redeemed"),
+            expired.label("expired"),
         ).order_by(t.voucher_batches.c.id)
         for scope in (operator_id, self._scope):
             if scope is not None:
@@ -190,6 +214,7 @@ class SqlVoucherRepository:
                 created_at=row.created_at,
                 voided_at=row.voided_at,
                 redeemed=int(row.redeemed),
+                expired=int(row.expired),
             )
             for row in self._connection.execute(statement)
         ]
