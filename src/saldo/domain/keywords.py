@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 # Words that confirm a pending action, in every language Saldo speaks.
 CONFIRM_WORDS = frozenset({"SI", "S", "OK", "OUI", "JA", "YES", "Y", "是", "确认"})
@@ -25,6 +26,16 @@ def normalize(text: str) -> str:
         or (not unicodedata.combining(char) and unicodedata.category(char)[0] != "C")
     )
     return " ".join(kept.upper().split())
+
+
+@cache
+def _candidates(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[str, str]]:
+    """An operator's keywords, normalized, longest first (computed once per catalog)."""
+    return sorted(
+        ((normalize(word), action) for action, words in keywords for word in words),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +54,7 @@ def match_keyword(text: str, *, keywords: Mapping[str, tuple[str, ...]]) -> Comm
         return Command("unknown")
     if typed in CONFIRM_WORDS:
         return Command("confirm")
-    candidates = sorted(
-        ((normalize(word), action) for action, words in keywords.items() for word in words),
-        key=lambda pair: len(pair[0]),
-        reverse=True,
-    )
-    for word, action in candidates:
+    for word, action in _candidates(tuple(keywords.items())):
         if typed == word:
             return Command(action)
         if typed.startswith(word + " "):

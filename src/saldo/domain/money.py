@@ -12,10 +12,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Final
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import NumberFormatError, format_currency, list_currencies, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    NumberPattern,
+    list_currencies,
+    parse_decimal,
+    parse_pattern,
+)
 
 from saldo.domain.errors import SaldoError
 
@@ -263,16 +270,24 @@ _ISO_CODES = frozenset(list_currencies())
 def format_money(money: Money, *, locale: str) -> str:
     """Money for people, as CLDR writes it: ``$1.234,56`` in es_AR, ``1 234,56 €`` in fr_BE,
     ``$50.000`` in es_CO (whole-unit currencies drop zero cents)."""
-    if money.currency in WHOLE_UNIT_DISPLAY and money.minor % 10**money.exponent == 0:
-        pattern = Locale.parse(locale).currency_formats["standard"].pattern
-        whole_pattern = pattern.split(";")[0].replace(".00", "")
-        return str(
-            format_currency(
-                money.to_decimal(),
-                money.currency,
-                format=whole_pattern,
-                locale=locale,
-                currency_digits=False,
-            )
+    whole = money.currency in WHOLE_UNIT_DISPLAY and money.minor % 10**money.exponent == 0
+    parsed, pattern = _currency_pattern(locale, whole=whole)
+    return str(
+        pattern.apply(
+            money.to_decimal(),
+            parsed,
+            currency=money.currency,
+            currency_digits=not whole,
+            decimal_quantization=not whole,
         )
-    return str(format_currency(money.to_decimal(), money.currency, locale=locale))
+    )
+
+
+@cache
+def _currency_pattern(locale: str, *, whole: bool) -> tuple[Locale, NumberPattern]:
+    """The locale and its currency pattern (without decimals for whole units), parsed once."""
+    parsed = Locale.parse(locale)
+    pattern = parsed.currency_formats["standard"]
+    if whole:
+        pattern = parse_pattern(pattern.pattern.split(";")[0].replace(".00", ""))
+    return parsed, pattern

@@ -11,7 +11,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.lines import LineNotFound
-from saldo.services.ports import UnitOfWork
+from saldo.services.ports import LineWithBuckets, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +47,17 @@ def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceVi
     """Every usable bucket of the line, its validity, its state at ``now`` and the days left
     before the number would be recycled. Expired buckets count for nothing and are not shown.
     Raises InvalidMsisdn or LineNotFound."""
-    now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow.reading():
         found = uow.lines.get_with_buckets(number)
     if found is None:
         raise LineNotFound(f"no line with number {number}")
+    return balance_view(found, now=now)
+
+
+def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
+    """The balance view of a line already read with its buckets (no further reads)."""
+    now = require_aware(now)
     line, operator = found.line, found.operator
     rules = operator.lifecycle
     usable = [b for b in found.buckets if b.expires_at is None or now < b.expires_at]

@@ -14,7 +14,7 @@ from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msi
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import LineRecord, NumberTaken, UnitOfWork, ValidityWindow
+from saldo.services.ports import LineWithBuckets, NumberTaken, UnitOfWork, ValidityWindow
 
 
 class LineNotFound(SaldoError):
@@ -140,12 +140,12 @@ def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     return record.line
 
 
-def identify_line(uow: UnitOfWork, *, msisdn: str) -> LineRecord:
-    """The line with this number and its operator; raise InvalidMsisdn or LineNotFound.
-    A recycled number is no longer anyone's line."""
+def identify_line(uow: UnitOfWork, *, msisdn: str) -> LineWithBuckets:
+    """The line with this number, its operator and its buckets, read at once; raise
+    InvalidMsisdn or LineNotFound. A recycled number is no longer anyone's line."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
+        record = uow.lines.get_with_buckets(number)
     if record is None or record.line.state is LineState.RECYCLED:
         raise LineNotFound(f"no line with number {number}")
     return record

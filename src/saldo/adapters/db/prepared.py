@@ -13,11 +13,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import literal_column
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 
 from saldo.domain.periods import require_aware
 
@@ -42,7 +44,7 @@ class Prepared:
     """One statement, compiled lazily for each dialect it meets."""
 
     def __init__(self, statement: ClauseElement) -> None:
-        self._statement = statement
+        self._statement = _inline_constants(statement)
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
@@ -117,6 +119,26 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def _inline_constants(statement: ClauseElement) -> ClauseElement:
+    """The statement with its constant strings and integers (``kind = 'main'``) written into
+    the SQL instead of bound. SQLite must re-prepare a statement on every run when a bound
+    value decides whether a partial index applies (``WHERE kind = 'main'``); a constant in
+    the text lets it prepare once."""
+
+    def inline(element: Any, **_: Any) -> Any:
+        if not isinstance(element, BindParameter) or element.required:
+            return None
+        value = element.value
+        if isinstance(value, str):
+            return literal_column("'" + value.replace("'", "''") + "'", element.type)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return literal_column(str(value), element.type)
+        return None
+
+    traversible = cast(visitors.ExternallyTraversible, statement)
+    return cast(ClauseElement, visitors.replacement_traverse(traversible, {}, inline))
 
 
 def _bind(value: Any, *, sqlite: bool) -> Any:

@@ -27,7 +27,7 @@ from saldo.services.conversations import (
     recall_reply,
     remember_reply,
 )
-from saldo.services.inquire_balance import inquire_balance
+from saldo.services.inquire_balance import balance_view
 from saldo.services.lines import LineNotFound, identify_line
 from saldo.services.operators import list_operators
 from saldo.services.vouchers import (
@@ -81,6 +81,9 @@ def _reply(saldo: Saldo, sms: InboundSms) -> str:
         return speaker.say("unknown_service")
     command = match_keyword(sms.text[:MAX_TEXT], keywords=record.operator.sms.keywords)
     try:
+        if command.action == "balance":
+            # The line was read with its buckets to identify it: nothing more to read.
+            return replies.balance(speaker, balance_view(record, now=saldo.clock.now()))
         return _carry_out(saldo, speaker, command.action, command.argument, record.line.msisdn)
     except SaldoError as error:
         return replies.refusal(speaker, error)
@@ -91,8 +94,6 @@ def _reply(saldo: Saldo, sms: InboundSms) -> str:
 
 def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisdn: str) -> str:
     now = saldo.clock.now()
-    if action == "balance":
-        return replies.balance(speaker, inquire_balance(saldo.uow(), msisdn=msisdn, now=now))
     if action == "topup":
         if not argument:
             return speaker.say("pin_missing", topup=speaker.keyword("topup"))

@@ -29,7 +29,7 @@ from saldo.services.conversations import touch_ussd_session
 from saldo.services.idempotency import internal_key
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineNotFound, identify_line
-from saldo.services.ports import LineRecord
+from saldo.services.ports import LineWithBuckets
 from saldo.services.vouchers import redeem_voucher
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,9 @@ class Menu:
     Side effects (a top-up, a purchase) happen only on the last choice: every earlier one
     was answered by an earlier request."""
 
-    def __init__(self, saldo: Saldo, speaker: Speaker, record: LineRecord, session: str) -> None:
+    def __init__(
+        self, saldo: Saldo, speaker: Speaker, record: LineWithBuckets, session: str
+    ) -> None:
         self.saldo = saldo
         self.speaker = speaker
         self.record = record
