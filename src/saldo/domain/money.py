@@ -18,10 +18,9 @@ from typing import Final
 from babel import Locale, UnknownLocaleError
 from babel.numbers import (
     NumberFormatError,
-    NumberPattern,
+    get_currency_symbol,
     list_currencies,
     parse_decimal,
-    parse_pattern,
 )
 
 from saldo.domain.errors import SaldoError
@@ -269,25 +268,59 @@ _ISO_CODES = frozenset(list_currencies())
 
 def format_money(money: Money, *, locale: str) -> str:
     """Money for people, as CLDR writes it: ``$1.234,56`` in es_AR, ``1 234,56 €`` in fr_BE,
-    ``$50.000`` in es_CO (whole-unit currencies drop zero cents)."""
+    ``$50.000`` in es_CO (whole-unit currencies drop zero cents).
+
+    The locale's pattern, symbols and grouping are read from Babel once per locale and
+    currency; the digits are laid out here (this runs for every SMS reply). It agrees with
+    Babel's ``format_currency`` (a property test checks it).
+    """
     whole = money.currency in WHOLE_UNIT_DISPLAY and money.minor % 10**money.exponent == 0
-    parsed, pattern = _currency_pattern(locale, whole=whole)
-    return str(
-        pattern.apply(
-            money.to_decimal(),
-            parsed,
-            currency=money.currency,
-            currency_digits=not whole,
-            decimal_quantization=not whole,
-        )
-    )
+    layout = _layout(locale, money.currency)
+    units, cents = divmod(abs(money.minor), 10**money.exponent)
+    digits = str(units)
+    primary, secondary = layout.grouping
+    if len(digits) > primary:
+        head, tail = digits[:-primary], digits[-primary:]
+        groups = [tail]
+        while len(head) > secondary:
+            groups.append(head[-secondary:])
+            head = head[:-secondary]
+        groups.append(head)
+        digits = layout.group.join(reversed(groups))
+    if money.exponent and not whole:
+        digits += layout.decimal + f"{cents:0{money.exponent}d}"
+    if money.minor < 0:
+        return layout.negative_prefix + digits + layout.negative_suffix
+    return layout.prefix + digits + layout.suffix
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    prefix: str
+    suffix: str
+    negative_prefix: str
+    negative_suffix: str
+    group: str
+    decimal: str
+    grouping: tuple[int, int]
 
 
 @cache
-def _currency_pattern(locale: str, *, whole: bool) -> tuple[Locale, NumberPattern]:
-    """The locale and its currency pattern (without decimals for whole units), parsed once."""
+def _layout(locale: str, currency: str) -> _Layout:
     parsed = Locale.parse(locale)
     pattern = parsed.currency_formats["standard"]
-    if whole:
-        pattern = parse_pattern(pattern.pattern.split(";")[0].replace(".00", ""))
-    return parsed, pattern
+    symbols = parsed.number_symbols["latn"]
+    symbol = get_currency_symbol(currency, locale=parsed)
+
+    def fill(text: str) -> str:
+        return text.replace("¤", symbol).replace("-", symbols["minusSign"])
+
+    return _Layout(
+        prefix=fill(pattern.prefix[0]),
+        suffix=fill(pattern.suffix[0]),
+        negative_prefix=fill(pattern.prefix[1]),
+        negative_suffix=fill(pattern.suffix[1]),
+        group=symbols["group"],
+        decimal=symbols["decimal"],
+        grouping=(pattern.grouping[0], pattern.grouping[1]),
+    )

@@ -22,7 +22,10 @@ def is_gsm7(text: str) -> bool:
 def sms_parts(text: str) -> int:
     """How many SMS ``text`` takes, counted as a handset splits it: a part never ends between
     an escape and its extension character, nor between the two halves of a surrogate pair."""
-    if is_gsm7(text):
+    gsm = is_gsm7(text)
+    if len(text) <= (80 if gsm else 35):
+        return 1  # even at two septets (or UTF-16 units) a character, it fits in one
+    if gsm:
         sizes = [2 if char in GSM7_EXTENSION else 1 for char in text]
         single, per_part = 160, 153
     else:

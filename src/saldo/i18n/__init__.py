@@ -3,8 +3,8 @@ for people in their locale. Channels render replies from plain data with these."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +34,13 @@ def last_valid_day(valid_until: datetime, *, timezone: str, locale: str) -> str:
     """The last day a validity ``[…, valid_until)`` covers, as people write dates: validity
     ending at midnight on 23 December is "valid until 22 Dec 2026"."""
     local = (valid_until - timedelta(microseconds=1)).astimezone(ZoneInfo(timezone))
-    return str(format_date(local.date(), format="medium", locale=locale))
+    return _medium_date(local.date(), locale)
+
+
+@lru_cache(maxsize=8192)
+def _medium_date(day: date, locale: str) -> str:
+    # Many lines share a few validity days; each is formatted once per locale.
+    return str(format_date(day, format="medium", locale=locale))
 
 
 def local_moment(moment: datetime, *, timezone: str, locale: str) -> str:

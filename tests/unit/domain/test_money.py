@@ -6,10 +6,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pytest
+from babel import Locale
+from babel.numbers import format_currency
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from saldo.domain.money import (
+    WHOLE_UNIT_DISPLAY,
     CurrencyMismatch,
     InvalidAmount,
     Money,
@@ -394,3 +397,31 @@ def test_formatted_money_parses_back_to_the_same_amount(
     shown = format_money(money, locale=locale)
 
     assert parse_money(shown, currency=currency, locale=locale) == money
+
+
+@settings(max_examples=300)
+@given(
+    minor=st.integers(min_value=-(10**13), max_value=10**13),
+    locale=st.sampled_from(["es_AR", "es_CO", "fr_BE", "nl_BE", "en", "zh_CN"]),
+    currency=st.sampled_from(["ARS", "COP", "EUR", "USD", "CNY", "CLP"]),
+)
+def test_money_is_formatted_exactly_as_babel_formats_it(
+    minor: int, locale: str, currency: str
+) -> None:
+    """Proves that the fast formatter used for every SMS reply writes any amount, positive or
+    negative, exactly as Babel's format_currency does in every locale Saldo speaks (for
+    whole-unit currencies with zero cents, with the locale's pattern without decimals)."""
+    money = Money(minor, currency)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    if currency in WHOLE_UNIT_DISPLAY and minor % 10**money.exponent == 0:
+        expected = format_currency(
+            money.to_decimal(),
+            currency,
+            format=pattern.replace(".00", ""),
+            locale=locale,
+            currency_digits=False,
+        )
+    else:
+        expected = format_currency(money.to_decimal(), currency, locale=locale)
+
+    assert format_money(money, locale=locale) == expected
