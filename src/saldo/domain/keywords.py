@@ -18,6 +18,8 @@ CONFIRM_WORDS = frozenset({"SI", "S", "OK", "OUI", "JA", "YES", "Y", "是", "确
 
 def normalize(text: str) -> str:
     """Upper case, no accents, no control characters, single spaces."""
+    if text.isascii() and text.isprintable():
+        return " ".join(text.upper().split())
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(
         " " if char.isspace() else char

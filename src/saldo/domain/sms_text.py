@@ -15,8 +15,11 @@ GSM7_EXTENSION: Final = frozenset("^{}\\[~]|€\f")
 MAX_PARTS: Final = 3
 
 
+GSM7: Final = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return GSM7.issuperset(text)
 
 
 def sms_parts(text: str) -> int:
@@ -30,6 +33,8 @@ def sms_parts(text: str) -> int:
         single, per_part = 160, 153
     else:
         # UCS-2 counts UTF-16 code units: characters beyond the BMP take two.
+        if len(text.encode("utf-16-le")) <= 140:
+            return 1
         sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
         single, per_part = 70, 67
     if sum(sizes) <= single:
