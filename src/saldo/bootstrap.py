@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,9 +14,13 @@ from saldo.adapters.clock import SystemClock
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+from saldo.adapters.email.smtp import SmtpMailer
+from saldo.adapters.fx.files import read_rates_file
 from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
+from saldo.domain.fx import ExchangeRate
+from saldo.services.mail_port import Mailer
 from saldo.services.ports import Clock
 from saldo.services.sms_port import SmsSender
 
@@ -26,6 +31,10 @@ class DatabaseNotReady(SaldoError):
 
 class SmsNotConfigured(SaldoError):
     code = "sms_not_configured"
+
+
+class MailNotConfigured(SaldoError):
+    code = "mail_not_configured"
 
 
 @dataclass
@@ -58,6 +67,18 @@ class Saldo:
             password=self.settings.kannel_password.get_secret_value(),
         )
 
+    def mailer(self) -> Mailer:
+        """The configured SMTP server for outgoing email; raise MailNotConfigured when there
+        is none or SALDO_SMTP_URL cannot be used (the reason never quotes the URL, which
+        holds the password)."""
+        url = self.settings.smtp_url
+        if url is None or not url.get_secret_value():
+            raise MailNotConfigured("set SALDO_SMTP_URL to send email")
+        try:
+            return SmtpMailer.from_url(url.get_secret_value())
+        except ValueError as error:
+            raise MailNotConfigured(f"SALDO_SMTP_URL cannot be used: {error}") from None
+
     def migrate(self) -> None:
         upgrade(self.engine)
 
@@ -86,3 +107,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         engine=make_engine(settings.database_url),
         clock=clock or SystemClock(),
     )
+
+
+def parse_rates_file(
+    path: Path, *, fmt: str | None, source: str | None, now: datetime
+) -> list[ExchangeRate]:
+    """The exchange rates in a file: the ECB's daily XML, CSV or JSON (see
+    ``saldo.adapters.fx.files.read_rates_file``; ``fmt`` None sniffs the format). Channels
+    reach the file adapters through here. Raises UnreadableRateFile or InvalidRate."""
+    return read_rates_file(path, fmt=fmt, source=source, now=now)

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     kannel_sendsms_url: str | None = None
     kannel_username: str = "saldo"
     kannel_password: SecretStr = SecretStr("")
+    # The SMTP server for email Saldo sends (receipts), e.g.
+    # smtp://user:password@smtp.example.org:587?from=Saldo%20<no-reply@example.org>&starttls=1
+    smtp_url: SecretStr | None = None
+    # Quotes in another currency refuse exchange rates fetched longer ago than this.
+    fx_max_age_hours: int = Field(default=24, ge=1)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

@@ -39,6 +39,8 @@ LAYERS = (
             "saldo.domain",
             "saldo.services.ports",
             "saldo.services.sms_port",
+            # The email port, like the SMS one, has a module of its own (services/mail_port.py).
+            "saldo.services.mail_port",
             "saldo.catalog",
             "saldo.adapters",
         ),

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 
 LANGUAGES = ("es", "fr", "nl", "en", "zh")
 _MESSAGES = Path(__file__).parent / "messages"
@@ -44,8 +44,10 @@ def _medium_date(day: date, locale: str) -> str:
 
 
 def local_moment(moment: datetime, *, timezone: str, locale: str) -> str:
-    """A moment as people read it in their zone: "23 nov 2026, 15:00"."""
-    return str(format_datetime(moment, format="medium", tzinfo=ZoneInfo(timezone), locale=locale))
+    """A moment as people read it in their zone, date and 24-hour time: "23 nov 2026 15:00"
+    (no trailing abbreviation that would clash with a sentence's full stop)."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{_medium_date(local.date(), locale)} {local:%H:%M}"
 
 
 def quantities(*, language: str, voice_seconds: int, sms: int, data_bytes: int) -> str:

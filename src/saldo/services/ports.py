@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from saldo.domain.buckets import Bucket, BucketKind
+from saldo.domain.fx import ExchangeRate
 from saldo.domain.ledger import OperatorAccount, Posting
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
@@ -399,6 +401,24 @@ class ConversationRepository(Protocol):
         ...
 
 
+class RateRepository(Protocol):
+    """Exchange rates as their sources quoted them."""
+
+    def add(self, rate: ExchangeRate, *, now: datetime) -> Decimal | None:
+        """Store a quoted rate and return None; when its source already gave this pair at
+        this moment, store nothing and return the rate stored then."""
+        ...
+
+    def latest(self, *, base: str, quote: str) -> ExchangeRate | None:
+        """The most recently fetched ``base``/``quote`` rate (that pair only, not its
+        inverse); of two fetched at the same moment, the one loaded last."""
+        ...
+
+    def latest_per_pair(self) -> list[ExchangeRate]:
+        """The latest rate of every stored pair, by base then quote."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. ``with uow:`` opens a writing transaction that rolls back
     unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one."""
@@ -429,6 +449,9 @@ class UnitOfWork(Protocol):
 
     @property
     def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def rates(self) -> RateRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

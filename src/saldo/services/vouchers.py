@@ -108,9 +108,14 @@ def generate_vouchers(
     now: datetime,
     random_digits: Callable[[], str] = random_pin_digits,
     on_voucher: Callable[[], None] | None = None,
+    deliver: Callable[[GeneratedBatch], None] | None = None,
 ) -> GeneratedBatch:
     """Make ``count`` vouchers worth ``value`` each, valid until ``expires_at``, and store
     them (PINs as keyed hashes only). The PINs are in the result and nowhere else.
+
+    ``deliver`` receives the batch, PINs included, before it is committed: when it raises
+    (the export file could not be written), nothing is stored, so no voucher ever exists
+    whose PIN nobody has.
 
     Raises UnknownOperator, WrongCurrency, AmountBelowMinimum or UnableToGenerate.
     """
@@ -138,17 +143,20 @@ def generate_vouchers(
             created_by=created_by,
             now=now,
         )
+        batch = GeneratedBatch(
+            batch_id=batch_id,
+            operator=operator,
+            value=value,
+            expires_at=expires_at,
+            vouchers=tuple(
+                GeneratedVoucher(serial=serial, pin=pin)
+                for serial, pin in zip(serials, pins, strict=True)
+            ),
+        )
+        if deliver is not None:
+            deliver(batch)
         uow.commit()
-    return GeneratedBatch(
-        batch_id=batch_id,
-        operator=operator,
-        value=value,
-        expires_at=expires_at,
-        vouchers=tuple(
-            GeneratedVoucher(serial=serial, pin=pin)
-            for serial, pin in zip(serials, pins, strict=True)
-        ),
-    )
+    return batch
 
 
 def _new_pins(
@@ -206,7 +214,9 @@ def redeem_voucher(
         )
         until = blocked_until(history, now=now)
         if until is not None:
-            raise RedemptionBlocked("too many wrong PINs", until=until)
+            raise RedemptionBlocked(
+                f"too many wrong PINs: try again after {until:%Y-%m-%d %H:%M} UTC", until=until
+            )
         try:
             typed = read_pin(pin)
         except MalformedPin as error:
@@ -227,7 +237,9 @@ def redeem_voucher(
             history.append(now)
             until = blocked_until(history, now=now)
             if until is not None:
-                raise RedemptionBlocked("too many wrong PINs", until=until)
+                raise RedemptionBlocked(
+                    f"too many wrong PINs: try again after {until:%Y-%m-%d %H:%M} UTC", until=until
+                )
             if isinstance(refusal, WrongPin):
                 refusal.attempts_left = wrong_pins_left(history, now=now)
             raise refusal

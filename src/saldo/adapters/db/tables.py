@@ -295,3 +295,24 @@ ussd_sessions = Table(
     Column("started_at", TZDateTime, nullable=False),
     Column("last_seen_at", TZDateTime, nullable=False),
 )
+
+# -- exchange rates ---------------------------------------------------------------------------
+
+# 1 base = rate quote, as the source gave it. The rate is plain decimal text ("1.0876"): a
+# NUMERIC column is exact on PostgreSQL but goes through a float on SQLite, and text keeps
+# every published digit on both. Rates are never compared or summed in SQL.
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("base", String(3), nullable=False),
+    Column("quote", String(3), nullable=False),
+    Column("rate", String(40), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("fetched_at", TZDateTime, nullable=False),
+    Column("loaded_at", TZDateTime, nullable=False),
+    CheckConstraint("base != quote", name="two_currencies"),
+    # One source quotes a pair once per moment: loading the same file again stores nothing.
+    UniqueConstraint("base", "quote", "source", "fetched_at"),
+    Index("ix_exchange_rates_base_quote_fetched_at", "base", "quote", "fetched_at"),
+)

@@ -18,6 +18,7 @@ from saldo.adapters.db.repositories import (
     SqlLineRepository,
     SqlOperatorRepository,
     SqlPlanPurchaseRepository,
+    SqlRateRepository,
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
@@ -119,6 +120,10 @@ class SqlUnitOfWork:
     @property
     def conversations(self) -> SqlConversationRepository:
         return self._repository(SqlConversationRepository)
+
+    @property
+    def rates(self) -> SqlRateRepository:
+        return self._repository(SqlRateRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

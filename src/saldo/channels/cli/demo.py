@@ -15,11 +15,11 @@ from rich.table import Table
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
 from saldo.channels.cli.render import local_time, money, out
+from saldo.channels.cli.vouchers import export_pins
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
-from saldo.domain.vouchers import format_pin
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
@@ -134,22 +134,25 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
 
 def _vouchers(saldo: Saldo, *, now: datetime) -> None:
     """A small batch of Claro Colombia vouchers, once; its PINs go to demo-vouchers.csv."""
-    if any(batch.count for batch in list_batches(saldo.uow(), operator="claro-co", now=now)):
+    if DEMO_VOUCHERS.exists() or any(
+        batch.count for batch in list_batches(saldo.uow(), operator="claro-co", now=now)
+    ):
         return
-    batch = generate_vouchers(
+    expires_at = now + timedelta(days=365)
+    value = Money.of("10000", "COP")
+    generate_vouchers(
         saldo.uow(),
         operator="claro-co",
-        value=Money.of("10000", "COP"),
+        value=value,
         count=10,
-        expires_at=now + timedelta(days=365),
+        expires_at=expires_at,
         created_by="saldo demo",
         pin_key=saldo.pin_key,
         now=now,
+        deliver=lambda batch: export_pins(
+            DEMO_VOUCHERS, batch.vouchers, value=value, expires=expires_at.date().isoformat()
+        ),
     )
-    with DEMO_VOUCHERS.open("w", encoding="utf-8") as handle:
-        handle.write("serial,pin,value,currency\n")
-        for voucher in batch.vouchers:
-            handle.write(f"{voucher.serial},{format_pin(voucher.pin)},10000.00,COP\n")
 
 
 def _show(saldo: Saldo, *, now: datetime) -> None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from saldo.channels.cli import lines, operators, selfservice, vouchers
+from saldo.channels.cli import fx, lines, operators, selfservice, vouchers
 from saldo.channels.cli.context import CliState, state
 from saldo.channels.cli.render import (
     emit_json,
@@ -51,6 +51,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(operators.app, name="operators")
 app.add_typer(lines.app, name="lines")
 app.add_typer(vouchers.app, name="vouchers")
+app.add_typer(fx.app, name="fx")
 app.command("sms")(selfservice.sms_command)
 app.command("ussd")(selfservice.ussd_command)
 
@@ -141,7 +142,7 @@ def topup_command(
         msisdn=line.msisdn,
         amount=parsed,
         channel=channel,
-        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        idempotency_key=key if key is not None else f"cli-{uuid.uuid4()}",
         now=saldo.clock.now(),
     )
     if as_json:
@@ -203,7 +204,7 @@ def adjust_command(
         amount=-quantity_minor if debit else quantity_minor,
         reason=reason,
         actor=actor,
-        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        idempotency_key=key if key is not None else f"cli-{uuid.uuid4()}",
         expires_at=expires_at,
         now=saldo.clock.now(),
     )

@@ -61,8 +61,6 @@ def generate_command(
         saldo vouchers generate --operator claro-co --value 10.000 --count 500 \\
             --expires 2027-06-30 --out claro-co-10000.csv
     """
-    if out_file.exists():
-        raise ExportRefused(f"{out_file} exists; PINs are never written over another file")
     saldo = state(ctx).saldo()
     found = get_operator(saldo.uow(), slug=operator)
     face = parse_money(value, currency=found.currency, locale=found.default_locale)
@@ -79,8 +77,10 @@ def generate_command(
             pin_key=saldo.pin_key,
             now=saldo.clock.now(),
             on_voucher=lambda: bar.advance(task),
+            deliver=lambda made: export_pins(
+                out_file, made.vouchers, value=face, expires=expires.date().isoformat()
+            ),
         )
-    _export(out_file, batch.vouchers, value=face, expires=expires.date().isoformat())
     summary = {
         "batch_id": batch.batch_id,
         "operator": operator,
@@ -98,10 +98,27 @@ def generate_command(
     )
 
 
-def _export(
+def export_pins(
     path: Path, vouchers: Sequence[GeneratedVoucher], *, value: Money, expires: str
 ) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Write the PINs to a new file readable by its owner only; raise ExportRefused (and
+    write nothing) when the file exists or cannot be created."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ExportRefused(f"{path} exists; PINs are never written over another file") from None
+    except OSError as error:
+        raise ExportRefused(f"{path}: cannot be created ({error.strerror})") from None
+    try:
+        _write_pins(descriptor, vouchers, value=value, expires=expires)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _write_pins(
+    descriptor: int, vouchers: Sequence[GeneratedVoucher], *, value: Money, expires: str
+) -> None:
     with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["serial", "pin", "value", "currency", "expires"])

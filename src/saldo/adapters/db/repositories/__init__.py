@@ -10,6 +10,7 @@ from saldo.adapters.db.repositories.movements import (
     SqlTopUpRepository,
 )
 from saldo.adapters.db.repositories.operators import SqlOperatorRepository
+from saldo.adapters.db.repositories.rates import SqlRateRepository
 from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SqlLineRepository",
     "SqlOperatorRepository",
     "SqlPlanPurchaseRepository",
+    "SqlRateRepository",
     "SqlTopUpRepository",
     "SqlVoucherRepository",
 ]
