@@ -309,6 +309,21 @@ def test_topup_prints_the_receipt_for_people(cli: Cli) -> None:
     assert "new balance: $80.000" in result.out
 
 
+def test_topup_shows_the_bonus_of_a_promotion_for_people_and_in_json(cli: Cli) -> None:
+    # given a Personal line (10 % bonus on top-ups of $5.000 or more)
+    cli.ok("lines", "add", "+5491123456789", "--operator", "personal-ar")
+
+    # when $5.000 and then $6.000 are topped up
+    shown = cli.ok("topup", "+5491123456789", "5.000")
+    receipt = cli.ok("topup", "+5491123456789", "6.000", "--json").json()
+
+    # then the receipt shows the bonus apart from the main balance
+    assert "new balance: $5.000,00" in shown.out
+    assert "bonus: $500,00" in shown.out
+    assert receipt["bonus"] == {"amount": "600.00", "currency": "ARS", "minor": 60000}
+    assert receipt["balance"]["minor"] == 1100000
+
+
 def test_topup_repeated_with_the_same_key_and_amount_is_replayed_not_applied_twice(
     cli_each: Cli, saldo: Saldo
 ) -> None:

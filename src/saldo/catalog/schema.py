@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,6 +41,8 @@ from saldo.domain.operator import (
     SmsService,
     TopUpRules,
 )
+from saldo.domain.periods import start_of_local_day
+from saldo.domain.promotions import ExtraValidity, FirstOrderDiscount, Promotion, TopUpBonus
 
 BUNDLED_DIR = Path(__file__).parent / "operators"
 
@@ -61,6 +64,16 @@ def _amount_text(value: Any) -> Any:
 
 
 AmountText = Annotated[str, BeforeValidator(_amount_text), Field(pattern=r"^\d+(\.\d+)?$")]
+
+
+def _rate_text(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError('rates are written as quoted strings like "10", not floats')
+    return value
+
+
+# A percentage, e.g. "10" or "12.5": above 0, at most 100.
+PercentText = Annotated[Decimal, BeforeValidator(_rate_text), Field(gt=0, le=100)]
 
 
 class _Strict(BaseModel):
@@ -112,6 +125,57 @@ class AddOnSpec(_Strict):
     price: AmountText
     validity_days: int = Field(gt=0)
     allowances: AllowancesSpec
+
+
+class _PromotionSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    # Local dates in the operator's zone, both included.
+    starts: date | None = None
+    ends: date | None = None
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> _PromotionSpec:
+        if self.starts is not None and self.ends is not None and self.ends < self.starts:
+            raise ValueError(f"promotion {self.code}: ends before it starts")
+        return self
+
+    def window(self, timezone: str) -> dict[str, datetime | None]:
+        """``starts_at`` and ``ends_at`` as UTC instants: ``[start of starts, end of ends)``."""
+        return {
+            "starts_at": (
+                start_of_local_day(self.starts, timezone=timezone) if self.starts else None
+            ),
+            "ends_at": (
+                start_of_local_day(self.ends + timedelta(days=1), timezone=timezone)
+                if self.ends
+                else None
+            ),
+        }
+
+
+class ExtraValiditySpec(_PromotionSpec):
+    kind: Literal["extra_validity"]
+    min_months: int = Field(gt=0)
+    free_months: int = Field(gt=0, le=12)
+
+
+class TopUpBonusSpec(_PromotionSpec):
+    kind: Literal["topup_bonus"]
+    min_amount: AmountText
+    percent: PercentText
+    bonus_validity_days: int = Field(gt=0, le=3660)
+
+
+class FirstOrderDiscountSpec(_PromotionSpec):
+    kind: Literal["first_order_discount"]
+    # Below 100: a plan is never given away for nothing.
+    percent: Annotated[PercentText, Field(lt=100)]
+
+
+PromotionSpec = Annotated[
+    ExtraValiditySpec | TopUpBonusSpec | FirstOrderDiscountSpec, Field(discriminator="kind")
+]
 
 
 class HotlineSpec(_Strict):
@@ -183,6 +247,8 @@ class OperatorSpec(_Strict):
     addons: list[AddOnSpec] = []
     low_balance_threshold: AmountText | None = None
     auto_topup: bool = False
+    promotions: list[PromotionSpec] = []
+    promotions_stackable: bool = False
 
     @field_validator("currency")
     @classmethod
@@ -233,6 +299,9 @@ class OperatorSpec(_Strict):
         codes = [p.code for p in self.plans] + [a.code for a in self.addons]
         if len(codes) != len(set(codes)):
             raise ValueError("plan and add-on codes must be unique")
+        promotion_codes = [p.code for p in self.promotions]
+        if len(promotion_codes) != len(set(promotion_codes)):
+            raise ValueError("promotions: codes must be unique")
         return self
 
     def _amounts(self) -> list[tuple[str, str]]:
@@ -244,7 +313,35 @@ class OperatorSpec(_Strict):
             found.append(("topup.online_minimum", self.topup.online_minimum))
         if self.low_balance_threshold is not None:
             found.append(("low_balance_threshold", self.low_balance_threshold))
+        found += [
+            (f"promotions.{p.code}.min_amount", p.min_amount)
+            for p in self.promotions
+            if isinstance(p, TopUpBonusSpec)
+        ]
         return found
+
+    def _promotion(
+        self, spec: ExtraValiditySpec | TopUpBonusSpec | FirstOrderDiscountSpec
+    ) -> Promotion:
+        window = spec.window(self.timezone)
+        if isinstance(spec, ExtraValiditySpec):
+            return ExtraValidity(
+                code=spec.code,
+                name=spec.name,
+                min_months=spec.min_months,
+                free_months=spec.free_months,
+                **window,
+            )
+        if isinstance(spec, TopUpBonusSpec):
+            return TopUpBonus(
+                code=spec.code,
+                name=spec.name,
+                min_amount=Money.of(spec.min_amount, self.currency),
+                percent=spec.percent,
+                bonus_validity_days=spec.bonus_validity_days,
+                **window,
+            )
+        return FirstOrderDiscount(code=spec.code, name=spec.name, percent=spec.percent, **window)
 
     def to_operator(self, *, operator_id: int | None = None) -> Operator:
         """The domain value for this validated spec."""
@@ -315,6 +412,8 @@ class OperatorSpec(_Strict):
                 money(self.low_balance_threshold) if self.low_balance_threshold else None
             ),
             auto_topup=self.auto_topup,
+            promotions=tuple(self._promotion(p) for p in self.promotions),
+            promotions_stackable=self.promotions_stackable,
         )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.money import Money
+from saldo.domain.promotions import Promotion
 
 
 class SimKind(enum.StrEnum):
@@ -105,6 +106,9 @@ class Operator:
     apps: tuple[str, ...] = ()
     low_balance_threshold: Money | None = None
     auto_topup: bool = False
+    promotions: tuple[Promotion, ...] = ()
+    # False: one promotion per purchase, the best; True: every applicable one.
+    promotions_stackable: bool = False
     id: int | None = None
 
     @property

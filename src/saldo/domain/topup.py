@@ -70,6 +70,8 @@ class TopUpReceipt:
     channel: Channel
     created_at: datetime
     replayed: bool = False
+    # Bonus credit from a promotion, in its own BONUS bucket (not part of ``balance``).
+    bonus: Money | None = None
 
 
 def receipt_number(topup_id: int, *, operator_slug: str) -> str:

@@ -5,6 +5,9 @@ by the plan's calendar months in the operator's time zone (day clamped at month 
 the current end of validity or from now if that has passed; the plan's minutes, SMS and data
 are granted as buckets that expire with the new validity. A line in grace or suspension is
 brought back: renewing is how a lapsing number is kept.
+
+The operator's best plan promotion applies (or all of them, when its catalog stacks them): a
+first-order discount lowers the price debited, free months lengthen the validity extension.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator, Plan
 from saldo.domain.periods import add_months_local, require_aware
+from saldo.domain.promotions import best_plan_promotion
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, UnitOfWork
@@ -51,11 +55,12 @@ class PlanPurchaseReceipt:
     msisdn: str
     operator: str
     plan: Plan
-    price: Money
+    price: Money  # what was paid: the plan's price less any discount
     balance: Money
     valid_until: datetime
     created_at: datetime
     replayed: bool = False
+    promotion: str | None = None  # the name of the promotion applied
 
 
 def find_plan(operator: Operator, code: str) -> Plan:
@@ -127,7 +132,17 @@ def buy_plan(
         valid_until=previous.valid_until_after,
         created_at=previous.created_at,
         replayed=True,
+        promotion=_promotion_name(record.operator, previous.promotion),
     )
+
+
+def _promotion_name(operator: Operator, codes: str | None) -> str | None:
+    """The name shown for the stored promotion code(s); the code itself if the catalog no
+    longer lists it."""
+    if codes is None:
+        return None
+    names = {promotion.code: promotion.name for promotion in operator.promotions}
+    return " + ".join(names.get(code, code) for code in codes.split("+"))
 
 
 def _buy(
@@ -147,28 +162,37 @@ def _buy(
     )
     if state is LineState.RECYCLED:
         raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
-    balance = uow.accounts.change_balance(main, -plan.price.minor)
+    applied = best_plan_promotion(
+        plan,
+        operator.promotions,
+        first_order=not uow.plan_purchases.has_purchases(line.id),
+        now=now,
+        stackable=operator.promotions_stackable,
+    )
+    price = plan.price if applied is None else plan.price - applied.discount
+    free_months = 0 if applied is None else applied.free_months
+    balance = uow.accounts.change_balance(main, -price.minor)
     if balance is None:
         found = uow.lines.get_with_buckets(line.msisdn)
         current = sum(
             b.balance for b in (found.buckets if found else ()) if b.kind is BucketKind.MAIN
         )
         raise NotEnoughBalance(
-            f"{plan.name} costs {plan.price}; the balance is {Money(current, plan.price.currency)}",
+            f"{plan.name} costs {price}; the balance is {Money(current, price.currency)}",
             plan=plan,
-            price=plan.price,
-            balance=Money(current, plan.price.currency),
+            price=price,
+            balance=Money(current, price.currency),
         )
     valid_until = add_months_local(
-        max(line.valid_until, now), plan.months, timezone=operator.timezone
+        max(line.valid_until, now), plan.months + free_months, timezone=operator.timezone
     )
     purchase_id = uow.plan_purchases.add(
         operator_id=operator.id,
         line_id=line.id,
         plan_code=plan.code,
         months=plan.months,
-        price=plan.price.minor,
-        currency=plan.price.currency,
+        price=price.minor,
+        currency=price.currency,
         channel=channel.value,
         idempotency_key=key,
         request_fingerprint=request,
@@ -176,13 +200,14 @@ def _buy(
         valid_until_after=valid_until,
         balance_after=balance,
         now=now,
+        promotion=None if applied is None else applied.code,
     )
     sales = uow.accounts.operator_account(
         operator_id=operator.id, kind=OperatorAccount.SALES, unit=operator.currency, now=now
     )
     postings = [
-        Posting(account_id=main, unit=operator.currency, amount=-plan.price.minor),
-        Posting(account_id=sales, unit=operator.currency, amount=plan.price.minor),
+        Posting(account_id=main, unit=operator.currency, amount=-price.minor),
+        Posting(account_id=sales, unit=operator.currency, amount=price.minor),
     ]
     balances_after = {main: balance}
     granted = (
@@ -230,8 +255,9 @@ def _buy(
         msisdn=line.msisdn,
         operator=operator.slug,
         plan=plan,
-        price=plan.price,
-        balance=Money(balance, plan.price.currency),
+        price=price,
+        balance=Money(balance, price.currency),
         valid_until=valid_until,
         created_at=now,
+        promotion=None if applied is None else applied.name,
     )

@@ -191,6 +191,7 @@ class StoredTopUp:
     valid_until_after: datetime
     balance_after: int
     created_at: datetime
+    bonus: int | None = None
 
 
 class TopUpRepository(Protocol):
@@ -212,8 +213,10 @@ class TopUpRepository(Protocol):
         valid_until_after: datetime,
         balance_after: int,
         now: datetime,
+        bonus: int | None = None,
     ) -> int:
-        """Insert a top-up; raise DuplicateIdempotencyKey if the key is taken."""
+        """Insert a top-up (``bonus``: the promotion's bonus credit, minor units); raise
+        DuplicateIdempotencyKey if the key is taken."""
         ...
 
 
@@ -340,12 +343,17 @@ class StoredPlanPurchase:
     valid_until_after: datetime
     balance_after: int
     created_at: datetime
+    promotion: str | None = None
 
 
 class PlanPurchaseRepository(Protocol):
     def get_by_key(
         self, *, operator_id: int, idempotency_key: str
     ) -> StoredPlanPurchase | None: ...
+
+    def has_purchases(self, line_id: int) -> bool:
+        """Whether the line has bought a plan before."""
+        ...
 
     def add(
         self,
@@ -363,8 +371,10 @@ class PlanPurchaseRepository(Protocol):
         valid_until_after: datetime,
         balance_after: int,
         now: datetime,
+        promotion: str | None = None,
     ) -> int:
-        """Insert a purchase; raise DuplicateIdempotencyKey if the key is taken."""
+        """Insert a purchase (``promotion``: the code(s) of the promotion applied); raise
+        DuplicateIdempotencyKey if the key is taken."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
 from saldo.domain.lifecycle import LineState, state_at
@@ -12,7 +13,8 @@ from saldo.domain.lines import Channel, Line
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator
-from saldo.domain.periods import require_aware
+from saldo.domain.periods import end_of_local_day_after, require_aware
+from saldo.domain.promotions import topup_bonus_for
 from saldo.domain.topup import (
     TopUpReceipt,
     check_topup_amount,
@@ -95,8 +97,10 @@ def credit_topup(
     now: datetime,
 ) -> TopUpReceipt:
     """Apply a top-up inside the caller's open unit of work (the line already locked): the
-    credit, its ledger transaction, the validity. Used by ``top_up`` and by voucher
-    redemption, which claims its voucher in the same transaction."""
+    credit, its ledger transaction, the validity, and the bonus of a top-up promotion (a
+    BONUS bucket credited from the operator's PROMOTIONS account in the same ledger
+    transaction). Used by ``top_up`` and by voucher redemption, which claims its voucher in
+    the same transaction."""
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
     check_topup_amount(amount, rules=operator.topup)
@@ -114,6 +118,8 @@ def credit_topup(
     )
     balance = uow.accounts.change_balance(main, amount.minor)
     assert balance is not None, "a credit cannot overdraw"
+    earned = topup_bonus_for(amount, operator.promotions, now)
+    bonus = None if earned is None else earned[1]
     topup_id = uow.topups.add(
         operator_id=operator.id,
         line_id=line.id,
@@ -128,20 +134,37 @@ def credit_topup(
         valid_until_after=valid_until,
         balance_after=balance,
         now=now,
+        bonus=None if bonus is None else bonus.minor,
     )
     source = uow.accounts.operator_account(
         operator_id=operator.id, kind=OperatorAccount.TOPUPS, unit=amount.currency, now=now
     )
+    postings = transfer(
+        from_account=source, to_account=main, unit=amount.currency, amount=amount.minor
+    )
+    balances_after = {main: balance}
+    memo = f"top-up via {channel.value}"
+    if earned is not None:
+        promotion, credit = earned
+        bucket, bonus_balance = _credit_bonus(
+            uow, record=record, bonus=credit, days=promotion.bonus_validity_days, now=now
+        )
+        promotions = uow.accounts.operator_account(
+            operator_id=operator.id, kind=OperatorAccount.PROMOTIONS, unit=credit.currency, now=now
+        )
+        postings += transfer(
+            from_account=promotions, to_account=bucket, unit=credit.currency, amount=credit.minor
+        )
+        balances_after[bucket] = bonus_balance
+        memo += f", bonus {promotion.code}"
     uow.ledger.record(
         operator_id=operator.id,
         line_id=line.id,
         event_type="topup",
         event_id=topup_id,
-        postings=transfer(
-            from_account=source, to_account=main, unit=amount.currency, amount=amount.minor
-        ),
-        balances_after={main: balance},
-        memo=f"top-up via {channel.value}",
+        postings=postings,
+        balances_after=balances_after,
+        memo=memo,
         now=now,
     )
     reactivated = None if line.state is LineState.ACTIVE else LineState.ACTIVE
@@ -157,7 +180,28 @@ def credit_topup(
         state_before=state_before,
         channel=channel,
         created_at=now,
+        bonus=bonus,
     )
+
+
+def _credit_bonus(
+    uow: UnitOfWork, *, record: LineRecord, bonus: Money, days: int, now: datetime
+) -> tuple[int, int]:
+    """Open a BONUS bucket expiring at the end of the local day ``days`` after ``now`` and
+    credit ``bonus`` to it; return the bucket and its balance."""
+    operator = record.operator
+    assert operator.id is not None
+    bucket = uow.accounts.open_bucket(
+        operator_id=operator.id,
+        line_id=record.line.id,
+        kind=BucketKind.BONUS,
+        unit=bonus.currency,
+        expires_at=end_of_local_day_after(now, days, timezone=operator.timezone),
+        now=now,
+    )
+    balance = uow.accounts.change_balance(bucket, bonus.minor)
+    assert balance is not None, "a credit cannot overdraw"
+    return bucket, balance
 
 
 def _replay(
@@ -176,4 +220,5 @@ def _replay(
         channel=Channel(previous.channel),
         created_at=previous.created_at,
         replayed=True,
+        bonus=None if previous.bonus is None else Money(previous.bonus, previous.currency),
     )

@@ -166,6 +166,8 @@ topups = Table(
     Column("valid_until_after", TZDateTime, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
     Column("created_at", TZDateTime, nullable=False),
+    # The promotion's bonus credited with it, minor units (its own BONUS bucket).
+    Column("bonus", BigInteger),
     CheckConstraint("amount > 0", name="positive_amount"),
     UniqueConstraint("operator_id", "idempotency_key"),
     Index("ix_topups_line_id", "line_id"),
@@ -257,6 +259,8 @@ plan_purchases = Table(
     Column("valid_until_after", TZDateTime, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
     Column("created_at", TZDateTime, nullable=False),
+    # The code of the promotion applied ("a+b" when stacked); price is what was paid.
+    Column("promotion", String(140)),
     UniqueConstraint("operator_id", "idempotency_key"),
     Index("ix_plan_purchases_line_id", "line_id"),
 )

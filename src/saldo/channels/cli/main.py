@@ -153,6 +153,8 @@ def topup_command(
     out.print(f"Receipt {receipt.receipt_number}{replay}")
     out.print(f"top-up: {money(receipt.amount, where)} to {receipt.msisdn}")
     out.print(f"new balance: {money(receipt.balance, where)}")
+    if receipt.bonus is not None:
+        out.print(f"bonus: {money(receipt.bonus, where)}")
     out.print(f"valid until: {local_time(receipt.valid_until, operator.timezone)}")
 
 

@@ -30,6 +30,7 @@ _TOPUP_BY_KEY = select(
     t.topups.c.valid_until_after,
     t.topups.c.balance_after,
     t.topups.c.created_at,
+    t.topups.c.bonus,
 ).where(
     and_(
         t.topups.c.operator_id == bindparam("operator_id"),
@@ -68,6 +69,7 @@ class SqlTopUpRepository:
             valid_until_after=valid_until_after,
             balance_after=row[9],
             created_at=created_at,
+            bonus=row[11],
         )
 
     def add(
@@ -86,6 +88,7 @@ class SqlTopUpRepository:
         valid_until_after: datetime,
         balance_after: int,
         now: datetime,
+        bonus: int | None = None,
     ) -> int:
         values = {
             "operator_id": operator_id,
@@ -101,6 +104,7 @@ class SqlTopUpRepository:
             "valid_until_after": valid_until_after,
             "balance_after": balance_after,
             "created_at": now,
+            "bonus": bonus,
         }
         try:
             created = _INSERT_TOPUP.first(self._connection, **values)
@@ -196,6 +200,7 @@ class SqlPlanPurchaseRepository:
                 c.valid_until_after,
                 c.balance_after,
                 c.created_at,
+                c.promotion,
             ).where(c.operator_id == operator_id, c.idempotency_key == idempotency_key)
         ).first()
         if row is None:
@@ -209,7 +214,13 @@ class SqlPlanPurchaseRepository:
             valid_until_after=row.valid_until_after,
             balance_after=row.balance_after,
             created_at=row.created_at,
+            promotion=row.promotion,
         )
+
+    def has_purchases(self, line_id: int) -> bool:
+        c = t.plan_purchases.c
+        found = self._connection.execute(select(c.id).where(c.line_id == line_id).limit(1))
+        return found.first() is not None
 
     def add(
         self,
@@ -227,6 +238,7 @@ class SqlPlanPurchaseRepository:
         valid_until_after: datetime,
         balance_after: int,
         now: datetime,
+        promotion: str | None = None,
     ) -> int:
         try:
             return int(
@@ -246,6 +258,7 @@ class SqlPlanPurchaseRepository:
                         valid_until_after=valid_until_after,
                         balance_after=balance_after,
                         created_at=now,
+                        promotion=promotion,
                     )
                     .returning(t.plan_purchases.c.id)
                 ).scalar_one()
