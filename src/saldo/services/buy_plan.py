@@ -27,7 +27,7 @@ from saldo.domain.periods import add_months_local, require_aware
 from saldo.domain.promotions import best_plan_promotion
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
-from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, UnitOfWork
+from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
 from saldo.services.top_up import LineRecycled
 
 
@@ -70,6 +70,54 @@ def find_plan(operator: Operator, code: str) -> Plan:
         if plan.code == wanted:
             return plan
     raise UnknownPlan(f"{operator.name} has no plan {code!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanQuote:
+    """What buying a plan from the balance costs this line now, promotions applied."""
+
+    plan: Plan
+    price: Money
+    promotion: str | None
+    free_months: int
+    balance: Money
+
+    @property
+    def affordable(self) -> bool:
+        return self.balance >= self.price
+
+
+def price_plan(uow: UnitOfWork, *, found: LineWithBuckets, plan: Plan, now: datetime) -> PlanQuote:
+    """The quote for ``plan`` on a line read with its buckets, inside an open unit of work:
+    the same promotion rules ``buy_plan`` applies."""
+    operator = found.operator
+    applied = best_plan_promotion(
+        plan,
+        operator.promotions,
+        first_order=not uow.plan_purchases.has_purchases(found.line.id),
+        now=now,
+        stackable=operator.promotions_stackable,
+    )
+    main = sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+    return PlanQuote(
+        plan=plan,
+        price=plan.price if applied is None else plan.price - applied.discount,
+        promotion=None if applied is None else applied.name,
+        free_months=0 if applied is None else applied.free_months,
+        balance=Money(main, operator.currency),
+    )
+
+
+def quote_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -> PlanQuote:
+    """What the plan would cost the line now, from its balance. Raises LineNotFound or
+    UnknownPlan."""
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        found = uow.lines.get_with_buckets(number)
+        if found is None:
+            raise LineNotFound(f"no line with number {number}")
+        return price_plan(uow, found=found, plan=find_plan(found.operator, plan_code), now=now)
 
 
 def buy_plan(

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
-from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.operator import Plan
 from saldo.domain.periods import require_aware
-from saldo.services.buy_plan import PlanPurchaseReceipt, buy_plan, find_plan
+from saldo.services.buy_plan import (
+    PlanPurchaseReceipt,
+    PlanQuote,
+    buy_plan,
+    find_plan,
+    price_plan,
+)
 from saldo.services.idempotency import internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import UnitOfWork
@@ -29,13 +32,8 @@ class NothingToConfirm(SaldoError):
 
 @dataclass(frozen=True, slots=True)
 class PlanOffer:
-    plan: Plan
-    balance: Money
+    quote: PlanQuote
     expires_at: datetime
-
-    @property
-    def affordable(self) -> bool:
-        return self.balance >= self.plan.price
 
 
 def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -> PlanOffer:
@@ -48,6 +46,7 @@ def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
         if found is None:
             raise LineNotFound(f"no line with number {number}")
         plan = find_plan(found.operator, plan_code)
+        quote = price_plan(uow, found=found, plan=plan, now=now)
         expires_at = now + CONFIRMATION_WINDOW
         uow.conversations.ask_confirmation(
             line_id=found.line.id,
@@ -57,8 +56,7 @@ def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
             now=now,
         )
         uow.commit()
-    main = sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
-    return PlanOffer(plan=plan, balance=Money(main, found.operator.currency), expires_at=expires_at)
+    return PlanOffer(quote=quote, expires_at=expires_at)
 
 
 def confirm_offer(

@@ -12,8 +12,8 @@ from saldo.domain.money import Money, format_money
 from saldo.domain.operator import Operator
 from saldo.domain.topup import TopUpReceipt
 from saldo.i18n import last_valid_day, local_moment, quantities, translate
-from saldo.services.buy_plan import NotEnoughBalance, PlanPurchaseReceipt, UnknownPlan
-from saldo.services.conversations import NothingToConfirm, PlanOffer
+from saldo.services.buy_plan import NotEnoughBalance, PlanPurchaseReceipt, PlanQuote, UnknownPlan
+from saldo.services.conversations import NothingToConfirm
 from saldo.services.inquire_balance import BalanceView
 from saldo.services.top_up import LineRecycled
 from saldo.services.vouchers import (
@@ -103,13 +103,20 @@ def plan_list(speaker: Speaker) -> str:
     return speaker.say("plans", items=items, renew=speaker.keyword("renew"))
 
 
-def offer(speaker: Speaker, offered: PlanOffer) -> str:
+def offer(speaker: Speaker, quote: PlanQuote) -> str:
     values = {
-        "plan": offered.plan.name,
-        "price": speaker.money(offered.plan.price),
-        "balance": speaker.money(offered.balance),
+        "plan": quoted_plan_name(quote),
+        "price": speaker.money(quote.price),
+        "balance": speaker.money(quote.balance),
     }
-    return speaker.say("offer" if offered.affordable else "offer_unaffordable", **values)
+    return speaker.say("offer" if quote.affordable else "offer_unaffordable", **values)
+
+
+def quoted_plan_name(quote: PlanQuote) -> str:
+    """The plan's name, with the promotion that applies to it: "Plan 12 meses (1 mes gratis)"."""
+    if quote.promotion is None:
+        return quote.plan.name
+    return f"{quote.plan.name} ({quote.promotion})"
 
 
 def plan_bought(speaker: Speaker, receipt: PlanPurchaseReceipt) -> str:

@@ -114,7 +114,7 @@ def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisd
                 "renew_missing", renew=speaker.keyword("renew"), plans=speaker.keyword("plans")
             )
         offered = offer_plan(saldo.uow(), msisdn=msisdn, plan_code=argument, now=now)
-        return replies.offer(speaker, offered)
+        return replies.offer(speaker, offered.quote)
     if action == "confirm":
         purchase = confirm_offer(saldo.uow(), msisdn=msisdn, channel=Channel.SMS, now=now)
         return replies.plan_bought(speaker, purchase)

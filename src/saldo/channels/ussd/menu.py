@@ -24,7 +24,7 @@ from saldo.domain.lifecycle import state_at
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import InvalidMsisdn, mask_msisdn
 from saldo.i18n import translate
-from saldo.services.buy_plan import buy_plan
+from saldo.services.buy_plan import PlanQuote, buy_plan, quote_plan
 from saldo.services.conversations import touch_ussd_session
 from saldo.services.idempotency import internal_key
 from saldo.services.inquire_balance import inquire_balance
@@ -123,6 +123,10 @@ class Menu:
                 plans = self.record.operator.plans
                 if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(plans):
                     plan_index, where = int(choice) - 1, "confirm"
+                    quote = self.quote(plan_index)
+                    if not quote.affordable:
+                        # No confirm screen for what the balance cannot pay.
+                        return screen("END", replies.offer(self.speaker, quote))
                 else:
                     invalid = True
             elif where == "confirm":
@@ -146,17 +150,22 @@ class Menu:
             ]
             return "\n".join(lines)
         if where == "confirm":
-            plan = operator.plans[plan_index]
-            view = inquire_balance(
-                self.saldo.uow(), msisdn=self.record.line.msisdn, now=self.saldo.clock.now()
-            )
+            quote = self.quote(plan_index)
             return say(
                 "ussd_confirm_plan",
-                plan=plan.name,
-                price=self.speaker.money(plan.price),
-                balance=self.speaker.money(view.main),
+                plan=replies.quoted_plan_name(quote),
+                price=self.speaker.money(quote.price),
+                balance=self.speaker.money(quote.balance),
             )
         return say("ussd_menu", operator=operator.name)
+
+    def quote(self, plan_index: int) -> PlanQuote:
+        return quote_plan(
+            self.saldo.uow(),
+            msisdn=self.record.line.msisdn,
+            plan_code=self.record.operator.plans[plan_index].code,
+            now=self.saldo.clock.now(),
+        )
 
     def balance(self) -> str:
         view = inquire_balance(
