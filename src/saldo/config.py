@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     kannel_sendsms_url: str | None = None
     kannel_username: str = "saldo"
     kannel_password: SecretStr = SecretStr("")
+    # Shared secret the SMS and USSD gateways present (``token`` parameter or
+    # ``X-Saldo-Gateway-Token`` header); required in production.
+    gateway_token: SecretStr | None = None
     # The SMTP server for email Saldo sends (receipts), e.g.
     # smtp://user:password@smtp.example.org:587?from=Saldo%20<no-reply@example.org>&starttls=1
     smtp_url: SecretStr | None = None
@@ -39,5 +42,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise InsecureSettings(
                 "SALDO_SECRET_KEY must be set to a secret of your own in production"
+            )
+        if self.environment == "production" and not self.gateway_token:
+            raise InsecureSettings(
+                "SALDO_GATEWAY_TOKEN must be set in production: without it anyone who reaches "
+                "the server could send SMS and USSD requests in a subscriber's name"
             )
         return self

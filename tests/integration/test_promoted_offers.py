@@ -71,3 +71,18 @@ def test_ussd_says_at_once_when_the_balance_cannot_pay(saldo: Saldo) -> None:
 
     assert screen.startswith("END ")
     assert "$21.600" in screen and "$5.000" in screen
+
+
+def test_a_confirmation_never_charges_more_than_the_price_quoted(saldo: Saldo) -> None:
+    client = given_tigo_line_with(saldo, "100000")
+    sms(client, "RENOVAR paquete-todo-1m")  # quoted $21.600: 20 % off a first plan
+    client.post(  # meanwhile a first plan is bought over USSD: the discount is used up
+        "/channels/ussd",
+        data={"sessionId": "s1", "serviceCode": "*611#", "phoneNumber": TIGO, "text": "3*1*1"},
+    )
+    before = inquire_balance(saldo.uow(), msisdn=TIGO, now=saldo.clock.now()).main
+
+    reply = sms(client, "SI")
+
+    assert "$27.000" in reply and "RENOVAR paquete-todo-1m" in reply
+    assert inquire_balance(saldo.uow(), msisdn=TIGO, now=saldo.clock.now()).main == before

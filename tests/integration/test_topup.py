@@ -174,7 +174,7 @@ def test_every_topup_is_kept_with_its_channel_in_the_ledger(saldo: Saldo) -> Non
         top_up(
             saldo.uow(),
             msisdn=CLARO_CO,
-            amount=cop("1000"),
+            amount=cop("5000"),  # the online minimum applies to web and app
             channel=channel,
             idempotency_key=f"k{number}",
             now=saldo.clock.now(),

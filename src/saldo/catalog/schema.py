@@ -293,6 +293,8 @@ class OperatorSpec(_Strict):
             except InvalidAmount as error:
                 raise ValueError(f"{where}: {error}") from None
         minimum = Money.of(self.topup.minimum, self.currency)
+        if minimum.minor <= 0:
+            raise ValueError("topup.minimum: the minimum top-up must be above zero")
         for denomination in self.topup.denominations:
             if Money.of(denomination.amount, self.currency) < minimum:
                 raise ValueError(f"topup.denominations: {denomination.amount} is below the minimum")

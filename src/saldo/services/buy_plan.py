@@ -49,6 +49,18 @@ class NotEnoughBalance(UnableToBuyPlan):
         self.balance = balance
 
 
+class PriceChanged(UnableToBuyPlan):
+    """The plan no longer costs what the subscriber was quoted (a promotion ended, the
+    catalog changed): nothing is charged, and they are told the new price."""
+
+    code = "price_changed"
+
+    def __init__(self, message: str, *, plan: Plan, price: Money) -> None:
+        super().__init__(message)
+        self.plan = plan
+        self.price = price
+
+
 @dataclass(frozen=True, slots=True)
 class PlanPurchaseReceipt:
     purchase_id: int
@@ -128,8 +140,11 @@ def buy_plan(
     channel: Channel,
     idempotency_key: str,
     now: datetime,
+    expected_price: Money | None = None,
 ) -> PlanPurchaseReceipt:
-    """Buy the plan with the line's main money, exactly once per idempotency key.
+    """Buy the plan with the line's main money, exactly once per idempotency key. With
+    ``expected_price`` (the price the subscriber was quoted) a different price today raises
+    PriceChanged instead of charging it.
 
     Raises LineNotFound, UnknownPlan, NotEnoughBalance, LineRecycled, IdempotencyKeyReused;
     nothing is written then.
@@ -151,6 +166,7 @@ def buy_plan(
             if previous is None:
                 receipt = _buy(
                     uow,
+                    expected_price=expected_price,
                     record=record,
                     plan=plan,
                     channel=channel,
@@ -202,6 +218,7 @@ def _buy(
     key: str,
     request: str,
     now: datetime,
+    expected_price: Money | None,
 ) -> PlanPurchaseReceipt:
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
@@ -218,6 +235,12 @@ def _buy(
         stackable=operator.promotions_stackable,
     )
     price = plan.price if applied is None else plan.price - applied.discount
+    if expected_price is not None and price != expected_price:
+        raise PriceChanged(
+            f"{plan.name} now costs {price}, not the {expected_price} quoted",
+            plan=plan,
+            price=price,
+        )
     free_months = 0 if applied is None else applied.free_months
     balance = uow.accounts.change_balance(main, -price.minor)
     if balance is None:

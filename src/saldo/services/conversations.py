@@ -9,6 +9,7 @@ from typing import Final
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
+from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import (
@@ -51,7 +52,7 @@ def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
         uow.conversations.ask_confirmation(
             line_id=found.line.id,
             action=BUY_PLAN,
-            argument=plan.code,
+            argument=f"{plan.code}@{quote.price.minor}",
             expires_at=expires_at,
             now=now,
         )
@@ -75,10 +76,13 @@ def confirm_offer(
         uow.commit()
     if pending is None or pending.action != BUY_PLAN:
         raise NothingToConfirm("there is nothing waiting for a confirmation")
+    # The offer keeps the price quoted: the purchase charges that price or nothing.
+    plan_code, _, quoted = pending.argument.partition("@")
     return buy_plan(
         uow,
         msisdn=number,
-        plan_code=pending.argument,
+        plan_code=plan_code,
+        expected_price=Money(int(quoted), record.operator.currency) if quoted else None,
         channel=channel,
         idempotency_key=internal_key("offer", pending.id),
         now=now,

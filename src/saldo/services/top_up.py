@@ -103,7 +103,7 @@ def credit_topup(
     the same transaction."""
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
-    check_topup_amount(amount, rules=operator.topup)
+    check_topup_amount(amount, rules=operator.topup, online=channel in (Channel.WEB, Channel.APP))
     state_before = state_at(
         stored_state=line.state,
         valid_until=line.valid_until,

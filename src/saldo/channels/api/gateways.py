@@ -7,11 +7,14 @@ as the machine allows. Everything else goes to the FastAPI application.
 - ``POST /channels/ussd`` with ``sessionId``, ``serviceCode``, ``phoneNumber``, ``text`` →
   ``CON …`` or ``END …``.
 
-Bad requests get a 400 with a one-line reason; nothing a sender types causes a 5xx.
+Bad requests get a 400 with a one-line reason; nothing a sender types causes a 5xx. When
+``SALDO_GATEWAY_TOKEN`` is set (required in production) every request must carry it, as the
+``token`` parameter or the ``X-Saldo-Gateway-Token`` header, or it gets a 401.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -41,20 +44,34 @@ class GatewayRouter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
-        if path == SMS_PATH:
-            await self._sms(scope, receive, send)
-        elif path == USSD_PATH:
-            await self._ussd(scope, receive, send)
-        else:
+        if path not in (SMS_PATH, USSD_PATH):
             await self._fallback(scope, receive, send)
-
-    async def _sms(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] not in ("GET", "POST"):
-            await _plain(send, 405, "use GET or POST", allow="GET, POST")
             return
         fields = await _fields(scope, receive)
         if fields is None:
             await _plain(send, 413, "request too large")
+            return
+        if not self._trusted(scope, fields):
+            await _plain(send, 401, "a valid gateway token is required")
+            return
+        if path == SMS_PATH:
+            await self._sms(scope, fields, send)
+        else:
+            await self._ussd(scope, fields, send)
+
+    def _trusted(self, scope: Scope, fields: dict[str, str]) -> bool:
+        """True when no gateway token is configured (development), or the request carries
+        it: the sender's number in a request is only as true as the gateway that sent it."""
+        expected = self._saldo.settings.gateway_token
+        if expected is None:
+            return True
+        headers = dict(scope.get("headers") or [])
+        given = fields.get("token") or headers.get(b"x-saldo-gateway-token", b"").decode("latin-1")
+        return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+    async def _sms(self, scope: Scope, fields: dict[str, str], send: Send) -> None:
+        if scope["method"] not in ("GET", "POST"):
+            await _plain(send, 405, "use GET or POST", allow="GET, POST")
             return
         sender, to = fields.get("from", ""), fields.get("to", "")
         if not sender or not to:
@@ -71,13 +88,9 @@ class GatewayRouter:
         coding = None if is_gsm7(reply) else ("x-kannel-coding", "2")
         await _plain(send, 200, reply, extra=coding)
 
-    async def _ussd(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _ussd(self, scope: Scope, fields: dict[str, str], send: Send) -> None:
         if scope["method"] != "POST":
             await _plain(send, 405, "use POST", allow="POST")
-            return
-        fields = await _fields(scope, receive)
-        if fields is None:
-            await _plain(send, 413, "request too large")
             return
         missing = [f for f in ("sessionId", "serviceCode", "phoneNumber") if not fields.get(f)]
         if missing:
@@ -96,7 +109,7 @@ async def _fields(scope: Scope, receive: Receive) -> dict[str, str] | None:
     """Query string and form fields (the body wins); None when the body is too large."""
     query = scope.get("query_string", b"").decode("latin-1")
     fields = _parse(query)
-    if scope["method"] == "POST":
+    if scope["method"] in ("POST", "PUT", "PATCH"):
         body = b""
         more = True
         while more:

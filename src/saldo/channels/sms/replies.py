@@ -12,7 +12,13 @@ from saldo.domain.money import Money, format_money
 from saldo.domain.operator import Operator
 from saldo.domain.topup import TopUpReceipt
 from saldo.i18n import last_valid_day, local_moment, quantities, translate
-from saldo.services.buy_plan import NotEnoughBalance, PlanPurchaseReceipt, PlanQuote, UnknownPlan
+from saldo.services.buy_plan import (
+    NotEnoughBalance,
+    PlanPurchaseReceipt,
+    PlanQuote,
+    PriceChanged,
+    UnknownPlan,
+)
 from saldo.services.conversations import NothingToConfirm
 from saldo.services.inquire_balance import BalanceView
 from saldo.services.top_up import LineRecycled
@@ -149,6 +155,14 @@ def refusal(speaker: Speaker, error: SaldoError) -> str:
     for kind, key in simple.items():
         if isinstance(error, kind):
             return speaker.say(key)
+    if isinstance(error, PriceChanged):
+        return speaker.say(
+            "price_changed",
+            plan=error.plan.name,
+            price=speaker.money(error.price),
+            renew=speaker.keyword("renew"),
+            code=error.plan.code,
+        )
     if isinstance(error, UnknownPlan):
         return speaker.say("unknown_plan", plans=speaker.keyword("plans"))
     if isinstance(error, NotEnoughBalance):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import Prepared
@@ -84,25 +85,26 @@ class SqlAccountRepository:
     def operator_account(
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:
-        found = _OPERATOR_ACCOUNT.first(
-            self._connection, operator_id=operator_id, kind=kind.value, unit=unit
-        )
+        params = {"operator_id": operator_id, "kind": kind.value, "unit": unit}
+        found = _OPERATOR_ACCOUNT.first(self._connection, **params)
         if found is not None:
             return int(found[0])
-        return int(
-            self._connection.execute(
+        # Two first movements of an operator may race to open the account: the unique index
+        # decides, and the loser reads the winner's row.
+        savepoint = self._connection.begin_nested()
+        try:
+            created = self._connection.execute(
                 insert(t.accounts)
-                .values(
-                    operator_id=operator_id,
-                    line_id=None,
-                    kind=kind.value,
-                    unit=unit,
-                    balance=0,
-                    created_at=now,
-                )
+                .values(line_id=None, balance=0, created_at=now, **params)
                 .returning(t.accounts.c.id)
             ).scalar_one()
-        )
+        except IntegrityError:
+            savepoint.rollback()
+            again = _OPERATOR_ACCOUNT.first(self._connection, **params)
+            assert again is not None
+            return int(again[0])
+        savepoint.commit()
+        return int(created)
 
     def change_balance(self, account_id: int, amount: int) -> int | None:
         row = _CHANGE_BALANCE.first(self._connection, account_id=account_id, amount=amount)

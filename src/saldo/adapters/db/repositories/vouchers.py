@@ -72,6 +72,8 @@ class SqlVoucherRepository:
         created_by: str,
         now: datetime,
     ) -> tuple[int, list[str]]:
+        if self._scope is not None and operator_id != self._scope:
+            raise PermissionError("this unit of work is scoped to another operator")
         batch_id = int(
             self._connection.execute(
                 insert(t.voucher_batches)
@@ -152,16 +154,17 @@ class SqlVoucherRepository:
         )
 
     def void_batch(self, batch_id: int, *, operator_id: int | None, now: datetime) -> int:
-        scope = operator_id if operator_id is not None else self._scope
         batch = update(t.voucher_batches).where(t.voucher_batches.c.id == batch_id)
         first_time = func.coalesce(t.voucher_batches.c.voided_at, literal(now, TZDateTime()))
         voucher = update(t.vouchers).where(
             t.vouchers.c.batch_id == batch_id,
             t.vouchers.c.state == VoucherState.ACTIVE.value,
         )
-        if scope is not None:
-            batch = batch.where(t.voucher_batches.c.operator_id == scope)
-            voucher = voucher.where(t.vouchers.c.operator_id == scope)
+        # The caller's operator narrows the unit of work's scope; it never widens it.
+        for scope in (operator_id, self._scope):
+            if scope is not None:
+                batch = batch.where(t.voucher_batches.c.operator_id == scope)
+                voucher = voucher.where(t.vouchers.c.operator_id == scope)
         found = self._connection.execute(batch.values(voided_at=first_time)).rowcount
         if not found:
             return -1
