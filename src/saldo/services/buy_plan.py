@@ -141,17 +141,19 @@ def buy_plan(
     idempotency_key: str,
     now: datetime,
     expected_price: Money | None = None,
+    saldo_key: bool = False,
 ) -> PlanPurchaseReceipt:
     """Buy the plan with the line's main money, exactly once per idempotency key. With
     ``expected_price`` (the price the subscriber was quoted) a different price today raises
-    PriceChanged instead of charging it.
+    PriceChanged instead of charging it. ``saldo_key`` marks an idempotency key of Saldo's own
+    (``internal_key``: a confirmed offer, a USSD session), which no outside caller may use.
 
     Raises LineNotFound, UnknownPlan, NotEnoughBalance, LineRecycled, IdempotencyKeyReused;
     nothing is written then.
     """
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
-    key = check_key(idempotency_key, internal_allowed=True)
+    key = check_key(idempotency_key, internal_allowed=saldo_key)
     request = fingerprint("plan", number, plan_code.strip().lower(), channel.value)
     try:
         with uow:

@@ -85,6 +85,7 @@ def confirm_offer(
         expected_price=Money(int(quoted), record.operator.currency) if quoted else None,
         channel=channel,
         idempotency_key=internal_key("offer", pending.id),
+        saldo_key=True,
         now=now,
     )
 

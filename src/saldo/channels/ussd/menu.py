@@ -223,6 +223,7 @@ class Menu:
             plan_code=plan.code,
             channel=Channel.USSD,
             idempotency_key=internal_key("ussd", f"{self.session}:{plan.code}"),
+            saldo_key=True,
             now=self.saldo.clock.now(),
         )
         return screen("END", replies.plan_bought(self.speaker, receipt))
