@@ -115,3 +115,24 @@ def test_web_and_app_top_ups_respect_the_online_minimum(saldo: Saldo) -> None:
     pay("5000", Channel.WEB, "web-1")
 
     assert audit_ledger(saldo.uow()).transactions == 2
+
+
+def test_an_outside_caller_cannot_take_a_key_saldo_keeps_for_itself(saldo: Saldo) -> None:
+    from saldo.services.buy_plan import buy_plan
+    from saldo.services.idempotency import InvalidIdempotencyKey
+
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="+573001234567", operator="claro-co"),
+        now=saldo.clock.now(),
+    )
+
+    with pytest.raises(InvalidIdempotencyKey):
+        buy_plan(
+            saldo.uow(),
+            msisdn="+573001234567",
+            plan_code="todo-incluido-1m",
+            channel=Channel.APP,
+            idempotency_key="~offer:1",
+            now=saldo.clock.now(),
+        )
