@@ -319,7 +319,16 @@ def test_another_operator_s_code_is_not_available(saldo: Saldo, client: TestClie
 
 
 def test_an_unknown_phone_is_told_it_is_not_registered(client: TestClient) -> None:
+    # *611# is dialled on the Colombian operators: the answer is in their language.
     screen = dial(client, "", phone="+573009999999")
+
+    assert screen == "END Su número no está registrado en este servicio."
+
+
+def test_an_unknown_phone_dialling_a_code_no_operator_has_is_answered_in_english(
+    client: TestClient,
+) -> None:
+    screen = dial(client, "", phone="+573009999999", code="*999#")
 
     assert screen == "END Your number is not registered with this service."
 

@@ -29,6 +29,7 @@ from saldo.services.conversations import touch_ussd_session
 from saldo.services.idempotency import internal_key
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineNotFound, identify_line
+from saldo.services.operators import list_operators
 from saldo.services.ports import LineWithBuckets
 from saldo.services.vouchers import redeem_voucher
 
@@ -57,7 +58,8 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     try:
         record = identify_line(saldo.uow(), msisdn=request.phone_number)
     except (InvalidMsisdn, LineNotFound):
-        return screen("END", translate("unknown_sender", language="en"))
+        language = _language_of_code(saldo, request.service_code)
+        return screen("END", translate("unknown_sender", language=language))
     speaker = Speaker(operator=record.operator, language=record.line.language)
     if _code(request.service_code) != _code(record.operator.ussd_code):
         return screen("END", speaker.say("ussd_unknown_service"))
@@ -75,6 +77,18 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     except Exception:
         log.exception("USSD from %s could not be handled", mask_msisdn(record.line.msisdn))
         return screen("END", speaker.say("failed"))
+
+
+def _language_of_code(saldo: Saldo, service_code: str) -> str:
+    """The language to answer an unknown number in: that of the operators whose USSD code was
+    dialled, when they agree, else English."""
+    dialled = _code(service_code)
+    languages = {
+        operator.languages[0]
+        for operator in list_operators(saldo.uow())
+        if _code(operator.ussd_code) == dialled
+    }
+    return languages.pop() if len(languages) == 1 else "en"
 
 
 def _code(service_code: str) -> str:
