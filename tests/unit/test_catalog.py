@@ -18,6 +18,8 @@ from saldo.catalog.schema import (
     bundled_specs,
     load_spec_file,
 )
+from saldo.domain.money import Money
+from saldo.domain.quotes import PaymentMethod, PaymentMethodFee
 
 SLUGS = [
     "claro-ar",
@@ -236,3 +238,74 @@ def test_a_directory_is_refused_as_unreadable(tmp_path: Path) -> None:
 
     assert "operators.yaml" in raised.value.message
     assert "cannot be read" in raised.value.message
+
+
+# -- payment-method fees and the spread --------------------------------------------------------
+
+
+def test_payment_method_fees_and_the_spread_come_from_the_catalog(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    movistar = specs["movistar-ar"].to_operator()
+
+    assert movistar.fee_for(PaymentMethod.CARD) == PaymentMethodFee(
+        method=PaymentMethod.CARD, percent=Decimal("3.5")
+    )
+    assert movistar.fee_for(PaymentMethod.PAYPAL) == PaymentMethodFee(
+        method=PaymentMethod.PAYPAL, percent=Decimal("4.4"), fixed=Money.of("300", "ARS")
+    )
+    assert movistar.fx_spread == Decimal("0.02")
+
+
+def test_an_operator_without_payment_methods_charges_no_fee_and_a_two_percent_spread(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    claro = specs["claro-ar"].to_operator()
+
+    assert claro.payment_methods == ()
+    assert claro.fee_for(PaymentMethod.WALLET) == PaymentMethodFee(
+        method=PaymentMethod.WALLET, percent=Decimal(0)
+    )
+    assert claro.fx_spread == Decimal("0.02")
+
+
+@pytest.mark.parametrize(
+    ("methods", "spread", "field", "problem"),
+    [
+        ([{"method": "cash"}], "0.02", "payment_methods.0.method", "Input should be"),
+        (
+            [{"method": "card", "fee_percent": 3.5}],
+            "0.02",
+            "payment_methods.0.fee_percent",
+            "not floats",
+        ),
+        (
+            [{"method": "card", "fee_percent": "100"}],
+            "0.02",
+            "payment_methods.0.fee_percent",
+            "less than 100",
+        ),
+        ([{"method": "card"}, {"method": "card"}], "0.02", "", "each method is listed once"),
+        (
+            [{"method": "paypal", "fee_fixed": "1.234"}],
+            "0.02",
+            "",
+            "payment_methods.paypal.fee_fixed",
+        ),
+        ([], "1", "fx_spread", "less than 1"),
+        ([], 0.02, "fx_spread", "not floats"),
+    ],
+)
+def test_bad_payment_methods_or_spread_are_refused(
+    tmp_path: Path, methods: list[dict[str, Any]], spread: Any, field: str, problem: str
+) -> None:
+    data = claro_ar()
+    data["payment_methods"] = methods
+    data["fx_spread"] = spread
+    path = write(tmp_path, "spoiled.yaml", data)
+
+    with pytest.raises(CatalogError) as raised:
+        load_spec_file(path)
+
+    assert raised.value.message.startswith(f"spoiled.yaml: {field}: " if field else "spoiled.yaml")
+    assert problem in raised.value.message

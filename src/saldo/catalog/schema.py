@@ -43,6 +43,7 @@ from saldo.domain.operator import (
 )
 from saldo.domain.periods import start_of_local_day
 from saldo.domain.promotions import ExtraValidity, FirstOrderDiscount, Promotion, TopUpBonus
+from saldo.domain.quotes import PaymentMethod, PaymentMethodFee
 
 BUNDLED_DIR = Path(__file__).parent / "operators"
 
@@ -178,6 +179,14 @@ PromotionSpec = Annotated[
 ]
 
 
+class PaymentMethodSpec(_Strict):
+    method: Literal["card", "debit_card", "paypal", "wallet", "balance"]
+    # A percentage of the amount charged, "0" up to, not including, "100".
+    fee_percent: Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=0, lt=100)] = Decimal(0)
+    # In the operator's currency; converted like the price for a payer in another currency.
+    fee_fixed: AmountText = "0"
+
+
 class HotlineSpec(_Strict):
     number: str = Field(pattern=r"^\*?[0-9]{2,8}#?$")
     free: bool = True
@@ -249,6 +258,9 @@ class OperatorSpec(_Strict):
     auto_topup: bool = False
     promotions: list[PromotionSpec] = []
     promotions_stackable: bool = False
+    payment_methods: list[PaymentMethodSpec] = []
+    # Taken from the market rate for a payer in another currency: "0.02" is 2 %.
+    fx_spread: Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=0, lt=1)] = Decimal("0.02")
 
     @field_validator("currency")
     @classmethod
@@ -304,6 +316,9 @@ class OperatorSpec(_Strict):
         promotion_codes = [p.code for p in self.promotions]
         if len(promotion_codes) != len(set(promotion_codes)):
             raise ValueError("promotions: codes must be unique")
+        methods = [m.method for m in self.payment_methods]
+        if len(methods) != len(set(methods)):
+            raise ValueError("payment_methods: each method is listed once")
         return self
 
     def _amounts(self) -> list[tuple[str, str]]:
@@ -315,6 +330,9 @@ class OperatorSpec(_Strict):
             found.append(("topup.online_minimum", self.topup.online_minimum))
         if self.low_balance_threshold is not None:
             found.append(("low_balance_threshold", self.low_balance_threshold))
+        found += [
+            (f"payment_methods.{m.method}.fee_fixed", m.fee_fixed) for m in self.payment_methods
+        ]
         found += [
             (f"promotions.{p.code}.min_amount", p.min_amount)
             for p in self.promotions
@@ -416,6 +434,15 @@ class OperatorSpec(_Strict):
             auto_topup=self.auto_topup,
             promotions=tuple(self._promotion(p) for p in self.promotions),
             promotions_stackable=self.promotions_stackable,
+            payment_methods=tuple(
+                PaymentMethodFee(
+                    method=PaymentMethod(m.method),
+                    percent=m.fee_percent,
+                    fixed=None if Decimal(m.fee_fixed) == 0 else money(m.fee_fixed),
+                )
+                for m in self.payment_methods
+            ),
+            fx_spread=self.fx_spread,
         )
 
 

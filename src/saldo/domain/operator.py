@@ -12,6 +12,7 @@ from decimal import Decimal
 from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.money import Money
 from saldo.domain.promotions import Promotion
+from saldo.domain.quotes import PaymentMethod, PaymentMethodFee
 
 
 class SimKind(enum.StrEnum):
@@ -109,6 +110,10 @@ class Operator:
     promotions: tuple[Promotion, ...] = ()
     # False: one promotion per purchase, the best; True: every applicable one.
     promotions_stackable: bool = False
+    # Fees on top of the price, by payment method; a method not listed costs nothing more.
+    payment_methods: tuple[PaymentMethodFee, ...] = ()
+    # Taken from the market rate when a payer pays in another currency (0.02 is 2 %).
+    fx_spread: Decimal = Decimal("0.02")
     id: int | None = None
 
     @property
@@ -118,6 +123,13 @@ class Operator:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(locale.split("_")[0] for locale in self.locales))
+
+    def fee_for(self, method: PaymentMethod) -> PaymentMethodFee:
+        """The fee for paying with ``method``: the catalog's, or none when it lists none."""
+        for fee in self.payment_methods:
+            if fee.method is method:
+                return fee
+        return PaymentMethodFee(method=method, percent=Decimal(0))
 
     def locale_for(self, language: str) -> str:
         """The locale used to talk to a line in ``language``: the operator's own locale for
