@@ -60,7 +60,7 @@ def load_command(
                 "file": str(file),
                 "stored": loaded.stored,
                 "unchanged": loaded.unchanged,
-                "rates": [_rate_json(rate, now=now) for rate in rates],
+                "rates": [rate_json(rate, now=now) for rate in rates],
             }
         )
         return
@@ -82,7 +82,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json(
             [
-                {**_rate_json(rate, now=now), "fresh": is_fresh(rate, max_age=max_age, now=now)}
+                {**rate_json(rate, now=now), "fresh": is_fresh(rate, max_age=max_age, now=now)}
                 for rate in rates
             ]
         )
@@ -142,8 +142,8 @@ def convert_command(
             {
                 "amount": to_jsonable(quote.price),
                 "result": to_jsonable(quote.to_pay),
-                "rate": _rate_json(quote.rate, now=now),
-                "market_rate": _rate_json(quote.market_rate, now=now),
+                "rate": rate_json(quote.rate, now=now),
+                "market_rate": rate_json(quote.market_rate, now=now),
                 "spread": rate_text(quote.spread),
                 "rounding": quote.rounding,
                 "max_age_hours": saldo.settings.fx_max_age_hours,
@@ -154,7 +154,7 @@ def convert_command(
     out.print(f"{money(quote.price, locale)} = {money(quote.to_pay, locale)}")
     shown = f"rate: 1 {rate.base} = {rate_text(rate.rate)} {rate.quote}"
     if quote.spread:
-        shown += f" (market {rate_text(market.rate)}, less a {_percent(quote.spread)} % spread)"
+        shown += f" (market {rate_text(market.rate)}, less a {percent_text(quote.spread)} % spread)"
     out.print(shown)
     how = f", a cross rate via {rate.via}" if rate.via else ""
     out.print(
@@ -173,7 +173,7 @@ def _utc(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
-def _rate_json(rate: ExchangeRate, *, now: datetime) -> dict[str, Any]:
+def rate_json(rate: ExchangeRate, *, now: datetime) -> dict[str, Any]:
     """A rate for scripts: the rate as exact decimal text, never a JSON number."""
     return {
         "base": rate.base,
@@ -186,6 +186,6 @@ def _rate_json(rate: ExchangeRate, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def _percent(spread: Decimal) -> str:
-    """0.02 → "2", 0.015 → "1.5"."""
-    return rate_text((spread * 100).normalize())
+def percent_text(fraction: Decimal) -> str:
+    """A fraction as a percentage for people: 0.02 → "2", 0.015 → "1.5"."""
+    return rate_text((fraction * 100).normalize())

@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from saldo.channels.cli.context import state
+from saldo.channels.cli.fx import percent_text, rate_json
 from saldo.channels.cli.render import emit_json, money, out, to_jsonable
-from saldo.domain.fx import ExchangeRate, describe_age, rate_age, rate_text
+from saldo.domain.fx import describe_age, rate_age, rate_text
 from saldo.domain.quotes import Quote
 from saldo.services.lines import find_line
 from saldo.services.quotes import quote_order
@@ -75,10 +76,10 @@ def _print_quote(quoted: Quote, *, locale: str, now: datetime) -> None:
         table.add_row(f"promotion: {quoted.promotion}{extra}", money(-quoted.discount, locale))
         table.add_row("price after promotion", money(quoted.price, locale))
     table.add_row("net", money(quoted.net, locale))
-    table.add_row(f"tax ({_percent(quoted.tax_rate)} %)", money(quoted.tax, locale))
+    table.add_row(f"tax ({percent_text(quoted.tax_rate)} %)", money(quoted.tax, locale))
     if quoted.rate is not None and quoted.market_rate is not None:
         rate, market = quoted.rate, quoted.market_rate
-        spread = _percent(quoted.spread or Decimal(0))
+        spread = percent_text(quoted.spread or Decimal(0))
         table.add_row(
             f"rate (less a {spread} % spread)",
             f"1 {rate.base} = {rate_text(rate.rate)} {rate.quote}",
@@ -107,9 +108,9 @@ def _quote_json(quoted: Quote, *, msisdn: str, now: datetime) -> dict[str, Any]:
         "net": to_jsonable(quoted.net),
         "tax": to_jsonable(quoted.tax),
         "pay_in": quoted.pay_in,
-        "rate": None if quoted.rate is None else _rate_json(quoted.rate, now=now),
+        "rate": None if quoted.rate is None else rate_json(quoted.rate, now=now),
         "market_rate": (
-            None if quoted.market_rate is None else _rate_json(quoted.market_rate, now=now)
+            None if quoted.market_rate is None else rate_json(quoted.market_rate, now=now)
         ),
         "spread": None if quoted.spread is None else rate_text(quoted.spread),
         "converted": to_jsonable(quoted.converted),
@@ -117,21 +118,3 @@ def _quote_json(quoted: Quote, *, msisdn: str, now: datetime) -> dict[str, Any]:
         "fee": to_jsonable(quoted.fee),
         "total": to_jsonable(quoted.total),
     }
-
-
-def _rate_json(rate: ExchangeRate, *, now: datetime) -> dict[str, Any]:
-    """A rate for scripts: the rate as exact decimal text, never a JSON number."""
-    return {
-        "base": rate.base,
-        "quote": rate.quote,
-        "rate": rate_text(rate.rate),
-        "source": rate.source,
-        "via": rate.via,
-        "fetched_at": rate.fetched_at.isoformat(),
-        "age_seconds": int(rate_age(rate, now=now).total_seconds()),
-    }
-
-
-def _percent(fraction: Decimal) -> str:
-    """0.21 → "21", 0.015 → "1.5"."""
-    return rate_text((fraction * 100).normalize())
