@@ -24,7 +24,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator, Plan
 from saldo.domain.periods import add_months_local, require_aware
-from saldo.domain.promotions import best_plan_promotion
+from saldo.domain.promotions import AppliedPromotion, best_plan_promotion
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
@@ -99,17 +99,26 @@ class PlanQuote:
         return self.balance >= self.price
 
 
+def plan_promotion(
+    uow: UnitOfWork, *, operator: Operator, line_id: int, plan: Plan, now: datetime
+) -> AppliedPromotion | None:
+    """The promotion a purchase of ``plan`` by this line gets now (first order or not,
+    stackable or not), inside an open unit of work. Quotes and purchases both ask here, so
+    what is quoted is what is charged."""
+    return best_plan_promotion(
+        plan,
+        operator.promotions,
+        first_order=not uow.plan_purchases.has_purchases(line_id),
+        now=now,
+        stackable=operator.promotions_stackable,
+    )
+
+
 def price_plan(uow: UnitOfWork, *, found: LineWithBuckets, plan: Plan, now: datetime) -> PlanQuote:
     """The quote for ``plan`` on a line read with its buckets, inside an open unit of work:
     the same promotion rules ``buy_plan`` applies."""
     operator = found.operator
-    applied = best_plan_promotion(
-        plan,
-        operator.promotions,
-        first_order=not uow.plan_purchases.has_purchases(found.line.id),
-        now=now,
-        stackable=operator.promotions_stackable,
-    )
+    applied = plan_promotion(uow, operator=operator, line_id=found.line.id, plan=plan, now=now)
     main = sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
     return PlanQuote(
         plan=plan,
@@ -229,13 +238,7 @@ def _buy(
     )
     if state is LineState.RECYCLED:
         raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
-    applied = best_plan_promotion(
-        plan,
-        operator.promotions,
-        first_order=not uow.plan_purchases.has_purchases(line.id),
-        now=now,
-        stackable=operator.promotions_stackable,
-    )
+    applied = plan_promotion(uow, operator=operator, line_id=line.id, plan=plan, now=now)
     price = plan.price if applied is None else plan.price - applied.discount
     if expected_price is not None and price != expected_price:
         raise PriceChanged(

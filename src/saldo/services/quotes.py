@@ -12,9 +12,8 @@ from saldo.domain.money import minor_unit_exponent
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import AddOn, Operator
 from saldo.domain.periods import require_aware
-from saldo.domain.promotions import best_plan_promotion
 from saldo.domain.quotes import PaymentMethod, Quote, UnableToQuote, quote
-from saldo.services.buy_plan import find_plan
+from saldo.services.buy_plan import find_plan, plan_promotion
 from saldo.services.exchange_rates import latest_rate
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import UnitOfWork
@@ -64,12 +63,8 @@ def quote_order(
         operator = record.operator
         plan = find_plan(operator, plan_code)
         addons = tuple(_find_addon(operator, code) for code in addon_codes)
-        promotion = best_plan_promotion(
-            plan,
-            operator.promotions,
-            first_order=not uow.plan_purchases.has_purchases(record.line.id),
-            now=now,
-            stackable=operator.promotions_stackable,
+        promotion = plan_promotion(
+            uow, operator=operator, line_id=record.line.id, plan=plan, now=now
         )
     if payment is PaymentMethod.BALANCE and pay_in != operator.currency:
         raise UnableToQuote(f"the line's balance pays in {operator.currency}, not {pay_in}")

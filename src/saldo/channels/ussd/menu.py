@@ -27,7 +27,7 @@ from saldo.i18n import translate
 from saldo.services.buy_plan import PlanQuote, buy_plan, quote_plan
 from saldo.services.conversations import touch_ussd_session
 from saldo.services.idempotency import internal_key
-from saldo.services.inquire_balance import inquire_balance
+from saldo.services.inquire_balance import balance_view
 from saldo.services.lines import LineNotFound, identify_line
 from saldo.services.operators import list_operators
 from saldo.services.ports import LineWithBuckets
@@ -111,6 +111,8 @@ class Menu:
         self.speaker = speaker
         self.record = record
         self.session = session
+        # Every request walks the whole path again: a plan is priced once per request.
+        self._quotes: dict[int, PlanQuote] = {}
 
     def answer(self, choices: list[str]) -> str:
         where, invalid = "main", False
@@ -174,17 +176,19 @@ class Menu:
         return say("ussd_menu", operator=operator.name)
 
     def quote(self, plan_index: int) -> PlanQuote:
-        return quote_plan(
-            self.saldo.uow(),
-            msisdn=self.record.line.msisdn,
-            plan_code=self.record.operator.plans[plan_index].code,
-            now=self.saldo.clock.now(),
-        )
+        found = self._quotes.get(plan_index)
+        if found is None:
+            found = self._quotes[plan_index] = quote_plan(
+                self.saldo.uow(),
+                msisdn=self.record.line.msisdn,
+                plan_code=self.record.operator.plans[plan_index].code,
+                now=self.saldo.clock.now(),
+            )
+        return found
 
     def balance(self) -> str:
-        view = inquire_balance(
-            self.saldo.uow(), msisdn=self.record.line.msisdn, now=self.saldo.clock.now()
-        )
+        # The line was read with its buckets to identify it: nothing more to read.
+        view = balance_view(self.record, now=self.saldo.clock.now())
         return screen("END", replies.balance(self.speaker, view))
 
     def my_number(self) -> str:
