@@ -1,0 +1,109 @@
+"""The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
+see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
+those of vouchers, plan purchases, conversations and exchange rates; the unit of work that
+gathers them is here."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from saldo.services.ports.core import (
+    AccountRepository,
+    AdjustmentRepository,
+    Clock,
+    DuplicateIdempotencyKey,
+    LedgerRepository,
+    LineRecord,
+    LineRepository,
+    LineWithBuckets,
+    NumberTaken,
+    OperatorRepository,
+    StoredAdjustment,
+    StoredTopUp,
+    TopUpRepository,
+    ValidityWindow,
+)
+from saldo.services.ports.selling import (
+    ClaimedVoucher,
+    ConversationRepository,
+    PendingConfirmation,
+    PlanPurchaseRepository,
+    RateRepository,
+    StoredPlanPurchase,
+    VoucherBatch,
+    VoucherRepository,
+    VoucherStatus,
+)
+
+__all__ = [
+    "AccountRepository",
+    "AdjustmentRepository",
+    "ClaimedVoucher",
+    "Clock",
+    "ConversationRepository",
+    "DuplicateIdempotencyKey",
+    "LedgerRepository",
+    "LineRecord",
+    "LineRepository",
+    "LineWithBuckets",
+    "NumberTaken",
+    "OperatorRepository",
+    "PendingConfirmation",
+    "PlanPurchaseRepository",
+    "RateRepository",
+    "StoredAdjustment",
+    "StoredPlanPurchase",
+    "StoredTopUp",
+    "TopUpRepository",
+    "UnitOfWork",
+    "ValidityWindow",
+    "VoucherBatch",
+    "VoucherRepository",
+    "VoucherStatus",
+]
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. ``with uow:`` opens a writing transaction that rolls back
+    unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one."""
+
+    @property
+    def operators(self) -> OperatorRepository: ...
+
+    @property
+    def lines(self) -> LineRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def topups(self) -> TopUpRepository: ...
+
+    @property
+    def adjustments(self) -> AdjustmentRepository: ...
+
+    @property
+    def vouchers(self) -> VoucherRepository: ...
+
+    @property
+    def plan_purchases(self) -> PlanPurchaseRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def rates(self) -> RateRepository: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def reading(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
