@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from saldo.domain.buckets import BucketKind, Unit
+from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState, days_until_recycling, state_at
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
@@ -90,5 +90,3 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
         ),
     )
 
-
-__all__ = ["BalanceView", "BucketView", "Unit", "inquire_balance"]
