@@ -80,7 +80,7 @@ def saldo_rates(url: str, n: int) -> tuple[float, float]:
             saldo.uow(),
             msisdn=msisdn(i % LINES),
             amount=amount,
-            channel=Channel.APP,
+            channel=Channel.STORE,
             idempotency_key=f"bench-{i}",
             now=NOW,
         )
