@@ -89,4 +89,3 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
             if b.balance or b.kind is BucketKind.MAIN
         ),
     )
-
