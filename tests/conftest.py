@@ -97,6 +97,12 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox card processor keeps its payments in the test's own directory."""
+    monkeypatch.setenv("SALDO_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)

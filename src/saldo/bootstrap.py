@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -16,11 +16,13 @@ from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.adapters.email.smtp import SmtpMailer
 from saldo.adapters.fx.files import read_rates_file
+from saldo.adapters.payments.sandbox import SandboxProvider
 from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
 from saldo.domain.fx import ExchangeRate
 from saldo.services.mail_port import Mailer
+from saldo.services.payment_port import PaymentProvider
 from saldo.services.ports import Clock
 from saldo.services.sms_port import SmsSender
 
@@ -44,6 +46,7 @@ class Saldo:
     settings: Settings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    _providers: dict[str, PaymentProvider] | None = field(default=None, init=False, repr=False)
 
     def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
         """A new unit of work, optionally scoped to one operator's data."""
@@ -78,6 +81,33 @@ class Saldo:
             return SmtpMailer.from_url(url.get_secret_value())
         except ValueError as error:
             raise MailNotConfigured(f"SALDO_SMTP_URL cannot be used: {error}") from None
+
+    @property
+    def sandbox_webhook_secret(self) -> bytes:
+        """The key the sandbox processor signs its webhooks with."""
+        return hashlib.sha256(
+            b"saldo sandbox webhooks\x00" + self.settings.secret_key.encode()
+        ).digest()
+
+    def payment_providers(self) -> dict[str, PaymentProvider]:
+        """The payment processors this instance offers, by name: the sandbox outside
+        production, Stripe and Mercado Pago when their credentials are set. (The line's
+        balance is not among them: it is paid inside the order's own transaction.)"""
+        if self._providers is None:
+            self._providers = self._make_providers()
+        return self._providers
+
+    def _make_providers(self) -> dict[str, PaymentProvider]:
+        settings = self.settings
+        providers: dict[str, PaymentProvider] = {}
+        if settings.environment != "production":
+            providers["sandbox"] = SandboxProvider(
+                path=Path(settings.sandbox_path),
+                webhook_secret=self.sandbox_webhook_secret,
+                clock=self.clock,
+                settle_after=timedelta(seconds=settings.sandbox_settle_seconds),
+            )
+        return providers
 
     def migrate(self) -> None:
         upgrade(self.engine)

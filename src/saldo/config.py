@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     # Quotes in another currency refuse exchange rates fetched longer ago than this.
     fx_max_age_hours: int = Field(default=24, ge=1)
+    # The sandbox card processor (demo and tests): where it keeps its payments, and how long
+    # its "settle later" test cards stay pending. Off in production.
+    sandbox_path: str = "./saldo-sandbox.db"
+    sandbox_settle_seconds: int = Field(default=120, ge=0)
+    # Real processors; each is offered when its credentials are set.
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    mercadopago_access_token: SecretStr | None = None
+    mercadopago_webhook_secret: SecretStr | None = None
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

@@ -41,6 +41,8 @@ LAYERS = (
             "saldo.services.sms_port",
             # The email port, like the SMS one, has a module of its own (services/mail_port.py).
             "saldo.services.mail_port",
+            # And the payment port (services/payment_port.py).
+            "saldo.services.payment_port",
             "saldo.catalog",
             "saldo.adapters",
         ),

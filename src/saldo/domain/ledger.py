@@ -28,7 +28,8 @@ class OperatorAccount(enum.StrEnum):
     TOPUPS = "topups"  # money received through top-up channels
     ADJUSTMENTS = "adjustments"  # manual credits and debits by staff
     PROMOTIONS = "promotions"  # bonus money and allowances given away
-    SALES = "sales"  # plans and add-ons paid from the balance
+    SALES = "sales"  # plans and add-ons sold, whoever paid
+    PAYMENTS = "payments"  # money received for orders through payment processors
     ALLOWANCES = "allowances"  # minutes, SMS and data granted with plans
     FORFEITS = "forfeits"  # balances forfeited at expiry or recycling
     USAGE = "usage"  # balances consumed by calls, SMS and data

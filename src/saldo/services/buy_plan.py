@@ -15,16 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from saldo.domain.buckets import BucketKind, unit_of
+from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator, Plan
+from saldo.domain.orders import OrderState
 from saldo.domain.periods import add_months_local, require_aware
 from saldo.domain.promotions import AppliedPromotion, best_plan_promotion
+from saldo.services.fulfilment import Grant, fulfil_plan
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
@@ -108,7 +109,10 @@ def plan_promotion(
     return best_plan_promotion(
         plan,
         operator.promotions,
-        first_order=not uow.plan_purchases.has_purchases(line_id),
+        first_order=not (
+            uow.plan_purchases.has_purchases(line_id)
+            or uow.orders.recent(line_id=line_id, state=OrderState.FULFILLED, limit=1)
+        ),
         now=now,
         stackable=operator.promotions_stackable,
     )
@@ -259,6 +263,7 @@ def _buy(
             price=price,
             balance=Money(current, price.currency),
         )
+    # The purchase row needs the new end of validity before the ledger can point at it.
     valid_until = add_months_local(
         max(line.valid_until, now), plan.months + free_months, timezone=operator.timezone
     )
@@ -278,54 +283,21 @@ def _buy(
         now=now,
         promotion=None if applied is None else applied.code,
     )
-    sales = uow.accounts.operator_account(
-        operator_id=operator.id, kind=OperatorAccount.SALES, unit=operator.currency, now=now
-    )
-    postings = [
-        Posting(account_id=main, unit=operator.currency, amount=-price.minor),
-        Posting(account_id=sales, unit=operator.currency, amount=price.minor),
-    ]
-    balances_after = {main: balance}
-    granted = (
-        (BucketKind.VOICE, plan.allowances.voice_seconds),
-        (BucketKind.SMS, plan.allowances.sms),
-        (BucketKind.DATA, plan.allowances.data_bytes),
-    )
-    for kind, quantity in granted:
-        if quantity <= 0:
-            continue
-        unit = unit_of(kind, currency=operator.currency)
-        bucket = uow.accounts.open_bucket(
-            operator_id=operator.id,
-            line_id=line.id,
-            kind=kind,
-            unit=unit,
-            expires_at=valid_until,
-            now=now,
-        )
-        after = uow.accounts.change_balance(bucket, quantity)
-        assert after is not None
-        balances_after[bucket] = after
-        source = uow.accounts.operator_account(
-            operator_id=operator.id, kind=OperatorAccount.ALLOWANCES, unit=unit, now=now
-        )
-        postings += [
-            Posting(account_id=source, unit=unit, amount=-quantity),
-            Posting(account_id=bucket, unit=unit, amount=quantity),
-        ]
-    check_balanced(postings)
-    uow.ledger.record(
-        operator_id=operator.id,
-        line_id=line.id,
+    fulfilled = fulfil_plan(
+        uow,
+        operator=operator,
+        line=line,
+        months=plan.months + free_months,
+        grants=[Grant(plan.allowances)],
+        price=price,
+        paid_from=main,
         event_type="plan_purchase",
         event_id=purchase_id,
-        postings=postings,
-        balances_after=balances_after,
         memo=f"{plan.code} via {channel.value}",
         now=now,
+        balances_after={main: balance},
     )
-    reactivated = None if line.state is LineState.ACTIVE else LineState.ACTIVE
-    uow.lines.set_validity(line.id, valid_until=valid_until, state=reactivated, now=now)
+    assert fulfilled.valid_until == valid_until
     return PlanPurchaseReceipt(
         purchase_id=purchase_id,
         msisdn=line.msisdn,

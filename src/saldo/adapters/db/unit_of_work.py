@@ -13,10 +13,14 @@ from saldo.adapters.db.engine import WRITE
 from saldo.adapters.db.repositories import (
     SqlAccountRepository,
     SqlAdjustmentRepository,
+    SqlAutoRenewalRepository,
     SqlConversationRepository,
     SqlLedgerRepository,
     SqlLineRepository,
     SqlOperatorRepository,
+    SqlOrderRepository,
+    SqlOutboxRepository,
+    SqlPaymentRepository,
     SqlPlanPurchaseRepository,
     SqlRateRepository,
     SqlTopUpRepository,
@@ -124,6 +128,22 @@ class SqlUnitOfWork:
     @property
     def rates(self) -> SqlRateRepository:
         return self._repository(SqlRateRepository)
+
+    @property
+    def orders(self) -> SqlOrderRepository:
+        return self._repository(SqlOrderRepository, scoped=True)
+
+    @property
+    def payments(self) -> SqlPaymentRepository:
+        return self._repository(SqlPaymentRepository, scoped=True)
+
+    @property
+    def auto_renewals(self) -> SqlAutoRenewalRepository:
+        return self._repository(SqlAutoRenewalRepository, scoped=True)
+
+    @property
+    def outbox(self) -> SqlOutboxRepository:
+        return self._repository(SqlOutboxRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

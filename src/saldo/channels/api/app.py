@@ -1,5 +1,5 @@
-"""The HTTP application: health, Prometheus metrics and the OpenAPI description. Channel
-endpoints (SMS, USSD, app API) are added here by their own modules."""
+"""The HTTP application: health, Prometheus metrics, payment webhooks and the OpenAPI
+description. Channel endpoints (SMS, USSD, app API) are added here by their own modules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import text
 from saldo import __version__
 from saldo.bootstrap import Saldo
 from saldo.channels.api.gateways import GatewayRouter
+from saldo.channels.api.webhooks import webhook_router
 from saldo.services.health import count_lines
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -64,4 +65,5 @@ def create_api(saldo: Saldo) -> FastAPI:
         """Prometheus text exposition format."""
         return PlainTextResponse(generate_latest(registry), media_type=PROMETHEUS_TEXT)
 
+    app.include_router(webhook_router(saldo))
     return app

@@ -1,6 +1,7 @@
 """The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
 see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
-those of vouchers, plan purchases, conversations and exchange rates; the unit of work that
+those of vouchers, plan purchases, conversations and exchange rates; ``orders`` those of
+orders, payments, auto-renewal and the outbox; the unit of work that
 gathers them is here."""
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from saldo.services.ports.core import (
     TopUpRepository,
     ValidityWindow,
 )
+from saldo.services.ports.orders import (
+    AutoRenewal,
+    AutoRenewalRepository,
+    OrderEvent,
+    OrderRepository,
+    OrderTerms,
+    OutboxMessage,
+    OutboxRepository,
+    PaymentRepository,
+    StoredOrder,
+    StoredPayment,
+)
 from saldo.services.ports.selling import (
     ClaimedVoucher,
     ConversationRepository,
@@ -39,6 +52,8 @@ from saldo.services.ports.selling import (
 __all__ = [
     "AccountRepository",
     "AdjustmentRepository",
+    "AutoRenewal",
+    "AutoRenewalRepository",
     "ClaimedVoucher",
     "Clock",
     "ConversationRepository",
@@ -49,10 +64,18 @@ __all__ = [
     "LineWithBuckets",
     "NumberTaken",
     "OperatorRepository",
+    "OrderEvent",
+    "OrderRepository",
+    "OrderTerms",
+    "OutboxMessage",
+    "OutboxRepository",
+    "PaymentRepository",
     "PendingConfirmation",
     "PlanPurchaseRepository",
     "RateRepository",
     "StoredAdjustment",
+    "StoredOrder",
+    "StoredPayment",
     "StoredPlanPurchase",
     "StoredTopUp",
     "TopUpRepository",
@@ -97,6 +120,18 @@ class UnitOfWork(Protocol):
 
     @property
     def rates(self) -> RateRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def auto_renewals(self) -> AutoRenewalRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

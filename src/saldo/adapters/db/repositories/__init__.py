@@ -10,16 +10,22 @@ from saldo.adapters.db.repositories.movements import (
     SqlTopUpRepository,
 )
 from saldo.adapters.db.repositories.operators import SqlOperatorRepository
+from saldo.adapters.db.repositories.orders import SqlAutoRenewalRepository, SqlOrderRepository
+from saldo.adapters.db.repositories.payments import SqlOutboxRepository, SqlPaymentRepository
 from saldo.adapters.db.repositories.rates import SqlRateRepository
 from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
 
 __all__ = [
     "SqlAccountRepository",
     "SqlAdjustmentRepository",
+    "SqlAutoRenewalRepository",
     "SqlConversationRepository",
     "SqlLedgerRepository",
     "SqlLineRepository",
     "SqlOperatorRepository",
+    "SqlOrderRepository",
+    "SqlOutboxRepository",
+    "SqlPaymentRepository",
     "SqlPlanPurchaseRepository",
     "SqlRateRepository",
     "SqlTopUpRepository",

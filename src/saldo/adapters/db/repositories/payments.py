@@ -1,0 +1,299 @@
+"""Payments taken for orders, processors' webhook events, and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from saldo.adapters.db import tables as t
+from saldo.services.payment_port import PaymentStatus
+from saldo.services.ports import DuplicateIdempotencyKey
+from saldo.services.ports.orders import OutboxMessage, StoredPayment
+
+
+class SqlPaymentRepository:
+    def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
+        self._connection = connection
+        self._scope = operator_id
+
+    def _select(self) -> Select[Any]:
+        query = select(t.order_payments)
+        if self._scope is not None:
+            query = query.where(t.order_payments.c.operator_id == self._scope)
+        return query
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        order_id: int,
+        provider: str,
+        idempotency_key: str,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> int:
+        try:
+            with self._connection.begin_nested():
+                return int(
+                    self._connection.execute(
+                        insert(t.order_payments)
+                        .values(
+                            operator_id=operator_id,
+                            order_id=order_id,
+                            provider=provider,
+                            idempotency_key=idempotency_key,
+                            status=PaymentStatus.PENDING.value,
+                            amount=amount,
+                            currency=currency,
+                            checks=0,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(t.order_payments.c.id)
+                    ).scalar_one()
+                )
+        except IntegrityError as error:
+            raise DuplicateIdempotencyKey(idempotency_key) from error
+
+    def get(self, payment_id: int) -> StoredPayment | None:
+        return self._one(self._select().where(t.order_payments.c.id == payment_id))
+
+    def get_by_key(self, *, provider: str, idempotency_key: str) -> StoredPayment | None:
+        return self._one(
+            self._select().where(
+                t.order_payments.c.provider == provider,
+                t.order_payments.c.idempotency_key == idempotency_key,
+            )
+        )
+
+    def get_by_reference(self, *, provider: str, reference: str) -> StoredPayment | None:
+        return self._one(
+            self._select().where(
+                t.order_payments.c.provider == provider,
+                t.order_payments.c.reference == reference,
+            )
+        )
+
+    def _one(self, query: Select[Any]) -> StoredPayment | None:
+        row = self._connection.execute(query).first()
+        return None if row is None else _payment(row)
+
+    def for_order(self, order_id: int) -> list[StoredPayment]:
+        rows = self._connection.execute(
+            self._select()
+            .where(t.order_payments.c.order_id == order_id)
+            .order_by(t.order_payments.c.id)
+        )
+        return [_payment(row) for row in rows]
+
+    def attach_reference(
+        self, payment_id: int, *, reference: str, card_last4: str | None, now: datetime
+    ) -> None:
+        self._connection.execute(
+            update(t.order_payments)
+            .where(t.order_payments.c.id == payment_id)
+            .values(reference=reference, card_last4=card_last4, updated_at=now)
+        )
+
+    def finish(
+        self,
+        payment_id: int,
+        *,
+        status: PaymentStatus,
+        decline_code: str | None,
+        now: datetime,
+    ) -> bool:
+        if not status.finished:
+            raise ValueError("finish records a succeeded or failed payment")
+        changed = self._connection.execute(
+            update(t.order_payments)
+            .where(
+                t.order_payments.c.id == payment_id,
+                t.order_payments.c.status == PaymentStatus.PENDING.value,
+            )
+            .values(
+                status=status.value, decline_code=decline_code, next_check_at=None, updated_at=now
+            )
+        ).rowcount
+        return bool(changed)
+
+    def schedule_check(self, payment_id: int, *, at: datetime | None, checks: int) -> None:
+        self._connection.execute(
+            update(t.order_payments)
+            .where(t.order_payments.c.id == payment_id)
+            .values(next_check_at=at, checks=checks)
+        )
+
+    def due_checks(self, *, now: datetime, limit: int) -> list[StoredPayment]:
+        rows = self._connection.execute(
+            self._select()
+            .where(
+                t.order_payments.c.status == PaymentStatus.PENDING.value,
+                t.order_payments.c.next_check_at <= now,
+            )
+            .order_by(t.order_payments.c.next_check_at, t.order_payments.c.id)
+            .limit(limit)
+        )
+        return [_payment(row) for row in rows]
+
+    def flag_refund(self, payment_id: int, *, now: datetime) -> None:
+        self._connection.execute(
+            update(t.order_payments)
+            .where(t.order_payments.c.id == payment_id)
+            .values(refund_due=True, updated_at=now)
+        )
+
+    def refunds_due(self, *, limit: int) -> list[StoredPayment]:
+        rows = self._connection.execute(
+            self._select()
+            .where(
+                t.order_payments.c.refund_due.is_(True),
+                t.order_payments.c.refunded_at.is_(None),
+            )
+            .order_by(t.order_payments.c.id)
+            .limit(limit)
+        )
+        return [_payment(row) for row in rows]
+
+    def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
+        changed = self._connection.execute(
+            update(t.order_payments)
+            .where(t.order_payments.c.id == payment_id, t.order_payments.c.refunded_at.is_(None))
+            .values(refunded_at=now, updated_at=now)
+        ).rowcount
+        return bool(changed)
+
+    def record_event(
+        self,
+        *,
+        provider: str,
+        event_id: str,
+        reference: str,
+        status: PaymentStatus | None,
+        now: datetime,
+    ) -> bool:
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(t.payment_events).values(
+                        provider=provider,
+                        event_id=event_id,
+                        reference=reference,
+                        status=None if status is None else status.value,
+                        received_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _payment(row: Row[Any]) -> StoredPayment:
+    return StoredPayment(
+        id=row.id,
+        operator_id=row.operator_id,
+        order_id=row.order_id,
+        provider=row.provider,
+        idempotency_key=row.idempotency_key,
+        reference=row.reference,
+        status=PaymentStatus(row.status),
+        amount=row.amount,
+        currency=row.currency,
+        decline_code=row.decline_code,
+        card_last4=row.card_last4,
+        checks=row.checks,
+        next_check_at=row.next_check_at,
+        refund_due=row.refund_due,
+        refunded_at=row.refunded_at,
+        created_at=row.created_at,
+    )
+
+
+class SqlOutboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int | None,
+        channel: str,
+        key: str,
+        recipient: str,
+        payload: Mapping[str, Any],
+        now: datetime,
+    ) -> int | None:
+        try:
+            with self._connection.begin_nested():
+                return int(
+                    self._connection.execute(
+                        insert(t.outbox)
+                        .values(
+                            operator_id=operator_id,
+                            line_id=line_id,
+                            channel=channel,
+                            key=key,
+                            recipient=recipient,
+                            payload=dict(payload),
+                            state="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                        .returning(t.outbox.c.id)
+                    ).scalar_one()
+                )
+        except IntegrityError:
+            return None
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        row = self._connection.execute(select(t.outbox).where(t.outbox.c.id == message_id)).first()
+        return None if row is None else _message(row)
+
+    def pending(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        rows = self._connection.execute(
+            select(t.outbox)
+            .where(t.outbox.c.state == "pending", t.outbox.c.next_attempt_at <= now)
+            .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in rows]
+
+    def mark_sent(self, message_id: int, *, now: datetime) -> None:
+        self._connection.execute(
+            update(t.outbox)
+            .where(t.outbox.c.id == message_id)
+            .values(state="sent", sent_at=now, attempts=t.outbox.c.attempts + 1, last_error=None)
+        )
+
+    def mark_failed(
+        self, message_id: int, *, error: str, retry_at: datetime | None, now: datetime
+    ) -> None:
+        values: dict[str, Any] = {"attempts": t.outbox.c.attempts + 1, "last_error": error[:500]}
+        if retry_at is None:
+            values["state"] = "dead"
+        else:
+            values["next_attempt_at"] = retry_at
+        self._connection.execute(
+            update(t.outbox).where(t.outbox.c.id == message_id).values(**values)
+        )
+
+
+def _message(row: Row[Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        operator_id=row.operator_id,
+        channel=row.channel,
+        key=row.key,
+        recipient=row.recipient,
+        payload=row.payload,
+        attempts=row.attempts,
+        state=row.state,
+    )

@@ -1,0 +1,62 @@
+"""``POST /webhooks/payments/{provider}``: payment processors tell Saldo what became of a
+payment. The signature is verified with the provider's secret; each event is applied once,
+whatever order events arrive in. Answers, as processors expect them:
+
+- 200 ``{"status": "applied"}`` or ``{"status": "duplicate"}`` (seen before; nothing changed);
+- 400 ``invalid_webhook``: no signature, a wrong or stale one, or not an event;
+- 404 ``unknown_payment_provider``; 404 ``unknown_payment`` for a payment Saldo has not
+  recorded (yet): a non-2xx answer makes the processor send the event again later.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from saldo.bootstrap import Saldo
+from saldo.services.payment_port import InvalidWebhook, PaymentError
+from saldo.services.settlement import UnknownPayment, handle_webhook
+
+log = logging.getLogger(__name__)
+
+
+def webhook_router(saldo: Saldo) -> APIRouter:
+    router = APIRouter(tags=["payments"])
+
+    @router.post("/webhooks/payments/{provider}")
+    async def payment_webhook(provider: str, request: Request) -> JSONResponse:
+        """A payment processor's event about a payment (sandbox, stripe, mercadopago)."""
+        providers = saldo.payment_providers()
+        if provider not in providers:
+            return _error(404, "unknown_payment_provider", f"no payment provider {provider!r}")
+        body = await request.body()
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        try:
+            # Database work and perhaps a question to the processor: off the event loop.
+            applied = await run_in_threadpool(
+                handle_webhook,
+                saldo.uow(),
+                providers,
+                provider=provider,
+                body=body,
+                headers=headers,
+                now=saldo.clock.now(),
+            )
+        except InvalidWebhook as error:
+            log.warning("refused a %s webhook: %s", provider, error.message)
+            return _error(400, error.code, error.message)
+        except UnknownPayment as error:
+            return _error(404, error.code, error.message)
+        except PaymentError as error:
+            # Asking the processor about the payment failed: let it send the event again.
+            return _error(503, error.code, error.message)
+        return JSONResponse({"status": "applied" if applied else "duplicate"})
+
+    return router
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)

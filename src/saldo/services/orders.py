@@ -1,0 +1,494 @@
+"""Placing, paying and cancelling orders.
+
+``create_order`` stores a draft with its quote (rate locked for 15 minutes). ``pay_order``
+confirms it and takes the money: from the line's balance inside one database transaction, or
+through a payment processor in three steps, so that no processor call ever happens inside a
+database transaction and a crash between them loses nothing:
+
+1. record the payment as pending, under the caller's idempotency key (commit);
+2. ask the processor, with that same key (a repeat returns the first outcome);
+3. apply the outcome (``settlement.apply_result``): a success pays and fulfils the order
+   exactly once, a decline leaves it payable, a pending or unanswered payment is left to the
+   reconciliation job and the processor's webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from saldo.domain.buckets import BucketKind
+from saldo.domain.errors import SaldoError
+from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.orders import QUOTE_VALIDITY, OrderState, next_payment_check
+from saldo.domain.periods import require_aware
+from saldo.domain.quotes import PaymentMethod
+from saldo.services.buy_plan import NotEnoughBalance, find_plan
+from saldo.services.idempotency import (
+    IdempotencyKeyReused,
+    check_key,
+    check_same_request,
+    fingerprint,
+)
+from saldo.services.lines import LineNotFound
+from saldo.services.payment_port import (
+    PaymentProvider,
+    PaymentRefused,
+    PaymentResult,
+    PaymentStatus,
+    PaymentTimedOut,
+)
+from saldo.services.ports import (
+    DuplicateIdempotencyKey,
+    LineRecord,
+    OrderEvent,
+    OrderTerms,
+    StoredOrder,
+    StoredPayment,
+    UnitOfWork,
+)
+from saldo.services.quotes import quote_order
+from saldo.services.settlement import BALANCE, apply_result, fulfil_order, mark_paid, settle_refunds
+from saldo.services.top_up import LineRecycled
+
+
+class UnableToOrder(SaldoError):
+    code = "unable_to_order"
+
+
+class OrderNotFound(UnableToOrder):
+    code = "order_not_found"
+
+
+class QuoteExpired(UnableToOrder):
+    code = "quote_expired"
+
+
+class OrderNotPayable(UnableToOrder):
+    code = "order_not_payable"
+
+
+class PaymentInProgress(UnableToOrder):
+    code = "payment_in_progress"
+
+
+class UnknownProvider(UnableToOrder):
+    code = "unknown_payment_provider"
+
+
+class PaymentDeclined(UnableToOrder):
+    """The processor declined the payment; the order stays payable with another card or
+    method. Raised after the decline is recorded."""
+
+    code = "payment_declined"
+
+    def __init__(self, message: str, *, order_id: int, decline_code: str | None) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.decline_code = decline_code
+
+
+class PlacedBy:
+    SUBSCRIBER = "subscriber"
+    AGENT = "agent"
+    AUTO_RENEWAL = "auto_renewal"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetails:
+    order: StoredOrder
+    history: tuple[OrderEvent, ...]
+    payments: tuple[StoredPayment, ...]
+
+
+def create_order(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    plan_code: str,
+    addon_codes: tuple[str, ...] = (),
+    pay_in: str,
+    method: str,
+    email: str | None,
+    channel: Channel,
+    placed_by: str,
+    idempotency_key: str,
+    max_rate_age: timedelta,
+    now: datetime,
+    saldo_key: bool = False,
+) -> StoredOrder:
+    """Store a draft order at today's quote (see ``quote_order``), its rate locked until
+    ``now + QUOTE_VALIDITY``. The same key again returns the same order.
+
+    Raises everything ``quote_order`` raises; LineRecycled; IdempotencyKeyReused.
+    """
+    now = require_aware(now)
+    key = check_key(idempotency_key, internal_allowed=saldo_key)
+    number = lookup_msisdn(msisdn)
+    request = fingerprint(
+        "order", number, plan_code.strip().lower(), *addon_codes, pay_in.upper(), method
+    )
+    quote = quote_order(
+        uow,
+        msisdn=number,
+        plan_code=plan_code,
+        addon_codes=addon_codes,
+        pay_in=pay_in,
+        method=method,
+        max_rate_age=max_rate_age,
+        now=now,
+    )
+    terms = OrderTerms(
+        plan_code=quote.plan.code,
+        addon_codes=tuple(addon.code for addon in quote.addons),
+        months=quote.plan.months,
+        free_months=quote.free_months,
+        promotion=quote.promotion,
+        currency=quote.price.currency,
+        gross=quote.gross.minor,
+        discount=quote.discount.minor,
+        price=quote.price.minor,
+        tax_rate=str(quote.tax_rate),
+        net=quote.net.minor,
+        tax=quote.tax.minor,
+        pay_in=quote.pay_in,
+        method=quote.method.value,
+        market_rate=None if quote.market_rate is None else str(quote.market_rate.rate),
+        rate=None if quote.rate is None else str(quote.rate.rate),
+        rate_source=None if quote.market_rate is None else quote.market_rate.source,
+        rate_fetched_at=None if quote.market_rate is None else quote.market_rate.fetched_at,
+        spread=None if quote.spread is None else str(quote.spread),
+        converted=quote.converted.minor,
+        fee=quote.fee.minor,
+        total=quote.total.minor,
+    )
+    with uow:
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        operator_id = record.operator.id
+        assert operator_id is not None
+        previous = uow.orders.get_by_key(operator_id=operator_id, idempotency_key=key)
+        if previous is None:
+            _check_not_recycled(record, now)
+            try:
+                order_id = uow.orders.add(
+                    operator_id=operator_id,
+                    line_id=record.line.id,
+                    terms=terms,
+                    channel=channel.value,
+                    placed_by=placed_by,
+                    email=email,
+                    idempotency_key=key,
+                    request_fingerprint=request,
+                    expires_at=now + QUOTE_VALIDITY,
+                    now=now,
+                )
+            except DuplicateIdempotencyKey:
+                uow.rollback()
+                previous = uow.orders.get_by_key(operator_id=operator_id, idempotency_key=key)
+            else:
+                uow.commit()
+    if previous is None:
+        return _get(uow, order_id)
+    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return previous
+
+
+def _check_not_recycled(record: LineRecord, now: datetime) -> None:
+    state = state_at(
+        stored_state=record.line.state,
+        valid_until=record.line.valid_until,
+        rules=record.operator.lifecycle,
+        now=now,
+    )
+    if state is LineState.RECYCLED:
+        raise LineRecycled(f"{record.line.msisdn} has expired for good and is being recycled")
+
+
+def _get(uow: UnitOfWork, order_id: int) -> StoredOrder:
+    with uow.reading():
+        order = uow.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound(f"there is no order {order_id}")
+    return order
+
+
+def order_details(uow: UnitOfWork, *, order_id: int) -> OrderDetails:
+    """The order, its transitions and its payments. Raises OrderNotFound."""
+    with uow.reading():
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(f"there is no order {order_id}")
+        return OrderDetails(
+            order=order,
+            history=tuple(uow.orders.history(order_id)),
+            payments=tuple(uow.payments.for_order(order_id)),
+        )
+
+
+def list_orders(
+    uow: UnitOfWork, *, msisdn: str | None, state: OrderState | None, limit: int
+) -> list[StoredOrder]:
+    """Orders, newest first, of one line or all (of the unit of work's operator)."""
+    with uow.reading():
+        line_id = None
+        if msisdn is not None:
+            record = uow.lines.get_by_msisdn(lookup_msisdn(msisdn))
+            if record is None:
+                raise LineNotFound(f"no line with number {msisdn}")
+            line_id = record.line.id
+        return uow.orders.recent(line_id=line_id, state=state, limit=limit)
+
+
+def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> StoredOrder:
+    """Cancel an order not yet paid. A payment still pending is refunded if it succeeds
+    later. Raises OrderNotFound, OrderNotPayable."""
+    now = require_aware(now)
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(f"there is no order {order_id}")
+        if not uow.orders.change_state(
+            order_id,
+            from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
+            to_state=OrderState.CANCELLED,
+            reason=reason,
+            now=now,
+        ):
+            raise OrderNotPayable(f"order {order_id} is {order.state}; it cannot be cancelled")
+        uow.commit()
+    return _get(uow, order_id)
+
+
+def expire_orders(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> int:
+    """Expire drafts and unpaid orders whose quote ran out; return how many."""
+    now = require_aware(now)
+    expired = 0
+    with uow:
+        for order_id in uow.orders.due_expiry(now=now, limit=limit):
+            expired += uow.orders.change_state(
+                order_id,
+                from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
+                to_state=OrderState.EXPIRED,
+                reason="quote expired unpaid",
+                now=now,
+            )
+        uow.commit()
+    return expired
+
+
+def pay_order(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    order_id: int,
+    provider: str,
+    source: str | None,
+    idempotency_key: str,
+    now: datetime,
+    saldo_key: bool = False,
+) -> StoredOrder:
+    """Confirm the order and pay it with ``provider`` (``balance``, or a processor named in
+    ``providers`` charging ``source``: a sandbox test card, a saved token). Returns the order
+    as it stands after: fulfilled, or awaiting a payment that is pending. The same key again
+    returns the first attempt's outcome and never charges twice.
+
+    Raises OrderNotFound, QuoteExpired (the order is then expired), OrderNotPayable,
+    PaymentInProgress, UnknownProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
+    PaymentRefused, IdempotencyKeyReused.
+    """
+    now = require_aware(now)
+    key = check_key(idempotency_key, internal_allowed=saldo_key)
+    if provider == BALANCE:
+        return _pay_from_balance(uow, order_id=order_id, key=key, now=now)
+    processor = providers.get(provider)
+    if processor is None:
+        known = ", ".join([BALANCE, *providers])
+        raise UnknownProvider(f"{provider!r} is not a payment provider here ({known})")
+    if not source:
+        raise OrderNotPayable(f"paying with {provider} needs a card or a saved method")
+    payment = _claim_payment(uow, order_id=order_id, provider=provider, key=key, now=now)
+    if payment.status is PaymentStatus.PENDING and payment.reference is None:
+        order = _get(uow, order_id)
+        try:
+            result = processor.create_payment(
+                amount=Money(payment.amount, payment.currency),
+                source=source,
+                description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
+                order_reference=f"saldo-payment-{payment.id}",
+                idempotency_key=key,
+            )
+        except PaymentTimedOut:
+            with uow:
+                uow.payments.schedule_check(
+                    payment.id, at=next_payment_check(checks=0, now=now), checks=0
+                )
+                uow.commit()
+            return _get(uow, order_id)
+        except PaymentRefused as refused:
+            result = PaymentResult(
+                reference=f"refused-{payment.id}",
+                status=PaymentStatus.FAILED,
+                amount=Money(payment.amount, payment.currency),
+                decline_code="refused",
+            )
+            apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+            raise refused
+        apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+        settle_refunds(uow, providers, now=now)
+    with uow.reading():
+        payment = uow.payments.get(payment.id) or payment
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclined(
+            f"the payment was declined ({payment.decline_code or 'no reason given'}); "
+            "the order can still be paid with another card or method",
+            order_id=order_id,
+            decline_code=payment.decline_code,
+        )
+    return _get(uow, order_id)
+
+
+def _claim_payment(
+    uow: UnitOfWork, *, order_id: int, provider: str, key: str, now: datetime
+) -> StoredPayment:
+    """The payment under ``key``: the one recorded before (a replay), or a new pending one
+    after confirming the order."""
+    with uow:
+        existing = uow.payments.get_by_key(provider=provider, idempotency_key=key)
+        if existing is not None:
+            if existing.order_id != order_id:
+                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
+            return existing
+        order = _payable(uow, order_id=order_id, now=now)
+        if order.terms.method == PaymentMethod.BALANCE:
+            raise OrderNotPayable(
+                f"order {order_id} was quoted to be paid from the balance; pay it with balance"
+            )
+        if any(p.status is PaymentStatus.PENDING for p in uow.payments.for_order(order_id)):
+            raise PaymentInProgress(
+                f"a payment for order {order_id} is still pending; wait for it to settle"
+            )
+        _confirm(uow, order, now=now)
+        try:
+            payment_id = uow.payments.add(
+                operator_id=order.operator_id,
+                order_id=order_id,
+                provider=provider,
+                idempotency_key=key,
+                amount=order.terms.total,
+                currency=order.terms.pay_in,
+                now=now,
+            )
+        except DuplicateIdempotencyKey:
+            raise PaymentInProgress(f"another request is paying with key {key!r}") from None
+        uow.commit()
+        claimed = uow.payments.get(payment_id)
+    assert claimed is not None
+    return claimed
+
+
+def _payable(uow: UnitOfWork, *, order_id: int, now: datetime) -> StoredOrder:
+    """The order, if a payment may start for it now; an order whose quote ran out is
+    expired (committed) and QuoteExpired raised."""
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound(f"there is no order {order_id}")
+    if not order.state.payable:
+        raise OrderNotPayable(f"order {order_id} is {order.state}; it cannot be paid")
+    if now >= order.expires_at:
+        uow.orders.change_state(
+            order_id,
+            from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
+            to_state=OrderState.EXPIRED,
+            reason="quote expired unpaid",
+            now=now,
+        )
+        uow.commit()
+        raise QuoteExpired(
+            f"the quote of order {order_id} expired at {order.expires_at:%H:%M} UTC; "
+            "place the order again for today's price"
+        )
+    return order
+
+
+def _confirm(uow: UnitOfWork, order: StoredOrder, *, now: datetime) -> None:
+    if order.state is OrderState.DRAFT:
+        uow.orders.change_state(
+            order.id,
+            from_states=(OrderState.DRAFT,),
+            to_state=OrderState.AWAITING_PAYMENT,
+            reason="confirmed by the payer",
+            now=now,
+        )
+
+
+def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime) -> StoredOrder:
+    """Debit the line's main money and fulfil the order, in one transaction."""
+    with uow:
+        existing = uow.payments.get_by_key(provider=BALANCE, idempotency_key=key)
+        if existing is not None:
+            if existing.order_id != order_id:
+                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
+        else:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound(f"there is no order {order_id}")
+            # Locks in a fixed order, line first, as every path that fulfils does.
+            record = uow.lines.get_by_msisdn(order.msisdn, for_update=True)
+            assert record is not None
+            order = _payable(uow, order_id=order_id, now=now)
+            if order.terms.method != PaymentMethod.BALANCE:
+                raise OrderNotPayable(
+                    f"order {order_id} was quoted for {order.terms.method}; "
+                    "place a new order to pay it from the balance"
+                )
+            _check_not_recycled(record, now)
+            plan = find_plan(record.operator, order.terms.plan_code)
+            price = Money(order.terms.price, order.terms.currency)
+            balance = uow.accounts.change_balance(record.main_bucket_id, -price.minor)
+            if balance is None:
+                found = uow.lines.get_with_buckets(record.line.msisdn)
+                current = Money(
+                    sum(
+                        b.balance
+                        for b in (found.buckets if found else ())
+                        if b.kind is BucketKind.MAIN
+                    ),
+                    price.currency,
+                )
+                raise NotEnoughBalance(
+                    f"{plan.name} costs {price}; the balance is {current}",
+                    plan=plan,
+                    price=price,
+                    balance=current,
+                )
+            _confirm(uow, order, now=now)
+            payment_id = uow.payments.add(
+                operator_id=order.operator_id,
+                order_id=order_id,
+                provider=BALANCE,
+                idempotency_key=key,
+                amount=price.minor,
+                currency=price.currency,
+                now=now,
+            )
+            uow.payments.finish(
+                payment_id, status=PaymentStatus.SUCCEEDED, decline_code=None, now=now
+            )
+            mark_paid(uow, order_id=order_id, reason="paid from the balance", now=now)
+            fulfil_order(
+                uow,
+                order_id=order_id,
+                record=record,
+                paid_from=record.main_bucket_id,
+                balance_after=balance,
+                provider=BALANCE,
+                now=now,
+            )
+            uow.commit()
+    return _get(uow, order_id)

@@ -1,0 +1,141 @@
+"""The port for taking a payment from a payer: a card processor, a wallet.
+
+Use cases see only ``PaymentProvider`` and the plain values here. Adapters live in
+``saldo.adapters.payments``: ``sandbox`` (a local card processor with documented test cards,
+for the demo and tests), ``stripe`` and ``mercadopago`` (their official SDKs). The line's own
+balance is not an adapter: it is debited inside the order's own database transaction (see
+``services.orders``), which no outside processor can join.
+
+Every status a processor reports maps onto three: a payment is ``pending`` until it
+``succeeded`` or ``failed``, and a finished payment never changes again (a refund is a
+separate movement). Amounts are integer minor units in the payer's currency.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.money import Money
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self is not PaymentStatus.PENDING
+
+
+class PaymentError(SaldoError):
+    code = "payment_error"
+
+
+class PaymentTimedOut(PaymentError):
+    """The processor did not answer in time. The payment may have been taken all the same:
+    ask again with the same idempotency key (``create_payment`` returns the first outcome)."""
+
+    code = "payment_timed_out"
+
+
+class PaymentRefused(PaymentError):
+    """The processor refused the request itself (bad credentials, an unknown token, an
+    unsupported currency); unlike a decline, no payment exists."""
+
+    code = "payment_refused"
+
+
+class InvalidWebhook(PaymentError):
+    """A webhook whose signature does not verify, is too old, or cannot be read."""
+
+    code = "invalid_webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """What the processor says of one payment.
+
+    ``reference``: the processor's id for it (a Stripe PaymentIntent id, a Mercado Pago
+    payment id, ``sbx_...``); ``decline_code``: why it failed, in the processor's words
+    (``card_declined``, ``cc_rejected_insufficient_amount``); ``card_last4``: the last four
+    digits of the card, when the processor tells them (receipts show them; never more)."""
+
+    reference: str
+    status: PaymentStatus
+    amount: Money
+    decline_code: str | None = None
+    card_last4: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A verified webhook: the processor's event id (events are applied once each), the
+    payment it is about, and the status it reports, or None when the event only says
+    "this payment changed" and the status must be fetched (Mercado Pago's notifications)."""
+
+    event_id: str
+    reference: str
+    status: PaymentStatus | None
+    occurred_at: datetime
+
+
+class PaymentProvider(Protocol):
+    """One payment processor, configured with its credentials."""
+
+    @property
+    def name(self) -> str:
+        """The provider's name in URLs and stored rows: ``sandbox``, ``stripe``,
+        ``mercadopago``."""
+        ...
+
+    def create_payment(
+        self,
+        *,
+        amount: Money,
+        source: str,
+        description: str,
+        order_reference: str,
+        idempotency_key: str,
+    ) -> PaymentResult:
+        """Charge ``amount`` to ``source`` (a card number for the sandbox; a saved method's
+        token or customer reference for real processors; never stored by Saldo).
+
+        The same ``idempotency_key`` always returns the outcome of the first request and
+        never charges twice. A decline is a result (``failed`` with its decline code), not
+        an exception.
+
+        Raises PaymentTimedOut when the outcome is unknown; PaymentRefused when no payment
+        was created.
+        """
+        ...
+
+    def fetch_payment(self, reference: str) -> PaymentResult:
+        """The payment's current status. Raises PaymentTimedOut, or PaymentRefused for a
+        reference the processor does not know."""
+        ...
+
+    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
+        """The payment created with ``idempotency_key`` for ``order_reference``, or None when
+        the processor never received it: how a payment whose answer was lost is found
+        without the card or token, which Saldo does not keep. Raises PaymentTimedOut."""
+        ...
+
+    def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
+        """Give ``amount`` of a succeeded payment back to the payer, once per key. Raises
+        PaymentTimedOut or PaymentRefused."""
+        ...
+
+    def parse_webhook(
+        self, *, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> PaymentEvent:
+        """Verify a webhook's signature with the provider's secret (``headers`` with
+        lower-case names) and read the event. Raises InvalidWebhook for a missing or wrong
+        signature, a signature older than the provider's tolerance at ``now``, or a body
+        that is not an event about a payment."""
+        ...

@@ -1,0 +1,306 @@
+"""Ports of orders: the orders with their quotes and history, the payments taken for them,
+processors' webhook events, auto-renewal settings, and the outbox of notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from saldo.domain.orders import OrderState
+from saldo.services.payment_port import PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What an order was quoted, as stored: amounts in minor units, ``currency`` the line's
+    and ``pay_in`` the payer's; rates and spread as decimal text (None when the payer pays
+    in the line's currency)."""
+
+    plan_code: str
+    addon_codes: tuple[str, ...]
+    months: int
+    free_months: int
+    promotion: str | None
+    currency: str
+    gross: int
+    discount: int
+    price: int
+    tax_rate: str
+    net: int
+    tax: int
+    pay_in: str
+    method: str
+    market_rate: str | None
+    rate: str | None
+    rate_source: str | None
+    rate_fetched_at: datetime | None
+    spread: str | None
+    converted: int
+    fee: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    id: int
+    operator_id: int
+    line_id: int
+    msisdn: str
+    state: OrderState
+    terms: OrderTerms
+    channel: str
+    placed_by: str
+    email: str | None
+    request_fingerprint: str
+    expires_at: datetime
+    created_at: datetime
+    paid_at: datetime | None
+    fulfilled_at: datetime | None
+    receipt_number: str | None
+    valid_until_after: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    from_state: OrderState | None
+    to_state: OrderState
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayment:
+    id: int
+    operator_id: int
+    order_id: int
+    provider: str
+    idempotency_key: str
+    reference: str | None
+    status: PaymentStatus
+    amount: int
+    currency: str
+    decline_code: str | None
+    card_last4: str | None
+    checks: int
+    next_check_at: datetime | None
+    refund_due: bool
+    refunded_at: datetime | None
+    created_at: datetime
+
+
+class OrderRepository(Protocol):
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        terms: OrderTerms,
+        channel: str,
+        placed_by: str,
+        email: str | None,
+        idempotency_key: str,
+        request_fingerprint: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Insert a draft order and its first history entry; raise DuplicateIdempotencyKey
+        if the operator has an order with this key."""
+        ...
+
+    def get(self, order_id: int) -> StoredOrder | None:
+        """The order (None if missing, or another operator's in a scoped unit of work)."""
+        ...
+
+    def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredOrder | None: ...
+
+    def recent(
+        self,
+        *,
+        line_id: int | None = None,
+        state: OrderState | None = None,
+        limit: int = 50,
+    ) -> list[StoredOrder]:
+        """Newest first."""
+        ...
+
+    def change_state(
+        self,
+        order_id: int,
+        *,
+        from_states: Sequence[OrderState],
+        to_state: OrderState,
+        reason: str,
+        now: datetime,
+        fields: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Move the order to ``to_state`` (storing ``fields`` with it: ``paid_at``,
+        ``fulfilled_at``, ``receipt_number``, ``valid_until_after``) only if it is in one of
+        ``from_states``, in one conditional update, and append the history entry. False,
+        changing nothing, when it was in another state."""
+        ...
+
+    def history(self, order_id: int) -> list[OrderEvent]:
+        """The order's transitions, oldest first."""
+        ...
+
+    def due_expiry(self, *, now: datetime, limit: int) -> list[int]:
+        """Ids of drafts and orders awaiting payment whose quote ran out before ``now``."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    def add(
+        self,
+        *,
+        operator_id: int,
+        order_id: int,
+        provider: str,
+        idempotency_key: str,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> int:
+        """Record a payment about to be asked of a processor (pending, no reference yet);
+        raise DuplicateIdempotencyKey if the provider has this key already."""
+        ...
+
+    def get(self, payment_id: int) -> StoredPayment | None: ...
+
+    def get_by_key(self, *, provider: str, idempotency_key: str) -> StoredPayment | None: ...
+
+    def get_by_reference(self, *, provider: str, reference: str) -> StoredPayment | None: ...
+
+    def for_order(self, order_id: int) -> list[StoredPayment]:
+        """Oldest first."""
+        ...
+
+    def attach_reference(
+        self, payment_id: int, *, reference: str, card_last4: str | None, now: datetime
+    ) -> None: ...
+
+    def finish(
+        self,
+        payment_id: int,
+        *,
+        status: PaymentStatus,
+        decline_code: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the pending payment's final status in one conditional update; False,
+        changing nothing, when it had finished already (a webhook and a poll racing: one
+        wins)."""
+        ...
+
+    def schedule_check(self, payment_id: int, *, at: datetime | None, checks: int) -> None:
+        """When the reconciliation job asks the processor about this pending payment next."""
+        ...
+
+    def due_checks(self, *, now: datetime, limit: int) -> list[StoredPayment]:
+        """Pending payments whose next check is due, oldest due first."""
+        ...
+
+    def flag_refund(self, payment_id: int, *, now: datetime) -> None:
+        """Mark a succeeded payment as owed back to the payer."""
+        ...
+
+    def refunds_due(self, *, limit: int) -> list[StoredPayment]:
+        """Payments flagged for a refund that has not been made yet."""
+        ...
+
+    def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
+        """False when it was refunded already."""
+        ...
+
+    def record_event(
+        self,
+        *,
+        provider: str,
+        event_id: str,
+        reference: str,
+        status: PaymentStatus | None,
+        now: datetime,
+    ) -> bool:
+        """Remember a processor's webhook event; False when it was seen before."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AutoRenewal:
+    """A line's standing instruction to renew ``plan_code`` ``days_before`` its validity
+    ends, paid with ``provider`` (``balance`` or a processor) and its saved ``token``."""
+
+    line_id: int
+    operator_id: int
+    plan_code: str
+    provider: str
+    token: str | None
+    fallback_to_balance: bool
+    days_before: int
+    enabled: bool
+    failures: int
+    next_attempt_at: datetime | None
+    last_order_id: int | None
+    email: str | None
+
+
+class AutoRenewalRepository(Protocol):
+    def put(self, setting: AutoRenewal, *, now: datetime) -> None:
+        """Insert or replace the line's setting."""
+        ...
+
+    def get(self, line_id: int) -> AutoRenewal | None: ...
+
+    def record_attempt(
+        self,
+        line_id: int,
+        *,
+        failures: int,
+        next_attempt_at: datetime | None,
+        last_order_id: int | None,
+        now: datetime,
+    ) -> None: ...
+
+    def enabled_line_ids(self, *, operator_id: int | None, limit: int) -> list[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    operator_id: int
+    channel: str
+    key: str
+    recipient: str
+    payload: Mapping[str, Any]
+    attempts: int
+    state: str
+
+
+class OutboxRepository(Protocol):
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int | None,
+        channel: str,
+        key: str,
+        recipient: str,
+        payload: Mapping[str, Any],
+        now: datetime,
+    ) -> int | None:
+        """Queue a message in the current transaction; None when one with this ``key``
+        exists already (each notification is queued once)."""
+        ...
+
+    def get(self, message_id: int) -> OutboxMessage | None: ...
+
+    def pending(self, *, now: datetime, limit: int) -> list[OutboxMessage]: ...
+
+    def mark_sent(self, message_id: int, *, now: datetime) -> None: ...
+
+    def mark_failed(
+        self, message_id: int, *, error: str, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """Count a failed attempt; ``retry_at`` None marks the message dead."""
+        ...

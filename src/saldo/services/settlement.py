@@ -1,0 +1,375 @@
+"""Applying what processors say about payments: paying and fulfilling orders exactly once,
+refunding money an order cannot use, asking again about pending payments, and webhooks.
+
+Every path that fulfils takes its locks in one order (the line's row, then the payment's,
+then the order's), and the decisive step is a conditional update: a payment moves from
+``pending`` to a final status once (``PaymentRepository.finish``), an order from ``paid``
+to ``fulfilled`` once. A webhook and a poll racing for the same payment therefore fulfil
+once: the second finds the payment finished and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.ledger import OperatorAccount
+from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.money import Money
+from saldo.domain.orders import (
+    LatePayment,
+    OrderState,
+    late_payment,
+    next_payment_check,
+    receipt_number,
+)
+from saldo.domain.periods import require_aware
+from saldo.services.fulfilment import Grant, addon_grant, fulfil_plan
+from saldo.services.payment_port import (
+    PaymentError,
+    PaymentProvider,
+    PaymentResult,
+    PaymentStatus,
+)
+from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
+
+BALANCE: Final = "balance"
+# A payment whose request never reached the processor is given up after this long.
+LOST_REQUEST_AFTER: Final = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
+
+
+class UnknownPayment(SaldoError):
+    """A webhook about a payment Saldo has no record of (yet: its answer may still be on
+    the way); the processor is asked to send it again later."""
+
+    code = "unknown_payment"
+
+
+class UnableToFulfil(SaldoError):
+    code = "unable_to_fulfil"
+
+
+def mark_paid(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> bool:
+    """Move an order awaiting payment (or expired, for a late payment) to paid."""
+    return uow.orders.change_state(
+        order_id,
+        from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT, OrderState.EXPIRED),
+        to_state=OrderState.PAID,
+        reason=reason,
+        now=now,
+        fields={"paid_at": now},
+    )
+
+
+def fulfil_order(
+    uow: UnitOfWork,
+    *,
+    order_id: int,
+    record: LineRecord,
+    paid_from: int | None,
+    provider: str,
+    now: datetime,
+    balance_after: int | None = None,
+) -> None:
+    """Fulfil a paid order once: extend the line, grant the plan and add-ons, write the
+    ledger (from ``paid_from``, or the operator's payments account), store the receipt
+    number and queue the receipt email. The line's row is locked by the caller."""
+    order = uow.orders.get(order_id)
+    assert order is not None and order.state is OrderState.PAID
+    operator, terms = record.operator, order.terms
+    assert operator.id is not None
+    plans = {plan.code: plan for plan in operator.plans}
+    addons = {addon.code: addon for addon in operator.addons}
+    plan = plans.get(terms.plan_code)
+    if plan is None or any(code not in addons for code in terms.addon_codes):
+        if provider == BALANCE:
+            raise UnableToFulfil(f"order {order_id}: {terms.plan_code} is no longer sold")
+        # The catalog no longer sells it: the processor's money goes back.
+        _fail(uow, order_id=order_id, reason="the plan is no longer sold", now=now)
+        return
+    grants = [Grant(plan.allowances)] + [
+        addon_grant(addons[code].allowances, validity_days=addons[code].validity_days, now=now)
+        for code in terms.addon_codes
+    ]
+    if paid_from is None:
+        paid_from = uow.accounts.operator_account(
+            operator_id=operator.id,
+            kind=OperatorAccount.PAYMENTS,
+            unit=terms.currency,
+            now=now,
+        )
+    fulfilled = fulfil_plan(
+        uow,
+        operator=operator,
+        line=record.line,
+        months=terms.months + terms.free_months,
+        grants=grants,
+        price=Money(terms.price, terms.currency),
+        paid_from=paid_from,
+        event_type="order",
+        event_id=order_id,
+        memo=f"order {order_id}: {plan.code} via {provider}",
+        now=now,
+        balances_after=None if balance_after is None else {paid_from: balance_after},
+    )
+    number = receipt_number(operator_slug=operator.slug, order_id=order_id, paid_at=now)
+    changed = uow.orders.change_state(
+        order_id,
+        from_states=(OrderState.PAID,),
+        to_state=OrderState.FULFILLED,
+        reason=f"validity extended to {fulfilled.valid_until:%Y-%m-%d %H:%M} UTC",
+        now=now,
+        fields={
+            "fulfilled_at": now,
+            "receipt_number": number,
+            "valid_until_after": fulfilled.valid_until,
+        },
+    )
+    assert changed
+    if order.email:
+        uow.outbox.add(
+            operator_id=operator.id,
+            line_id=record.line.id,
+            channel="email",
+            key=f"order-{order_id}-receipt",
+            recipient=order.email,
+            payload={"kind": "order_receipt", "order_id": order_id},
+            now=now,
+        )
+
+
+def _fail(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> None:
+    """A paid order that cannot be fulfilled: failed, and its payment owed back."""
+    uow.orders.change_state(
+        order_id, from_states=(OrderState.PAID,), to_state=OrderState.FAILED, reason=reason, now=now
+    )
+    for payment in uow.payments.for_order(order_id):
+        if payment.status is PaymentStatus.SUCCEEDED and payment.provider != BALANCE:
+            uow.payments.flag_refund(payment.id, now=now)
+
+
+def apply_result(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    payment_id: int,
+    result: PaymentResult,
+    now: datetime,
+) -> None:
+    """Record what the processor says of a payment, in one transaction: a success pays and
+    fulfils its order (or, by the late-payment rule, is applied to an expired order or
+    flagged for a refund), a failure is recorded, a pending payment is scheduled for
+    another look."""
+    now = require_aware(now)
+    with uow:
+        _apply(uow, payment_id=payment_id, result=result, now=now)
+        uow.commit()
+
+
+def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: datetime) -> None:
+    payment = uow.payments.get(payment_id)
+    assert payment is not None
+    order = uow.orders.get(payment.order_id)
+    assert order is not None
+    record = uow.lines.get_by_msisdn(order.msisdn, for_update=True)
+    assert record is not None
+    if payment.reference is None:
+        uow.payments.attach_reference(
+            payment_id, reference=result.reference, card_last4=result.card_last4, now=now
+        )
+    if result.status is PaymentStatus.PENDING:
+        if payment.status is PaymentStatus.PENDING and payment.next_check_at is None:
+            uow.payments.schedule_check(
+                payment_id, at=next_payment_check(checks=0, now=now), checks=0
+            )
+        return
+    if not uow.payments.finish(
+        payment_id, status=result.status, decline_code=result.decline_code, now=now
+    ):
+        if payment.status is not result.status:
+            log.warning(
+                "payment %s is %s; ignoring a later report that it %s",
+                payment_id,
+                payment.status,
+                result.status,
+            )
+        return
+    if result.status is PaymentStatus.FAILED:
+        return
+    order = uow.orders.get(payment.order_id)
+    assert order is not None
+    recycled = (
+        state_at(
+            stored_state=record.line.state,
+            valid_until=record.line.valid_until,
+            rules=record.operator.lifecycle,
+            now=now,
+        )
+        is LineState.RECYCLED
+    )
+    if order.state.payable:
+        reason = f"paid with {payment.provider}"
+    elif late_payment(state=order.state, line_recycled=recycled) is LatePayment.APPLY:
+        reason = f"late payment with {payment.provider} applied at the quoted price"
+    else:
+        uow.payments.flag_refund(payment_id, now=now)
+        return
+    mark_paid(uow, order_id=order.id, reason=reason, now=now)
+    if recycled:
+        _fail(uow, order_id=order.id, reason="the line was recycled", now=now)
+        return
+    fulfil_order(
+        uow, order_id=order.id, record=record, paid_from=None, provider=payment.provider, now=now
+    )
+
+
+def settle_refunds(
+    uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, now: datetime, limit: int = 100
+) -> int:
+    """Give back the payments flagged for a refund; return how many were refunded. A
+    processor that fails leaves the refund for the next run."""
+    with uow.reading():
+        due = uow.payments.refunds_due(limit=limit)
+    refunded = 0
+    for payment in due:
+        processor = providers.get(payment.provider)
+        if processor is None or payment.reference is None:
+            continue
+        try:
+            processor.refund(
+                payment.reference,
+                amount=Money(payment.amount, payment.currency),
+                idempotency_key=f"refund-{payment.id}",
+            )
+        except PaymentError as error:
+            log.warning("refund of payment %s not made yet: %s", payment.id, error)
+            continue
+        with uow:
+            if uow.payments.mark_refunded(payment.id, now=now):
+                refunded += 1
+                uow.orders.change_state(
+                    payment.order_id,
+                    from_states=(OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED),
+                    to_state=OrderState.REFUNDED,
+                    reason=f"payment {payment.reference} refunded",
+                    now=now,
+                )
+            uow.commit()
+    return refunded
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    checked: int
+    settled: int
+    still_pending: int
+    refunded: int
+
+
+def reconcile_payments(
+    uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, now: datetime, limit: int = 100
+) -> Reconciliation:
+    """Ask the processors about the pending payments whose next check is due (backing off:
+    ``PAYMENT_CHECK_DELAYS``), apply what they say, then make the refunds due. A payment
+    whose request never reached its processor is failed after ``LOST_REQUEST_AFTER``."""
+    now = require_aware(now)
+    with uow.reading():
+        due = uow.payments.due_checks(now=now, limit=limit)
+    settled = pending = 0
+    for payment in due:
+        result = _ask(providers, payment, now=now)
+        if result is None or result.status is PaymentStatus.PENDING:
+            pending += 1
+            with uow:
+                uow.payments.schedule_check(
+                    payment.id,
+                    at=next_payment_check(checks=payment.checks + 1, now=now),
+                    checks=payment.checks + 1,
+                )
+                uow.commit()
+            continue
+        apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+        settled += 1
+    refunded = settle_refunds(uow, providers, now=now)
+    return Reconciliation(
+        checked=len(due), settled=settled, still_pending=pending, refunded=refunded
+    )
+
+
+def _ask(
+    providers: Mapping[str, PaymentProvider], payment: StoredPayment, *, now: datetime
+) -> PaymentResult | None:
+    processor = providers.get(payment.provider)
+    if processor is None:
+        return None
+    try:
+        if payment.reference is not None:
+            return processor.fetch_payment(payment.reference)
+        found = processor.find_payment(
+            idempotency_key=payment.idempotency_key,
+            order_reference=f"saldo-payment-{payment.id}",
+        )
+    except PaymentError as error:
+        log.warning("payment %s: the processor did not answer: %s", payment.id, error)
+        return None
+    if found is None and now - payment.created_at >= LOST_REQUEST_AFTER:
+        return PaymentResult(
+            reference=f"lost-{payment.id}",
+            status=PaymentStatus.FAILED,
+            amount=Money(payment.amount, payment.currency),
+            decline_code="never_received",
+        )
+    return found
+
+
+def handle_webhook(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> bool:
+    """Verify and apply a processor's webhook; False when the event was seen before (it
+    changes nothing). Events may come in any order: a payment's final status is never
+    replaced, and an event that only says "changed" is completed by asking the processor.
+
+    Raises KeyError for an unknown provider; InvalidWebhook; UnknownPayment (answer so
+    that the processor sends it again later).
+    """
+    now = require_aware(now)
+    processor = providers[provider]
+    event = processor.parse_webhook(body=body, headers=headers, now=now)
+    with uow.reading():
+        payment = uow.payments.get_by_reference(provider=provider, reference=event.reference)
+    if payment is None:
+        raise UnknownPayment(f"no {provider} payment {event.reference} here (yet)")
+    result = (
+        PaymentResult(
+            reference=event.reference,
+            status=event.status,
+            amount=Money(payment.amount, payment.currency),
+        )
+        if event.status is not None
+        else processor.fetch_payment(event.reference)
+    )
+    with uow:
+        if not uow.payments.record_event(
+            provider=provider,
+            event_id=event.event_id,
+            reference=event.reference,
+            status=result.status,
+            now=now,
+        ):
+            return False
+        _apply(uow, payment_id=payment.id, result=result, now=now)
+        uow.commit()
+    settle_refunds(uow, providers, now=now)
+    return True

@@ -1,0 +1,329 @@
+"""Orders on SQLite and PostgreSQL: every state transition, payment from the balance and
+through the sandbox processor with each of its test cards, the expired-quote and
+late-payment rules, and ``saldo audit`` clean after each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from saldo.adapters.clock import FixedClock
+from saldo.adapters.payments import sandbox as cards
+from saldo.bootstrap import Saldo
+from saldo.domain.buckets import BucketKind
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.orders import OrderState
+from saldo.services.audit import audit_ledger
+from saldo.services.buy_plan import NotEnoughBalance
+from saldo.services.lines import NewLine, add_line
+from saldo.services.orders import (
+    OrderNotPayable,
+    PaymentDeclined,
+    PaymentInProgress,
+    PlacedBy,
+    QuoteExpired,
+    cancel_order,
+    create_order,
+    expire_orders,
+    order_details,
+    pay_order,
+)
+from saldo.services.payment_port import PaymentStatus
+from saldo.services.ports import StoredOrder
+from saldo.services.settlement import reconcile_payments
+from saldo.services.top_up import top_up
+
+LINE = "+5491155551234"  # movistar-ar: pack-mensual-1m $9.000, card fee 3.5 %, no promotions
+MAX_RATE_AGE = timedelta(hours=24)
+
+
+@pytest.fixture
+def shop(saldo: Saldo) -> Saldo:
+    now = saldo.clock.now()
+    add_line(saldo.uow(), new_line=NewLine(msisdn=LINE, operator="movistar-ar"), now=now)
+    top_up(
+        saldo.uow(),
+        msisdn=LINE,
+        amount=Money.of("20000", "ARS"),
+        channel=Channel.STORE,
+        idempotency_key="seed",
+        now=now,
+    )
+    return saldo
+
+
+def order(saldo: Saldo, *, method: str = "card", key: str = "order-1") -> StoredOrder:
+    return create_order(
+        saldo.uow(),
+        msisdn=LINE,
+        plan_code="pack-mensual-1m",
+        pay_in="ARS",
+        method=method,
+        email="ana@example.org",
+        channel=Channel.WEB,
+        placed_by=PlacedBy.SUBSCRIBER,
+        idempotency_key=key,
+        max_rate_age=MAX_RATE_AGE,
+        now=saldo.clock.now(),
+    )
+
+
+def pay(saldo: Saldo, order_id: int, card: str, *, key: str = "pay-1") -> StoredOrder:
+    return pay_order(
+        saldo.uow(),
+        saldo.payment_providers(),
+        order_id=order_id,
+        provider="sandbox",
+        source=card,
+        idempotency_key=key,
+        now=saldo.clock.now(),
+    )
+
+
+def states(saldo: Saldo, order_id: int) -> list[str]:
+    details = order_details(saldo.uow(), order_id=order_id)
+    return [f"{e.from_state or '-'}>{e.to_state}" for e in details.history]
+
+
+def valid_until(saldo: Saldo) -> str:
+    with saldo.uow().reading() as uow:
+        record = uow.lines.get_by_msisdn(LINE)
+        assert record is not None
+        return record.line.valid_until.isoformat()
+
+
+def main_balance(saldo: Saldo) -> int:
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_with_buckets(LINE)
+        assert found is not None
+        return sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+
+
+def assert_audit_clean(saldo: Saldo) -> None:
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_order_is_a_draft_with_its_quote_locked_for_fifteen_minutes(shop: Saldo) -> None:
+    placed = order(shop)
+
+    assert placed.state is OrderState.DRAFT
+    assert placed.expires_at == shop.clock.now() + timedelta(minutes=15)
+    assert (placed.terms.price, placed.terms.fee, placed.terms.total) == (900000, 31500, 931500)
+    assert (placed.terms.net, placed.terms.tax) == (743802, 156198)
+    assert order(shop) == placed  # the same key places nothing new
+
+
+def test_an_order_paid_from_the_balance_is_fulfilled_once(shop: Saldo) -> None:
+    placed = order(shop, method="balance")
+    before = valid_until(shop)
+
+    paid = pay_order(
+        shop.uow(), {}, order_id=placed.id, provider="balance", source=None,
+        idempotency_key="pay-1", now=shop.clock.now(),
+    )  # fmt: skip
+    again = pay_order(
+        shop.uow(), {}, order_id=placed.id, provider="balance", source=None,
+        idempotency_key="pay-1", now=shop.clock.now(),
+    )  # fmt: skip
+
+    assert paid.state is OrderState.FULFILLED and again.state is OrderState.FULFILLED
+    assert main_balance(shop) == 2000000 - 900000
+    assert paid.receipt_number == f"MOVISTAR-AR-2026-{placed.id:06d}"
+    assert paid.valid_until_after is not None and paid.valid_until_after.isoformat() > before
+    assert states(shop, placed.id) == [
+        "->draft",
+        "draft>awaiting_payment",
+        "awaiting_payment>paid",
+        "paid>fulfilled",
+    ]
+    assert_audit_clean(shop)
+
+
+def test_not_enough_balance_changes_nothing(shop: Saldo) -> None:
+    placed = create_order(
+        shop.uow(), msisdn=LINE, plan_code="pack-anual-12m", pay_in="ARS", method="balance",
+        email=None, channel=Channel.WEB, placed_by=PlacedBy.SUBSCRIBER, idempotency_key="big",
+        max_rate_age=MAX_RATE_AGE, now=shop.clock.now(),
+    )  # fmt: skip
+
+    with pytest.raises(NotEnoughBalance):
+        pay_order(
+            shop.uow(), {}, order_id=placed.id, provider="balance", source=None,
+            idempotency_key="pay-big", now=shop.clock.now(),
+        )  # fmt: skip
+
+    assert main_balance(shop) == 2000000
+    assert states(shop, placed.id) == ["->draft"]
+
+
+def test_an_approved_card_pays_and_fulfils_the_order(shop: Saldo) -> None:
+    placed = order(shop)
+
+    paid = pay(shop, placed.id, cards.APPROVE)
+
+    assert paid.state is OrderState.FULFILLED
+    assert main_balance(shop) == 2000000  # the card paid, not the balance
+    payment = order_details(shop.uow(), order_id=placed.id).payments[0]
+    assert (payment.status, payment.amount, payment.card_last4) == (
+        PaymentStatus.SUCCEEDED,
+        931500,
+        "4242",
+    )
+    assert_audit_clean(shop)
+
+
+def test_a_declined_card_leaves_the_order_payable_with_another_card(shop: Saldo) -> None:
+    placed = order(shop)
+
+    with pytest.raises(PaymentDeclined) as declined:
+        pay(shop, placed.id, cards.DECLINE, key="first")
+    paid = pay(shop, placed.id, cards.APPROVE, key="second")
+
+    assert declined.value.decline_code == "card_declined"
+    assert paid.state is OrderState.FULFILLED
+    payments = order_details(shop.uow(), order_id=placed.id).payments
+    assert [p.status for p in payments] == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
+
+
+def test_insufficient_funds_is_a_decline_with_its_reason(shop: Saldo) -> None:
+    placed = order(shop)
+
+    with pytest.raises(PaymentDeclined) as declined:
+        pay(shop, placed.id, cards.INSUFFICIENT_FUNDS)
+
+    assert declined.value.decline_code == "insufficient_funds"
+    assert order_details(shop.uow(), order_id=placed.id).order.state is OrderState.AWAITING_PAYMENT
+
+
+def test_a_card_that_settles_later_is_fulfilled_by_reconciliation(
+    shop: Saldo, clock: FixedClock
+) -> None:
+    placed = order(shop)
+
+    pending = pay(shop, placed.id, cards.SETTLE_LATER)
+    with pytest.raises(PaymentInProgress):
+        pay(shop, placed.id, cards.APPROVE, key="impatient")
+    clock.advance(timedelta(minutes=1))
+    first = reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+    clock.advance(timedelta(minutes=5))
+    second = reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+
+    assert pending.state is OrderState.AWAITING_PAYMENT
+    assert (first.checked, first.still_pending) == (1, 1)
+    assert (second.checked, second.settled) == (1, 1)
+    assert order_details(shop.uow(), order_id=placed.id).order.state is OrderState.FULFILLED
+    assert_audit_clean(shop)
+
+
+def test_a_card_that_fails_later_leaves_the_order_payable(shop: Saldo, clock: FixedClock) -> None:
+    placed = order(shop)
+
+    pay(shop, placed.id, cards.FAIL_LATER)
+    clock.advance(timedelta(minutes=3))
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+    clock.advance(timedelta(minutes=3))
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+
+    details = order_details(shop.uow(), order_id=placed.id)
+    assert details.order.state is OrderState.AWAITING_PAYMENT
+    assert details.payments[0].decline_code == "settlement_failed"
+
+
+def test_a_payment_whose_answer_was_lost_is_found_and_applied_once(
+    shop: Saldo, clock: FixedClock
+) -> None:
+    placed = order(shop)
+
+    unanswered = pay(shop, placed.id, cards.TIME_OUT)
+    clock.advance(timedelta(minutes=1))
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+    replayed = pay(shop, placed.id, cards.TIME_OUT)  # the payer presses "pay" again
+
+    assert unanswered.state is OrderState.AWAITING_PAYMENT
+    assert replayed.state is OrderState.FULFILLED
+    details = order_details(shop.uow(), order_id=placed.id)
+    assert len(details.payments) == 1
+    assert details.payments[0].reference is not None
+    assert_audit_clean(shop)
+
+
+def test_a_quote_that_ran_out_cannot_be_paid(shop: Saldo, clock: FixedClock) -> None:
+    placed = order(shop)
+
+    clock.advance(timedelta(minutes=15))
+    with pytest.raises(QuoteExpired):
+        pay(shop, placed.id, cards.APPROVE)
+
+    assert states(shop, placed.id) == ["->draft", "draft>expired"]
+
+
+def test_unpaid_orders_expire_in_a_sweep(shop: Saldo, clock: FixedClock) -> None:
+    placed = order(shop)
+
+    clock.advance(timedelta(minutes=16))
+
+    assert expire_orders(shop.uow(), now=clock.now()) == 1
+    assert states(shop, placed.id)[-1] == "draft>expired"
+
+
+def test_a_payment_settling_after_its_order_expired_is_applied_at_the_quoted_price(
+    shop: Saldo, clock: FixedClock
+) -> None:
+    placed = order(shop)
+
+    pay(shop, placed.id, cards.SETTLE_LATER)
+    clock.advance(timedelta(minutes=16))
+    expire_orders(shop.uow(), now=clock.now())
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+
+    details = order_details(shop.uow(), order_id=placed.id)
+    assert [f"{e.from_state}>{e.to_state}" for e in details.history][-3:] == [
+        "awaiting_payment>expired",
+        "expired>paid",
+        "paid>fulfilled",
+    ]
+    assert details.order.terms.total == details.payments[0].amount
+    assert_audit_clean(shop)
+
+
+def test_a_payment_settling_after_the_order_was_cancelled_is_refunded(
+    shop: Saldo, clock: FixedClock
+) -> None:
+    placed = order(shop)
+    before = valid_until(shop)
+
+    pay(shop, placed.id, cards.SETTLE_LATER)
+    cancel_order(shop.uow(), order_id=placed.id, reason="changed my mind", now=clock.now())
+    clock.advance(timedelta(minutes=3))
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+
+    details = order_details(shop.uow(), order_id=placed.id)
+    assert details.order.state is OrderState.REFUNDED
+    assert details.payments[0].refunded_at is not None
+    sandbox = shop.payment_providers()["sandbox"]
+    assert isinstance(sandbox, cards.SandboxProvider)
+    assert details.payments[0].reference is not None
+    assert sandbox.refunded(details.payments[0].reference) == 931500
+    assert valid_until(shop) == before
+
+
+def test_a_fulfilled_order_cannot_be_paid_or_cancelled_again(shop: Saldo) -> None:
+    placed = order(shop)
+    pay(shop, placed.id, cards.APPROVE)
+
+    with pytest.raises(OrderNotPayable):
+        pay(shop, placed.id, cards.APPROVE, key="again")
+    with pytest.raises(OrderNotPayable):
+        cancel_order(shop.uow(), order_id=placed.id, reason="late", now=shop.clock.now())
+
+
+def test_a_card_order_cannot_be_paid_from_the_balance(shop: Saldo) -> None:
+    placed = order(shop)
+
+    with pytest.raises(OrderNotPayable):
+        pay_order(
+            shop.uow(), {}, order_id=placed.id, provider="balance", source=None,
+            idempotency_key="pay-1", now=shop.clock.now(),
+        )  # fmt: skip
