@@ -16,7 +16,9 @@ from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.adapters.email.smtp import SmtpMailer
 from saldo.adapters.fx.files import read_rates_file
+from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.adapters.payments.sandbox import SandboxProvider
+from saldo.adapters.payments.stripe import StripeProvider
 from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
@@ -106,6 +108,17 @@ class Saldo:
                 webhook_secret=self.sandbox_webhook_secret,
                 clock=self.clock,
                 settle_after=timedelta(seconds=settings.sandbox_settle_seconds),
+            )
+        if settings.stripe_api_key is not None and settings.stripe_webhook_secret is not None:
+            providers["stripe"] = StripeProvider(
+                api_key=settings.stripe_api_key.get_secret_value(),
+                webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+            )
+        token, secret = settings.mercadopago_access_token, settings.mercadopago_webhook_secret
+        if token is not None and secret is not None:
+            providers["mercadopago"] = MercadoPagoProvider(
+                access_token=token.get_secret_value(),
+                webhook_secret=secret.get_secret_value(),
             )
         return providers
 

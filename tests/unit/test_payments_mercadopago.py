@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -48,6 +49,10 @@ class Request:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def query(self) -> dict[str, str]:
+        """The query-string parameters, one value each."""
+        return {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
 
 
 @dataclass
@@ -150,11 +155,14 @@ ARS_1500_50 = Money(150050, "ARS")
 
 
 def pay(
-    mercadopago: MercadoPagoProvider, amount: Money = ARS_1500_50, key: str = "order-ord_1"
+    mercadopago: MercadoPagoProvider,
+    amount: Money = ARS_1500_50,
+    key: str = "order-ord_1",
+    source: str = CARD_TOKEN,
 ) -> PaymentResult:
     return mercadopago.create_payment(
         amount=amount,
-        source=CARD_TOKEN,
+        source=source,
         description="Plan 5 GB for 1122334455",
         order_reference="ord_1",
         idempotency_key=key,
@@ -198,6 +206,39 @@ def test_the_payment_request_carries_the_amount_in_major_units_and_the_idempoten
         "external_reference": "ord_1",
         "installments": 1,
     }
+
+
+def test_a_source_naming_its_payment_method_sends_the_method_with_the_token(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(201, payment("approved", "accredited"))
+
+    pay(mercadopago, source=f"visa:{CARD_TOKEN}")
+
+    sent = api.requests[0].json()
+    assert (sent["payment_method_id"], sent["token"]) == ("visa", CARD_TOKEN)
+
+
+def test_a_bare_token_is_sent_without_a_payment_method(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(201, payment("approved", "accredited"))
+
+    pay(mercadopago, source=CARD_TOKEN)
+
+    sent = api.requests[0].json()
+    assert sent["token"] == CARD_TOKEN
+    assert "payment_method_id" not in sent
+
+
+@pytest.mark.parametrize("source", [f":{CARD_TOKEN}", "visa:"])
+def test_a_source_with_an_empty_method_or_token_is_refused_before_any_request(
+    api: FakeApi, mercadopago: MercadoPagoProvider, source: str
+) -> None:
+    with pytest.raises(PaymentRefused, match="payment_method_id"):
+        pay(mercadopago, source=source)
+
+    assert api.requests == []
 
 
 @pytest.mark.parametrize(
@@ -317,6 +358,120 @@ def test_a_server_that_does_not_answer_in_time_is_a_timeout(api: FakeApi) -> Non
 
     with pytest.raises(PaymentTimedOut, match="ReadTimeout"):
         pay(impatient)
+
+
+# -- finding a payment whose answer was lost ---------------------------------------------------
+
+
+def search_result(*payments: dict[str, Any]) -> dict[str, Any]:
+    """A page of Mercado Pago's payment search, as Mercado Pago returns it."""
+    return {
+        "paging": {"total": len(payments), "limit": 30, "offset": 0},
+        "results": list(payments),
+    }
+
+
+def find(mercadopago: MercadoPagoProvider) -> PaymentResult | None:
+    return mercadopago.find_payment(idempotency_key="order-ord_1", order_reference="ord_1")
+
+
+def test_a_payment_is_found_by_its_external_reference(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(200, search_result(payment("approved", "accredited")))
+
+    result = find(mercadopago)
+
+    assert result is not None
+    assert (result.reference, result.status, result.amount, result.card_last4) == (
+        "1316782340",
+        PaymentStatus.SUCCEEDED,
+        ARS_1500_50,
+        "3704",
+    )
+
+
+def test_the_search_filters_on_the_order_reference_oldest_first(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(200, search_result())
+
+    find(mercadopago)
+
+    [sent] = api.requests
+    assert (sent.method, urlsplit(sent.path).path) == ("GET", "/v1/payments/search")
+    assert sent.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert sent.query() == {
+        "external_reference": "ord_1",
+        "sort": "date_created",
+        "criteria": "asc",
+    }
+
+
+def test_no_payment_for_the_order_reference_is_none(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(200, search_result())
+
+    assert find(mercadopago) is None
+
+
+def test_a_payment_with_another_external_reference_is_not_the_payment(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(200, search_result(payment("approved", "accredited", external_reference="ord_10")))
+
+    assert find(mercadopago) is None
+
+
+def test_of_several_payments_for_the_order_the_earliest_created_is_the_payment(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(
+        200,
+        search_result(
+            payment("approved", "accredited", id=3, date_created="2026-11-22T12:00:30.000-03:00"),
+            payment("approved", "accredited", id=2, external_reference="other", date_created=None),
+            # Earlier than the first, though its clock reads later: another offset.
+            payment(
+                "rejected",
+                "cc_rejected_other_reason",
+                id=1,
+                date_created="2026-11-22T15:00:10.000Z",
+            ),
+        ),
+    )
+
+    result = find(mercadopago)
+
+    assert result is not None
+    assert (result.reference, result.status) == ("1", PaymentStatus.FAILED)
+
+
+def test_a_search_answer_without_results_leaves_the_outcome_unknown(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(200, {"paging": {"total": 0}})
+
+    with pytest.raises(PaymentTimedOut, match="without a list of results"):
+        find(mercadopago)
+
+
+def test_a_search_that_gets_no_answer_in_time_is_a_timeout(api: FakeApi) -> None:
+    impatient = provider(api, timeout_seconds=0.2)
+    api.stall = True
+
+    with pytest.raises(PaymentTimedOut, match="ReadTimeout"):
+        find(impatient)
+
+
+def test_a_search_with_a_wrong_access_token_is_refused(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(401, {"message": "invalid access token", "error": "unauthorized", "status": 401})
+
+    with pytest.raises(PaymentRefused, match="HTTP 401 unauthorized"):
+        find(mercadopago)
 
 
 # -- refunds ----------------------------------------------------------------------------------

@@ -361,6 +361,146 @@ def test_a_currency_stripe_counts_in_other_minor_units_is_refused_before_any_req
     assert api.requests == []
 
 
+# -- finding a payment whose answer was lost ---------------------------------------------------
+
+
+def search_result(*intents: dict[str, Any], next_page: str | None = None) -> dict[str, Any]:
+    """A page of Stripe's PaymentIntent search, as Stripe returns it."""
+    return {
+        "object": "search_result",
+        "url": "/v1/payment_intents/search",
+        "has_more": next_page is not None,
+        "next_page": next_page,
+        "data": list(intents),
+    }
+
+
+def find(stripe: StripeProvider, order_reference: str = "ord_1") -> Any:
+    return stripe.find_payment(idempotency_key="order-ord_1", order_reference=order_reference)
+
+
+def test_a_payment_is_found_by_the_order_reference_in_its_metadata(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(200, search_result(intent("succeeded")))
+
+    result = find(stripe)
+
+    assert result is not None
+    assert (result.reference, result.status, result.amount, result.card_last4) == (
+        "pi_3QdSaldo000001",
+        PaymentStatus.SUCCEEDED,
+        ARS_1500,
+        "4242",
+    )
+
+
+def test_the_search_asks_for_the_order_reference_with_the_charges_expanded(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(200, search_result())
+
+    find(stripe)
+
+    [sent] = api.requests
+    assert sent.method == "GET"
+    assert sent.path.startswith("/v1/payment_intents/search?")
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.form() == {
+        "query": "metadata['order_reference']:'ord_1'",
+        "limit": "100",
+        "expand[0]": "data.latest_charge",
+    }
+
+
+def test_quotes_and_backslashes_in_the_order_reference_are_escaped_in_the_query(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(200, search_result())
+
+    find(stripe, "ord_1' OR status:'succeeded\\")
+
+    assert api.requests[0].form()["query"] == (
+        "metadata['order_reference']:'ord_1\\' OR status:\\'succeeded\\\\'"
+    )
+
+
+def test_no_intent_for_the_order_reference_is_none(api: FakeApi, stripe: StripeProvider) -> None:
+    api.answer(200, search_result())
+
+    assert find(stripe) is None
+
+
+def test_an_intent_whose_metadata_is_not_exactly_the_reference_is_not_the_payment(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(200, search_result(intent("succeeded", metadata={"order_reference": "ord_10"})))
+
+    assert find(stripe) is None
+
+
+def test_of_several_intents_for_the_order_the_first_created_is_the_payment(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(
+        200,
+        search_result(
+            intent("succeeded", id="pi_later", created=1795100060),
+            intent("canceled", id="pi_other_order", created=1795099000, metadata={}),
+            intent("requires_payment_method", id="pi_first", created=1795100000),
+        ),
+    )
+
+    result = find(stripe)
+
+    assert result is not None
+    assert (result.reference, result.status) == ("pi_first", PaymentStatus.FAILED)
+
+
+def test_every_page_of_the_search_is_read(api: FakeApi, stripe: StripeProvider) -> None:
+    api.answer(
+        200, search_result(intent("succeeded", id="pi_later", created=1795100060), next_page="p2")
+    )
+    api.answer(200, search_result(intent("succeeded", id="pi_first", created=1795100000)))
+
+    result = find(stripe)
+
+    assert result is not None and result.reference == "pi_first"
+    assert api.requests[1].form() == {
+        "query": "metadata['order_reference']:'ord_1'",
+        "limit": "100",
+        "expand[0]": "data.latest_charge",
+        "page": "p2",
+    }
+
+
+def test_a_search_that_gets_no_answer_in_time_is_a_timeout(api: FakeApi) -> None:
+    impatient = provider(api, timeout_seconds=0.2)
+    api.stall = True
+
+    with pytest.raises(PaymentTimedOut, match="APIConnectionError, ReadTimeout"):
+        find(impatient)
+
+
+def test_a_rate_limited_search_leaves_the_outcome_unknown(
+    api: FakeApi, stripe: StripeProvider
+) -> None:
+    api.answer(429, {"error": {"type": "invalid_request_error", "code": "rate_limit"}})
+
+    with pytest.raises(PaymentTimedOut, match="HTTP 429"):
+        find(stripe)
+
+
+def test_a_search_stripe_refuses_is_refused(api: FakeApi, stripe: StripeProvider) -> None:
+    api.answer(
+        403,
+        {"error": {"type": "invalid_request_error", "message": "This key cannot read intents"}},
+    )
+
+    with pytest.raises(PaymentRefused, match="HTTP 403"):
+        find(stripe)
+
+
 # -- refunds ----------------------------------------------------------------------------------
 
 

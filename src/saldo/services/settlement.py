@@ -38,8 +38,9 @@ from saldo.services.payment_port import (
 from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
 
 BALANCE: Final = "balance"
-# A payment whose request never reached the processor is given up after this long.
-LOST_REQUEST_AFTER: Final = timedelta(hours=1)
+# A payment whose request never reached the processor is given up after this long: long
+# enough for a processor's search index to catch up even after an outage of theirs.
+LOST_REQUEST_AFTER: Final = timedelta(hours=24)
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
 """Card payments through Mercado Pago's Payments API, with the official ``mercadopago`` SDK.
 
 A payment is one ``POST /v1/payments`` with a card token as ``source`` (made by Mercado Pago's
-card form; Saldo never sees the card), in one installment. The idempotency key goes in
-``X-Idempotency-Key``, which takes 1 to 64 characters; a longer key (Saldo's may have 128) is
-sent as its SHA-256 in hex, the same on every retry.
+card form; Saldo never sees the card), in one installment, with the order reference as its
+``external_reference``: a payment whose answer was lost is searched by it. The idempotency
+key goes in ``X-Idempotency-Key``, which takes 1 to 64 characters; a longer key (Saldo's may
+have 128) is sent as its SHA-256 in hex, the same on every retry.
 
 ``transaction_amount`` is in major units, a JSON number. The SDK encodes with ``json``, which
 takes no Decimal: a whole amount goes as an int, any other as the float whose shortest text
@@ -118,21 +119,33 @@ class MercadoPagoProvider:
     ) -> PaymentResult:
         """Charge ``amount`` to the card token ``source`` in one installment.
 
+        ``source`` is ``<payment_method_id>:<card token>``
+        (``visa:ff8080814c11e237014c1ff593b57b4d``): Mercado Pago's card form gives both, and
+        its API wants the method with the token. A bare token (no colon) is sent without
+        ``payment_method_id``. No ``payer.email`` is sent.
+
         The same ``idempotency_key`` gets Mercado Pago's first answer again. A rejection is a
         ``failed`` result whose decline code is Mercado Pago's ``status_detail``
         (``cc_rejected_insufficient_amount``).
 
-        Raises PaymentRefused for an amount Mercado Pago cannot take exactly or a request it
-        refuses (a bad token, a wrong access token); PaymentTimedOut when the outcome is
-        unknown.
+        Raises PaymentRefused for a ``source`` with an empty method or token, an amount
+        Mercado Pago cannot take exactly, or a request it refuses (a bad token, a wrong access
+        token); PaymentTimedOut when the outcome is unknown.
         """
-        payment = {
+        payment_method_id, colon, token = source.partition(":")
+        if not colon:
+            payment_method_id, token = "", source
+        elif not payment_method_id or not token:
+            raise PaymentRefused("a Mercado Pago source is <payment_method_id>:<card token>")
+        payment: dict[str, Any] = {
             "transaction_amount": _major_units(amount),
-            "token": source,
+            "token": token,
             "description": description,
             "external_reference": order_reference,
             "installments": 1,
         }
+        if payment_method_id:
+            payment["payment_method_id"] = payment_method_id
         options = self._options(idempotency_key)
         answer = self._call(
             f"the payment for order {order_reference}",
@@ -156,6 +169,44 @@ class MercadoPagoProvider:
             f"payment {reference}", lambda: self._sdk.payment().get(reference, options)
         )
         return _result(answer)
+
+    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
+        """The earliest created payment whose ``external_reference`` is ``order_reference``,
+        found with Mercado Pago's payment search; None when there is none.
+
+        Mercado Pago offers no look-up by idempotency key, so ``idempotency_key`` is not sent:
+        every payment ``create_payment`` makes carries its order reference, and Saldo uses one
+        key per order reference. The search is sorted by creation, oldest first, so the first
+        page holds the earliest; several matching payments (which one order should never have)
+        are logged.
+
+        Raises PaymentTimedOut when Mercado Pago does not answer or answers without a list of
+        results; PaymentRefused when it refuses the search (a wrong access token).
+        """
+        what = f"the search for order {order_reference}"
+        filters = {"external_reference": order_reference, "sort": "date_created", "criteria": "asc"}
+        options = self._options()
+        answer = self._call(what, lambda: self._sdk.payment().search(filters, options))
+        results = answer.get("results")
+        if not isinstance(results, list):
+            log.warning("mercadopago answered %s without results", what)
+            raise PaymentTimedOut(f"Mercado Pago answered {what} without a list of results")
+        # Whatever the search matched, only an exact match here makes a payment this order's.
+        matching = [
+            payment
+            for payment in results
+            if isinstance(payment, dict) and payment.get("external_reference") == order_reference
+        ]
+        if not matching:
+            return None
+        if len(matching) > 1:
+            log.warning(
+                "mercadopago has %d payments for order %s: %s",
+                len(matching),
+                order_reference,
+                ", ".join(str(payment.get("id")) for payment in matching),
+            )
+        return _result(min(matching, key=_created_at))
 
     def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
         """Refund ``amount`` (in the payment's own currency) of payment ``reference``, once per
@@ -301,6 +352,15 @@ def _result(payment: Mapping[str, Any]) -> PaymentResult:
         decline_code=str(detail) if status is PaymentStatus.FAILED and detail else None,
         card_last4=last4 if isinstance(last4, str) else None,
     )
+
+
+def _created_at(payment: Mapping[str, Any]) -> datetime:
+    """When the payment was created; the end of time when it does not say (it sorts last)."""
+    try:
+        moment = datetime.fromisoformat(str(payment.get("date_created")))
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else datetime.max.replace(tzinfo=UTC)
 
 
 def _money(major: object, currency: object) -> Money:

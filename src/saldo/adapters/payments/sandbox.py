@@ -16,6 +16,10 @@ card number          what happens
                      again with the same idempotency key returns it (succeeded)
 ==================== ===========================================================
 
+Saved methods are tokens, never numbers: ``tok_approve``, ``tok_decline``,
+``tok_insufficient_funds``, ``tok_settle_later``, ``tok_fail_later`` and ``tok_time_out``
+stand for the cards above (auto-renewal keeps such a token).
+
 Any other number is declined (``card_not_supported``; ``incorrect_number`` when its Luhn
 digit is wrong). Card numbers are never stored, here either: only the behaviour they chose
 and their last four digits.
@@ -56,6 +60,15 @@ INSUFFICIENT_FUNDS: Final = "4000000000009953"
 SETTLE_LATER: Final = "4000000000001000"
 FAIL_LATER: Final = "4000000000002008"
 TIME_OUT: Final = "4000000000003006"
+
+TOKENS: Final = {
+    "tok_approve": APPROVE,
+    "tok_decline": DECLINE,
+    "tok_insufficient_funds": INSUFFICIENT_FUNDS,
+    "tok_settle_later": SETTLE_LATER,
+    "tok_fail_later": FAIL_LATER,
+    "tok_time_out": TIME_OUT,
+}
 
 # card → (status at once, status once settled, decline code)
 _BEHAVIOUR: Final[dict[str, tuple[str, str, str | None]]] = {
@@ -150,7 +163,9 @@ class SandboxProvider:
     ) -> PaymentResult:
         if amount.is_zero() or amount.is_negative():
             raise PaymentRefused(f"the sandbox takes positive amounts, not {amount}")
-        number = "".join(source.split())
+        number = TOKENS.get(source.strip()) or "".join(source.split())
+        if source.startswith("tok_") and source.strip() not in TOKENS:
+            raise PaymentRefused(f"the sandbox has no saved method {source.strip()!r}")
         if not luhn_valid(number):
             behaviour: tuple[str, str, str | None] = ("failed", "failed", "incorrect_number")
         else:

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import stripe
+from stripe.params import PaymentIntentSearchParams
 
 from saldo.domain.money import InvalidAmount, Money
 from saldo.services.payment_port import (
@@ -166,6 +167,62 @@ class StripeProvider:
             raise _translate(error, f"payment {reference}") from None
         return _result(intent.to_dict())
 
+    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
+        """The first created PaymentIntent whose ``metadata.order_reference`` is exactly
+        ``order_reference``, found with Stripe's PaymentIntent search; None when the search
+        finds none.
+
+        Stripe offers no look-up by idempotency key, so ``idempotency_key`` is not sent: every
+        intent ``create_payment`` makes carries its order reference, and Saldo uses one key per
+        order reference. Several matching intents (which one order should never have) are
+        logged, and the first created one is the answer.
+
+        Stripe's search index lags behind its writes: under normal conditions by up to about a
+        minute, longer during an outage at Stripe. A None shortly after a timeout is therefore
+        not final; the caller asks again with backoff and gives up only after an hour.
+
+        Raises PaymentTimedOut when Stripe does not answer (a timeout, a lost connection, a
+        rate limit, a 5xx); PaymentRefused when it refuses the search (a key that may not read
+        PaymentIntents, an account where search is unavailable).
+        """
+        what = f"the search for order {order_reference}"
+        query = f"metadata['order_reference']:{_search_string(order_reference)}"
+        intents: list[Any] = []
+        page: str | None = None
+        try:
+            while True:
+                params: PaymentIntentSearchParams = {
+                    "query": query,
+                    "limit": 100,
+                    "expand": ["data.latest_charge"],
+                }
+                if page is not None:
+                    params["page"] = page
+                answer = self._client.v1.payment_intents.search(params).to_dict()
+                intents.extend(answer.get("data") or [])
+                page = answer.get("next_page")
+                if not answer.get("has_more") or not isinstance(page, str):
+                    break
+        except stripe.StripeError as error:
+            raise _translate(error, what) from None
+        # Whatever the search matched, only an exact match here makes an intent this order's.
+        matching = [
+            intent
+            for intent in intents
+            if isinstance(intent, dict)
+            and (intent.get("metadata") or {}).get("order_reference") == order_reference
+        ]
+        if not matching:
+            return None
+        if len(matching) > 1:
+            log.warning(
+                "stripe has %d intents for order %s: %s",
+                len(matching),
+                order_reference,
+                ", ".join(str(intent.get("id")) for intent in matching),
+            )
+        return _result(min(matching, key=_creation_order))
+
     def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
         """Refund ``amount`` (in the payment's own currency) of the PaymentIntent
         ``reference``, once per ``idempotency_key``. Raises PaymentRefused when Stripe refuses
@@ -227,6 +284,19 @@ def _check_exponent(amount: Money) -> None:
             f"Stripe counts {amount.currency} in other minor units than ISO 4217; "
             f"{amount} is not sent"
         )
+
+
+def _search_string(value: str) -> str:
+    """``value`` as a string of Stripe's search query language: in single quotes, each quote
+    inside escaped with a backslash (Stripe's documented rule), and each backslash too, so
+    that one cannot undo the escape of the quote after it."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _creation_order(intent: Mapping[str, Any]) -> tuple[int, str]:
+    created = intent.get("created")
+    return (created if type(created) is int else 0, str(intent.get("id")))
 
 
 def _status(value: object) -> PaymentStatus | None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from saldo.channels.cli import fx, lines, operators, orders, selfservice, vouchers
+from saldo.channels.cli import fx, lines, operators, ordering, orders, selfservice, vouchers
 from saldo.channels.cli.context import CliState, state
 from saldo.channels.cli.render import (
     emit_json,
@@ -52,6 +52,8 @@ app.add_typer(operators.app, name="operators")
 app.add_typer(lines.app, name="lines")
 app.add_typer(vouchers.app, name="vouchers")
 app.add_typer(fx.app, name="fx")
+# Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew.
+assert ordering.__name__
 app.add_typer(orders.app, name="orders")
 app.command("sms")(selfservice.sms_command)
 app.command("ussd")(selfservice.ussd_command)

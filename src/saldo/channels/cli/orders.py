@@ -1,4 +1,5 @@
-"""``saldo orders``: quotes of plan orders, shown before anything is paid."""
+"""``saldo orders quote``: what an order costs, shown before anything is paid. The other
+``saldo orders`` commands are in ``ordering``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from saldo.domain.quotes import Quote
 from saldo.services.lines import find_line
 from saldo.services.quotes import quote_order
 
-app = typer.Typer(help="Quote plan orders (placing and paying them comes later).")
+app = typer.Typer(help="Quote, place and pay plan orders; keep their receipts.")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

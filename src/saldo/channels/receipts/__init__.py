@@ -23,11 +23,14 @@ from saldo.channels.receipts.view import (
     receipt_subject,
 )
 from saldo.services.mail_port import OutgoingEmail
-from saldo.services.receipts import Receipt
+from saldo.services.outbox import message_id
+from saldo.services.ports import OutboxMessage, UnitOfWork
+from saldo.services.receipts import Receipt, receipt_for
 
 __all__ = [
     "PAYMENT_METHODS",
     "UnableToRenderReceipt",
+    "outbox_email",
     "receipt_email",
     "receipt_html",
     "receipt_text",
@@ -86,3 +89,12 @@ def receipt_email(receipt: Receipt, *, to: str, message_id: str) -> OutgoingEmai
         message_id=message_id,
         headers={"Auto-Submitted": "auto-generated"},
     )
+
+
+def outbox_email(uow: UnitOfWork, message: OutboxMessage) -> OutgoingEmail:
+    """The email a queued outbox message stands for, rendered from the database as it is
+    now (inside an open unit of work). Raises ValueError for a message of another kind."""
+    if message.payload.get("kind") != "order_receipt":
+        raise ValueError(f"outbox message {message.key} is not an email Saldo can write")
+    receipt = receipt_for(uow, order_id=int(message.payload["order_id"]))
+    return receipt_email(receipt, to=message.recipient, message_id=message_id(message.key))

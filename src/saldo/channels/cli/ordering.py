@@ -1,0 +1,404 @@
+"""``saldo orders create|pay|show|list|cancel|reconcile|autorenew``: placing orders, paying
+them and keeping their receipts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from saldo.bootstrap import MailNotConfigured, Saldo
+from saldo.channels.cli.context import state
+from saldo.channels.cli.orders import JsonFlag, app
+from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
+from saldo.channels.receipts import outbox_email, receipt_html, receipt_text
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.orders import OrderState
+from saldo.services.auto_renewal import set_auto_renewal
+from saldo.services.lines import find_line
+from saldo.services.orders import (
+    OrderDetails,
+    PlacedBy,
+    cancel_order,
+    create_order,
+    expire_orders,
+    list_orders,
+    order_details,
+    pay_order,
+)
+from saldo.services.outbox import deliver_email
+from saldo.services.ports import StoredOrder
+from saldo.services.receipts import receipt_for
+from saldo.services.settlement import BALANCE, reconcile_payments
+
+OrderId = Annotated[int, typer.Argument(help="The order's number.", min=1)]
+
+
+@app.command("create")
+def create_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    plan: Annotated[str, typer.Argument(help="The plan's code, e.g. pack-mensual-1m.")],
+    addon: Annotated[
+        list[str] | None, typer.Option("--addon", help="An add-on's code; repeat for more.")
+    ] = None,
+    pay_in: Annotated[
+        str | None, typer.Option("--pay-in", help="The payer's currency (default: the line's).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="card, debit_card, paypal, wallet or balance.")
+    ] = "card",
+    email: Annotated[
+        str | None, typer.Option(help="Where the receipt goes once the order is fulfilled.")
+    ] = None,
+    agent: Annotated[bool, typer.Option(help="Placed by an agent for the subscriber.")] = False,
+    key: Annotated[str | None, typer.Option(help="Idempotency key (default: a new one).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Place an order at today's quote; the rate is locked for 15 minutes. Pay it with
+    `saldo orders pay`.
+
+    Example: saldo orders create +5491155550000 pack-mensual-1m --pay-in USD --email ana@example.org
+    """
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get(line.operator_id)
+    assert operator is not None
+    order = create_order(
+        saldo.uow(),
+        msisdn=line.msisdn,
+        plan_code=plan,
+        addon_codes=tuple(addon or ()),
+        pay_in=pay_in or operator.currency,
+        method=method,
+        email=email,
+        channel=Channel.CLI,
+        placed_by=PlacedBy.AGENT if agent else PlacedBy.SUBSCRIBER,
+        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
+        now=saldo.clock.now(),
+    )
+    if as_json:
+        emit_json(_order_json(order))
+        return
+    locale = operator.locale_for(line.language)
+    total = Money(order.terms.total, order.terms.pay_in)
+    out.print(
+        f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}, "
+        f"{money(total, locale)} by {order.terms.method}; "
+        f"quote valid until {local_time(order.expires_at, operator.timezone)}."
+    )
+    how = (
+        f"saldo orders pay {order.id}"
+        if order.terms.method == BALANCE
+        else f"saldo orders pay {order.id} --card 4242424242424242"
+    )
+    out.print(f"Pay it: {how}")
+
+
+@app.command("pay")
+def pay_command(
+    ctx: typer.Context,
+    order_id: OrderId,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="balance, sandbox, stripe or mercadopago (default: as quoted)."),
+    ] = None,
+    card: Annotated[
+        str | None, typer.Option(help="A sandbox test card number (see docs/orders.md).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(help="A processor's token for a saved card or wallet.")
+    ] = None,
+    key: Annotated[str | None, typer.Option(help="Idempotency key (default: a new one).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Confirm the order and pay it. A declined card leaves the order payable with another
+    card; a payment that stays pending is settled by `saldo orders reconcile` or the
+    processor's webhook. The receipt is emailed when SALDO_SMTP_URL is set.
+
+    Example: saldo orders pay 12 --card 4242424242424242
+    """
+    saldo = state(ctx).saldo()
+    details = order_details(saldo.uow(), order_id=order_id)
+    chosen = provider or (BALANCE if details.order.terms.method == BALANCE else "sandbox")
+    order = pay_order(
+        saldo.uow(),
+        saldo.payment_providers(),
+        order_id=order_id,
+        provider=chosen,
+        source=token or card,
+        idempotency_key=key or f"cli-{uuid.uuid4()}",
+        now=saldo.clock.now(),
+    )
+    _send_receipts(saldo, quiet=as_json)
+    if as_json:
+        emit_json(_order_json(order))
+        return
+    if order.state is OrderState.FULFILLED:
+        out.print(
+            f"Order {order.id} paid and fulfilled: receipt {order.receipt_number}, "
+            f"valid until {order.valid_until_after:%Y-%m-%d %H:%M} UTC."
+        )
+    else:
+        out.print(
+            f"Order {order.id} is {order.state}: the payment is pending at {chosen}; "
+            "`saldo orders reconcile` asks again."
+        )
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    order_id: OrderId,
+    receipt: Annotated[bool, typer.Option("--receipt", help="Print the receipt as text.")] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Write the receipt as a printable HTML page.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """An order with its quote, history and payments; its receipt once fulfilled.
+
+    Example: saldo orders show 12 --html receipt-12.html
+    """
+    saldo = state(ctx).saldo()
+    details = order_details(saldo.uow(), order_id=order_id)
+    if receipt or html:
+        with saldo.uow().reading() as uow:
+            kept = receipt_for(uow, order_id=order_id)
+        if html:
+            html.write_text(receipt_html(kept), encoding="utf-8")
+            err.print(f"Receipt {kept.receipt_number} written to {html}")
+        if receipt:
+            out.print(receipt_text(kept), markup=False)
+        return
+    if as_json:
+        emit_json(_details_json(details))
+        return
+    _print_details(details)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    line: Annotated[str | None, typer.Option(help="Only this number's orders.")] = None,
+    order_state: Annotated[
+        OrderState | None, typer.Option("--state", help="Only orders in this state.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Orders, newest first.
+
+    Example: saldo orders list --line +5491155550000 --state fulfilled
+    """
+    saldo = state(ctx).saldo()
+    orders = list_orders(saldo.uow(), msisdn=line, state=order_state, limit=limit)
+    if as_json:
+        emit_json([_order_json(order) for order in orders])
+        return
+    table = Table("order", "number", "plan", "state", "total", "placed", "receipt")
+    for order in orders:
+        table.add_row(
+            str(order.id),
+            order.msisdn,
+            order.terms.plan_code,
+            order.state.value,
+            Money(order.terms.total, order.terms.pay_in).canonical() + f" {order.terms.pay_in}",
+            f"{order.created_at:%Y-%m-%d %H:%M}",
+            order.receipt_number or "",
+        )
+    out.print(table)
+
+
+@app.command("cancel")
+def cancel_command(
+    ctx: typer.Context,
+    order_id: OrderId,
+    reason: Annotated[str, typer.Option(help="Kept in the order's history.")] = "cancelled",
+) -> None:
+    """Cancel an order not yet paid; a payment still pending is refunded if it succeeds."""
+    saldo = state(ctx).saldo()
+    order = cancel_order(saldo.uow(), order_id=order_id, reason=reason, now=saldo.clock.now())
+    out.print(f"Order {order.id} is {order.state}.")
+
+
+@app.command("reconcile")
+def reconcile_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Expire unpaid orders whose quote ran out, ask processors about pending payments that
+    are due (backing off), make the refunds due and send receipts waiting in the outbox.
+    Safe to run from cron every minute."""
+    saldo = state(ctx).saldo()
+    now = saldo.clock.now()
+    expired = expire_orders(saldo.uow(), now=now)
+    done = reconcile_payments(saldo.uow(), saldo.payment_providers(), now=now)
+    sent = _send_receipts(saldo, quiet=True)
+    summary = {**to_jsonable(done), "expired": expired, "receipts_sent": sent}
+    if as_json:
+        emit_json(summary)
+        return
+    out.print(
+        f"{done.checked} payment(s) checked: {done.settled} settled, "
+        f"{done.still_pending} still pending; {done.refunded} refunded; "
+        f"{expired} order(s) expired; {sent} receipt(s) sent."
+    )
+
+
+@app.command("autorenew")
+def autorenew_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    plan: Annotated[str | None, typer.Option(help="The plan to renew.")] = None,
+    provider: Annotated[
+        str, typer.Option(help="balance, or the processor that keeps the saved method.")
+    ] = BALANCE,
+    token: Annotated[
+        str | None, typer.Option(help="The processor's token of the saved card or wallet.")
+    ] = None,
+    fallback_to_balance: Annotated[
+        bool, typer.Option(help="After the last failed retry, try the balance once.")
+    ] = False,
+    days_before: Annotated[int, typer.Option(help="Renew this many days before expiry.")] = 3,
+    email: Annotated[str | None, typer.Option(help="Where receipts go.")] = None,
+    off: Annotated[bool, typer.Option("--off", help="Turn auto-renewal off.")] = False,
+) -> None:
+    """Turn a line's auto-renewal on with a plan and a saved method (or off). The lifecycle
+    worker renews it; a failed attempt is retried after 1 day, then 3 more, then the
+    subscriber is told.
+
+    Example: saldo orders autorenew +5491155550000 --plan pack-mensual-1m
+    --provider sandbox --token tok_approve
+    """
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    if plan is None:
+        with saldo.uow().reading() as uow:
+            current = uow.auto_renewals.get(line.id)
+        if current is None:
+            raise typer.BadParameter("--plan is needed to turn auto-renewal on")
+        plan = current.plan_code
+    setting = set_auto_renewal(
+        saldo.uow(),
+        msisdn=line.msisdn,
+        plan_code=plan,
+        provider=provider,
+        token=token,
+        providers=saldo.payment_providers().keys(),
+        fallback_to_balance=fallback_to_balance,
+        days_before=days_before,
+        email=email,
+        enabled=not off,
+        now=saldo.clock.now(),
+    )
+    if off:
+        out.print(f"Auto-renewal of {line.msisdn} is off.")
+        return
+    out.print(
+        f"Auto-renewal of {line.msisdn}: {setting.plan_code}, {setting.days_before} day(s) "
+        f"before expiry, paid with {setting.provider}"
+        + (" (then the balance)" if setting.fallback_to_balance and provider != BALANCE else "")
+        + "."
+    )
+
+
+def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
+    """Send the receipts waiting in the outbox, when an SMTP server is configured."""
+    try:
+        mailer = saldo.mailer()
+    except MailNotConfigured:
+        return 0
+    delivery = deliver_email(
+        saldo.uow(), mailer=mailer, render_email=outbox_email, now=saldo.clock.now()
+    )
+    if delivery.failed and not quiet:
+        err.print(f"{delivery.failed} receipt email(s) not sent yet; they will be retried.")
+    return delivery.sent
+
+
+def _order_json(order: StoredOrder) -> dict[str, Any]:
+    terms = order.terms
+    return {
+        "id": order.id,
+        "msisdn": order.msisdn,
+        "state": order.state.value,
+        "plan": terms.plan_code,
+        "addons": list(terms.addon_codes),
+        "price": to_jsonable(Money(terms.price, terms.currency)),
+        "net": to_jsonable(Money(terms.net, terms.currency)),
+        "tax": to_jsonable(Money(terms.tax, terms.currency)),
+        "tax_rate": terms.tax_rate,
+        "promotion": terms.promotion,
+        "pay_in": terms.pay_in,
+        "rate": terms.rate,
+        "market_rate": terms.market_rate,
+        "spread": terms.spread,
+        "method": terms.method,
+        "fee": to_jsonable(Money(terms.fee, terms.pay_in)),
+        "total": to_jsonable(Money(terms.total, terms.pay_in)),
+        "channel": order.channel,
+        "placed_by": order.placed_by,
+        "expires_at": to_jsonable(order.expires_at),
+        "created_at": to_jsonable(order.created_at),
+        "paid_at": to_jsonable(order.paid_at),
+        "fulfilled_at": to_jsonable(order.fulfilled_at),
+        "receipt_number": order.receipt_number,
+        "valid_until": to_jsonable(order.valid_until_after),
+    }
+
+
+def _details_json(details: OrderDetails) -> dict[str, Any]:
+    return {
+        **_order_json(details.order),
+        "history": to_jsonable(list(details.history)),
+        "payments": [
+            {
+                "provider": p.provider,
+                "reference": p.reference,
+                "status": p.status.value,
+                "amount": to_jsonable(Money(p.amount, p.currency)),
+                "decline_code": p.decline_code,
+                "card_last4": p.card_last4,
+                "refunded_at": to_jsonable(p.refunded_at),
+                "created_at": to_jsonable(p.created_at),
+            }
+            for p in details.payments
+        ],
+    }
+
+
+def _print_details(details: OrderDetails) -> None:
+    order, terms = details.order, details.order.terms
+    total = Money(terms.total, terms.pay_in)
+    out.print(
+        f"Order {order.id} — {terms.plan_code} for {order.msisdn}: {order.state.value}, "
+        f"{total.canonical()} {terms.pay_in} by {terms.method}"
+        + (f", receipt {order.receipt_number}" if order.receipt_number else "")
+    )
+    history = Table("when (UTC)", "from", "to", "reason", title="history")
+    for event in details.history:
+        history.add_row(
+            f"{event.created_at:%Y-%m-%d %H:%M:%S}",
+            event.from_state or "",
+            event.to_state,
+            event.reason,
+        )
+    out.print(history)
+    if details.payments:
+        payments = Table("provider", "reference", "status", "amount", "card", "note")
+        for p in details.payments:
+            note = p.decline_code or ("refunded" if p.refunded_at else "")
+            payments.add_row(
+                p.provider,
+                p.reference or "",
+                p.status.value,
+                f"{Money(p.amount, p.currency).canonical()} {p.currency}",
+                f"•••• {p.card_last4}" if p.card_last4 else "",
+                note,
+            )
+        out.print(payments)

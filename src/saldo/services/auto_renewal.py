@@ -1,0 +1,235 @@
+"""Auto-renewal: a line renews its plan by itself, a few days before its validity ends, paid
+with a saved method (a processor's token, or the balance).
+
+The retry rule: a failed attempt is tried again after 1 day, then after 3 more days; then,
+when the line allows it, once from the balance; then the subscriber is told (an SMS queued in
+the outbox) and the line waits for them. A renewal that succeeds resets the count. Every
+attempt is an order of its own (``placed_by=auto_renewal``), so it has its quote, its history
+and its receipt like any other. ``renew_automatically`` is what the lifecycle worker calls
+for each line with auto-renewal on; calling it again when nothing is due does nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.orders import RENEWAL_RETRY_DELAYS, OrderState, next_renewal_attempt
+from saldo.domain.periods import require_aware
+from saldo.services.buy_plan import NotEnoughBalance, find_plan
+from saldo.services.idempotency import internal_key
+from saldo.services.lines import LineNotFound
+from saldo.services.orders import (
+    PaymentDeclined,
+    PlacedBy,
+    UnableToOrder,
+    create_order,
+    pay_order,
+)
+from saldo.services.payment_port import PaymentError, PaymentProvider
+from saldo.services.ports import AutoRenewal, UnitOfWork
+from saldo.services.settlement import BALANCE
+
+
+class UnableToSetAutoRenewal(SaldoError):
+    code = "unable_to_set_auto_renewal"
+
+
+class RenewalOutcome(enum.StrEnum):
+    NOT_DUE = "not_due"
+    RENEWED = "renewed"
+    PENDING = "pending"  # the payment is settling; reconciliation finishes it
+    RETRY_LATER = "retry_later"
+    GAVE_UP = "gave_up"  # the subscriber was told
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalAttempt:
+    outcome: RenewalOutcome
+    order_id: int | None = None
+    next_attempt_at: datetime | None = None
+    reason: str | None = None
+
+
+def set_auto_renewal(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    plan_code: str,
+    provider: str,
+    token: str | None,
+    providers: Collection[str],
+    fallback_to_balance: bool,
+    days_before: int,
+    email: str | None,
+    enabled: bool,
+    now: datetime,
+) -> AutoRenewal:
+    """Turn the line's auto-renewal on (or off) with a plan and a saved method: ``balance``,
+    or one of ``providers`` with its ``token`` (never a card number: save the card with the
+    processor and keep its token). Raises LineNotFound, UnknownPlan,
+    UnableToSetAutoRenewal."""
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    if provider != BALANCE and provider not in providers:
+        known = ", ".join([BALANCE, *providers])
+        raise UnableToSetAutoRenewal(f"{provider!r} is not a payment provider here ({known})")
+    if provider != BALANCE and not token:
+        raise UnableToSetAutoRenewal(f"renewing with {provider} needs a saved method's token")
+    if token is not None and _looks_like_a_card_number(token):
+        raise UnableToSetAutoRenewal(
+            "that is a card number; Saldo keeps only the processor's token for a saved card"
+        )
+    if not 0 <= days_before <= 30:
+        raise UnableToSetAutoRenewal("renew from 0 to 30 days before the validity ends")
+    with uow:
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        plan = find_plan(record.operator, plan_code)
+        assert record.operator.id is not None
+        setting = AutoRenewal(
+            line_id=record.line.id,
+            operator_id=record.operator.id,
+            plan_code=plan.code,
+            provider=provider,
+            token=None if provider == BALANCE else token,
+            fallback_to_balance=fallback_to_balance or provider == BALANCE,
+            days_before=days_before,
+            enabled=enabled,
+            failures=0,
+            next_attempt_at=None,
+            last_order_id=None,
+            email=email,
+        )
+        uow.auto_renewals.put(setting, now=now)
+        uow.commit()
+    return setting
+
+
+def _looks_like_a_card_number(token: str) -> bool:
+    digits = "".join(token.split()).replace("-", "")
+    return digits.isdigit() and 12 <= len(digits) <= 19
+
+
+def renew_automatically(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    msisdn: str,
+    max_rate_age: timedelta,
+    now: datetime,
+) -> RenewalAttempt:
+    """Renew the line if its auto-renewal is due: ``days_before`` its validity ends, or at
+    the time a retry was scheduled. Idempotent per line, validity period and attempt."""
+    now = require_aware(now)
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        setting = uow.auto_renewals.get(record.line.id)
+    if setting is None or not setting.enabled:
+        return RenewalAttempt(RenewalOutcome.NOT_DUE)
+    valid_until = record.line.valid_until
+    if setting.next_attempt_at is not None:
+        due = now >= setting.next_attempt_at
+    else:
+        due = now >= valid_until - timedelta(days=setting.days_before)
+    if not due:
+        return RenewalAttempt(RenewalOutcome.NOT_DUE, next_attempt_at=setting.next_attempt_at)
+
+    # Attempts 0, 1 and 2 use the saved method; a fourth, when allowed, the balance.
+    fallback = setting.failures > len(RENEWAL_RETRY_DELAYS)
+    provider = BALANCE if fallback else setting.provider
+    period = f"{record.line.id}-{valid_until:%Y%m%d%H%M}-{setting.failures}"
+    try:
+        order = create_order(
+            uow,
+            msisdn=number,
+            plan_code=setting.plan_code,
+            pay_in=record.operator.currency,
+            method="balance" if provider == BALANCE else "card",
+            email=setting.email,
+            channel=Channel.AUTO,
+            placed_by=PlacedBy.AUTO_RENEWAL,
+            idempotency_key=internal_key("auto-renewal", period),
+            max_rate_age=max_rate_age,
+            now=now,
+            saldo_key=True,
+        )
+        paid = pay_order(
+            uow,
+            providers,
+            order_id=order.id,
+            provider=provider,
+            source=setting.token,
+            idempotency_key=internal_key("auto-renewal-pay", period),
+            now=now,
+            saldo_key=True,
+        )
+    except (PaymentDeclined, NotEnoughBalance, PaymentError, UnableToOrder) as error:
+        return _failed(
+            uow, setting, msisdn=number, reason=error.message, fallback=fallback, now=now
+        )
+    outcome = (
+        RenewalOutcome.RENEWED if paid.state is OrderState.FULFILLED else RenewalOutcome.PENDING
+    )
+    with uow:
+        uow.auto_renewals.record_attempt(
+            setting.line_id, failures=0, next_attempt_at=None, last_order_id=paid.id, now=now
+        )
+        uow.commit()
+    return RenewalAttempt(outcome, order_id=paid.id)
+
+
+def _failed(
+    uow: UnitOfWork,
+    setting: AutoRenewal,
+    *,
+    msisdn: str,
+    reason: str,
+    fallback: bool,
+    now: datetime,
+) -> RenewalAttempt:
+    """Schedule the next attempt by the retry rule; after the last one, turn auto-renewal
+    off and queue an SMS telling the subscriber how to renew."""
+    failures = setting.failures + 1
+    retry_at = None if fallback else next_renewal_attempt(failures=failures, failed_at=now)
+    if (
+        retry_at is None
+        and not fallback
+        and setting.provider != BALANCE
+        and (setting.fallback_to_balance)
+    ):
+        retry_at = now  # the balance, at the next pass
+    with uow:
+        if retry_at is not None:
+            uow.auto_renewals.record_attempt(
+                setting.line_id,
+                failures=failures,
+                next_attempt_at=retry_at,
+                last_order_id=setting.last_order_id,
+                now=now,
+            )
+        else:
+            off = replace(setting, enabled=False, failures=0, next_attempt_at=None)
+            uow.auto_renewals.put(off, now=now)
+            uow.outbox.add(
+                operator_id=setting.operator_id,
+                line_id=setting.line_id,
+                channel="sms",
+                key=f"auto-renewal-failed-{setting.line_id}-{now:%Y%m%d%H%M}",
+                recipient=msisdn,
+                payload={"kind": "auto_renewal_failed", "plan": setting.plan_code},
+                now=now,
+            )
+        uow.commit()
+    if retry_at is None:
+        return RenewalAttempt(RenewalOutcome.GAVE_UP, reason=reason)
+    return RenewalAttempt(RenewalOutcome.RETRY_LATER, next_attempt_at=retry_at, reason=reason)
