@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from rich.table import Table
@@ -17,10 +18,12 @@ from saldo.catalog.schema import bundled_specs
 from saldo.channels.cli.render import local_time, money, out
 from saldo.channels.cli.vouchers import export_pins
 from saldo.domain.buckets import BucketKind
+from saldo.domain.fx import ExchangeRate
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import adjust_balance
+from saldo.services.exchange_rates import load_rates
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
@@ -79,6 +82,7 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
     for demo in DEMO_LINES:
         _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
     _vouchers(saldo, now=now)
+    _rates(saldo, now=now)
     _show(saldo, now=now)
     if serve:
         from saldo.channels.api.server import serve as serve_http
@@ -155,6 +159,19 @@ def _vouchers(saldo: Saldo, *, now: datetime) -> None:
     )
 
 
+# Illustrative rates so that quotes in another currency work in the demo; stamped with the
+# time the demo runs, so they never go stale there. Not market data.
+DEMO_RATES = (("USD", "ARS", "1450.25"), ("USD", "COP", "3875.50"), ("EUR", "USD", "1.0876"))
+
+
+def _rates(saldo: Saldo, *, now: datetime) -> None:
+    rates = [
+        ExchangeRate(base=base, quote=quote, rate=Decimal(rate), source="demo", fetched_at=now)
+        for base, quote, rate in DEMO_RATES
+    ]
+    load_rates(saldo.uow(), rates=rates, now=now)
+
+
 def _show(saldo: Saldo, *, now: datetime) -> None:
     table = Table("operator", "number", "language", "state", "main balance", "valid until")
     for demo in DEMO_LINES:
@@ -178,6 +195,10 @@ def _show(saldo: Saldo, *, now: datetime) -> None:
         "  saldo sms --from +5492614445566 --to 100 SALDO        # the SMS keyword service\n"
         "  saldo sms --from +573001234567 --to 123 RECARGA <PIN>  # a PIN from demo-vouchers.csv\n"
         "  saldo ussd --from +573109876543 '*611#'              # the USSD menu\n"
+        "  saldo orders quote +5491123456789 pack-mensual-1m --pay-in USD   # rate, spread, fee\n"
+        "  saldo orders create +32470123456 mobile-smart-3m --email you@example.org\n"
+        "  saldo orders pay 1 --card 4242424242424242   # sandbox cards: docs/orders.md\n"
+        "  saldo orders show 1 --receipt\n"
         "  saldo lines list --operator proximus-be --json\n"
         "  saldo operators list\n"
         "  saldo audit\n"

@@ -141,10 +141,13 @@ def pay_command(
     if as_json:
         emit_json(_order_json(order))
         return
-    if order.state is OrderState.FULFILLED:
+    if order.state is OrderState.FULFILLED and order.valid_until_after is not None:
+        with saldo.uow().reading() as uow:
+            operator = uow.operators.get(order.operator_id)
+        assert operator is not None
         out.print(
             f"Order {order.id} paid and fulfilled: receipt {order.receipt_number}, "
-            f"valid until {order.valid_until_after:%Y-%m-%d %H:%M} UTC."
+            f"valid until {local_time(order.valid_until_after, operator.timezone)}."
         )
     else:
         out.print(
