@@ -23,7 +23,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import adjust_balance
-from saldo.services.exchange_rates import load_rates
+from saldo.services.exchange_rates import list_rates, load_rates
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
@@ -160,16 +160,25 @@ def _vouchers(saldo: Saldo, *, now: datetime) -> None:
 
 
 # Illustrative rates so that quotes in another currency work in the demo; stamped with the
-# time the demo runs, so they never go stale there. Not market data.
+# time the demo runs, and loaded again only once they would be too old to quote with. Not
+# market data.
 DEMO_RATES = (("USD", "ARS", "1450.25"), ("USD", "COP", "3875.50"), ("EUR", "USD", "1.0876"))
 
 
 def _rates(saldo: Saldo, *, now: datetime) -> None:
+    max_age = timedelta(hours=saldo.settings.fx_max_age_hours) / 2
+    fresh = {
+        (rate.base, rate.quote)
+        for rate in list_rates(saldo.uow())
+        if rate.source == "demo" and now - rate.fetched_at < max_age
+    }
     rates = [
         ExchangeRate(base=base, quote=quote, rate=Decimal(rate), source="demo", fetched_at=now)
         for base, quote, rate in DEMO_RATES
+        if (base, quote) not in fresh
     ]
-    load_rates(saldo.uow(), rates=rates, now=now)
+    if rates:
+        load_rates(saldo.uow(), rates=rates, now=now)
 
 
 def _show(saldo: Saldo, *, now: datetime) -> None:
