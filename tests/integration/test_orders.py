@@ -327,3 +327,27 @@ def test_a_card_order_cannot_be_paid_from_the_balance(shop: Saldo) -> None:
             shop.uow(), {}, order_id=placed.id, provider="balance", source=None,
             idempotency_key="pay-1", now=shop.clock.now(),
         )  # fmt: skip
+
+
+def test_a_payment_for_a_line_recycled_meanwhile_fails_the_order_and_is_refunded(
+    shop: Saldo, clock: FixedClock
+) -> None:
+    with shop.uow().reading() as uow:
+        record = uow.lines.get_by_msisdn(LINE)
+        assert record is not None
+        recycles_at = record.operator.lifecycle.recycles_at(record.line.valid_until)
+    clock.set(recycles_at - timedelta(minutes=5))
+    placed = order(shop)
+    before = valid_until(shop)
+
+    pay(shop, placed.id, cards.SETTLE_LATER)
+    clock.advance(timedelta(minutes=6))
+    reconcile_payments(shop.uow(), shop.payment_providers(), now=clock.now())
+
+    assert states(shop, placed.id)[-3:] == [
+        "awaiting_payment>paid",
+        "paid>failed",
+        "failed>refunded",
+    ]
+    assert valid_until(shop) == before
+    assert_audit_clean(shop)

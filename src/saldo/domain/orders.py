@@ -63,14 +63,10 @@ ALLOWED_TRANSITIONS: Final[dict[OrderState, frozenset[OrderState]]] = {
         {OrderState.AWAITING_PAYMENT, OrderState.EXPIRED, OrderState.CANCELLED}
     ),
     OrderState.AWAITING_PAYMENT: frozenset(
-        {
-            OrderState.PAID,
-            OrderState.EXPIRED,
-            OrderState.CANCELLED,
-            OrderState.FAILED,
-        }
+        {OrderState.PAID, OrderState.EXPIRED, OrderState.CANCELLED}
     ),
-    OrderState.PAID: frozenset({OrderState.FULFILLED, OrderState.REFUNDED, OrderState.FAILED}),
+    # Failed: paid, but it can no longer be fulfilled (the line was recycled meanwhile).
+    OrderState.PAID: frozenset({OrderState.FULFILLED, OrderState.FAILED}),
     # A payment that settles after its order expired is applied (see ``late_payment``).
     OrderState.EXPIRED: frozenset({OrderState.PAID, OrderState.REFUNDED}),
     OrderState.CANCELLED: frozenset({OrderState.REFUNDED}),

@@ -52,7 +52,14 @@ from saldo.services.ports import (
     UnitOfWork,
 )
 from saldo.services.quotes import quote_order
-from saldo.services.settlement import BALANCE, apply_result, fulfil_order, mark_paid, settle_refunds
+from saldo.services.settlement import (
+    BALANCE,
+    apply_result,
+    fulfil_order,
+    mark_paid,
+    move_order,
+    settle_refunds,
+)
 from saldo.services.top_up import LineRecycled
 
 
@@ -253,7 +260,8 @@ def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) 
         order = uow.orders.get(order_id)
         if order is None:
             raise OrderNotFound(f"there is no order {order_id}")
-        if not uow.orders.change_state(
+        if not move_order(
+            uow,
             order_id,
             from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
             to_state=OrderState.CANCELLED,
@@ -271,7 +279,8 @@ def expire_orders(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> int:
     expired = 0
     with uow:
         for order_id in uow.orders.due_expiry(now=now, limit=limit):
-            expired += uow.orders.change_state(
+            expired += move_order(
+                uow,
                 order_id,
                 from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
                 to_state=OrderState.EXPIRED,
@@ -401,7 +410,8 @@ def _payable(uow: UnitOfWork, *, order_id: int, now: datetime) -> StoredOrder:
     if not order.state.payable:
         raise OrderNotPayable(f"order {order_id} is {order.state}; it cannot be paid")
     if now >= order.expires_at:
-        uow.orders.change_state(
+        move_order(
+            uow,
             order_id,
             from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
             to_state=OrderState.EXPIRED,
@@ -418,7 +428,8 @@ def _payable(uow: UnitOfWork, *, order_id: int, now: datetime) -> StoredOrder:
 
 def _confirm(uow: UnitOfWork, order: StoredOrder, *, now: datetime) -> None:
     if order.state is OrderState.DRAFT:
-        uow.orders.change_state(
+        move_order(
+            uow,
             order.id,
             from_states=(OrderState.DRAFT,),
             to_state=OrderState.AWAITING_PAYMENT,

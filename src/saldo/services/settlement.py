@@ -11,10 +11,10 @@ once: the second finds the payment finished and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount
@@ -23,6 +23,7 @@ from saldo.domain.money import Money
 from saldo.domain.orders import (
     LatePayment,
     OrderState,
+    check_transition,
     late_payment,
     next_payment_check,
     receipt_number,
@@ -56,11 +57,32 @@ class UnableToFulfil(SaldoError):
     code = "unable_to_fulfil"
 
 
+def move_order(
+    uow: UnitOfWork,
+    order_id: int,
+    *,
+    from_states: Sequence[OrderState],
+    to_state: OrderState,
+    reason: str,
+    now: datetime,
+    fields: Mapping[str, Any] | None = None,
+) -> bool:
+    """Move the order to ``to_state`` if it is in one of ``from_states`` (one conditional
+    update, its history appended); False, changing nothing, otherwise. Every move the
+    services make passes through here, checked against the domain's transitions."""
+    for state in from_states:
+        check_transition(state, to_state)
+    return uow.orders.change_state(
+        order_id, from_states=from_states, to_state=to_state, reason=reason, now=now, fields=fields
+    )
+
+
 def mark_paid(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> bool:
     """Move an order awaiting payment (or expired, for a late payment) to paid."""
-    return uow.orders.change_state(
+    return move_order(
+        uow,
         order_id,
-        from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT, OrderState.EXPIRED),
+        from_states=(OrderState.AWAITING_PAYMENT, OrderState.EXPIRED),
         to_state=OrderState.PAID,
         reason=reason,
         now=now,
@@ -120,7 +142,8 @@ def fulfil_order(
         balances_after=None if balance_after is None else {paid_from: balance_after},
     )
     number = receipt_number(operator_slug=operator.slug, order_id=order_id, paid_at=now)
-    changed = uow.orders.change_state(
+    changed = move_order(
+        uow,
         order_id,
         from_states=(OrderState.PAID,),
         to_state=OrderState.FULFILLED,
@@ -147,8 +170,13 @@ def fulfil_order(
 
 def _fail(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> None:
     """A paid order that cannot be fulfilled: failed, and its payment owed back."""
-    uow.orders.change_state(
-        order_id, from_states=(OrderState.PAID,), to_state=OrderState.FAILED, reason=reason, now=now
+    move_order(
+        uow,
+        order_id,
+        from_states=(OrderState.PAID,),
+        to_state=OrderState.FAILED,
+        reason=reason,
+        now=now,
     )
     for payment in uow.payments.for_order(order_id):
         if payment.status is PaymentStatus.SUCCEEDED and payment.provider != BALANCE:
@@ -254,7 +282,8 @@ def settle_refunds(
         with uow:
             if uow.payments.mark_refunded(payment.id, now=now):
                 refunded += 1
-                uow.orders.change_state(
+                move_order(
+                    uow,
                     payment.order_id,
                     from_states=(OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED),
                     to_state=OrderState.REFUNDED,
