@@ -118,8 +118,11 @@ def test_a_pending_card_waits_for_reconcile(cli: Cli) -> None:
 
     assert "is awaiting_payment: the payment is pending at sandbox" in pending
     assert summary == {
-        "checked": 0, "settled": 0, "still_pending": 0, "refunded": 0,
-        "expired": 0, "receipts_sent": 0,
+        "checked": 0, "settled": 0, "still_pending": 0, "refunded": 0, "expired": 0,
+        "auto_renewals": {
+            "not_due": 0, "renewed": 0, "pending": 0, "retry_later": 0, "gave_up": 0,
+        },
+        "receipts_sent": 0,
     }  # fmt: skip
     assert isinstance(shown, dict) and shown["payments"][0]["status"] == "pending"
 

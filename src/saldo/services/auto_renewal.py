@@ -6,19 +6,21 @@ when the line allows it, once from the balance; then the subscriber is told (an 
 the outbox) and the line waits for them. A renewal that succeeds resets the count. Every
 attempt is an order of its own (``placed_by=auto_renewal``), so it has its quote, its history
 and its receipt like any other. ``renew_automatically`` is what the lifecycle worker calls
-for each line with auto-renewal on; calling it again when nothing is due does nothing.
+for each line with auto-renewal on (``renew_due``; until the worker exists, ``saldo orders
+reconcile`` runs it); calling it again when nothing is due does nothing.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
-from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.numbering import lookup_msisdn, mask_msisdn
 from saldo.domain.orders import RENEWAL_RETRY_DELAYS, OrderState, next_renewal_attempt
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
@@ -31,9 +33,11 @@ from saldo.services.orders import (
     create_order,
     pay_order,
 )
-from saldo.services.payment_port import PaymentError, PaymentProvider
+from saldo.services.payment_port import PaymentError, PaymentProvider, PaymentStatus
 from saldo.services.ports import AutoRenewal, UnitOfWork
 from saldo.services.settlement import BALANCE
+
+log = logging.getLogger(__name__)
 
 
 class UnableToSetAutoRenewal(SaldoError):
@@ -134,8 +138,24 @@ def renew_automatically(
         if record is None:
             raise LineNotFound(f"no line with number {number}")
         setting = uow.auto_renewals.get(record.line.id)
+        last, waiting = None, False
+        if setting is not None and setting.last_order_id is not None:
+            last = uow.orders.get(setting.last_order_id)
+            waiting = last is not None and any(
+                p.status is PaymentStatus.PENDING for p in uow.payments.for_order(last.id)
+            )
     if setting is None or not setting.enabled:
         return RenewalAttempt(RenewalOutcome.NOT_DUE)
+    if last is not None and waiting:
+        # The last attempt's payment is settling: reconciliation finishes it.
+        return RenewalAttempt(RenewalOutcome.PENDING, order_id=last.id)
+    if last is not None and last.state is OrderState.FULFILLED and setting.failures:
+        setting = replace(setting, failures=0, next_attempt_at=None)
+        with uow:
+            uow.auto_renewals.record_attempt(
+                setting.line_id, failures=0, next_attempt_at=None, last_order_id=last.id, now=now
+            )
+            uow.commit()
     valid_until = record.line.valid_until
     if setting.next_attempt_at is not None:
         due = now >= setting.next_attempt_at
@@ -177,15 +197,44 @@ def renew_automatically(
         return _failed(
             uow, setting, msisdn=number, reason=error.message, fallback=fallback, now=now
         )
-    outcome = (
-        RenewalOutcome.RENEWED if paid.state is OrderState.FULFILLED else RenewalOutcome.PENDING
-    )
+    renewed = paid.state is OrderState.FULFILLED
     with uow:
+        # A pending payment keeps the count: if it fails, the retry rule goes on from here.
         uow.auto_renewals.record_attempt(
-            setting.line_id, failures=0, next_attempt_at=None, last_order_id=paid.id, now=now
+            setting.line_id,
+            failures=0 if renewed else setting.failures,
+            next_attempt_at=None,
+            last_order_id=paid.id,
+            now=now,
         )
         uow.commit()
+    outcome = RenewalOutcome.RENEWED if renewed else RenewalOutcome.PENDING
     return RenewalAttempt(outcome, order_id=paid.id)
+
+
+def renew_due(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    max_rate_age: timedelta,
+    now: datetime,
+    limit: int = 10_000,
+) -> dict[RenewalOutcome, int]:
+    """Run ``renew_automatically`` for every line with auto-renewal on; count the outcomes.
+    One line's failure is logged and does not stop the others."""
+    with uow.reading():
+        numbers = uow.auto_renewals.enabled_numbers(limit=limit)
+    counts = dict.fromkeys(RenewalOutcome, 0)
+    for number in numbers:
+        try:
+            attempt = renew_automatically(
+                uow, providers, msisdn=number, max_rate_age=max_rate_age, now=now
+            )
+        except Exception:  # logged; the next pass tries again
+            log.exception("auto-renewal of %s failed", mask_msisdn(number))
+            continue
+        counts[attempt.outcome] += 1
+    return counts
 
 
 def _failed(

@@ -24,7 +24,7 @@ from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.orders import QUOTE_VALIDITY, OrderState, next_payment_check
+from saldo.domain.orders import QUOTE_VALIDITY, OrderState
 from saldo.domain.periods import require_aware
 from saldo.domain.quotes import PaymentMethod
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
@@ -58,7 +58,8 @@ from saldo.services.settlement import (
     fulfil_order,
     mark_paid,
     move_order,
-    settle_refunds,
+    processor_reference,
+    settle_refunds_quietly,
 )
 from saldo.services.top_up import LineRecycled
 
@@ -139,6 +140,16 @@ def create_order(
     request = fingerprint(
         "order", number, plan_code.strip().lower(), *addon_codes, pay_in.upper(), method
     )
+    with uow.reading():
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        assert record.operator.id is not None
+        replayed = uow.orders.get_by_key(operator_id=record.operator.id, idempotency_key=key)
+    if replayed is not None:
+        # A replay returns the first order, even once its quote could no longer be made.
+        check_same_request(stored=replayed.request_fingerprint, incoming=request, key=key)
+        return replayed
     quote = quote_order(
         uow,
         msisdn=number,
@@ -321,7 +332,9 @@ def pay_order(
         raise UnknownProvider(f"{provider!r} is not a payment provider here ({known})")
     if not source:
         raise OrderNotPayable(f"paying with {provider} needs a card or a saved method")
-    payment = _claim_payment(uow, order_id=order_id, provider=provider, key=key, now=now)
+    payment, first_send = _claim_payment(
+        uow, order_id=order_id, provider=provider, key=key, now=now
+    )
     if payment.status is PaymentStatus.PENDING and payment.reference is None:
         order = _get(uow, order_id)
         try:
@@ -329,27 +342,30 @@ def pay_order(
                 amount=Money(payment.amount, payment.currency),
                 source=source,
                 description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
-                order_reference=f"saldo-payment-{payment.id}",
-                idempotency_key=key,
+                order_reference=processor_reference(payment.id),
+                idempotency_key=processor_reference(payment.id),
             )
         except PaymentTimedOut:
-            with uow:
-                uow.payments.schedule_check(
-                    payment.id, at=next_payment_check(checks=0, now=now), checks=0
-                )
-                uow.commit()
+            # Still pending; reconciliation finds it at the processor (its first check is
+            # already scheduled).
             return _get(uow, order_id)
-        except PaymentRefused as refused:
+        except PaymentRefused:
+            if not first_send:
+                # The first request may have charged: never call that a decline.
+                raise PaymentInProgress(
+                    f"the first payment for order {order_id} is still being checked with "
+                    f"{provider}; it settles within minutes"
+                ) from None
             result = PaymentResult(
-                reference=f"refused-{payment.id}",
+                reference="",
                 status=PaymentStatus.FAILED,
                 amount=Money(payment.amount, payment.currency),
                 decline_code="refused",
             )
             apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
-            raise refused
+            raise
         apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
-        settle_refunds(uow, providers, now=now)
+        settle_refunds_quietly(uow, providers, order_id=order_id, now=now)
     with uow.reading():
         payment = uow.payments.get(payment.id) or payment
     if payment.status is PaymentStatus.FAILED:
@@ -362,18 +378,34 @@ def pay_order(
     return _get(uow, order_id)
 
 
+def _lock(uow: UnitOfWork, order_id: int) -> tuple[StoredOrder, LineRecord]:
+    """The order and its line, both locked in the one order every path takes: the line's
+    row, then the order's. Raises OrderNotFound."""
+    found = uow.orders.get(order_id)
+    if found is None:
+        raise OrderNotFound(f"there is no order {order_id}")
+    record = uow.lines.get_by_msisdn(found.msisdn, for_update=True)
+    order = uow.orders.get(order_id, for_update=True)
+    assert record is not None and order is not None
+    return order, record
+
+
 def _claim_payment(
     uow: UnitOfWork, *, order_id: int, provider: str, key: str, now: datetime
-) -> StoredPayment:
-    """The payment under ``key``: the one recorded before (a replay), or a new pending one
-    after confirming the order."""
+) -> tuple[StoredPayment, bool]:
+    """The payment under ``key`` and whether it is new: the one recorded before (a replay),
+    or a new pending one after confirming the order, with the order locked so that no two
+    payments for it are ever pending at once."""
     with uow:
-        existing = uow.payments.get_by_key(provider=provider, idempotency_key=key)
+        order, _ = _lock(uow, order_id)
+        existing = uow.payments.get_by_key(
+            operator_id=order.operator_id, provider=provider, idempotency_key=key
+        )
         if existing is not None:
             if existing.order_id != order_id:
                 raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
-            return existing
-        order = _payable(uow, order_id=order_id, now=now)
+            return existing, False
+        order = _payable(uow, order=order, now=now)
         if order.terms.method == PaymentMethod.BALANCE:
             raise OrderNotPayable(
                 f"order {order_id} was quoted to be paid from the balance; pay it with balance"
@@ -398,21 +430,18 @@ def _claim_payment(
         uow.commit()
         claimed = uow.payments.get(payment_id)
     assert claimed is not None
-    return claimed
+    return claimed, True
 
 
-def _payable(uow: UnitOfWork, *, order_id: int, now: datetime) -> StoredOrder:
-    """The order, if a payment may start for it now; an order whose quote ran out is
-    expired (committed) and QuoteExpired raised."""
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise OrderNotFound(f"there is no order {order_id}")
+def _payable(uow: UnitOfWork, *, order: StoredOrder, now: datetime) -> StoredOrder:
+    """The (locked) order, if a payment may start for it now; an order whose quote ran out
+    is expired (committed) and QuoteExpired raised."""
     if not order.state.payable:
-        raise OrderNotPayable(f"order {order_id} is {order.state}; it cannot be paid")
+        raise OrderNotPayable(f"order {order.id} is {order.state}; it cannot be paid")
     if now >= order.expires_at:
         move_order(
             uow,
-            order_id,
+            order.id,
             from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
             to_state=OrderState.EXPIRED,
             reason="quote expired unpaid",
@@ -420,7 +449,7 @@ def _payable(uow: UnitOfWork, *, order_id: int, now: datetime) -> StoredOrder:
         )
         uow.commit()
         raise QuoteExpired(
-            f"the quote of order {order_id} expired at {order.expires_at:%H:%M} UTC; "
+            f"the quote of order {order.id} expired at {order.expires_at:%H:%M} UTC; "
             "place the order again for today's price"
         )
     return order
@@ -441,18 +470,15 @@ def _confirm(uow: UnitOfWork, order: StoredOrder, *, now: datetime) -> None:
 def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime) -> StoredOrder:
     """Debit the line's main money and fulfil the order, in one transaction."""
     with uow:
-        existing = uow.payments.get_by_key(provider=BALANCE, idempotency_key=key)
+        order, record = _lock(uow, order_id)
+        existing = uow.payments.get_by_key(
+            operator_id=order.operator_id, provider=BALANCE, idempotency_key=key
+        )
         if existing is not None:
             if existing.order_id != order_id:
                 raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
         else:
-            order = uow.orders.get(order_id)
-            if order is None:
-                raise OrderNotFound(f"there is no order {order_id}")
-            # Locks in a fixed order, line first, as every path that fulfils does.
-            record = uow.lines.get_by_msisdn(order.msisdn, for_update=True)
-            assert record is not None
-            order = _payable(uow, order_id=order_id, now=now)
+            order = _payable(uow, order=order, now=now)
             if order.terms.method != PaymentMethod.BALANCE:
                 raise OrderNotPayable(
                     f"order {order_id} was quoted for {order.terms.method}; "
@@ -491,7 +517,8 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
             uow.payments.finish(
                 payment_id, status=PaymentStatus.SUCCEEDED, decline_code=None, now=now
             )
-            mark_paid(uow, order_id=order_id, reason="paid from the balance", now=now)
+            if not mark_paid(uow, order_id=order_id, reason="paid from the balance", now=now):
+                raise OrderNotPayable(f"order {order_id} changed while it was being paid")
             fulfil_order(
                 uow,
                 order_id=order_id,

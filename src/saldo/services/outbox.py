@@ -26,6 +26,9 @@ from saldo.services.mail_port import Mailer, OutgoingEmail
 from saldo.services.ports import OutboxMessage, UnitOfWork
 
 MAX_ATTEMPTS: Final = 8
+# A claimed message is left to its sender this long; one that died is sent again after it
+# (under the same Message-ID).
+CLAIM_FOR: Final = timedelta(minutes=5)
 RETRY_DELAYS: Final = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 240))
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,11 @@ def deliver_email(
         due = [m for m in uow.outbox.pending(now=now, limit=limit) if m.channel == "email"]
     sent = failed = dead = 0
     for message in due:
+        with uow:
+            claimed = uow.outbox.claim(message.id, now=now, until=now + CLAIM_FOR)
+            uow.commit()
+        if not claimed:
+            continue  # another sender has it
         try:
             with uow.reading():
                 email = render_email(uow, message)

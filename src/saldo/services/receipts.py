@@ -75,7 +75,10 @@ def receipt_for(uow: UnitOfWork, *, order_id: int) -> Receipt:
     assert order.receipt_number and order.paid_at and order.valid_until_after
     plans = {plan.code: plan.name for plan in operator.plans}
     addons = {addon.code: addon.name for addon in operator.addons}
-    paid = [p for p in uow.payments.for_order(order_id) if p.status == "succeeded"]
+    # The payment that paid the order: succeeded and not given back (a second one was).
+    paid = [
+        p for p in uow.payments.for_order(order_id) if p.status == "succeeded" and not p.refund_due
+    ]
     currency, pay_in = terms.currency, terms.pay_in
     return Receipt(
         receipt_number=order.receipt_number,

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount
@@ -46,11 +47,24 @@ LOST_REQUEST_AFTER: Final = timedelta(hours=24)
 log = logging.getLogger(__name__)
 
 
+def processor_reference(payment_id: int) -> str:
+    """What Saldo calls a payment at its processor: the idempotency key and the order
+    reference sent with it (stable across retries of the same payment, unique per
+    payment), by which a payment whose answer was lost is found again."""
+    return f"saldo-payment-{payment_id}"
+
+
 class UnknownPayment(SaldoError):
     """A webhook about a payment Saldo has no record of (yet: its answer may still be on
     the way); the processor is asked to send it again later."""
 
     code = "unknown_payment"
+
+
+class PaymentMismatch(SaldoError):
+    """A processor reports an amount or currency other than the payment's: never applied."""
+
+    code = "payment_mismatch"
 
 
 class UnableToFulfil(SaldoError):
@@ -141,7 +155,11 @@ def fulfil_order(
         now=now,
         balances_after=None if balance_after is None else {paid_from: balance_after},
     )
-    number = receipt_number(operator_slug=operator.slug, order_id=order_id, paid_at=now)
+    number = receipt_number(
+        operator_slug=operator.slug,
+        order_id=order_id,
+        paid_at=now.astimezone(ZoneInfo(operator.timezone)),
+    )
     changed = move_order(
         uow,
         order_id,
@@ -208,7 +226,14 @@ def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: date
     assert order is not None
     record = uow.lines.get_by_msisdn(order.msisdn, for_update=True)
     assert record is not None
-    if payment.reference is None:
+    if result.status is PaymentStatus.SUCCEEDED and result.amount != Money(
+        payment.amount, payment.currency
+    ):
+        raise PaymentMismatch(
+            f"payment {payment_id} is {Money(payment.amount, payment.currency)} here but "
+            f"{result.amount} at {payment.provider} ({result.reference}); left for staff"
+        )
+    if payment.reference is None and result.reference:
         uow.payments.attach_reference(
             payment_id, reference=result.reference, card_last4=result.card_last4, now=now
         )
@@ -221,7 +246,11 @@ def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: date
     if not uow.payments.finish(
         payment_id, status=result.status, decline_code=result.decline_code, now=now
     ):
-        if payment.status is not result.status:
+        if payment.status is PaymentStatus.FAILED and result.status is PaymentStatus.SUCCEEDED:
+            # Money Saldo had given up on did arrive: it goes back.
+            log.warning("payment %s succeeded after it was failed; refunding it", payment_id)
+            uow.payments.flag_refund(payment_id, now=now)
+        elif payment.status is not result.status:
             log.warning(
                 "payment %s is %s; ignoring a later report that it %s",
                 payment_id,
@@ -259,12 +288,18 @@ def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: date
 
 
 def settle_refunds(
-    uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, now: datetime, limit: int = 100
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    now: datetime,
+    order_id: int | None = None,
+    limit: int = 100,
 ) -> int:
-    """Give back the payments flagged for a refund; return how many were refunded. A
-    processor that fails leaves the refund for the next run."""
+    """Give back the payments flagged for a refund (of one order, when ``order_id`` is
+    given); return how many were refunded. A processor that fails leaves the refund for the
+    next run."""
     with uow.reading():
-        due = uow.payments.refunds_due(limit=limit)
+        due = uow.payments.refunds_due(limit=limit, order_id=order_id)
     refunded = 0
     for payment in due:
         processor = providers.get(payment.provider)
@@ -274,7 +309,7 @@ def settle_refunds(
             processor.refund(
                 payment.reference,
                 amount=Money(payment.amount, payment.currency),
-                idempotency_key=f"refund-{payment.id}",
+                idempotency_key=f"{processor_reference(payment.id)}-refund",
             )
         except PaymentError as error:
             log.warning("refund of payment %s not made yet: %s", payment.id, error)
@@ -292,6 +327,18 @@ def settle_refunds(
                 )
             uow.commit()
     return refunded
+
+
+def settle_refunds_quietly(
+    uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, order_id: int, now: datetime
+) -> None:
+    """Make one order's refunds now, after its payment was applied and committed; any
+    failure is logged and left to the reconciliation job, never reported to a payer whose
+    order is already settled."""
+    try:
+        settle_refunds(uow, providers, now=now, order_id=order_id)
+    except Exception:  # the job retries; the caller's outcome is already committed
+        log.exception("refunds of order %s left to the reconciliation job", order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +360,11 @@ def reconcile_payments(
         due = uow.payments.due_checks(now=now, limit=limit)
     settled = pending = 0
     for payment in due:
-        result = _ask(providers, payment, now=now)
+        try:
+            result = _ask(providers, payment, now=now)
+        except Exception:  # one bad payment must not stop the others or the refunds
+            log.exception("payment %s could not be reconciled", payment.id)
+            result = None
         if result is None or result.status is PaymentStatus.PENDING:
             pending += 1
             with uow:
@@ -324,7 +375,19 @@ def reconcile_payments(
                 )
                 uow.commit()
             continue
-        apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+        try:
+            apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+        except Exception:  # logged; the payment stays pending and is asked about again
+            log.exception("payment %s could not be applied", payment.id)
+            pending += 1
+            with uow:
+                uow.payments.schedule_check(
+                    payment.id,
+                    at=next_payment_check(checks=payment.checks + 1, now=now),
+                    checks=payment.checks + 1,
+                )
+                uow.commit()
+            continue
         settled += 1
     refunded = settle_refunds(uow, providers, now=now)
     return Reconciliation(
@@ -342,15 +405,15 @@ def _ask(
         if payment.reference is not None:
             return processor.fetch_payment(payment.reference)
         found = processor.find_payment(
-            idempotency_key=payment.idempotency_key,
-            order_reference=f"saldo-payment-{payment.id}",
+            idempotency_key=processor_reference(payment.id),
+            order_reference=processor_reference(payment.id),
         )
     except PaymentError as error:
         log.warning("payment %s: the processor did not answer: %s", payment.id, error)
         return None
     if found is None and now - payment.created_at >= LOST_REQUEST_AFTER:
         return PaymentResult(
-            reference=f"lost-{payment.id}",
+            reference="",
             status=PaymentStatus.FAILED,
             amount=Money(payment.amount, payment.currency),
             decline_code="never_received",
@@ -401,5 +464,5 @@ def handle_webhook(
             return False
         _apply(uow, payment_id=payment.id, result=result, now=now)
         uow.commit()
-    settle_refunds(uow, providers, now=now)
+    settle_refunds_quietly(uow, providers, order_id=payment.order_id, now=now)
     return True

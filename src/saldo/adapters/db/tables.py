@@ -418,7 +418,7 @@ order_payments = Table(
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
     CheckConstraint("amount >= 0", name="no_negative_amount"),
-    UniqueConstraint("provider", "idempotency_key"),
+    UniqueConstraint("operator_id", "provider", "idempotency_key"),
     UniqueConstraint("provider", "reference"),
     Index("ix_order_payments_order_id", "order_id"),
     Index("ix_order_payments_status_next_check_at", "status", "next_check_at"),

@@ -179,7 +179,7 @@ class StripeProvider:
 
         Stripe's search index lags behind its writes: under normal conditions by up to about a
         minute, longer during an outage at Stripe. A None shortly after a timeout is therefore
-        not final; the caller asks again with backoff and gives up only after an hour.
+        not final; the caller asks again with backoff and gives up only after a day.
 
         Raises PaymentTimedOut when Stripe does not answer (a timeout, a lost connection, a
         rate limit, a 5xx); PaymentRefused when it refuses the search (a key that may not read

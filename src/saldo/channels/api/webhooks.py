@@ -4,6 +4,8 @@ whatever order events arrive in. Answers, as processors expect them:
 
 - 200 ``{"status": "applied"}`` or ``{"status": "duplicate"}`` (seen before; nothing changed);
 - 400 ``invalid_webhook``: no signature, a wrong or stale one, or not an event;
+- 409 with the error's code when the event disagrees with the payment Saldo holds (another
+  amount or currency): nothing is applied, and it is logged for staff;
 - 404 ``unknown_payment_provider``; 404 ``unknown_payment`` for a payment Saldo has not
   recorded (yet): a non-2xx answer makes the processor send the event again later.
 """
@@ -17,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
+from saldo.domain.errors import SaldoError
 from saldo.services.payment_port import InvalidWebhook, PaymentError
 from saldo.services.settlement import UnknownPayment, handle_webhook
 
@@ -53,6 +56,10 @@ def webhook_router(saldo: Saldo) -> APIRouter:
         except PaymentError as error:
             # Asking the processor about the payment failed: let it send the event again.
             return _error(503, error.code, error.message)
+        except SaldoError as error:
+            # The event disagrees with what Saldo holds (another amount): kept for staff.
+            log.error("a %s webhook was not applied: %s", provider, error.message)
+            return _error(409, error.code, error.message)
         return JSONResponse({"status": "applied" if applied else "duplicate"})
 
     return router

@@ -19,7 +19,7 @@ from saldo.channels.receipts import outbox_email, receipt_html, receipt_text
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
-from saldo.services.auto_renewal import set_auto_renewal
+from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
 from saldo.services.lines import find_line
 from saldo.services.orders import (
     OrderDetails,
@@ -128,6 +128,10 @@ def pay_command(
     saldo = state(ctx).saldo()
     details = order_details(saldo.uow(), order_id=order_id)
     chosen = provider or (BALANCE if details.order.terms.method == BALANCE else "sandbox")
+    if card is not None and chosen != "sandbox":
+        # Real processors take a token made by their own card form; a card number typed
+        # here would pass through Saldo (and the shell's history).
+        raise typer.BadParameter(f"--card is for sandbox test cards; give {chosen} a --token")
     order = pay_order(
         saldo.uow(),
         saldo.payment_providers(),
@@ -234,22 +238,36 @@ def cancel_command(
 
 @app.command("reconcile")
 def reconcile_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Expire unpaid orders whose quote ran out, ask processors about pending payments that
-    are due (backing off), make the refunds due and send receipts waiting in the outbox.
-    Safe to run from cron every minute."""
+    """Expire unpaid orders whose quote ran out, run the auto-renewals that are due, ask
+    processors about pending payments that are due (backing off), make the refunds due and
+    send receipts waiting in the outbox. Safe to run from cron every minute."""
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
+    providers = saldo.payment_providers()
     expired = expire_orders(saldo.uow(), now=now)
-    done = reconcile_payments(saldo.uow(), saldo.payment_providers(), now=now)
+    renewals = renew_due(
+        saldo.uow(),
+        providers,
+        max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
+        now=now,
+    )
+    done = reconcile_payments(saldo.uow(), providers, now=now)
     sent = _send_receipts(saldo, quiet=True)
-    summary = {**to_jsonable(done), "expired": expired, "receipts_sent": sent}
+    renewed = renewals[RenewalOutcome.RENEWED]
+    summary = {
+        **to_jsonable(done),
+        "expired": expired,
+        "auto_renewals": {outcome.value: count for outcome, count in renewals.items()},
+        "receipts_sent": sent,
+    }
     if as_json:
         emit_json(summary)
         return
     out.print(
         f"{done.checked} payment(s) checked: {done.settled} settled, "
         f"{done.still_pending} still pending; {done.refunded} refunded; "
-        f"{expired} order(s) expired; {sent} receipt(s) sent."
+        f"{expired} order(s) expired; {renewed} line(s) renewed automatically; "
+        f"{sent} receipt(s) sent."
     )
 
 
@@ -280,9 +298,14 @@ def autorenew_command(
     """
     saldo = state(ctx).saldo()
     line = find_line(saldo.uow(), msisdn=msisdn)
+    with saldo.uow().reading() as uow:
+        current = uow.auto_renewals.get(line.id)
+    if off and current is not None:
+        # Turning it off keeps the plan and the saved method for turning it on again.
+        plan, provider, token = current.plan_code, current.provider, current.token
+        fallback_to_balance, days_before = current.fallback_to_balance, current.days_before
+        email = email or current.email
     if plan is None:
-        with saldo.uow().reading() as uow:
-            current = uow.auto_renewals.get(line.id)
         if current is None:
             raise typer.BadParameter("--plan is needed to turn auto-renewal on")
         plan = current.plan_code

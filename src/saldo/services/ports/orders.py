@@ -109,8 +109,10 @@ class OrderRepository(Protocol):
         if the operator has an order with this key."""
         ...
 
-    def get(self, order_id: int) -> StoredOrder | None:
-        """The order (None if missing, or another operator's in a scoped unit of work)."""
+    def get(self, order_id: int, *, for_update: bool = False) -> StoredOrder | None:
+        """The order (None if missing, or another operator's in a scoped unit of work).
+        ``for_update`` locks its row until the unit of work ends (take the line's lock
+        first: every path locks the line, then the order)."""
         ...
 
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredOrder | None: ...
@@ -162,13 +164,17 @@ class PaymentRepository(Protocol):
         currency: str,
         now: datetime,
     ) -> int:
-        """Record a payment about to be asked of a processor (pending, no reference yet);
-        raise DuplicateIdempotencyKey if the provider has this key already."""
+        """Record a payment about to be asked of a processor: pending, no reference yet, and
+        a first check due a minute later, so that the reconciliation job finds it whatever
+        happens to the caller. Raise DuplicateIdempotencyKey if the operator has used this
+        key with this provider already."""
         ...
 
     def get(self, payment_id: int) -> StoredPayment | None: ...
 
-    def get_by_key(self, *, provider: str, idempotency_key: str) -> StoredPayment | None: ...
+    def get_by_key(
+        self, *, operator_id: int, provider: str, idempotency_key: str
+    ) -> StoredPayment | None: ...
 
     def get_by_reference(self, *, provider: str, reference: str) -> StoredPayment | None: ...
 
@@ -205,8 +211,9 @@ class PaymentRepository(Protocol):
         """Mark a succeeded payment as owed back to the payer."""
         ...
 
-    def refunds_due(self, *, limit: int) -> list[StoredPayment]:
-        """Payments flagged for a refund that has not been made yet."""
+    def refunds_due(self, *, limit: int, order_id: int | None = None) -> list[StoredPayment]:
+        """Payments flagged for a refund that has not been made yet (of one order, when
+        ``order_id`` is given)."""
         ...
 
     def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
@@ -262,7 +269,9 @@ class AutoRenewalRepository(Protocol):
         now: datetime,
     ) -> None: ...
 
-    def enabled_line_ids(self, *, operator_id: int | None, limit: int) -> list[int]: ...
+    def enabled_numbers(self, *, limit: int) -> list[str]:
+        """The MSISDNs of the live lines with auto-renewal on, in line order."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +305,12 @@ class OutboxRepository(Protocol):
     def get(self, message_id: int) -> OutboxMessage | None: ...
 
     def pending(self, *, now: datetime, limit: int) -> list[OutboxMessage]: ...
+
+    def claim(self, message_id: int, *, now: datetime, until: datetime) -> bool:
+        """Take a due pending message for sending: its next attempt moves to ``until`` in one
+        conditional update, so a concurrent sender passes it by. False when another sender
+        has it (or it is sent)."""
+        ...
 
     def mark_sent(self, message_id: int, *, now: datetime) -> None: ...
 

@@ -98,8 +98,11 @@ class SqlOrderRepository:
         self._append(order_id, None, OrderState.DRAFT, "placed", now)
         return order_id
 
-    def get(self, order_id: int) -> StoredOrder | None:
-        row = self._connection.execute(self._select().where(t.orders.c.id == order_id)).first()
+    def get(self, order_id: int, *, for_update: bool = False) -> StoredOrder | None:
+        query = self._select().where(t.orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update(of=t.orders)
+        row = self._connection.execute(query).first()
         return None if row is None else _order(row)
 
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredOrder | None:
@@ -314,10 +317,14 @@ class SqlAutoRenewalRepository:
             )
         )
 
-    def enabled_line_ids(self, *, operator_id: int | None, limit: int) -> list[int]:
-        query = select(t.auto_renewals.c.line_id).where(t.auto_renewals.c.enabled.is_(True))
-        for scope in (operator_id, self._scope):
-            if scope is not None:
-                query = query.where(t.auto_renewals.c.operator_id == scope)
-        query = query.order_by(t.auto_renewals.c.line_id).limit(limit)
-        return [int(line_id) for line_id in self._connection.execute(query).scalars()]
+    def enabled_numbers(self, *, limit: int) -> list[str]:
+        query = (
+            select(t.lines.c.msisdn)
+            .join(t.lines, t.lines.c.id == t.auto_renewals.c.line_id)
+            .where(t.auto_renewals.c.enabled.is_(True), t.lines.c.state != "recycled")
+            .order_by(t.auto_renewals.c.line_id)
+            .limit(limit)
+        )
+        if self._scope is not None:
+            query = query.where(t.auto_renewals.c.operator_id == self._scope)
+        return [str(msisdn) for msisdn in self._connection.execute(query).scalars()]

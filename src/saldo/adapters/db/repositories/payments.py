@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, insert, select, update
@@ -14,6 +14,10 @@ from saldo.adapters.db import tables as t
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import DuplicateIdempotencyKey
 from saldo.services.ports.orders import OutboxMessage, StoredPayment
+
+# A payment is first asked about again a minute after it was recorded, whatever becomes of
+# the request that recorded it.
+FIRST_CHECK = timedelta(minutes=1)
 
 
 class SqlPaymentRepository:
@@ -52,6 +56,7 @@ class SqlPaymentRepository:
                             amount=amount,
                             currency=currency,
                             checks=0,
+                            next_check_at=now + FIRST_CHECK,
                             created_at=now,
                             updated_at=now,
                         )
@@ -64,9 +69,12 @@ class SqlPaymentRepository:
     def get(self, payment_id: int) -> StoredPayment | None:
         return self._one(self._select().where(t.order_payments.c.id == payment_id))
 
-    def get_by_key(self, *, provider: str, idempotency_key: str) -> StoredPayment | None:
+    def get_by_key(
+        self, *, operator_id: int, provider: str, idempotency_key: str
+    ) -> StoredPayment | None:
         return self._one(
             self._select().where(
+                t.order_payments.c.operator_id == operator_id,
                 t.order_payments.c.provider == provider,
                 t.order_payments.c.idempotency_key == idempotency_key,
             )
@@ -149,16 +157,14 @@ class SqlPaymentRepository:
             .values(refund_due=True, updated_at=now)
         )
 
-    def refunds_due(self, *, limit: int) -> list[StoredPayment]:
-        rows = self._connection.execute(
-            self._select()
-            .where(
-                t.order_payments.c.refund_due.is_(True),
-                t.order_payments.c.refunded_at.is_(None),
-            )
-            .order_by(t.order_payments.c.id)
-            .limit(limit)
+    def refunds_due(self, *, limit: int, order_id: int | None = None) -> list[StoredPayment]:
+        query = self._select().where(
+            t.order_payments.c.refund_due.is_(True),
+            t.order_payments.c.refunded_at.is_(None),
         )
+        if order_id is not None:
+            query = query.where(t.order_payments.c.order_id == order_id)
+        rows = self._connection.execute(query.order_by(t.order_payments.c.id).limit(limit))
         return [_payment(row) for row in rows]
 
     def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
@@ -265,6 +271,18 @@ class SqlOutboxRepository:
             .limit(limit)
         )
         return [_message(row) for row in rows]
+
+    def claim(self, message_id: int, *, now: datetime, until: datetime) -> bool:
+        changed = self._connection.execute(
+            update(t.outbox)
+            .where(
+                t.outbox.c.id == message_id,
+                t.outbox.c.state == "pending",
+                t.outbox.c.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=until)
+        ).rowcount
+        return bool(changed)
 
     def mark_sent(self, message_id: int, *, now: datetime) -> None:
         self._connection.execute(

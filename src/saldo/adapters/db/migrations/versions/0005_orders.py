@@ -241,7 +241,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_payments")),
         sa.UniqueConstraint(
-            "provider", "idempotency_key", name=op.f("uq_order_payments_provider_idempotency_key")
+            "operator_id",
+            "provider",
+            "idempotency_key",
+            name=op.f("uq_order_payments_operator_id_provider_idempotency_key"),
         ),
         sa.UniqueConstraint(
             "provider", "reference", name=op.f("uq_order_payments_provider_reference")
