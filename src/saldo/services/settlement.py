@@ -260,7 +260,7 @@ def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: date
         return
     if result.status is PaymentStatus.FAILED:
         return
-    order = uow.orders.get(payment.order_id)
+    order = uow.orders.get(payment.order_id, for_update=True)
     assert order is not None
     recycled = (
         state_at(
@@ -278,7 +278,9 @@ def _apply(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: date
     else:
         uow.payments.flag_refund(payment_id, now=now)
         return
-    mark_paid(uow, order_id=order.id, reason=reason, now=now)
+    if not mark_paid(uow, order_id=order.id, reason=reason, now=now):
+        uow.payments.flag_refund(payment_id, now=now)  # the order moved on meanwhile
+        return
     if recycled:
         _fail(uow, order_id=order.id, reason="the line was recycled", now=now)
         return
