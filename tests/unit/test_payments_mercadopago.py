@@ -159,6 +159,7 @@ def pay(
     amount: Money = ARS_1500_50,
     key: str = "order-ord_1",
     source: str = CARD_TOKEN,
+    payer_email: str | None = None,
 ) -> PaymentResult:
     return mercadopago.create_payment(
         amount=amount,
@@ -166,6 +167,7 @@ def pay(
         description="Plan 5 GB for 1122334455",
         order_reference="ord_1",
         idempotency_key=key,
+        payer_email=payer_email,
     )
 
 
@@ -217,6 +219,16 @@ def test_a_source_naming_its_payment_method_sends_the_method_with_the_token(
 
     sent = api.requests[0].json()
     assert (sent["payment_method_id"], sent["token"]) == ("visa", CARD_TOKEN)
+
+
+def test_the_payer_s_email_goes_as_payer_email(
+    api: FakeApi, mercadopago: MercadoPagoProvider
+) -> None:
+    api.answer(201, payment("approved", "accredited"))
+
+    pay(mercadopago, payer_email="ana@example.org")
+
+    assert api.requests[0].json()["payer"] == {"email": "ana@example.org"}
 
 
 def test_a_bare_token_is_sent_without_a_payment_method(

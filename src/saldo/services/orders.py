@@ -344,6 +344,7 @@ def pay_order(
                 description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
                 order_reference=processor_reference(payment.id),
                 idempotency_key=processor_reference(payment.id),
+                payer_email=order.email,
             )
         except PaymentTimedOut:
             # Still pending; reconciliation finds it at the processor (its first check is

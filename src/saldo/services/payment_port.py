@@ -102,9 +102,11 @@ class PaymentProvider(Protocol):
         description: str,
         order_reference: str,
         idempotency_key: str,
+        payer_email: str | None = None,
     ) -> PaymentResult:
         """Charge ``amount`` to ``source`` (a card number for the sandbox; a saved method's
         token or customer reference for real processors; never stored by Saldo).
+        ``payer_email``, when known, is passed to processors that ask for it (Mercado Pago).
 
         The same ``idempotency_key`` always returns the outcome of the first request and
         never charges twice. A decline is a result (``failed`` with its decline code), not

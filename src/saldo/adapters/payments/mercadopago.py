@@ -116,13 +116,15 @@ class MercadoPagoProvider:
         description: str,
         order_reference: str,
         idempotency_key: str,
+        payer_email: str | None = None,
     ) -> PaymentResult:
         """Charge ``amount`` to the card token ``source`` in one installment.
 
         ``source`` is ``<payment_method_id>:<card token>``
         (``visa:ff8080814c11e237014c1ff593b57b4d``): Mercado Pago's card form gives both, and
         its API wants the method with the token. A bare token (no colon) is sent without
-        ``payment_method_id``. No ``payer.email`` is sent.
+        ``payment_method_id``. ``payer_email`` goes as ``payer.email``, which Mercado Pago
+        asks of card payments.
 
         The same ``idempotency_key`` gets Mercado Pago's first answer again. A rejection is a
         ``failed`` result whose decline code is Mercado Pago's ``status_detail``
@@ -146,6 +148,8 @@ class MercadoPagoProvider:
         }
         if payment_method_id:
             payment["payment_method_id"] = payment_method_id
+        if payer_email:
+            payment["payer"] = {"email": payer_email}
         options = self._options(idempotency_key)
         answer = self._call(
             f"the payment for order {order_reference}",

@@ -160,6 +160,7 @@ class SandboxProvider:
         description: str,
         order_reference: str,
         idempotency_key: str,
+        payer_email: str | None = None,
     ) -> PaymentResult:
         if amount.is_zero() or amount.is_negative():
             raise PaymentRefused(f"the sandbox takes positive amounts, not {amount}")

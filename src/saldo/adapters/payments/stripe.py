@@ -115,6 +115,7 @@ class StripeProvider:
         description: str,
         order_reference: str,
         idempotency_key: str,
+        payer_email: str | None = None,
     ) -> PaymentResult:
         """Create and confirm a PaymentIntent for ``amount`` with the PaymentMethod ``source``.
 
