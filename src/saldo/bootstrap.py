@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from saldo.adapters.clock import SystemClock
+from saldo.adapters.clock import FixedClock, SystemClock
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
@@ -20,13 +21,16 @@ from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.adapters.payments.sandbox import SandboxProvider
 from saldo.adapters.payments.stripe import StripeProvider
 from saldo.adapters.sms.kannel import KannelSmsSender
+from saldo.adapters.webhooks.http import HttpWebhookSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
 from saldo.domain.fx import ExchangeRate
 from saldo.services.mail_port import Mailer
+from saldo.services.outbox import Senders
 from saldo.services.payment_port import PaymentProvider
 from saldo.services.ports import Clock
 from saldo.services.sms_port import SmsSender
+from saldo.services.webhook_port import WebhookSender
 
 
 class DatabaseNotReady(SaldoError):
@@ -84,6 +88,30 @@ class Saldo:
         except ValueError as error:
             raise MailNotConfigured(f"SALDO_SMTP_URL cannot be used: {error}") from None
 
+    def webhook_sender(self) -> WebhookSender:
+        """Posts operators' webhooks over HTTP(S), waiting SALDO_WEBHOOK_TIMEOUT_SECONDS."""
+        return HttpWebhookSender(timeout=self.settings.webhook_timeout_seconds)
+
+    def webhook_secret(self, operator_slug: str) -> str:
+        """The secret an operator's webhooks are signed with (64 hex digits): derived from
+        SALDO_SECRET_KEY and the operator's slug, so each operator can check its own events
+        and no other's, and a new SALDO_SECRET_KEY changes every operator's secret."""
+        message = b"saldo operator webhooks\x00" + operator_slug.encode()
+        return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+    def notification_senders(self) -> Senders:
+        """The gateways the outbox can deliver through: SMS when Kannel is configured, email
+        when SMTP is, webhooks always. Messages of a channel without one stay pending."""
+        try:
+            sms: SmsSender | None = self.sms_sender()
+        except SmsNotConfigured:
+            sms = None
+        try:
+            mailer: Mailer | None = self.mailer()
+        except MailNotConfigured:
+            mailer = None
+        return Senders(sms=sms, email=mailer, webhook=self.webhook_sender())
+
     @property
     def sandbox_webhook_secret(self) -> bytes:
         """The key the sandbox processor signs its webhooks with."""
@@ -121,6 +149,10 @@ class Saldo:
                 webhook_secret=secret.get_secret_value(),
             )
         return providers
+
+    def at(self, moment: datetime) -> Saldo:
+        """This Saldo with its clock stopped at ``moment`` (replaying a day)."""
+        return Saldo(settings=self.settings, engine=self.engine, clock=FixedClock(moment))
 
     def migrate(self) -> None:
         upgrade(self.engine)

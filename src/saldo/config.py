@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     mercadopago_access_token: SecretStr | None = None
     mercadopago_webhook_secret: SecretStr | None = None
+    # How long the outbox worker waits for an operator's webhook endpoint to answer.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

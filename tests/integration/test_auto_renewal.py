@@ -136,7 +136,13 @@ def test_after_the_last_failed_attempt_auto_renewal_stops_and_the_subscriber_is_
     ]
     with line.engine.connect() as connection:
         told = connection.execute(select(t.outbox.c.channel, t.outbox.c.payload)).all()
-    assert told == [("sms", {"kind": "auto_renewal_failed", "plan": "pack-mensual-1m"})]
+    ((channel, payload),) = told
+    assert channel == "sms"
+    assert payload == {
+        "kind": "auto_renewal_failed",
+        "line_id": payload["line_id"],
+        "plan": "pack-mensual-1m",
+    }
 
 
 def test_a_card_number_is_never_kept_as_a_saved_method(line: Saldo) -> None:

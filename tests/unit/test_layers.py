@@ -43,6 +43,8 @@ LAYERS = (
             "saldo.services.mail_port",
             # And the payment port (services/payment_port.py).
             "saldo.services.payment_port",
+            # And the operator webhook port (services/webhook_port.py).
+            "saldo.services.webhook_port",
             "saldo.catalog",
             "saldo.adapters",
         ),

@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -93,6 +94,8 @@ class OperatorSpec(_Strict):
     payment_methods: list[PaymentMethodSpec] = Field(default_factory=list)
     # Taken from the market rate for a payer in another currency: "0.02" is 2 %.
     fx_spread: Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=0, lt=1)] = Decimal("0.02")
+    # Where Saldo posts the operator's signed events (a line changing state); none: not sent.
+    webhook_url: str | None = Field(default=None, max_length=2000)
 
     @field_validator("currency")
     @classmethod
@@ -120,6 +123,18 @@ class OperatorSpec(_Strict):
                 raise ValueError(f"unknown locale {locale!r}") from None
             if locale.split("_")[0] not in LANGUAGES:
                 raise ValueError(f"language of {locale!r} is not one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the webhook URL must be http(s)://host/...")
+        if any(char.isspace() for char in value):
+            raise ValueError("the webhook URL must not contain spaces")
         return value
 
     @field_validator("tax_rate", mode="before")
@@ -275,6 +290,7 @@ class OperatorSpec(_Strict):
                 for m in self.payment_methods
             ),
             fx_spread=self.fx_spread,
+            webhook_url=self.webhook_url,
         )
 
 

@@ -1,6 +1,11 @@
-"""Email addresses in logs and errors: only ever masked."""
+"""Email addresses: checked when a subscriber gives one, only ever masked in logs and
+errors."""
 
 from __future__ import annotations
+
+import re
+
+from saldo.domain.errors import SaldoError
 
 
 def mask_email(address: str) -> str:
@@ -11,3 +16,22 @@ def mask_email(address: str) -> str:
     if not at or not mailbox or not domain:
         return "***"
     return f"{mailbox[0]}***@{domain}"
+
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
+
+
+class InvalidEmail(SaldoError, ValueError):
+    code = "invalid_email"
+
+
+def check_email(address: str) -> str:
+    """``address`` stripped, if it is one plain ASCII address (``ana@example.org``; an
+    internationalised domain in its ``xn--`` form); raise InvalidEmail otherwise."""
+    stripped = address.strip()
+    if len(stripped) > 254 or not _ADDRESS.fullmatch(stripped):
+        raise InvalidEmail(f"{mask_email(stripped)} is not an email address")
+    return stripped

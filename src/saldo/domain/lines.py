@@ -43,6 +43,7 @@ class Line:
     state: LineState
     activated_at: datetime
     valid_until: datetime
+    email: str | None = None
 
 
 def check_language(language: str, *, offered: tuple[str, ...]) -> str:

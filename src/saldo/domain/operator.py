@@ -114,6 +114,8 @@ class Operator:
     payment_methods: tuple[PaymentMethodFee, ...] = ()
     # Taken from the market rate when a payer pays in another currency (0.02 is 2 %).
     fx_spread: Decimal = Decimal("0.02")
+    # Where the operator's own systems receive Saldo's signed events; None: none are sent.
+    webhook_url: str | None = None
     id: int | None = None
 
     @property

@@ -15,6 +15,7 @@ from saldo.domain.periods import require_aware
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
+from saldo.services.reminders import alert_low_balance
 
 
 class UnableToAdjust(SaldoError):
@@ -92,6 +93,11 @@ def adjust_balance(
             if balance is None:
                 shown = Money(-amount, unit) if kind.is_money else f"{-amount} {unit.lower()}"
                 raise InsufficientBalance(f"the {kind.value} balance is lower than {shown}")
+            if kind is BucketKind.MAIN and amount < 0:
+                alert_low_balance(
+                    uow, operator=operator, line=line, before=balance - amount, after=balance,
+                    now=now,
+                )  # fmt: skip
             adjustment_id = uow.adjustments.add(
                 operator_id=operator.id,
                 line_id=line.id,

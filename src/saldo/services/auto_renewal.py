@@ -275,7 +275,11 @@ def _failed(
                 channel="sms",
                 key=f"auto-renewal-failed-{setting.line_id}-{now:%Y%m%d%H%M}",
                 recipient=msisdn,
-                payload={"kind": "auto_renewal_failed", "plan": setting.plan_code},
+                payload={
+                    "kind": "auto_renewal_failed",
+                    "line_id": setting.line_id,
+                    "plan": setting.plan_code,
+                },
                 now=now,
             )
         uow.commit()

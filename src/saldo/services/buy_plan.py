@@ -29,6 +29,7 @@ from saldo.services.fulfilment import Grant, fulfil_plan
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
+from saldo.services.reminders import alert_low_balance
 from saldo.services.top_up import LineRecycled
 
 
@@ -263,6 +264,9 @@ def _buy(
             price=price,
             balance=Money(current, price.currency),
         )
+    alert_low_balance(
+        uow, operator=operator, line=line, before=balance + price.minor, after=balance, now=now
+    )
     # The purchase row needs the new end of validity before the ledger can point at it.
     valid_until = add_months_local(
         max(line.valid_until, now), plan.months + free_months, timezone=operator.timezone

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from saldo.domain.buckets import BucketKind
+from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState, state_at, valid_until_window
 from saldo.domain.lines import Line, check_language
@@ -25,6 +26,12 @@ class LineAlreadyExists(SaldoError):
     code = "line_exists"
 
 
+class NumberInQuarantine(SaldoError):
+    """The number was recycled too recently to be given to a new line."""
+
+    code = "number_in_quarantine"
+
+
 @dataclass(frozen=True, slots=True)
 class NewLine:
     """A line as an operator asks for it: text as typed, checked by ``add_line``."""
@@ -38,9 +45,10 @@ class NewLine:
 
 def add_line(uow: UnitOfWork, *, new_line: NewLine, now: datetime) -> Line:
     """Register a line with its main money bucket (empty) and the operator's initial validity.
+    A recycled number is taken again only after the operator's quarantine days.
 
-    Raises UnknownOperator, InvalidMsisdn, ForeignMsisdn, InvalidIccid, UnsupportedLanguage or
-    LineAlreadyExists; nothing is written then.
+    Raises UnknownOperator, InvalidMsisdn, ForeignMsisdn, InvalidIccid, UnsupportedLanguage,
+    NumberInQuarantine or LineAlreadyExists; nothing is written then.
     """
     now = require_aware(now)
     with uow:
@@ -61,6 +69,13 @@ def _add(
     language = check_language(
         new_line.language or operator.languages[0], offered=operator.languages
     )
+    recycled_at = uow.lines.last_recycled_at(msisdn)
+    quarantine = timedelta(days=operator.lifecycle.quarantine_days)
+    if recycled_at is not None and now < recycled_at + quarantine:
+        raise NumberInQuarantine(
+            f"{msisdn} was recycled on {recycled_at:%Y-%m-%d}; it rests until "
+            f"{recycled_at + quarantine:%Y-%m-%d} before a new line may take it"
+        )
     valid_until = end_of_local_day_after(
         now, operator.lifecycle.initial_validity_days, timezone=operator.timezone
     )
@@ -228,3 +243,17 @@ def list_lines(
             offset=offset,
         )
     return [_view(line, operators[line.operator_id], now=now) for line in lines]
+
+
+def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
+    """Keep (or, with None, forget) the address where the line's reminders and receipts go
+    by email. Raises LineNotFound, InvalidEmail."""
+    number = lookup_msisdn(msisdn)
+    address = None if email is None else check_email(email)
+    with uow:
+        record = uow.lines.get_by_msisdn(number, for_update=True)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        uow.lines.set_email(record.line.id, email=address)
+        uow.commit()
+    return replace(record.line, email=address)

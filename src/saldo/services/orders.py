@@ -52,6 +52,7 @@ from saldo.services.ports import (
     UnitOfWork,
 )
 from saldo.services.quotes import quote_order
+from saldo.services.reminders import alert_low_balance
 from saldo.services.settlement import (
     BALANCE,
     apply_result,
@@ -505,6 +506,14 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
                     price=price,
                     balance=current,
                 )
+            alert_low_balance(
+                uow,
+                operator=record.operator,
+                line=record.line,
+                before=balance + price.minor,
+                after=balance,
+                now=now,
+            )
             _confirm(uow, order, now=now)
             payment_id = uow.payments.add(
                 operator_id=order.operator_id,

@@ -26,6 +26,7 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
+from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
 
 R = TypeVar("R")
 
@@ -144,6 +145,14 @@ class SqlUnitOfWork:
     @property
     def outbox(self) -> SqlOutboxRepository:
         return self._repository(SqlOutboxRepository)
+
+    @property
+    def auto_topups(self) -> SqlAutoTopUpRepository:
+        return self._repository(SqlAutoTopUpRepository, scoped=True)
+
+    @property
+    def job_runs(self) -> SqlJobRunRepository:
+        return self._repository(SqlJobRunRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

@@ -6,6 +6,7 @@ demo again duplicates nothing.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -86,8 +87,22 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
     _show(saldo, now=now)
     if serve:
         from saldo.channels.api.server import serve as serve_http
+        from saldo.channels.worker import run_forever
 
-        serve_http(saldo, host=saldo.settings.host, port=saldo.settings.port)
+        # The lifecycle worker runs beside the server: a pass a minute.
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=run_forever,
+            args=(saldo,),
+            kwargs={"interval": timedelta(minutes=1), "stop": stop},
+            name="saldo-worker",
+            daemon=True,
+        )
+        worker.start()
+        try:
+            serve_http(saldo, host=saldo.settings.host, port=saldo.settings.port)
+        finally:
+            stop.set()
 
 
 def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> None:

@@ -17,7 +17,18 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from saldo.channels.cli import fx, lines, operators, ordering, orders, selfservice, vouchers
+from saldo.channels.cli import (
+    fx,
+    line_settings,
+    lines,
+    operators,
+    ordering,
+    orders,
+    outbox,
+    selfservice,
+    vouchers,
+    worker,
+)
 from saldo.channels.cli.context import CliState, state
 from saldo.channels.cli.render import (
     emit_json,
@@ -52,11 +63,14 @@ app.add_typer(operators.app, name="operators")
 app.add_typer(lines.app, name="lines")
 app.add_typer(vouchers.app, name="vouchers")
 app.add_typer(fx.app, name="fx")
-# Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew.
-assert ordering.__name__
+# Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew to
+# ``orders``; ``line_settings`` adds email and autotopup to ``lines``.
+assert ordering.__name__ and line_settings.__name__
 app.add_typer(orders.app, name="orders")
+app.add_typer(outbox.app, name="outbox")
 app.command("sms")(selfservice.sms_command)
 app.command("ussd")(selfservice.ussd_command)
+app.command("worker")(worker.worker_command)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

@@ -15,7 +15,8 @@ from saldo.bootstrap import MailNotConfigured, Saldo
 from saldo.channels.cli.context import state
 from saldo.channels.cli.orders import JsonFlag, app
 from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
-from saldo.channels.receipts import outbox_email, receipt_html, receipt_text
+from saldo.channels.notifications import notification_renderer
+from saldo.channels.receipts import receipt_html, receipt_text
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
@@ -31,7 +32,7 @@ from saldo.services.orders import (
     order_details,
     pay_order,
 )
-from saldo.services.outbox import deliver_email
+from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.ports import StoredOrder
 from saldo.services.receipts import receipt_for
 from saldo.services.settlement import BALANCE, reconcile_payments
@@ -334,13 +335,17 @@ def autorenew_command(
 
 
 def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
-    """Send the receipts waiting in the outbox, when an SMTP server is configured."""
+    """Send the emails waiting in the outbox (receipts among them), when an SMTP server is
+    configured; SMS and webhooks are the worker's."""
     try:
         mailer = saldo.mailer()
     except MailNotConfigured:
         return 0
-    delivery = deliver_email(
-        saldo.uow(), mailer=mailer, render_email=outbox_email, now=saldo.clock.now()
+    delivery = deliver_outbox(
+        saldo.uow(),
+        senders=Senders(email=mailer),
+        render=notification_renderer(webhook_secret=saldo.webhook_secret),
+        now=saldo.clock.now(),
     )
     if delivery.failed and not quiet:
         err.print(f"{delivery.failed} receipt email(s) not sent yet; they will be retried.")

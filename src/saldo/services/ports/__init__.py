@@ -48,16 +48,26 @@ from saldo.services.ports.selling import (
     VoucherRepository,
     VoucherStatus,
 )
+from saldo.services.ports.worker import (
+    AutoTopUp,
+    AutoTopUpAttempt,
+    AutoTopUpRepository,
+    JobRunRepository,
+)
 
 __all__ = [
     "AccountRepository",
     "AdjustmentRepository",
     "AutoRenewal",
     "AutoRenewalRepository",
+    "AutoTopUp",
+    "AutoTopUpAttempt",
+    "AutoTopUpRepository",
     "ClaimedVoucher",
     "Clock",
     "ConversationRepository",
     "DuplicateIdempotencyKey",
+    "JobRunRepository",
     "LedgerRepository",
     "LineRecord",
     "LineRepository",
@@ -132,6 +142,12 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def auto_topups(self) -> AutoTopUpRepository: ...
+
+    @property
+    def job_runs(self) -> JobRunRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -3,6 +3,7 @@ adjustments."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,6 +115,52 @@ class LineRepository(Protocol):
 
     def count_by_state(self) -> dict[tuple[int, LineState], int]:
         """Number of lines per (operator id, stored state)."""
+        ...
+
+    def due(
+        self, *, state: LineState, operator_id: int, up_to: datetime, limit: int
+    ) -> builtins.list[Line]:
+        """The operator's lines stored in ``state`` whose validity ended by ``up_to``,
+        earliest first: the lifecycle sweep's work, read through an index on (state,
+        valid_until) so that its cost follows the lines that are due."""
+        ...
+
+    def expiring(
+        self,
+        *,
+        operator_id: int,
+        after: datetime,
+        up_to: datetime,
+        limit: int,
+        start_after: tuple[datetime, int] | None = None,
+    ) -> builtins.list[Line]:
+        """The operator's active lines with ``after < valid_until <= up_to``, by end of
+        validity then id, from after the ``(valid_until, id)`` of ``start_after``: the
+        reminders' work, through the same index as ``due``."""
+        ...
+
+    def record_event(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        from_state: LineState,
+        to_state: LineState,
+        reason: str,
+        effective_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Keep a lifecycle transition: when it took effect by the rules, recorded ``now``."""
+        ...
+
+    def events(self, line_id: int) -> builtins.list[tuple[LineState, LineState, str, datetime]]:
+        """The line's transitions, oldest first: (from, to, reason, effective_at)."""
+        ...
+
+    def set_email(self, line_id: int, *, email: str | None) -> None: ...
+
+    def last_recycled_at(self, msisdn: str) -> datetime | None:
+        """When the number was last recycled (None if never): quarantine starts then."""
         ...
 
 

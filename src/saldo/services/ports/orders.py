@@ -276,6 +276,10 @@ class AutoRenewalRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
+    """One queued notification. ``attempts`` counts the times a sender claimed it (a claim
+    that ended without an outcome, because its worker died, counts too); ``msisdn`` is the
+    number of its line as it is now (None without a line)."""
+
     id: int
     operator_id: int
     channel: str
@@ -284,6 +288,12 @@ class OutboxMessage:
     payload: Mapping[str, Any]
     attempts: int
     state: str
+    line_id: int | None = None
+    msisdn: str | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
 
 
 class OutboxRepository(Protocol):
@@ -297,19 +307,28 @@ class OutboxRepository(Protocol):
         recipient: str,
         payload: Mapping[str, Any],
         now: datetime,
+        not_before: datetime | None = None,
     ) -> int | None:
-        """Queue a message in the current transaction; None when one with this ``key``
-        exists already (each notification is queued once)."""
+        """Queue a message in the current transaction, due at ``not_before`` (default: now);
+        None when one with this ``key`` exists already (each notification is queued
+        once)."""
         ...
 
     def get(self, message_id: int) -> OutboxMessage | None: ...
 
-    def pending(self, *, now: datetime, limit: int) -> list[OutboxMessage]: ...
+    def claim_due(
+        self, *, now: datetime, until: datetime, limit: int, channels: Sequence[str]
+    ) -> list[OutboxMessage]:
+        """Take up to ``limit`` pending messages of ``channels`` due by ``now``, oldest
+        first, for one sender: each one's next attempt moves to ``until`` (the lease) and
+        its attempts go up by one, in the current transaction. Concurrent senders never
+        take the same message while its lease runs (PostgreSQL skips the rows another
+        transaction has locked; SQLite's write transactions take turns)."""
+        ...
 
-    def claim(self, message_id: int, *, now: datetime, until: datetime) -> bool:
-        """Take a due pending message for sending: its next attempt moves to ``until`` in one
-        conditional update, so a concurrent sender passes it by. False when another sender
-        has it (or it is sent)."""
+    def release(self, message_id: int, *, at: datetime) -> None:
+        """Give back a claimed message untried, due again ``at`` (the claim does not count
+        as an attempt)."""
         ...
 
     def mark_sent(self, message_id: int, *, now: datetime) -> None: ...
@@ -317,5 +336,20 @@ class OutboxRepository(Protocol):
     def mark_failed(
         self, message_id: int, *, error: str, retry_at: datetime | None, now: datetime
     ) -> None:
-        """Count a failed attempt; ``retry_at`` None marks the message dead."""
+        """Note a failed attempt; ``retry_at`` None marks the message dead. A message sent
+        meanwhile (by a sender whose lease ran out) stays sent."""
+        ...
+
+    def mark_skipped(self, message_id: int, *, reason: str, now: datetime) -> None:
+        """Drop a pending message that is no longer true (a reminder for a line renewed
+        meanwhile), keeping ``reason``."""
+        ...
+
+    def list(self, *, state: str | None, limit: int) -> list[OutboxMessage]:
+        """Messages newest first, only those in ``state`` when it is given."""
+        ...
+
+    def retry(self, message_id: int, *, now: datetime) -> bool:
+        """Put a dead message back to pending, due ``now``, with its attempts counted
+        afresh; False when there is no dead message with this id."""
         ...

@@ -11,7 +11,8 @@ from saldo.adapters.db.repositories.movements import (
 )
 from saldo.adapters.db.repositories.operators import SqlOperatorRepository
 from saldo.adapters.db.repositories.orders import SqlAutoRenewalRepository, SqlOrderRepository
-from saldo.adapters.db.repositories.payments import SqlOutboxRepository, SqlPaymentRepository
+from saldo.adapters.db.repositories.outbox import SqlOutboxRepository
+from saldo.adapters.db.repositories.payments import SqlPaymentRepository
 from saldo.adapters.db.repositories.rates import SqlRateRepository
 from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
 

@@ -3,11 +3,23 @@ bucket (or all its buckets) in one prepared statement."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
@@ -31,8 +43,15 @@ _LINE_COLUMNS = (
     t.lines.c.state,
     t.lines.c.activated_at,
     t.lines.c.valid_until,
+    t.lines.c.email,
 )
 _WIDTH = len(_LINE_COLUMNS)
+
+
+def to_utc_required(value: Any) -> datetime:
+    moment = to_utc(value)
+    assert moment is not None
+    return moment
 
 
 def _line(row: Sequence[Any]) -> Line:
@@ -48,6 +67,7 @@ def _line(row: Sequence[Any]) -> Line:
         state=LineState(row[6]),
         activated_at=activated_at,
         valid_until=valid_until,
+        email=row[9],
     )
 
 
@@ -257,6 +277,98 @@ class SqlLineRepository:
         _SET_VALIDITY.execute(
             self._connection, line_id=line_id, valid_until=valid_until, state=state, now=now
         )
+
+    def due(
+        self, *, state: LineState, operator_id: int, up_to: datetime, limit: int
+    ) -> builtins.list[Line]:
+        statement = (
+            select(*_LINE_COLUMNS)
+            .where(
+                t.lines.c.state == state.value,
+                t.lines.c.operator_id == operator_id,
+                t.lines.c.valid_until <= up_to,
+            )
+            .order_by(t.lines.c.valid_until, t.lines.c.id)
+            .limit(limit)
+        )
+        if self._scope is not None:
+            statement = statement.where(t.lines.c.operator_id == self._scope)
+        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+
+    def expiring(
+        self,
+        *,
+        operator_id: int,
+        after: datetime,
+        up_to: datetime,
+        limit: int,
+        start_after: tuple[datetime, int] | None = None,
+    ) -> builtins.list[Line]:
+        statement = (
+            select(*_LINE_COLUMNS)
+            .where(
+                t.lines.c.state == LineState.ACTIVE.value,
+                t.lines.c.operator_id == operator_id,
+                t.lines.c.valid_until > after,
+                t.lines.c.valid_until <= up_to,
+            )
+            .order_by(t.lines.c.valid_until, t.lines.c.id)
+            .limit(limit)
+        )
+        if start_after is not None:
+            statement = statement.where(
+                tuple_(t.lines.c.valid_until, t.lines.c.id) > tuple_(*start_after)
+            )
+        if self._scope is not None:
+            statement = statement.where(t.lines.c.operator_id == self._scope)
+        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+
+    def record_event(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        from_state: LineState,
+        to_state: LineState,
+        reason: str,
+        effective_at: datetime,
+        now: datetime,
+    ) -> None:
+        self._connection.execute(
+            insert(t.line_events).values(
+                operator_id=operator_id,
+                line_id=line_id,
+                from_state=from_state.value,
+                to_state=to_state.value,
+                reason=reason,
+                effective_at=effective_at,
+                recorded_at=now,
+            )
+        )
+
+    def events(self, line_id: int) -> builtins.list[tuple[LineState, LineState, str, datetime]]:
+        rows = self._connection.execute(
+            select(
+                t.line_events.c.from_state,
+                t.line_events.c.to_state,
+                t.line_events.c.reason,
+                t.line_events.c.effective_at,
+            )
+            .where(t.line_events.c.line_id == line_id)
+            .order_by(t.line_events.c.id)
+        )
+        return [(LineState(a), LineState(b), str(r), to_utc_required(at)) for a, b, r, at in rows]
+
+    def set_email(self, line_id: int, *, email: str | None) -> None:
+        self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))
+
+    def last_recycled_at(self, msisdn: str) -> datetime | None:
+        found = self._connection.execute(
+            select(func.max(t.lines.c.state_changed_at)).where(
+                t.lines.c.msisdn == msisdn, t.lines.c.state == LineState.RECYCLED.value
+            )
+        ).scalar_one_or_none()
+        return to_utc(found)
 
     def count_by_state(self) -> dict[tuple[int, LineState], int]:
         statement = _COUNT_BY_STATE

@@ -1,8 +1,7 @@
-"""Payments taken for orders, processors' webhook events, and the outbox."""
+"""Payments taken for orders and processors' webhook events."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from saldo.adapters.db import tables as t
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import DuplicateIdempotencyKey
-from saldo.services.ports.orders import OutboxMessage, StoredPayment
+from saldo.services.ports.orders import StoredPayment
 
 # A payment is first asked about again a minute after it was recorded, whatever becomes of
 # the request that recorded it.
@@ -218,100 +217,4 @@ def _payment(row: Row[Any]) -> StoredPayment:
         refund_due=row.refund_due,
         refunded_at=row.refunded_at,
         created_at=row.created_at,
-    )
-
-
-class SqlOutboxRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def add(
-        self,
-        *,
-        operator_id: int,
-        line_id: int | None,
-        channel: str,
-        key: str,
-        recipient: str,
-        payload: Mapping[str, Any],
-        now: datetime,
-    ) -> int | None:
-        try:
-            with self._connection.begin_nested():
-                return int(
-                    self._connection.execute(
-                        insert(t.outbox)
-                        .values(
-                            operator_id=operator_id,
-                            line_id=line_id,
-                            channel=channel,
-                            key=key,
-                            recipient=recipient,
-                            payload=dict(payload),
-                            state="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                        .returning(t.outbox.c.id)
-                    ).scalar_one()
-                )
-        except IntegrityError:
-            return None
-
-    def get(self, message_id: int) -> OutboxMessage | None:
-        row = self._connection.execute(select(t.outbox).where(t.outbox.c.id == message_id)).first()
-        return None if row is None else _message(row)
-
-    def pending(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
-        rows = self._connection.execute(
-            select(t.outbox)
-            .where(t.outbox.c.state == "pending", t.outbox.c.next_attempt_at <= now)
-            .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id)
-            .limit(limit)
-        )
-        return [_message(row) for row in rows]
-
-    def claim(self, message_id: int, *, now: datetime, until: datetime) -> bool:
-        changed = self._connection.execute(
-            update(t.outbox)
-            .where(
-                t.outbox.c.id == message_id,
-                t.outbox.c.state == "pending",
-                t.outbox.c.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=until)
-        ).rowcount
-        return bool(changed)
-
-    def mark_sent(self, message_id: int, *, now: datetime) -> None:
-        self._connection.execute(
-            update(t.outbox)
-            .where(t.outbox.c.id == message_id)
-            .values(state="sent", sent_at=now, attempts=t.outbox.c.attempts + 1, last_error=None)
-        )
-
-    def mark_failed(
-        self, message_id: int, *, error: str, retry_at: datetime | None, now: datetime
-    ) -> None:
-        values: dict[str, Any] = {"attempts": t.outbox.c.attempts + 1, "last_error": error[:500]}
-        if retry_at is None:
-            values["state"] = "dead"
-        else:
-            values["next_attempt_at"] = retry_at
-        self._connection.execute(
-            update(t.outbox).where(t.outbox.c.id == message_id).values(**values)
-        )
-
-
-def _message(row: Row[Any]) -> OutboxMessage:
-    return OutboxMessage(
-        id=row.id,
-        operator_id=row.operator_id,
-        channel=row.channel,
-        key=row.key,
-        recipient=row.recipient,
-        payload=row.payload,
-        attempts=row.attempts,
-        state=row.state,
     )

@@ -135,7 +135,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "channel IN ('email', 'sms', 'webhook')", name=op.f("ck_outbox_channel")
         ),
-        sa.CheckConstraint("state IN ('pending', 'sent', 'dead')", name=op.f("ck_outbox_state")),
+        sa.CheckConstraint(
+            "state IN ('pending', 'sent', 'dead', 'skipped')", name=op.f("ck_outbox_state")
+        ),
         sa.ForeignKeyConstraint(["line_id"], ["lines.id"], name=op.f("fk_outbox_line_id_lines")),
         sa.ForeignKeyConstraint(
             ["operator_id"], ["operators.id"], name=op.f("fk_outbox_operator_id_operators")

@@ -1,0 +1,190 @@
+"""When each of the worker's jobs last ran; auto top-ups and their attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import to_utc
+from saldo.services.ports.worker import AutoTopUp, AutoTopUpAttempt
+
+
+class SqlJobRunRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def last_run(self, job: str) -> datetime | None:
+        found = self._connection.execute(
+            select(t.job_runs.c.last_run_at).where(t.job_runs.c.job == job)
+        ).scalar_one_or_none()
+        return to_utc(found)
+
+    def record_run(self, job: str, *, at: datetime) -> None:
+        changed = self._connection.execute(
+            update(t.job_runs).where(t.job_runs.c.job == job).values(last_run_at=at)
+        ).rowcount
+        if not changed:
+            self._connection.execute(insert(t.job_runs).values(job=job, last_run_at=at))
+
+
+class SqlAutoTopUpRepository:
+    def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
+        self._connection = connection
+        self._scope = operator_id
+
+    def put(self, setting: AutoTopUp, *, now: datetime) -> None:
+        if self._scope is not None and setting.operator_id != self._scope:
+            raise PermissionError("this unit of work is scoped to another operator")
+        values = {
+            "operator_id": setting.operator_id,
+            "threshold": setting.threshold,
+            "amount": setting.amount,
+            "currency": setting.currency,
+            "provider": setting.provider,
+            "token": setting.token,
+            "enabled": setting.enabled,
+            "failures": setting.failures,
+            "next_attempt_at": setting.next_attempt_at,
+            "updated_at": now,
+        }
+        changed = self._connection.execute(
+            update(t.auto_topups).where(t.auto_topups.c.line_id == setting.line_id).values(**values)
+        ).rowcount
+        if not changed:
+            self._connection.execute(
+                insert(t.auto_topups).values(line_id=setting.line_id, **values)
+            )
+
+    def get(self, line_id: int) -> AutoTopUp | None:
+        query = select(t.auto_topups).where(t.auto_topups.c.line_id == line_id)
+        if self._scope is not None:
+            query = query.where(t.auto_topups.c.operator_id == self._scope)
+        row = self._connection.execute(query).first()
+        return None if row is None else _setting(row)
+
+    def due(self, *, now: datetime, limit: int) -> list[tuple[AutoTopUp, str]]:
+        main = t.accounts
+        query = (
+            select(t.auto_topups, t.lines.c.msisdn)
+            .join(t.lines, t.lines.c.id == t.auto_topups.c.line_id)
+            .join(main, and_(main.c.line_id == t.lines.c.id, main.c.kind == "main"))
+            .where(
+                t.auto_topups.c.enabled.is_(True),
+                t.lines.c.state != "recycled",
+                main.c.balance < t.auto_topups.c.threshold,
+                or_(
+                    t.auto_topups.c.next_attempt_at.is_(None),
+                    t.auto_topups.c.next_attempt_at <= now,
+                ),
+            )
+            .order_by(t.auto_topups.c.line_id)
+            .limit(limit)
+        )
+        if self._scope is not None:
+            query = query.where(t.auto_topups.c.operator_id == self._scope)
+        return [(_setting(row), str(row.msisdn)) for row in self._connection.execute(query)]
+
+    def record_outcome(
+        self, line_id: int, *, failures: int, next_attempt_at: datetime | None, now: datetime
+    ) -> None:
+        self._connection.execute(
+            update(t.auto_topups)
+            .where(t.auto_topups.c.line_id == line_id)
+            .values(failures=failures, next_attempt_at=next_attempt_at, updated_at=now)
+        )
+
+    def add_attempt(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        provider: str,
+        idempotency_key: str,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> int:
+        return int(
+            self._connection.execute(
+                insert(t.auto_topup_attempts)
+                .values(
+                    operator_id=operator_id,
+                    line_id=line_id,
+                    provider=provider,
+                    idempotency_key=idempotency_key,
+                    status="pending",
+                    amount=amount,
+                    currency=currency,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(t.auto_topup_attempts.c.id)
+            ).scalar_one()
+        )
+
+    def pending_attempt(self, line_id: int) -> AutoTopUpAttempt | None:
+        a = t.auto_topup_attempts
+        row = self._connection.execute(
+            select(a).where(a.c.line_id == line_id, a.c.status == "pending").order_by(a.c.id)
+        ).first()
+        if row is None:
+            return None
+        return AutoTopUpAttempt(
+            id=row.id,
+            line_id=row.line_id,
+            provider=row.provider,
+            reference=row.reference,
+            status=row.status,
+            amount=row.amount,
+            currency=row.currency,
+            created_at=to_utc_required(row.created_at),
+        )
+
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        *,
+        status: str,
+        reference: str | None,
+        decline_code: str | None,
+        topup_id: int | None,
+        now: datetime,
+    ) -> bool:
+        a = t.auto_topup_attempts
+        changed = self._connection.execute(
+            update(a)
+            .where(a.c.id == attempt_id, a.c.status == "pending")
+            .values(
+                status=status,
+                reference=reference,
+                decline_code=decline_code,
+                topup_id=topup_id,
+                updated_at=now,
+            )
+        ).rowcount
+        return bool(changed)
+
+
+def _setting(row: Any) -> AutoTopUp:
+    return AutoTopUp(
+        line_id=row.line_id,
+        operator_id=row.operator_id,
+        threshold=row.threshold,
+        amount=row.amount,
+        currency=row.currency,
+        provider=row.provider,
+        token=row.token,
+        enabled=row.enabled,
+        failures=row.failures,
+        next_attempt_at=to_utc(row.next_attempt_at),
+    )
+
+
+def to_utc_required(value: Any) -> datetime:
+    moment = to_utc(value)
+    assert moment is not None
+    return moment

@@ -1,0 +1,76 @@
+"""The lifecycle worker: Saldo's jobs, run one pass at a time.
+
+A pass expires unpaid orders, writes down lifecycle transitions (grace, suspension,
+recycling), queues expiry reminders, runs auto top-ups and auto-renewals, asks processors
+about pending payments, and delivers the outbox. Each job is safe to run again, and to run
+in several workers at once; one job failing is logged and does not stop the others.
+``saldo worker`` runs passes on a schedule; ``saldo worker --once [--now ISO-TIME]`` runs one
+(for cron, for replaying a day, and for tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from saldo.bootstrap import Saldo
+from saldo.channels.notifications import deliver_notifications
+from saldo.services.auto_renewal import renew_due
+from saldo.services.auto_topup import run_auto_topups
+from saldo.services.lifecycle_sweep import sweep_lifecycle
+from saldo.services.orders import expire_orders
+from saldo.services.reminders import queue_expiry_reminders
+from saldo.services.settlement import reconcile_payments
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PassReport:
+    at: datetime
+    results: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
+def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
+    """One pass of every job at ``now`` (default: the clock's time)."""
+    now = now or saldo.clock.now()
+    providers = saldo.payment_providers()
+    max_rate_age = timedelta(hours=saldo.settings.fx_max_age_hours)
+    jobs: list[tuple[str, Callable[[], Any]]] = [
+        ("orders_expired", lambda: expire_orders(saldo.uow(), now=now)),
+        ("lifecycle", lambda: sweep_lifecycle(saldo.uow(), now=now)),
+        ("reminders_queued", lambda: queue_expiry_reminders(saldo.uow(), now=now)),
+        ("auto_topups", lambda: run_auto_topups(saldo.uow(), providers, now=now)),
+        (
+            "auto_renewals",
+            lambda: renew_due(saldo.uow(), providers, max_rate_age=max_rate_age, now=now),
+        ),
+        ("payments", lambda: reconcile_payments(saldo.uow(), providers, now=now)),
+        ("outbox", lambda: deliver(saldo, now=now)),
+    ]
+    report = PassReport(at=now)
+    for name, job in jobs:
+        try:
+            report.results[name] = job()
+        except Exception:  # logged; the next pass runs it again
+            log.exception("worker job %s failed", name)
+            report.failed.append(name)
+    return report
+
+
+def deliver(saldo: Saldo, *, now: datetime) -> Any:
+    """Deliver the outbox through the gateways this instance has (SMS, email, webhooks)."""
+    return deliver_notifications(saldo, now=now)
+
+
+def run_forever(saldo: Saldo, *, interval: timedelta, stop: threading.Event) -> None:
+    """Run passes every ``interval`` until ``stop`` is set."""
+    while not stop.is_set():
+        report = run_pass(saldo)
+        log.info("worker pass at %s: %s", report.at.isoformat(), report.results)
+        stop.wait(interval.total_seconds())

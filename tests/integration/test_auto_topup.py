@@ -1,0 +1,178 @@
+"""Auto top-up on SQLite and PostgreSQL (Proximus offers it): a line whose main money falls
+below its threshold is topped up with its saved method; a declining card is told to the
+subscriber and retried by the rule, an approving one tops up once; a worker dying mid-charge
+neither loses the charge nor charges twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from saldo.adapters.clock import FixedClock
+from saldo.adapters.db import tables as t
+from saldo.adapters.payments import sandbox as cards
+from saldo.bootstrap import Saldo
+from saldo.domain.buckets import BucketKind
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.services.adjust_balance import adjust_balance
+from saldo.services.audit import audit_ledger
+from saldo.services.auto_topup import UnableToSetAutoTopUp, run_auto_topups, set_auto_topup
+from saldo.services.lines import NewLine, add_line
+from saldo.services.payment_port import PaymentEvent, PaymentProvider, PaymentResult
+from saldo.services.top_up import top_up
+
+LINE = "+32470123456"  # proximus-be: auto top-up offered
+
+
+@pytest.fixture
+def line(saldo: Saldo, clock: FixedClock) -> Saldo:
+    add_line(saldo.uow(), new_line=NewLine(msisdn=LINE, operator="proximus-be"), now=clock.now())
+    top_up(
+        saldo.uow(), msisdn=LINE, amount=Money.of("5", "EUR"), channel=Channel.STORE,
+        idempotency_key="seed", now=clock.now(),
+    )  # fmt: skip
+    return saldo
+
+
+def enable(saldo: Saldo, token: str) -> None:
+    set_auto_topup(
+        saldo.uow(), msisdn=LINE, threshold=Money.of("2", "EUR"), amount=Money.of("10", "EUR"),
+        provider="sandbox", token=token, providers=saldo.payment_providers().keys(),
+        enabled=True, now=saldo.clock.now(),
+    )  # fmt: skip
+
+
+def spend(saldo: Saldo, cents: int, key: str) -> None:
+    adjust_balance(
+        saldo.uow(), msisdn=LINE, kind=BucketKind.MAIN, amount=-cents, reason="usage",
+        actor="test", idempotency_key=key, now=saldo.clock.now(),
+    )  # fmt: skip
+
+
+def main_balance(saldo: Saldo) -> int:
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_with_buckets(LINE)
+        assert found is not None
+        return sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+
+
+def told(saldo: Saldo) -> list[str]:
+    with saldo.engine.connect() as connection:
+        payloads = connection.execute(select(t.outbox.c.payload).order_by(t.outbox.c.id))
+        return [p["kind"] for (p,) in payloads if p["kind"].startswith("auto_topup")]
+
+
+def test_nothing_happens_above_the_threshold(line: Saldo, clock: FixedClock) -> None:
+    enable(line, "tok_approve")
+
+    report = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    assert report.topped_up == 0 and main_balance(line) == 500
+
+
+def test_a_declining_then_approving_card(line: Saldo, clock: FixedClock) -> None:
+    enable(line, "tok_decline")
+    spend(line, 400, "s1")  # 1 € left, under 2 €
+
+    first = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    again = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    enable(line, "tok_approve")  # the subscriber saves another card
+    approved = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    assert (first.failed, again.failed, again.topped_up) == (1, 0, 0)  # retried tomorrow
+    assert approved.topped_up == 1
+    assert main_balance(line) == 100 + 1000
+    assert told(line) == ["auto_topup_failed", "auto_topup_done"]
+    assert audit_ledger(line.uow()).clean
+
+
+def test_a_declining_card_is_retried_after_a_day_then_three_then_stops(
+    line: Saldo, clock: FixedClock
+) -> None:
+    enable(line, "tok_insufficient_funds")
+    spend(line, 400, "s1")
+
+    failed = []
+    for wait in (timedelta(0), timedelta(days=1), timedelta(days=3), timedelta(days=10)):
+        clock.advance(wait)
+        failed.append(run_auto_topups(line.uow(), line.payment_providers(), now=clock.now()).failed)
+
+    assert failed == [1, 1, 1, 0]  # then off until the subscriber changes it
+    assert told(line) == ["auto_topup_failed"] * 3
+
+
+class DiesAfterCharging:
+    """The sandbox, but the worker dies right after the first charge is taken."""
+
+    name = "sandbox"
+
+    def __init__(self, real: cards.SandboxProvider) -> None:
+        self._real = real
+        self._died = False
+
+    def create_payment(self, **request: object) -> PaymentResult:
+        result = self._real.create_payment(**request)  # type: ignore[arg-type]
+        if not self._died:
+            self._died = True
+            raise RuntimeError("killed")
+        return result
+
+    def fetch_payment(self, reference: str) -> PaymentResult:
+        return self._real.fetch_payment(reference)
+
+    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
+        return self._real.find_payment(
+            idempotency_key=idempotency_key, order_reference=order_reference
+        )
+
+    def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
+        self._real.refund(reference, amount=amount, idempotency_key=idempotency_key)
+
+    def parse_webhook(
+        self, *, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> PaymentEvent:
+        return self._real.parse_webhook(body=body, headers=headers, now=now)
+
+
+def test_a_worker_dying_mid_charge_neither_loses_nor_repeats_it(
+    line: Saldo, clock: FixedClock
+) -> None:
+    enable(line, "tok_approve")
+    spend(line, 400, "s1")
+    real = line.payment_providers()["sandbox"]
+    assert isinstance(real, cards.SandboxProvider)
+    dying: dict[str, PaymentProvider] = {"sandbox": DiesAfterCharging(real)}
+
+    first = run_auto_topups(line.uow(), dying, now=clock.now())  # the charge is taken, then…
+    second = run_auto_topups(line.uow(), dying, now=clock.now())
+
+    assert (first.topped_up, second.topped_up) == (0, 1)
+    assert main_balance(line) == 100 + 1000
+    db = sqlite3.connect(line.settings.sandbox_path)
+    assert db.execute("SELECT COUNT(*) FROM payments").fetchone() == (1,)
+    db.close()
+    assert audit_ledger(line.uow()).clean
+
+
+def test_an_operator_that_does_not_offer_it_refuses(saldo: Saldo, clock: FixedClock) -> None:
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn="+5491155551234", operator="movistar-ar"),
+        now=clock.now(),
+    )  # fmt: skip
+
+    with pytest.raises(UnableToSetAutoTopUp, match="does not offer"):
+        set_auto_topup(
+            saldo.uow(), msisdn="+5491155551234", threshold=Money.of("500", "ARS"),
+            amount=Money.of("1000", "ARS"), provider="sandbox", token="tok_approve",
+            providers=["sandbox"], enabled=True, now=clock.now(),
+        )  # fmt: skip
+
+
+def test_a_card_number_is_never_kept(line: Saldo) -> None:
+    with pytest.raises(UnableToSetAutoTopUp, match="card number"):
+        enable(line, "4242424242424242")
