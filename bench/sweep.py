@@ -60,9 +60,11 @@ ROWS_PER_INSERT = 1000
 SAME_ENOUGH = 1.5  # 10x the lines in the same time, within this factor: cost follows due lines
 err = Console(stderr=True)
 
+# Per operator, as Saldo reads them (each operator has its own rules), through the same index.
+RAW_OPERATORS = "SELECT id FROM operators ORDER BY id"
 RAW_DUE = (
     "SELECT id, operator_id, valid_until FROM lines "
-    "WHERE state = 'active' AND valid_until <= ? ORDER BY valid_until, id"
+    "WHERE state = 'active' AND operator_id = ? AND valid_until <= ? ORDER BY valid_until, id"
 )
 RAW_MOVE = "UPDATE lines SET state = 'grace', state_changed_at = ? WHERE id = ?"
 RAW_EVENT = (
@@ -179,8 +181,11 @@ def raw_pass(engine: Engine) -> int:
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute(sql(engine, RAW_DUE), (stored(engine, NOW),))
-        due = cursor.fetchall()
+        cursor.execute(RAW_OPERATORS)
+        due = []
+        for (operator_id,) in cursor.fetchall():
+            cursor.execute(sql(engine, RAW_DUE), (operator_id, stored(engine, NOW)))
+            due += cursor.fetchall()
         connection.commit()
         now = stored(engine, NOW)
         for line_id, operator_id, ended_at in due:
@@ -207,15 +212,19 @@ def print_plans(saldo: Saldo) -> None:
     sweep_lifecycle(saldo.uow(), now=NOW)
     queue_expiry_reminders(saldo.uow(), now=NOW)
     event.remove(engine, "before_cursor_execute", record)
-    wanted = {
-        "Saldo, due lines (sweep_lifecycle)": "ORDER BY lines.valid_until",
-        "Saldo, lines to remind (queue_expiry_reminders)": "ORDER BY lines.id",
-    }
+    # Both order by end of validity; only the reminders' query has a lower bound on it.
+    lines_queries = [
+        (s, p) for s, p in seen if s.startswith("SELECT") and "ORDER BY lines.valid_until" in s
+    ]
     queries = {
-        label: next((s, p) for s, p in seen if s.startswith("SELECT") and marker in s)
-        for label, marker in wanted.items()
+        "Saldo, due lines (sweep_lifecycle)": next(
+            (s, p) for s, p in lines_queries if "lines.valid_until >" not in s
+        ),
+        "Saldo, lines to remind (queue_expiry_reminders)": next(
+            (s, p) for s, p in lines_queries if "lines.valid_until >" in s
+        ),
     }
-    queries["raw, due lines"] = (sql(engine, RAW_DUE), (stored(engine, NOW),))
+    queries["raw, due lines"] = (sql(engine, RAW_DUE), (1, stored(engine, NOW)))
     explain = "EXPLAIN QUERY PLAN " if is_sqlite(engine) else "EXPLAIN "
     with engine.connect() as connection:
         for label, (statement, parameters) in queries.items():

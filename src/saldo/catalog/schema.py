@@ -89,6 +89,10 @@ class OperatorSpec(_Strict):
     addons: list[AddOnSpec] = Field(default_factory=list)
     low_balance_threshold: AmountText | None = None
     auto_topup: bool = False
+    # Days before the end of validity on which expiry reminders go out.
+    reminder_days: list[Annotated[int, Field(ge=1, le=60)]] = Field(
+        default_factory=lambda: [7, 3, 1], min_length=1, max_length=5
+    )
     promotions: list[PromotionSpec] = Field(default_factory=list)
     promotions_stackable: bool = False
     payment_methods: list[PaymentMethodSpec] = Field(default_factory=list)
@@ -252,6 +256,7 @@ class OperatorSpec(_Strict):
                 suspension_days=self.lifecycle.suspension_days,
                 quarantine_days=self.lifecycle.quarantine_days,
                 initial_validity_days=self.lifecycle.initial_validity_days,
+                timezone=self.timezone,
             ),
             tax_rate=self.tax_rate,
             plans=tuple(
@@ -279,6 +284,7 @@ class OperatorSpec(_Strict):
                 money(self.low_balance_threshold) if self.low_balance_threshold else None
             ),
             auto_topup=self.auto_topup,
+            reminder_days=tuple(sorted(set(self.reminder_days), reverse=True)),
             promotions=tuple(self._promotion(p) for p in self.promotions),
             promotions_stackable=self.promotions_stackable,
             payment_methods=tuple(

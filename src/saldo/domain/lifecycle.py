@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from saldo.domain.periods import require_aware, whole_days_between
+from saldo.domain.periods import add_days_local, require_aware, whole_days_between
 
 
 class LineState(enum.StrEnum):
@@ -29,12 +29,17 @@ class LifecycleRules:
     suspension_days: int
     quarantine_days: int = 90
     initial_validity_days: int = 30
+    # Days are counted in the operator's zone: grace that starts at local midnight ends at
+    # local midnight, also across a change to or from summer time.
+    timezone: str = "UTC"
 
     def grace_ends_at(self, valid_until: datetime) -> datetime:
-        return valid_until + timedelta(days=self.grace_days)
+        return add_days_local(valid_until, self.grace_days, timezone=self.timezone)
 
     def recycles_at(self, valid_until: datetime) -> datetime:
-        return valid_until + timedelta(days=self.grace_days + self.suspension_days)
+        return add_days_local(
+            valid_until, self.grace_days + self.suspension_days, timezone=self.timezone
+        )
 
 
 def state_at(
@@ -65,8 +70,10 @@ def valid_until_window(
     """The ``(after, up_to)`` bounds on ``valid_until`` of the lines that are in ``state`` at
     ``now`` (``after < valid_until <= up_to``; None is unbounded). Lines already recycled by
     the worker are recycled whatever their validity."""
-    grace_from = now - timedelta(days=rules.grace_days)
-    suspension_from = grace_from - timedelta(days=rules.suspension_days)
+    grace_from = add_days_local(now, -rules.grace_days, timezone=rules.timezone)
+    suspension_from = add_days_local(
+        now, -(rules.grace_days + rules.suspension_days), timezone=rules.timezone
+    )
     return {
         LineState.ACTIVE: (now, None),
         LineState.GRACE: (grace_from, now),

@@ -107,6 +107,8 @@ class Operator:
     apps: tuple[str, ...] = ()
     low_balance_threshold: Money | None = None
     auto_topup: bool = False
+    # Days before the end of validity on which expiry reminders go out, farthest first.
+    reminder_days: tuple[int, ...] = (7, 3, 1)
     promotions: tuple[Promotion, ...] = ()
     # False: one promotion per purchase, the best; True: every applicable one.
     promotions_stackable: bool = False

@@ -41,6 +41,15 @@ def add_months_local(moment: datetime, months: int, *, timezone: str) -> datetim
     return datetime.combine(moved, local.timetz().replace(tzinfo=None), tzinfo=zone).astimezone(UTC)
 
 
+def add_days_local(moment: datetime, days: int, *, timezone: str) -> datetime:
+    """An instant moved by calendar days as people in ``timezone`` count them: the same
+    local wall time ``days`` days later (or earlier), across daylight-saving changes."""
+    zone = ZoneInfo(timezone)
+    local = require_aware(moment).astimezone(zone)
+    moved = local.date() + timedelta(days=days)
+    return datetime.combine(moved, local.timetz().replace(tzinfo=None), tzinfo=zone).astimezone(UTC)
+
+
 def local_date(moment: datetime, *, timezone: str) -> date:
     """The calendar date of ``moment`` in ``timezone``."""
     return require_aware(moment).astimezone(ZoneInfo(timezone)).date()

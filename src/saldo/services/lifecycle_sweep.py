@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from saldo.domain.buckets import Bucket
@@ -28,7 +28,7 @@ from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LifecycleRules, LineState, state_at
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.operator import Operator
-from saldo.domain.periods import require_aware
+from saldo.domain.periods import add_days_local, require_aware
 from saldo.services.notifications import WEBHOOK, queue
 from saldo.services.ports import UnitOfWork
 
@@ -59,12 +59,14 @@ def _entered_at(state: LineState, *, valid_until: datetime, rules: LifecycleRule
 
 
 def _due_before(state: LineState, *, rules: LifecycleRules, now: datetime) -> datetime:
-    """The latest ``valid_until`` of a line stored in ``state`` that is due to move on."""
+    """The latest ``valid_until`` of a line stored in ``state`` that is due to move on (the
+    rules' local calendar days, counted back from ``now``)."""
     if state is LineState.ACTIVE:
         return now
-    if state is LineState.GRACE:
-        return now - timedelta(days=rules.grace_days)
-    return now - timedelta(days=rules.grace_days + rules.suspension_days)
+    days = (
+        rules.grace_days if state is LineState.GRACE else rules.grace_days + rules.suspension_days
+    )
+    return add_days_local(now, -days, timezone=rules.timezone)
 
 
 def sweep_lifecycle(uow: UnitOfWork, *, now: datetime, batch: int = BATCH) -> SweepReport:

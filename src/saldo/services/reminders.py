@@ -1,6 +1,7 @@
 """Reminders before a line's validity ends, and alerts when its money runs low.
 
-Expiry reminders go 7, 3 and 1 days before the end of validity (``REMINDER_DAYS``), by SMS,
+Expiry reminders go 7, 3 and 1 days before the end of validity (each operator may choose
+other days in its catalog: ``reminder_days``), by SMS,
 and by email too when the line has an address; each once per validity period (its key names
 the line, the end of validity and the day count). SMS wait for the end of the quiet hours
 (21:00–09:00 in the operator's time zone). A run looks only at the lines that crossed a
@@ -24,7 +25,6 @@ from saldo.domain.periods import require_aware
 from saldo.services.notifications import EMAIL, SMS, queue, sms_allowed_from
 from saldo.services.ports import UnitOfWork
 
-REMINDER_DAYS: Final = (7, 3, 1)
 JOB: Final = "expiry_reminders"
 _PAGE: Final = 1000
 
@@ -33,14 +33,14 @@ def queue_expiry_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     """Queue the reminders that fell due since the previous run (or, on the first run,
     those due now); return how many were queued."""
     now = require_aware(now)
-    days = sorted(REMINDER_DAYS)
     with uow.reading():
-        since = uow.job_runs.last_run(JOB) or now - timedelta(days=days[-1])
+        last_run = uow.job_runs.last_run(JOB)
         operators = uow.operators.list()
-    since = min(since, now)
     queued = 0
     for operator in operators:
         assert operator.id is not None
+        days = sorted(operator.reminder_days)
+        since = min(last_run or now - timedelta(days=days[-1]), now)
         for d in days:
             # The lines that crossed "d days left" since the previous run.
             after = max(since + timedelta(days=d), now)
