@@ -153,3 +153,24 @@ def test_a_card_number_is_never_kept_as_a_saved_method(line: Saldo) -> None:
 def test_a_processor_needs_a_token(line: Saldo) -> None:
     with pytest.raises(UnableToSetAutoRenewal, match="token"):
         enable(line, token=None)
+
+
+def test_a_declining_card_then_an_approving_one_renews_once(
+    line: Saldo, clock: FixedClock
+) -> None:
+    enable(line, token="tok_decline")
+    clock.advance(timedelta(days=28))
+
+    declined = renew(line)
+    enable(line, token="tok_approve")  # the subscriber saves another card
+    approved = renew(line)
+    again = renew(line)
+
+    assert (declined, approved, again) == (
+        RenewalOutcome.RETRY_LATER,
+        RenewalOutcome.RENEWED,
+        RenewalOutcome.NOT_DUE,
+    )
+    fulfilled = list_orders(line.uow(), msisdn=LINE, state=OrderState.FULFILLED, limit=10)
+    assert len(fulfilled) == 1
+    assert audit_ledger(line.uow()).clean

@@ -24,7 +24,7 @@ from saldo.domain.numbering import lookup_msisdn, mask_msisdn
 from saldo.domain.orders import RENEWAL_RETRY_DELAYS, OrderState, next_renewal_attempt
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
-from saldo.services.idempotency import internal_key
+from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.orders import (
     PaymentDeclined,
@@ -167,7 +167,10 @@ def renew_automatically(
     # Attempts 0, 1 and 2 use the saved method; a fourth, when allowed, the balance.
     fallback = setting.failures > len(RENEWAL_RETRY_DELAYS)
     provider = BALANCE if fallback else setting.provider
-    period = f"{record.line.id}-{valid_until:%Y%m%d%H%M}-{setting.failures}"
+    # One order per validity period, attempt and saved method: a retry after a crash reuses
+    # its keys; a new card saved by the subscriber starts a new attempt.
+    method = fingerprint(provider, setting.token or "")[:12]
+    period = f"{record.line.id}-{valid_until:%Y%m%d%H%M}-{setting.failures}-{method}"
     try:
         order = create_order(
             uow,

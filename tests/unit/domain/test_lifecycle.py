@@ -102,3 +102,26 @@ def test_state_at_refuses_a_naive_now() -> None:
 )
 def test_days_until_recycling_counts_a_started_day_as_a_day(now: datetime, days: int) -> None:
     assert days_until_recycling(valid_until=VALID_UNTIL, rules=RULES, now=now) == days
+
+
+BRUSSELS = LifecycleRules(grace_days=30, suspension_days=180, timezone="Europe/Brussels")
+
+
+def test_grace_days_are_counted_in_the_operator_s_zone_across_summer_time() -> None:
+    # Validity ends at midnight in Brussels on 10 March 2027 (CET, UTC+1); summer time
+    # starts on 28 March, so grace ends at midnight CEST (UTC+2): an hour earlier in UTC
+    # than 30 times 24 hours would say.
+    valid_until = datetime(2027, 3, 9, 23, 0, tzinfo=UTC)
+
+    grace_ends_at = BRUSSELS.grace_ends_at(valid_until)
+
+    assert grace_ends_at == datetime(2027, 4, 8, 22, 0, tzinfo=UTC)
+    assert grace_ends_at != valid_until + timedelta(days=30)
+
+
+def test_recycling_falls_at_local_midnight_after_grace_and_suspension() -> None:
+    valid_until = datetime(2027, 3, 9, 23, 0, tzinfo=UTC)  # midnight, 10 March, Brussels
+
+    recycles_at = BRUSSELS.recycles_at(valid_until)
+
+    assert recycles_at == datetime(2027, 10, 5, 22, 0, tzinfo=UTC)  # midnight CEST, 6 Oct
