@@ -155,9 +155,7 @@ def test_a_processor_needs_a_token(line: Saldo) -> None:
         enable(line, token=None)
 
 
-def test_a_declining_card_then_an_approving_one_renews_once(
-    line: Saldo, clock: FixedClock
-) -> None:
+def test_a_declining_card_then_an_approving_one_renews_once(line: Saldo, clock: FixedClock) -> None:
     enable(line, token="tok_decline")
     clock.advance(timedelta(days=28))
 
