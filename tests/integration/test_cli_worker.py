@@ -73,6 +73,14 @@ def test_bad_input_is_one_line_on_stderr(cli, args: tuple[str, ...], message: st
     assert err.count("\n") == 1 and message in err
 
 
+def test_a_line_chooses_its_low_balance_threshold(cli) -> None:  # type: ignore[no-untyped-def]
+    own = cli("lines", "alert", LINE, "--below", "3,50")
+    back = cli("lines", "alert", LINE, "--default")
+
+    assert own[0] == 0 and "is warned below 3,50\u00a0€ (its own threshold)" in own[1]
+    assert back[0] == 0 and "is warned below 2,00\u00a0€ (the operator's threshold)" in back[1]
+
+
 def test_a_line_gets_an_email_and_an_auto_top_up(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli("lines", "email", LINE, "ana@example.org")
     on = cli("lines", "autotopup", LINE, "--below", "2,00", "--amount", "10",

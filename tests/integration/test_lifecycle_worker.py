@@ -20,7 +20,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
-from saldo.services.lines import NewLine, NumberInQuarantine, add_line
+from saldo.services.lines import NewLine, NumberInQuarantine, add_line, set_low_balance_alert
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
 
@@ -224,3 +224,15 @@ def test_an_operator_with_a_webhook_url_hears_of_each_transition(
         ("active", "grace", "2026-12-23T03:00:00+00:00"),
         ("grace", "suspended", "2027-01-22T03:00:00+00:00"),
     ]
+
+
+def test_a_line_s_own_threshold_replaces_the_operator_s(line: Saldo, clock: FixedClock) -> None:
+    set_low_balance_alert(line.uow(), msisdn=LINE, threshold=Money.of("800", "ARS"))
+
+    adjust_balance(
+        line.uow(), msisdn=LINE, amount=-30000, kind=BucketKind.MAIN, reason="test",
+        actor="qa", idempotency_key="a1", now=clock.now(),
+    )  # fmt: skip
+
+    alerts = [payload for _, _, payload, _ in outbox(line) if payload["kind"] == "low_balance"]
+    assert [(a["balance"], a["threshold"]) for a in alerts] == [(70000, 80000)]

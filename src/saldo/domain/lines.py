@@ -44,6 +44,8 @@ class Line:
     activated_at: datetime
     valid_until: datetime
     email: str | None = None
+    # Alert when main money falls below this (minor units); None: the operator's threshold.
+    low_balance_threshold: int | None = None
 
 
 def check_language(language: str, *, offered: tuple[str, ...]) -> str:

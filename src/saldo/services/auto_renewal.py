@@ -2,12 +2,13 @@
 with a saved method (a processor's token, or the balance).
 
 The retry rule: a failed attempt is tried again after 1 day, then after 3 more days; then,
-when the line allows it, once from the balance; then the subscriber is told (an SMS queued in
-the outbox) and the line waits for them. A renewal that succeeds resets the count. Every
-attempt is an order of its own (``placed_by=auto_renewal``), so it has its quote, its history
-and its receipt like any other. ``renew_automatically`` is what the lifecycle worker calls
-for each line with auto-renewal on (``renew_due``; until the worker exists, ``saldo orders
-reconcile`` runs it); calling it again when nothing is due does nothing.
+when the line allows it, once from the balance; then auto-renewal is turned off and the line
+waits for the subscriber. Every failure is told to the subscriber (an SMS queued in the
+outbox). A renewal that succeeds resets the count. Every attempt is an order of its own
+(``placed_by=auto_renewal``), so it has its quote, its history and its receipt like any
+other. The lifecycle worker (and ``saldo orders reconcile``) calls ``renew_due``, which runs
+``renew_automatically`` for each line with auto-renewal on; calling it again when nothing is
+due does nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
 from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
+from saldo.services.notifications import SMS, queue, sms_allowed_from
 from saldo.services.orders import (
     PaymentDeclined,
     PlacedBy,
@@ -249,8 +251,9 @@ def _failed(
     fallback: bool,
     now: datetime,
 ) -> RenewalAttempt:
-    """Schedule the next attempt by the retry rule; after the last one, turn auto-renewal
-    off and queue an SMS telling the subscriber how to renew."""
+    """Schedule the next attempt by the retry rule, or, after the last one, turn
+    auto-renewal off; either way queue an SMS telling the subscriber (every failure is told,
+    with how to renew by hand)."""
     failures = setting.failures + 1
     retry_at = None if fallback else next_renewal_attempt(failures=failures, failed_at=now)
     if (
@@ -272,19 +275,24 @@ def _failed(
         else:
             off = replace(setting, enabled=False, failures=0, next_attempt_at=None)
             uow.auto_renewals.put(off, now=now)
-            uow.outbox.add(
-                operator_id=setting.operator_id,
-                line_id=setting.line_id,
-                channel="sms",
-                key=f"auto-renewal-failed-{setting.line_id}-{now:%Y%m%d%H%M}",
-                recipient=msisdn,
-                payload={
-                    "kind": "auto_renewal_failed",
-                    "line_id": setting.line_id,
-                    "plan": setting.plan_code,
-                },
-                now=now,
-            )
+        operator = uow.operators.get(setting.operator_id)
+        assert operator is not None
+        queue(
+            uow,
+            operator_id=setting.operator_id,
+            line_id=setting.line_id,
+            channel=SMS,
+            key=f"auto-renewal-failed-{setting.line_id}-{now:%Y%m%d%H%M}-{failures}",
+            recipient=msisdn,
+            payload={
+                "kind": "auto_renewal_failed",
+                "line_id": setting.line_id,
+                "plan": setting.plan_code,
+                "retry_at": None if retry_at is None else retry_at.isoformat(),
+            },
+            now=now,
+            not_before=sms_allowed_from(now, timezone=operator.timezone),
+        )
         uow.commit()
     if retry_at is None:
         return RenewalAttempt(RenewalOutcome.GAVE_UP, reason=reason)

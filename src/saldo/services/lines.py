@@ -11,6 +11,7 @@ from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState, state_at, valid_until_window
 from saldo.domain.lines import Line, check_language
+from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msisdn
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
@@ -24,6 +25,10 @@ class LineNotFound(SaldoError):
 
 class LineAlreadyExists(SaldoError):
     code = "line_exists"
+
+
+class UnableToSetAlert(SaldoError):
+    code = "unable_to_set_alert"
 
 
 class NumberInQuarantine(SaldoError):
@@ -257,3 +262,26 @@ def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
         uow.lines.set_email(record.line.id, email=address)
         uow.commit()
     return replace(record.line, email=address)
+
+
+def set_low_balance_alert(
+    uow: UnitOfWork, *, msisdn: str, threshold: Money | None
+) -> tuple[Line, Money | None]:
+    """Alert the line when its main money falls below ``threshold`` (None: the operator's
+    threshold again); return the line and the threshold now in force. Raises LineNotFound,
+    UnableToSetAlert (another currency, a negative amount)."""
+    number = lookup_msisdn(msisdn)
+    with uow:
+        record = uow.lines.get_by_msisdn(number, for_update=True)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        operator = record.operator
+        if threshold is not None and (
+            threshold.currency != operator.currency or threshold.is_negative()
+        ):
+            raise UnableToSetAlert(f"a threshold for this line is an amount in {operator.currency}")
+        minor = None if threshold is None else threshold.minor
+        uow.lines.set_low_balance_threshold(record.line.id, threshold=minor)
+        uow.commit()
+    in_force = threshold if threshold is not None else operator.low_balance_threshold
+    return replace(record.line, low_balance_threshold=minor), in_force

@@ -10,8 +10,8 @@ it catches up on exactly the time it missed, and a line that crossed several thr
 meanwhile gets only the nearest one. A reminder for a line renewed before it goes out is
 dropped at delivery (its end of validity no longer matches).
 
-A low-balance alert is queued by the debit that takes main money below the operator's
-threshold, in the same transaction, once per validity period.
+A low-balance alert is queued by the debit that takes main money below the line's threshold
+(the operator's unless the subscriber chose one), in the same transaction, once per validity period.
 """
 
 from __future__ import annotations
@@ -119,10 +119,12 @@ def alert_low_balance(
     now: datetime,
 ) -> bool:
     """Inside the transaction of a debit of main money from ``before`` to ``after`` (minor
-    units): queue a low-balance SMS if it crossed the operator's threshold. True if one was
-    queued."""
-    threshold = operator.low_balance_threshold
-    if threshold is None or not after < threshold.minor <= before:
+    units): queue a low-balance SMS if it crossed the line's threshold (the operator's,
+    unless the subscriber chose one). True if one was queued."""
+    threshold = line.low_balance_threshold
+    if threshold is None and operator.low_balance_threshold is not None:
+        threshold = operator.low_balance_threshold.minor
+    if threshold is None or not after < threshold <= before:
         return False
     assert operator.id is not None
     return queue(
@@ -136,7 +138,7 @@ def alert_low_balance(
             "kind": "low_balance",
             "line_id": line.id,
             "balance": after,
-            "threshold": threshold.minor,
+            "threshold": threshold,
         },
         now=now,
         not_before=sms_allowed_from(now, timezone=operator.timezone),

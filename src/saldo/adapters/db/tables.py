@@ -62,6 +62,8 @@ lines = Table(
     Column("language", String(8), nullable=False),
     # Where reminders and receipts go by email, when the subscriber gave one.
     Column("email", String(254)),
+    # The line's own low-balance alert threshold, minor units (None: the operator's).
+    Column("low_balance_threshold", BigInteger),
     Column("state", String(16), nullable=False),
     Column("activated_at", TZDateTime, nullable=False),
     Column("valid_until", TZDateTime, nullable=False),

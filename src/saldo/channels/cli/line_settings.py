@@ -1,4 +1,5 @@
-"""``saldo lines email|autotopup``: where a line's emails go, and its auto top-up."""
+"""``saldo lines email|alert|autotopup``: where a line's emails go, when it is warned of a
+low balance, and its auto top-up."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from saldo.channels.cli.render import money, out
 from saldo.domain.email_address import mask_email
 from saldo.domain.money import Money, parse_money
 from saldo.services.auto_topup import set_auto_topup
-from saldo.services.lines import find_line, set_line_email
+from saldo.services.lines import find_line, set_line_email, set_low_balance_alert
 
 Msisdn = Annotated[str, typer.Argument(help="The number in international format.")]
 
@@ -36,6 +37,42 @@ def email_command(
     line = set_line_email(saldo.uow(), msisdn=msisdn, email=address)
     shown = "no email" if line.email is None else mask_email(line.email)
     out.print(f"{line.msisdn}: {shown}.")
+
+
+@app.command("alert")
+def alert_command(
+    ctx: typer.Context,
+    msisdn: Msisdn,
+    below: Annotated[
+        str | None, typer.Option(help="Warn by SMS when main money falls below this.")
+    ] = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="Use the operator's threshold again.")
+    ] = False,
+) -> None:
+    """When the line is warned that its main money runs low (the operator's threshold
+    unless the subscriber chose one).
+
+    Example: saldo lines alert +573001234567 --below 5.000
+    """
+    if (below is None) is not default:
+        raise typer.BadParameter("give --below AMOUNT, or --default")
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get(line.operator_id)
+    assert operator is not None
+    threshold = None
+    if below is not None:
+        threshold = parse_money(below, currency=operator.currency, locale=operator.default_locale)
+    changed, in_force = set_low_balance_alert(saldo.uow(), msisdn=line.msisdn, threshold=threshold)
+    shown = (
+        "never"
+        if in_force is None
+        else f"below {money(in_force, operator.locale_for(changed.language))}"
+    )
+    whose = "the operator's" if threshold is None else "its own"
+    out.print(f"{changed.msisdn} is warned {shown} ({whose} threshold).")
 
 
 @app.command("autotopup")

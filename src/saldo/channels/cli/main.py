@@ -64,7 +64,7 @@ app.add_typer(lines.app, name="lines")
 app.add_typer(vouchers.app, name="vouchers")
 app.add_typer(fx.app, name="fx")
 # Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew to
-# ``orders``; ``line_settings`` adds email and autotopup to ``lines``.
+# ``orders``; ``line_settings`` adds email, alert and autotopup to ``lines``.
 assert ordering.__name__ and line_settings.__name__
 app.add_typer(orders.app, name="orders")
 app.add_typer(outbox.app, name="outbox")

@@ -159,6 +159,10 @@ class LineRepository(Protocol):
 
     def set_email(self, line_id: int, *, email: str | None) -> None: ...
 
+    def set_low_balance_threshold(self, line_id: int, *, threshold: int | None) -> None:
+        """The line's own alert threshold (minor units); None returns it to the operator's."""
+        ...
+
     def last_recycled_at(self, msisdn: str) -> datetime | None:
         """When the number was last recycled (None if never): quarantine starts then."""
         ...

@@ -44,6 +44,7 @@ _LINE_COLUMNS = (
     t.lines.c.activated_at,
     t.lines.c.valid_until,
     t.lines.c.email,
+    t.lines.c.low_balance_threshold,
 )
 _WIDTH = len(_LINE_COLUMNS)
 
@@ -68,6 +69,7 @@ def _line(row: Sequence[Any]) -> Line:
         activated_at=activated_at,
         valid_until=valid_until,
         email=row[9],
+        low_balance_threshold=row[10],
     )
 
 
@@ -358,6 +360,11 @@ class SqlLineRepository:
             .order_by(t.line_events.c.id)
         )
         return [(LineState(a), LineState(b), str(r), to_utc_required(at)) for a, b, r, at in rows]
+
+    def set_low_balance_threshold(self, line_id: int, *, threshold: int | None) -> None:
+        self._connection.execute(
+            update(t.lines).where(t.lines.c.id == line_id).values(low_balance_threshold=threshold)
+        )
 
     def set_email(self, line_id: int, *, email: str | None) -> None:
         self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))

@@ -126,6 +126,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column("low_balance_threshold", sa.BigInteger(), nullable=True))
         batch_op.create_index(
             "ix_lines_state_operator_id_valid_until",
             ["state", "operator_id", "valid_until"],
@@ -137,6 +138,7 @@ def downgrade() -> None:
     op.drop_table("job_runs")
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.drop_index("ix_lines_state_operator_id_valid_until")
+        batch_op.drop_column("low_balance_threshold")
         batch_op.drop_column("email")
 
     with op.batch_alter_table("auto_topup_attempts", schema=None) as batch_op:
