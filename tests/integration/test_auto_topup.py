@@ -6,6 +6,7 @@ neither loses the charge nor charges twice."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -176,3 +177,47 @@ def test_an_operator_that_does_not_offer_it_refuses(saldo: Saldo, clock: FixedCl
 def test_a_card_number_is_never_kept(line: Saldo) -> None:
     with pytest.raises(UnableToSetAutoTopUp, match="card number"):
         enable(line, "4242424242424242")
+
+
+def test_a_charge_whose_answer_was_lost_is_credited_even_after_a_manual_top_up(
+    line: Saldo, clock: FixedClock
+) -> None:
+    enable(line, "tok_time_out")
+    spend(line, 400, "s1")
+
+    lost = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    top_up(
+        line.uow(),
+        msisdn=LINE,
+        amount=Money.of("5", "EUR"),
+        channel=Channel.STORE,
+        idempotency_key="by-hand",
+        now=clock.now(),
+    )  # fmt: skip  (now above the threshold: the line is no longer "due")
+    found = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    assert (lost.pending, found.topped_up) == (1, 1)
+    assert main_balance(line) == 100 + 500 + 1000
+    assert audit_ledger(line.uow()).clean
+
+
+def test_two_workers_at_once_charge_a_line_once(line: Saldo, clock: FixedClock) -> None:
+    enable(line, "tok_approve")
+    spend(line, 400, "s1")
+    providers = line.payment_providers()
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        start.wait()
+        run_auto_topups(line.uow(), providers, now=clock.now())
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert main_balance(line) == 100 + 1000
+    db = sqlite3.connect(line.settings.sandbox_path)
+    assert db.execute("SELECT COUNT(*) FROM payments").fetchone() == (1,)
+    db.close()

@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Final
 
+from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
@@ -36,12 +37,20 @@ from saldo.services.payment_port import (
     PaymentStatus,
     PaymentTimedOut,
 )
-from saldo.services.ports import AutoTopUp, AutoTopUpAttempt, UnitOfWork
+from saldo.services.ports import (
+    AutoTopUp,
+    AutoTopUpAttempt,
+    DuplicateIdempotencyKey,
+    LineRecord,
+    UnitOfWork,
+)
 from saldo.services.top_up import credit_topup
 
 log = logging.getLogger(__name__)
 
 BATCH: Final = 200
+# A charge the processor never received is given up after this long.
+LOST_AFTER: Final = timedelta(hours=24)
 
 
 class UnableToSetAutoTopUp(SaldoError):
@@ -53,7 +62,6 @@ class AutoTopUpReport:
     topped_up: int = 0
     failed: int = 0
     pending: int = 0
-    lines: list[str] = field(default_factory=list)
 
 
 def set_auto_topup(
@@ -111,21 +119,62 @@ def set_auto_topup(
 def run_auto_topups(
     uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, now: datetime
 ) -> AutoTopUpReport:
-    """Top up every line whose main money is below its auto top-up threshold (and whose
-    retry, if any, is due); ask about attempts left pending first."""
+    """First settle the charges still pending (whatever their line's balance or setting is
+    now: money taken is credited or given back), then top up every line whose main money is
+    below its threshold and whose retry, if any, is due. One line's trouble is logged and
+    does not stop the others."""
     now = require_aware(now)
     report = AutoTopUpReport()
+    with uow.reading():
+        pending = uow.auto_topups.pending_attempts(limit=BATCH)
+    for attempt in pending:
+        try:
+            _resolve(uow, providers, attempt=attempt, now=now, report=report)
+        except Exception:  # logged; the next pass asks again
+            log.exception("auto top-up charge %s could not be settled", attempt.id)
     with uow.reading():
         due = uow.auto_topups.due(now=now, limit=BATCH)
     for setting, msisdn in due:
         try:
-            _top_up(uow, providers, setting=setting, msisdn=msisdn, now=now, report=report)
-        except Exception:  # one line's trouble must not stop the others; next pass retries
+            _start(uow, providers, setting=setting, msisdn=msisdn, now=now, report=report)
+        except Exception:  # logged; the next pass tries again
             log.exception("auto top-up of %s failed", mask_msisdn(msisdn))
     return report
 
 
-def _top_up(
+def _reference(attempt_id: int) -> str:
+    """The charge's idempotency key and reference at its processor."""
+    return f"saldo-topup-{attempt_id}"
+
+
+def _resolve(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    attempt: AutoTopUpAttempt,
+    now: datetime,
+    report: AutoTopUpReport,
+) -> None:
+    """Ask the processor about a charge whose answer never came, and settle it."""
+    processor = providers.get(attempt.provider)
+    if processor is None:
+        report.pending += 1
+        return
+    reference = _reference(attempt.id)
+    try:
+        result = processor.find_payment(idempotency_key=reference, order_reference=reference)
+    except PaymentTimedOut:
+        report.pending += 1
+        return
+    if result is None and now - attempt.created_at < LOST_AFTER:
+        report.pending += 1
+        return
+    if result is None:
+        result = _failed(attempt, "never_received")
+    _settle(uow, providers, attempt=attempt, result=result, now=now, report=report)
+
+
+def _start(
     uow: UnitOfWork,
     providers: Mapping[str, PaymentProvider],
     *,
@@ -134,131 +183,184 @@ def _top_up(
     now: datetime,
     report: AutoTopUpReport,
 ) -> None:
+    """Claim a charge for the line, if it is still due once its row is locked, then ask the
+    processor and settle it."""
     processor = providers.get(setting.provider)
     if processor is None:
-        log.warning("auto top-up of %s: no provider %s", mask_msisdn(msisdn), setting.provider)
+        log.warning("auto top-up: no provider %s", setting.provider)
         return
     with uow:
-        attempt = uow.auto_topups.pending_attempt(setting.line_id)
-        if attempt is None:
+        found = uow.lines.get_by_msisdn(msisdn, for_update=True)
+        current = uow.auto_topups.get(setting.line_id)
+        buckets = uow.lines.get_with_buckets(msisdn)
+        if found is None or current is None or buckets is None or not current.enabled:
+            return
+        main = sum(b.balance for b in buckets.buckets if b.kind is BucketKind.MAIN)
+        if main >= current.threshold:
+            return  # topped up meanwhile (by hand, or by another worker)
+        if current.next_attempt_at is not None and now < current.next_attempt_at:
+            return
+        if uow.auto_topups.pending_attempt(current.line_id) is not None:
+            return  # another worker is charging it
+        try:
             attempt_id = uow.auto_topups.add_attempt(
-                operator_id=setting.operator_id,
-                line_id=setting.line_id,
-                provider=setting.provider,
+                operator_id=current.operator_id,
+                line_id=current.line_id,
+                provider=current.provider,
                 idempotency_key=f"auto-topup-{uuid.uuid4()}",
-                amount=setting.amount,
-                currency=setting.currency,
+                amount=current.amount,
+                currency=current.currency,
                 now=now,
             )
-            uow.commit()
-            attempt = uow.auto_topups.pending_attempt(setting.line_id)
-            assert attempt is not None and attempt.id == attempt_id
-            fresh = True
-        else:
-            fresh = False
-    reference = f"saldo-topup-{attempt.id}"
+        except DuplicateIdempotencyKey:
+            return  # another worker claimed it a moment earlier
+        uow.commit()
+    with uow.reading():
+        attempt = uow.auto_topups.pending_attempt(current.line_id)
+    assert attempt is not None and attempt.id == attempt_id
+    reference = _reference(attempt.id)
     try:
-        if fresh:
-            result: PaymentResult | None = processor.create_payment(
-                amount=Money(attempt.amount, attempt.currency),
-                source=setting.token,
-                description=f"Auto top-up of {msisdn}",
-                order_reference=reference,
-                idempotency_key=reference,
-            )
-        else:
-            result = processor.find_payment(idempotency_key=reference, order_reference=reference)
+        result = processor.create_payment(
+            amount=Money(attempt.amount, attempt.currency),
+            source=current.token,
+            description=f"Auto top-up of {mask_msisdn(msisdn)}",
+            order_reference=reference,
+            idempotency_key=reference,
+        )
     except PaymentTimedOut:
-        report.pending += 1
+        report.pending += 1  # the next pass finds it at the processor
         return
     except PaymentError as error:
-        result = PaymentResult(
-            reference="",
-            status=PaymentStatus.FAILED,
-            amount=Money(attempt.amount, attempt.currency),
-            decline_code=error.code,
-        )
-    if result is None:
-        if fresh or (now - attempt.created_at).total_seconds() < 86_400:
-            report.pending += 1
-            return
-        result = PaymentResult(
-            reference="",
-            status=PaymentStatus.FAILED,
-            amount=Money(attempt.amount, attempt.currency),
-            decline_code="never_received",
-        )
+        result = _failed(attempt, error.code)
     if result.status is PaymentStatus.PENDING:
         report.pending += 1
         return
-    _settle(uow, setting=setting, attempt=attempt, msisdn=msisdn, result=result, now=now)
-    if result.status is PaymentStatus.SUCCEEDED:
-        report.topped_up += 1
-        report.lines.append(msisdn)
-    else:
-        report.failed += 1
+    _settle(uow, providers, attempt=attempt, result=result, now=now, report=report)
+
+
+def _failed(attempt: AutoTopUpAttempt, code: str) -> PaymentResult:
+    return PaymentResult(
+        reference="",
+        status=PaymentStatus.FAILED,
+        amount=Money(attempt.amount, attempt.currency),
+        decline_code=code,
+    )
 
 
 def _settle(
     uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
     *,
-    setting: AutoTopUp,
     attempt: AutoTopUpAttempt,
-    msisdn: str,
     result: PaymentResult,
     now: datetime,
+    report: AutoTopUpReport,
 ) -> None:
+    """Credit a succeeded charge (or give it back when the line can no longer take it:
+    recycled, or below a new minimum), or record a failed one; apply the retry rule and
+    tell the subscriber, in one transaction."""
+    if result.status is PaymentStatus.PENDING:
+        report.pending += 1
+        return
     amount = Money(attempt.amount, attempt.currency)
-    with uow:
-        record = uow.lines.get_by_msisdn(msisdn, for_update=True)
-        assert record is not None
-        operator = record.operator
-        topup_id = None
-        if result.status is PaymentStatus.SUCCEEDED:
-            receipt = credit_topup(
-                uow,
-                record=record,
-                amount=amount,
-                channel=Channel.AUTO,
-                key=internal_key("auto-topup", attempt.id),
-                request=fingerprint("auto-topup", attempt.id, msisdn),
-                now=now,
+    outcome = result
+    if result.status is PaymentStatus.SUCCEEDED:
+        try:
+            if _credit(uow, attempt=attempt, result=result, now=now):
+                report.topped_up += 1
+            return
+        except SaldoError as refused:
+            # Taken but not creditable: it goes back, and the charge counts as failed.
+            processor = providers[attempt.provider]
+            processor.refund(
+                result.reference, amount=amount, idempotency_key=f"{_reference(attempt.id)}-refund"
             )
-            topup_id = receipt.topup_id
+            outcome = _failed(attempt, refused.code)
+    with uow:
+        record = uow.lines.get_by_msisdn(attempt.msisdn, for_update=True)
+        assert record is not None
         if not uow.auto_topups.finish_attempt(
             attempt.id,
-            status=result.status.value,
+            status=PaymentStatus.FAILED.value,
             reference=result.reference or None,
-            decline_code=result.decline_code,
-            topup_id=topup_id,
+            decline_code=outcome.decline_code,
+            topup_id=None,
             now=now,
         ):
-            return  # another pass settled it (rolled back with this transaction)
-        if result.status is PaymentStatus.SUCCEEDED:
-            failures, retry_at, kind = 0, None, "auto_topup_done"
-        else:
+            return
+        setting = uow.auto_topups.get(attempt.line_id)
+        if setting is not None:
             failures = setting.failures + 1
             retry_at = next_renewal_attempt(failures=failures, failed_at=now)
-            kind = "auto_topup_failed"
-        changed = replace(setting, failures=failures, next_attempt_at=retry_at)
-        if result.status is PaymentStatus.FAILED and retry_at is None:
-            changed = replace(changed, enabled=False, failures=0)
-        uow.auto_topups.put(changed, now=now)
-        assert operator.id is not None
-        queue(
+            changed = replace(setting, failures=failures, next_attempt_at=retry_at)
+            if retry_at is None:
+                changed = replace(changed, enabled=False, failures=0)
+            uow.auto_topups.put(changed, now=now)
+        _tell(
             uow,
-            operator_id=operator.id,
-            line_id=record.line.id,
-            channel=SMS,
-            key=f"{kind.replace('_', '-')}-{attempt.id}",
-            recipient=msisdn,
-            payload={
-                "kind": kind,
-                "line_id": record.line.id,
-                "amount": attempt.amount,
-                **({} if kind == "auto_topup_done" else {"reason": result.decline_code}),
-            },
+            record=record,
+            attempt=attempt,
+            kind="auto_topup_failed",
+            extra={"reason": outcome.decline_code},
             now=now,
-            not_before=sms_allowed_from(now, timezone=operator.timezone),
         )
         uow.commit()
+    report.failed += 1
+
+
+def _credit(
+    uow: UnitOfWork, *, attempt: AutoTopUpAttempt, result: PaymentResult, now: datetime
+) -> bool:
+    """Credit a succeeded charge like any top-up; False when it was settled already.
+    Raises the top-up's own errors (nothing written then)."""
+    with uow:
+        record = uow.lines.get_by_msisdn(attempt.msisdn, for_update=True)
+        assert record is not None
+        receipt = credit_topup(
+            uow,
+            record=record,
+            amount=Money(attempt.amount, attempt.currency),
+            channel=Channel.AUTO,
+            key=internal_key("auto-topup", attempt.id),
+            request=fingerprint("auto-topup", attempt.id, attempt.msisdn),
+            now=now,
+        )
+        if not uow.auto_topups.finish_attempt(
+            attempt.id,
+            status=PaymentStatus.SUCCEEDED.value,
+            reference=result.reference or None,
+            decline_code=None,
+            topup_id=receipt.topup_id,
+            now=now,
+        ):
+            return False  # another pass settled it; this transaction rolls back
+        setting = uow.auto_topups.get(attempt.line_id)
+        if setting is not None:
+            uow.auto_topups.put(replace(setting, failures=0, next_attempt_at=None), now=now)
+        _tell(uow, record=record, attempt=attempt, kind="auto_topup_done", extra={}, now=now)
+        uow.commit()
+    return True
+
+
+def _tell(
+    uow: UnitOfWork,
+    *,
+    record: LineRecord,
+    attempt: AutoTopUpAttempt,
+    kind: str,
+    extra: dict[str, object],
+    now: datetime,
+) -> None:
+    operator = record.operator
+    assert operator.id is not None
+    queue(
+        uow,
+        operator_id=operator.id,
+        line_id=record.line.id,
+        channel=SMS,
+        key=f"{kind.replace('_', '-')}-{attempt.id}",
+        recipient=record.line.msisdn,
+        payload={"kind": kind, "line_id": record.line.id, "amount": attempt.amount, **extra},
+        now=now,
+        not_before=sms_allowed_from(now, timezone=operator.timezone),
+    )

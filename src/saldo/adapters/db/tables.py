@@ -546,6 +546,14 @@ auto_topup_attempts = Table(
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
     Index("ix_auto_topup_attempts_line_id", "line_id"),
+    # One charge at a time per line: two workers can never both charge it.
+    Index(
+        "uq_auto_topup_attempts_pending_line_id",
+        "line_id",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
 
 # When each of the worker's jobs last ran to the end: the next run looks back to then (a

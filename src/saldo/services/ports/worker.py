@@ -36,6 +36,7 @@ class AutoTopUp:
 class AutoTopUpAttempt:
     id: int
     line_id: int
+    msisdn: str
     provider: str
     reference: str | None
     status: str
@@ -70,10 +71,18 @@ class AutoTopUpRepository(Protocol):
         amount: int,
         currency: str,
         now: datetime,
-    ) -> int: ...
+    ) -> int:
+        """Record a charge about to be asked of a processor; raise DuplicateIdempotencyKey
+        when the line has one pending already."""
+        ...
 
     def pending_attempt(self, line_id: int) -> AutoTopUpAttempt | None:
         """The line's attempt still waiting for its processor's answer, if any."""
+        ...
+
+    def pending_attempts(self, *, limit: int) -> list[AutoTopUpAttempt]:
+        """Attempts still waiting for their processor's answer, oldest first, whatever
+        their line's balance or setting is now."""
         ...
 
     def finish_attempt(

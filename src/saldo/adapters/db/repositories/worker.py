@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import to_utc
+from saldo.services.ports.core import DuplicateIdempotencyKey
 from saldo.services.ports.worker import AutoTopUp, AutoTopUpAttempt
 
 
@@ -108,6 +110,31 @@ class SqlAutoTopUpRepository:
         currency: str,
         now: datetime,
     ) -> int:
+        try:
+            with self._connection.begin_nested():
+                return self._add_attempt(
+                    operator_id=operator_id,
+                    line_id=line_id,
+                    provider=provider,
+                    idempotency_key=idempotency_key,
+                    amount=amount,
+                    currency=currency,
+                    now=now,
+                )
+        except IntegrityError as error:
+            raise DuplicateIdempotencyKey(idempotency_key) from error
+
+    def _add_attempt(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        provider: str,
+        idempotency_key: str,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> int:
         return int(
             self._connection.execute(
                 insert(t.auto_topup_attempts)
@@ -126,23 +153,27 @@ class SqlAutoTopUpRepository:
             ).scalar_one()
         )
 
-    def pending_attempt(self, line_id: int) -> AutoTopUpAttempt | None:
+    def _attempts(self) -> Any:
         a = t.auto_topup_attempts
-        row = self._connection.execute(
-            select(a).where(a.c.line_id == line_id, a.c.status == "pending").order_by(a.c.id)
-        ).first()
-        if row is None:
-            return None
-        return AutoTopUpAttempt(
-            id=row.id,
-            line_id=row.line_id,
-            provider=row.provider,
-            reference=row.reference,
-            status=row.status,
-            amount=row.amount,
-            currency=row.currency,
-            created_at=to_utc_required(row.created_at),
+        query = (
+            select(a, t.lines.c.msisdn)
+            .join(t.lines, t.lines.c.id == a.c.line_id)
+            .where(a.c.status == "pending")
+            .order_by(a.c.id)
         )
+        if self._scope is not None:
+            query = query.where(a.c.operator_id == self._scope)
+        return query
+
+    def pending_attempt(self, line_id: int) -> AutoTopUpAttempt | None:
+        row = self._connection.execute(
+            self._attempts().where(t.auto_topup_attempts.c.line_id == line_id)
+        ).first()
+        return None if row is None else _attempt(row)
+
+    def pending_attempts(self, *, limit: int) -> list[AutoTopUpAttempt]:
+        rows = self._connection.execute(self._attempts().limit(limit))
+        return [_attempt(row) for row in rows]
 
     def finish_attempt(
         self,
@@ -167,6 +198,20 @@ class SqlAutoTopUpRepository:
             )
         ).rowcount
         return bool(changed)
+
+
+def _attempt(row: Any) -> AutoTopUpAttempt:
+    return AutoTopUpAttempt(
+        id=row.id,
+        line_id=row.line_id,
+        msisdn=row.msisdn,
+        provider=row.provider,
+        reference=row.reference,
+        status=row.status,
+        amount=row.amount,
+        currency=row.currency,
+        created_at=to_utc_required(row.created_at),
+    )
 
 
 def _setting(row: Any) -> AutoTopUp:

@@ -123,6 +123,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("auto_topup_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_auto_topup_attempts_line_id", ["line_id"], unique=False)
+        batch_op.create_index(
+            "uq_auto_topup_attempts_pending_line_id",
+            ["line_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
 
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
@@ -142,6 +149,7 @@ def downgrade() -> None:
         batch_op.drop_column("email")
 
     with op.batch_alter_table("auto_topup_attempts", schema=None) as batch_op:
+        batch_op.drop_index("uq_auto_topup_attempts_pending_line_id")
         batch_op.drop_index("ix_auto_topup_attempts_line_id")
 
     op.drop_table("auto_topup_attempts")
