@@ -20,6 +20,7 @@ from saldo.services.auto_renewal import (
     RenewalOutcome,
     UnableToSetAutoRenewal,
     renew_automatically,
+    renew_due,
     set_auto_renewal,
 )
 from saldo.services.lines import NewLine, add_line
@@ -168,3 +169,26 @@ def test_a_declining_card_then_an_approving_one_renews_once(line: Saldo, clock: 
     fulfilled = list_orders(line.uow(), msisdn=LINE, state=OrderState.FULFILLED, limit=10)
     assert len(fulfilled) == 1
     assert audit_ledger(line.uow()).clean
+
+
+def test_the_renewals_due_are_found_past_any_page_of_lines_that_are_not(
+    line: Saldo, clock: FixedClock
+) -> None:
+    others = ["+5491155551235", "+5491155551236", "+5491155551237", "+5491155551238"]
+    for number in others:
+        add_line(line.uow(), new_line=NewLine(msisdn=number, operator="movistar-ar"),
+                 now=clock.now())  # fmt: skip
+        set_auto_renewal(
+            line.uow(), msisdn=number, plan_code="pack-mensual-1m", provider="balance",
+            token=None, providers=[], fallback_to_balance=False, days_before=0, email=None,
+            enabled=True, now=clock.now(),
+        )  # fmt: skip
+    enable(line)  # LINE was added first, but renews 3 days before: the only one due
+    clock.advance(timedelta(days=28))
+
+    counts = renew_due(
+        line.uow(), line.payment_providers(), max_rate_age=timedelta(hours=1),
+        now=clock.now(), limit=2,
+    )  # fmt: skip
+
+    assert (counts[RenewalOutcome.RENEWED], counts[RenewalOutcome.NOT_DUE]) == (1, 4)

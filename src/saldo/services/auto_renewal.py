@@ -41,6 +41,9 @@ from saldo.services.settlement import BALANCE
 
 log = logging.getLogger(__name__)
 
+# Auto-renewal may be asked for up to this many days before the validity ends.
+MAX_DAYS_BEFORE = 30
+
 
 class UnableToSetAutoRenewal(SaldoError):
     code = "unable_to_set_auto_renewal"
@@ -91,7 +94,7 @@ def set_auto_renewal(
         raise UnableToSetAutoRenewal(
             "that is a card number; Saldo keeps only the processor's token for a saved card"
         )
-    if not 0 <= days_before <= 30:
+    if not 0 <= days_before <= MAX_DAYS_BEFORE:
         raise UnableToSetAutoRenewal("renew from 0 to 30 days before the validity ends")
     with uow:
         record = uow.lines.get_by_msisdn(number)
@@ -223,22 +226,31 @@ def renew_due(
     *,
     max_rate_age: timedelta,
     now: datetime,
-    limit: int = 10_000,
+    limit: int = 500,
 ) -> dict[RenewalOutcome, int]:
-    """Run ``renew_automatically`` for every line with auto-renewal on; count the outcomes.
+    """Run ``renew_automatically`` for every line with auto-renewal on that may be due (a
+    retry due, or a validity ending within ``MAX_DAYS_BEFORE`` days); count the outcomes.
     One line's failure is logged and does not stop the others."""
-    with uow.reading():
-        numbers = uow.auto_renewals.enabled_numbers(limit=limit)
     counts = dict.fromkeys(RenewalOutcome, 0)
-    for number in numbers:
-        try:
-            attempt = renew_automatically(
-                uow, providers, msisdn=number, max_rate_age=max_rate_age, now=now
+    horizon = now + timedelta(days=MAX_DAYS_BEFORE)
+    after = 0
+    while True:
+        with uow.reading():
+            page = uow.auto_renewals.due_numbers(
+                now=now, horizon=horizon, limit=limit, after_line_id=after
             )
-        except Exception:  # logged; the next pass tries again
-            log.exception("auto-renewal of %s failed", mask_msisdn(number))
-            continue
-        counts[attempt.outcome] += 1
+        for line_id, number in page:
+            after = line_id
+            try:
+                attempt = renew_automatically(
+                    uow, providers, msisdn=number, max_rate_age=max_rate_age, now=now
+                )
+            except Exception:  # logged; the next pass tries again
+                log.exception("auto-renewal of %s failed", mask_msisdn(number))
+                continue
+            counts[attempt.outcome] += 1
+        if len(page) < limit:
+            break
     return counts
 
 

@@ -42,6 +42,7 @@ _ORDER: Final = (LineState.ACTIVE, LineState.GRACE, LineState.SUSPENDED, LineSta
 class SweepReport:
     moved: dict[LineState, int] = field(default_factory=lambda: dict.fromkeys(_ORDER, 0))
     lines: int = 0
+    failed: int = 0
 
     def count(self, state: LineState) -> None:
         self.moved[state] += 1
@@ -81,15 +82,25 @@ def sweep_lifecycle(uow: UnitOfWork, *, now: datetime, batch: int = BATCH) -> Sw
         assert operator.id is not None
         for stored in (LineState.ACTIVE, LineState.GRACE, LineState.SUSPENDED):
             up_to = _due_before(stored, rules=operator.lifecycle, now=now)
+            start: tuple[datetime, int] | None = None
             while True:
                 with uow.reading():
                     due = uow.lines.due(
-                        state=stored, operator_id=operator.id, up_to=up_to, limit=batch
+                        state=stored,
+                        operator_id=operator.id,
+                        up_to=up_to,
+                        limit=batch,
+                        start_after=start,
                     )
                 for line in due:
-                    _move(uow, operator=operator, msisdn=line.msisdn, now=now, report=report)
+                    try:
+                        _move(uow, operator=operator, msisdn=line.msisdn, now=now, report=report)
+                    except Exception:  # one line must not stop the others; the next pass retries
+                        log.exception("line %s could not be moved", mask_msisdn(line.msisdn))
+                        report.failed += 1
                 if len(due) < batch:
                     break
+                start = (due[-1].valid_until, due[-1].id)
     return report
 
 

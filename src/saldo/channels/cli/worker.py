@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -31,6 +33,7 @@ def worker_command(
     Examples: saldo worker · saldo worker --once ·
     saldo worker --once --now 2026-12-24T09:00:00+01:00
     """
+    _log_to_stderr(level=logging.WARNING if once else logging.INFO)
     saldo = state(ctx).saldo()
     if now is not None:
         if not once:
@@ -53,6 +56,38 @@ def worker_command(
         run_forever(saldo, interval=timedelta(seconds=interval), stop=stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+class _OneLine(logging.Formatter):
+    """Log records as one line each: what went wrong, never a traceback on the terminal."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:
+        return ""
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (not when it was made)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _log_to_stderr(*, level: int) -> None:
+    """Saldo's log on stderr, one line per record (warnings and errors only for one pass)."""
+    logger = logging.getLogger("saldo")
+    logger.setLevel(level)
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(_OneLine("saldo worker: %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 def _parse_moment(text: str) -> datetime:

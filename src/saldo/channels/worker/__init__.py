@@ -38,27 +38,32 @@ class PassReport:
 
 def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
     """One pass of every job at ``now`` (default: the clock's time)."""
-    now = now or saldo.clock.now()
+    # Each job reads the clock when it starts: a pass may take a while, and leases and
+    # quiet hours must be judged at the time of sending. ``now`` pins them all (replays).
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else saldo.clock.now
+    started = clock()
     providers = saldo.payment_providers()
     max_rate_age = timedelta(hours=saldo.settings.fx_max_age_hours)
     jobs: list[tuple[str, Callable[[], Any]]] = [
-        ("orders_expired", lambda: expire_orders(saldo.uow(), now=now)),
-        ("lifecycle", lambda: sweep_lifecycle(saldo.uow(), now=now)),
-        ("reminders_queued", lambda: queue_expiry_reminders(saldo.uow(), now=now)),
-        ("auto_topups", lambda: run_auto_topups(saldo.uow(), providers, now=now)),
+        ("orders_expired", lambda: expire_orders(saldo.uow(), now=clock())),
+        ("lifecycle", lambda: sweep_lifecycle(saldo.uow(), now=clock())),
+        ("reminders_queued", lambda: queue_expiry_reminders(saldo.uow(), now=clock())),
+        ("auto_topups", lambda: run_auto_topups(saldo.uow(), providers, now=clock())),
         (
             "auto_renewals",
-            lambda: renew_due(saldo.uow(), providers, max_rate_age=max_rate_age, now=now),
+            lambda: renew_due(saldo.uow(), providers, max_rate_age=max_rate_age, now=clock()),
         ),
-        ("payments", lambda: reconcile_payments(saldo.uow(), providers, now=now)),
-        ("outbox", lambda: deliver(saldo, now=now)),
+        ("payments", lambda: reconcile_payments(saldo.uow(), providers, now=clock())),
+        ("outbox", lambda: deliver(saldo, now=clock())),
     ]
-    report = PassReport(at=now)
+    report = PassReport(at=started)
     for name, job in jobs:
         try:
             report.results[name] = job()
-        except Exception:  # logged; the next pass runs it again
-            log.exception("worker job %s failed", name)
+        except Exception as error:  # logged; the next pass runs it again
+            # The first line only: a database error's later lines quote its parameters.
+            first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+            log.exception("worker job %s failed: %s", name, first)
             report.failed.append(name)
     return report
 

@@ -118,11 +118,18 @@ class LineRepository(Protocol):
         ...
 
     def due(
-        self, *, state: LineState, operator_id: int, up_to: datetime, limit: int
+        self,
+        *,
+        state: LineState,
+        operator_id: int,
+        up_to: datetime,
+        limit: int,
+        start_after: tuple[datetime, int] | None = None,
     ) -> builtins.list[Line]:
         """The operator's lines stored in ``state`` whose validity ended by ``up_to``,
-        earliest first: the lifecycle sweep's work, read through an index on (state,
-        valid_until) so that its cost follows the lines that are due."""
+        by end of validity then id, from after the ``(valid_until, id)`` of ``start_after``:
+        the lifecycle sweep's work, read through an index on (state, operator, valid_until)
+        so that its cost follows the lines that are due."""
         ...
 
     def expiring(

@@ -269,8 +269,12 @@ class AutoRenewalRepository(Protocol):
         now: datetime,
     ) -> None: ...
 
-    def enabled_numbers(self, *, limit: int) -> list[str]:
-        """The MSISDNs of the live lines with auto-renewal on, in line order."""
+    def due_numbers(
+        self, *, now: datetime, horizon: datetime, limit: int, after_line_id: int = 0
+    ) -> list[tuple[int, str]]:
+        """(line id, MSISDN) of the live lines with auto-renewal on that may be due: a retry
+        due by ``now``, or a validity ending by ``horizon`` (now + the most days before
+        expiry a setting may ask), in line order from after ``after_line_id``."""
         ...
 
 

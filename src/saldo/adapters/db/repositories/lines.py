@@ -281,7 +281,13 @@ class SqlLineRepository:
         )
 
     def due(
-        self, *, state: LineState, operator_id: int, up_to: datetime, limit: int
+        self,
+        *,
+        state: LineState,
+        operator_id: int,
+        up_to: datetime,
+        limit: int,
+        start_after: tuple[datetime, int] | None = None,
     ) -> builtins.list[Line]:
         statement = (
             select(*_LINE_COLUMNS)
@@ -293,6 +299,10 @@ class SqlLineRepository:
             .order_by(t.lines.c.valid_until, t.lines.c.id)
             .limit(limit)
         )
+        if start_after is not None:
+            statement = statement.where(
+                tuple_(t.lines.c.valid_until, t.lines.c.id) > tuple_(*start_after)
+            )
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
         return [_line(tuple(row)) for row in self._connection.execute(statement)]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -317,14 +317,27 @@ class SqlAutoRenewalRepository:
             )
         )
 
-    def enabled_numbers(self, *, limit: int) -> list[str]:
+    def due_numbers(
+        self, *, now: datetime, horizon: datetime, limit: int, after_line_id: int = 0
+    ) -> list[tuple[int, str]]:
         query = (
-            select(t.lines.c.msisdn)
+            select(t.auto_renewals.c.line_id, t.lines.c.msisdn)
             .join(t.lines, t.lines.c.id == t.auto_renewals.c.line_id)
-            .where(t.auto_renewals.c.enabled.is_(True), t.lines.c.state != "recycled")
+            .where(
+                t.auto_renewals.c.enabled.is_(True),
+                t.auto_renewals.c.line_id > after_line_id,
+                t.lines.c.state != "recycled",
+                or_(
+                    t.auto_renewals.c.next_attempt_at <= now,
+                    and_(
+                        t.auto_renewals.c.next_attempt_at.is_(None),
+                        t.lines.c.valid_until <= horizon,
+                    ),
+                ),
+            )
             .order_by(t.auto_renewals.c.line_id)
             .limit(limit)
         )
         if self._scope is not None:
             query = query.where(t.auto_renewals.c.operator_id == self._scope)
-        return [str(msisdn) for msisdn in self._connection.execute(query).scalars()]
+        return [(int(line_id), str(msisdn)) for line_id, msisdn in self._connection.execute(query)]
