@@ -221,3 +221,12 @@ def test_two_workers_at_once_charge_a_line_once(line: Saldo, clock: FixedClock) 
     db = sqlite3.connect(line.settings.sandbox_path)
     assert db.execute("SELECT COUNT(*) FROM payments").fetchone() == (1,)
     db.close()
+
+
+def test_an_amount_below_the_threshold_is_refused(line: Saldo) -> None:
+    with pytest.raises(UnableToSetAutoTopUp, match="at least the threshold"):
+        set_auto_topup(
+            line.uow(), msisdn=LINE, threshold=Money.of("20", "EUR"),
+            amount=Money.of("10", "EUR"), provider="sandbox", token="tok_approve",
+            providers=["sandbox"], enabled=True, now=line.clock.now(),
+        )  # fmt: skip

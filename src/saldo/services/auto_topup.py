@@ -78,7 +78,8 @@ def set_auto_topup(
 ) -> AutoTopUp:
     """Turn the line's auto top-up on (or off). Raises LineNotFound, UnableToSetAutoTopUp
     (the operator does not offer it, another currency, an unknown provider, a card number
-    instead of a token, an amount below the operator's minimum top-up)."""
+    instead of a token, an amount below the operator's minimum top-up or below the
+    threshold)."""
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     if provider not in providers:
@@ -101,6 +102,10 @@ def set_auto_topup(
                 raise UnableToSetAutoTopUp(f"{money} is not in {operator.currency}")
         if amount < operator.topup.minimum:
             raise UnableToSetAutoTopUp(f"the least top-up is {operator.topup.minimum}")
+        if amount < threshold:
+            # One top-up must lift an empty balance over the threshold, or the worker would
+            # charge again at every pass.
+            raise UnableToSetAutoTopUp(f"top up at least the threshold, {threshold}")
         setting = AutoTopUp(
             line_id=record.line.id,
             operator_id=operator.id,
