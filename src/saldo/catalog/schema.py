@@ -41,6 +41,7 @@ from saldo.catalog.parts import (
     _rate_text,
     _Strict,
 )
+from saldo.catalog.tariffs import TariffSpec
 from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.lines import LANGUAGES
 from saldo.domain.money import MINOR_UNIT_EXPONENTS, InvalidAmount, Money
@@ -55,6 +56,7 @@ from saldo.domain.operator import (
 )
 from saldo.domain.promotions import ExtraValidity, FirstOrderDiscount, Promotion, TopUpBonus
 from saldo.domain.quotes import PaymentMethod, PaymentMethodFee
+from saldo.domain.rating import InvalidTariff
 
 __all__ = [
     "BUNDLED_DIR",
@@ -100,6 +102,8 @@ class OperatorSpec(_Strict):
     fx_spread: Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=0, lt=1)] = Decimal("0.02")
     # Where Saldo posts the operator's signed events (a line changing state); none: not sent.
     webhook_url: str | None = Field(default=None, max_length=2000)
+    # Prices of calls, SMS and data beyond allowances (catalog/tariffs.py); optional.
+    tariff: TariffSpec | None = None
 
     @field_validator("currency")
     @classmethod
@@ -170,6 +174,11 @@ class OperatorSpec(_Strict):
         methods = [m.method for m in self.payment_methods]
         if len(methods) != len(set(methods)):
             raise ValueError("payment_methods: each method is listed once")
+        if self.tariff is not None:
+            try:
+                self.tariff.to_domain(currency=self.currency)
+            except InvalidTariff as error:
+                raise ValueError(f"tariff.{error.message}") from None
         return self
 
     def _amounts(self) -> list[tuple[str, str]]:
@@ -189,6 +198,8 @@ class OperatorSpec(_Strict):
             for p in self.promotions
             if isinstance(p, TopUpBonusSpec)
         ]
+        if self.tariff is not None:
+            found += self.tariff.amounts()
         return found
 
     def _promotion(
@@ -297,6 +308,7 @@ class OperatorSpec(_Strict):
             ),
             fx_spread=self.fx_spread,
             webhook_url=self.webhook_url,
+            tariff=self.tariff.to_domain(currency=self.currency) if self.tariff else None,
         )
 
 

@@ -13,6 +13,7 @@ from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.money import Money
 from saldo.domain.promotions import Promotion
 from saldo.domain.quotes import PaymentMethod, PaymentMethodFee
+from saldo.domain.rating import Tariff
 
 
 class SimKind(enum.StrEnum):
@@ -118,6 +119,8 @@ class Operator:
     fx_spread: Decimal = Decimal("0.02")
     # Where the operator's own systems receive Saldo's signed events; None: none are sent.
     webhook_url: str | None = None
+    # Prices of calls, SMS and data beyond allowances; None: the catalog gives none.
+    tariff: Tariff | None = None
     id: int | None = None
 
     @property
