@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     MetaData,
@@ -563,4 +564,47 @@ job_runs = Table(
     metadata,
     Column("job", String(64), primary_key=True),
     Column("last_run_at", TZDateTime, nullable=False),
+)
+
+# -- usage ---------------------------------------------------------------------------------------
+
+# A call detail record rated and charged, once per (operator, record id): importing the same
+# file again changes nothing. ``shortfall``: the part of the price no money covered.
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("line_id", ForeignKey("lines.id"), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("service", String(8), nullable=False),
+    Column("started_at", TZDateTime, nullable=False),
+    Column("used", BigInteger, nullable=False),
+    Column("billable", BigInteger, nullable=False),
+    Column("zone", String(32), nullable=False),
+    Column("destination", String(20)),
+    Column("allowance_used", BigInteger, nullable=False),
+    Column("money", BigInteger, nullable=False),
+    Column("shortfall", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", TZDateTime, nullable=False),
+    CheckConstraint("service IN ('voice', 'sms', 'data')", name="service"),
+    UniqueConstraint("operator_id", "record_id"),
+    Index("ix_usage_records_line_id_started_at", "line_id", "started_at"),
+)
+
+# Daily use per line and service (the operator's local day), kept for statements and charts.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("line_id", ForeignKey("lines.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("service", String(8), primary_key=True),
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("used", BigInteger, nullable=False),
+    Column("billable", BigInteger, nullable=False),
+    Column("allowance_used", BigInteger, nullable=False),
+    Column("money", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
 )

@@ -26,6 +26,7 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
+from saldo.adapters.db.repositories.usage import SqlUsageRepository
 from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
 
 R = TypeVar("R")
@@ -149,6 +150,10 @@ class SqlUnitOfWork:
     @property
     def auto_topups(self) -> SqlAutoTopUpRepository:
         return self._repository(SqlAutoTopUpRepository, scoped=True)
+
+    @property
+    def usage(self) -> SqlUsageRepository:
+        return self._repository(SqlUsageRepository, scoped=True)
 
     @property
     def job_runs(self) -> SqlJobRunRepository:

@@ -26,6 +26,7 @@ from saldo.channels.cli import (
     orders,
     outbox,
     selfservice,
+    usage,
     vouchers,
     worker,
 )
@@ -64,9 +65,11 @@ app.add_typer(lines.app, name="lines")
 app.add_typer(vouchers.app, name="vouchers")
 app.add_typer(fx.app, name="fx")
 # Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew to
-# ``orders``; ``line_settings`` adds email, alert and autotopup to ``lines``.
+# ``orders``; ``line_settings`` adds email, alert and autotopup to ``lines``, ``usage`` adds
+# usage.
 assert ordering.__name__ and line_settings.__name__
 app.add_typer(orders.app, name="orders")
+app.add_typer(usage.app, name="cdr")
 app.add_typer(outbox.app, name="outbox")
 app.command("sms")(selfservice.sms_command)
 app.command("ussd")(selfservice.ussd_command)

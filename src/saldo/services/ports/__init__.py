@@ -48,6 +48,7 @@ from saldo.services.ports.selling import (
     VoucherRepository,
     VoucherStatus,
 )
+from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
 from saldo.services.ports.worker import (
     AutoTopUp,
     AutoTopUpAttempt,
@@ -66,6 +67,7 @@ __all__ = [
     "ClaimedVoucher",
     "Clock",
     "ConversationRepository",
+    "DailyUsage",
     "DuplicateIdempotencyKey",
     "JobRunRepository",
     "LedgerRepository",
@@ -90,6 +92,8 @@ __all__ = [
     "StoredTopUp",
     "TopUpRepository",
     "UnitOfWork",
+    "UsageRecord",
+    "UsageRepository",
     "ValidityWindow",
     "VoucherBatch",
     "VoucherRepository",
@@ -145,6 +149,9 @@ class UnitOfWork(Protocol):
 
     @property
     def auto_topups(self) -> AutoTopUpRepository: ...
+
+    @property
+    def usage(self) -> UsageRepository: ...
 
     @property
     def job_runs(self) -> JobRunRepository: ...

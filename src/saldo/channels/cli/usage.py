@@ -1,0 +1,150 @@
+"""``saldo cdr import`` (call detail records rated and charged) and ``saldo lines usage``."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from saldo.channels.cli.context import state
+from saldo.channels.cli.lines import app as lines_app
+from saldo.channels.cli.render import emit_json, err, money, out, progress, quantity, to_jsonable
+from saldo.domain.errors import SaldoError
+from saldo.domain.money import Money
+from saldo.domain.rating import Service
+from saldo.services.charge_usage import UsageEvent, import_usage, line_usage
+from saldo.services.lines import find_line
+
+app = typer.Typer(help="Rate and charge call detail records (CDRs) from other systems.")
+
+CDR_COLUMNS = ("record_id", "msisdn", "type", "start_time", "quantity", "destination")
+_KINDS = {Service.VOICE: "voice", Service.SMS: "sms", Service.DATA: "data"}
+
+
+class BadCdr(SaldoError):
+    code = "bad_cdr"
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A CSV file with the columns of docs/usage.md.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Rate and charge every record of a CDR file, one by one (constant memory), each record
+    id once: importing a file again changes nothing. Bad rows are reported and skipped;
+    exit code 3 when some were.
+
+    Example: saldo cdr import cdrs-2026-11-22.csv
+    """
+    saldo = state(ctx).saldo()
+    try:
+        handle = file.open(newline="", encoding="utf-8")
+    except OSError as error:
+        raise BadCdr(f"cannot read {file}: {error.strerror}") from None
+    with handle, progress(quiet=as_json) as bar:
+        task = bar.add_task("Charging CDRs", total=None)
+        summary = import_usage(
+            saldo.uow(),
+            rows=_rows(handle, name=str(file)),
+            now=saldo.clock.now(),
+            on_row=lambda: bar.advance(task),
+        )
+    if as_json:
+        emit_json(summary)
+    else:
+        money_text = ", ".join(
+            Money(v, c).canonical() + f" {c}" for c, v in sorted(summary.money.items())
+        )
+        out.print(
+            f"{summary.charged} record(s) charged ({money_text or 'no money'}), "
+            f"{summary.duplicates} already charged, {summary.rejected} rejected."
+        )
+        for currency, short in sorted(summary.shortfall.items()):
+            out.print(
+                f"Not covered by any balance: {Money(short, currency).canonical()} {currency}"
+            )
+        for row, reason in summary.rejections:
+            err.print(f"row {row}: {reason}", markup=False, highlight=False)
+    if summary.rejected:
+        raise typer.Exit(3)
+
+
+def _rows(handle: Iterable[str], *, name: str) -> Iterator[tuple[int, UsageEvent | SaldoError]]:
+    reader = csv.DictReader(handle)
+    missing = [c for c in CDR_COLUMNS[:5] if c not in (reader.fieldnames or [])]
+    if missing:
+        raise BadCdr(f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {missing}")
+    for number, row in enumerate(reader, start=2):
+        try:
+            yield number, _event(row)
+        except (BadCdr, ValueError) as error:
+            yield number, error if isinstance(error, BadCdr) else BadCdr(str(error))
+
+
+def _event(row: dict[str, str]) -> UsageEvent:
+    record_id = (row.get("record_id") or "").strip()
+    if not record_id or len(record_id) > 128:
+        raise BadCdr("record_id is 1 to 128 characters")
+    try:
+        service = Service((row.get("type") or "").strip().lower())
+    except ValueError:
+        raise BadCdr(f"type {row.get('type')!r} is not voice, sms or data") from None
+    try:
+        started_at = datetime.fromisoformat((row.get("start_time") or "").strip())
+    except ValueError:
+        raise BadCdr(f"start_time {row.get('start_time')!r} is not ISO 8601") from None
+    if started_at.tzinfo is None:
+        raise BadCdr("start_time needs its UTC offset (2026-11-22T14:03:00-03:00)")
+    text = (row.get("quantity") or "").strip()
+    if not text.isdigit():
+        raise BadCdr(f"quantity {text!r} is not a whole number of seconds, messages or bytes")
+    destination = (row.get("destination") or "").strip() or None
+    return UsageEvent(
+        record_id=record_id,
+        msisdn=(row.get("msisdn") or "").strip(),
+        service=service,
+        started_at=started_at,
+        quantity=int(text),
+        destination=destination,
+    )
+
+
+@lines_app.command("usage")
+def usage_command(
+    ctx: typer.Context,
+    msisdn: Annotated[str, typer.Argument(help="The number in international format.")],
+    days: Annotated[int, typer.Option(help="How many days back, today included.", min=1)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """A line's use per day: minutes, SMS and data, what allowances covered and the money
+    charged.
+
+    Example: saldo lines usage +573001234567 --days 7
+    """
+    saldo = state(ctx).saldo()
+    line = find_line(saldo.uow(), msisdn=msisdn)
+    days_used = line_usage(saldo.uow(), msisdn=line.msisdn, days=days, now=saldo.clock.now())
+    if as_json:
+        emit_json(to_jsonable(days_used))
+        return
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get(line.operator_id)
+    assert operator is not None
+    locale = operator.locale_for(line.language)
+    table = Table("day", "service", "events", "used", "from allowances", "money")
+    for day in days_used:
+        table.add_row(
+            day.day.isoformat(),
+            day.service,
+            str(day.events),
+            quantity(_KINDS[Service(day.service)], day.used),
+            quantity(_KINDS[Service(day.service)], day.allowance_used),
+            money(Money(day.money, day.currency), locale),
+        )
+    out.print(table)

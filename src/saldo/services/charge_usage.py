@@ -1,0 +1,242 @@
+"""Charging recorded use: call detail records (CDRs) rated at the operator's tariff and taken
+from the line's buckets.
+
+A record names the line, the service (voice, sms, data), when it started, how much was used
+(seconds, messages, bytes) and, for voice and SMS, the destination. It is rated
+(``domain.rating``: zone by longest prefix, on-net when the destination is a line of the
+same operator, billing increments), its billable units are taken from the allowances that
+cover them and the rest from money (``domain.usage``), in one balanced ledger transaction to
+the operator's ``usage`` account, and added to the line's daily use. Each record id is
+charged once per operator: importing a file again changes nothing. Use that happened while
+the line was not active (grace, suspension) is refused; money that is not there is reported
+as a shortfall, never taken below zero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+from saldo.domain.errors import SaldoError
+from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
+from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.money import Money
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.periods import local_date, require_aware
+from saldo.domain.rating import Service, rate
+from saldo.domain.usage import UsageCharge, split_charge
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import DailyUsage, DuplicateIdempotencyKey, UnitOfWork, UsageRecord
+
+_DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
+MAX_REJECTIONS_KEPT: Final = 100
+
+
+class UnableToCharge(SaldoError):
+    code = "unable_to_charge"
+
+
+class NoTariff(UnableToCharge):
+    code = "no_tariff"
+
+
+class LineNotActive(UnableToCharge):
+    code = "line_not_active"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    """One use of the network, as a CDR states it."""
+
+    record_id: str
+    msisdn: str
+    service: Service
+    started_at: datetime
+    quantity: int
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargedUsage:
+    record_id: str
+    charge: UsageCharge
+
+
+def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> ChargedUsage | None:
+    """Rate and charge one record, in one transaction; None when this record id was charged
+    before (nothing changes). Raises LineNotFound, NoTariff, LineNotActive, UnableToRate."""
+    now = require_aware(now)
+    number = lookup_msisdn(event.msisdn)
+    started_at = require_aware(event.started_at)
+    if event.destination is not None and not _DESTINATION.fullmatch(event.destination):
+        raise UnableToCharge(f"destination {event.destination!r} is not an E.164 number")
+    with uow:
+        record = uow.lines.get_by_msisdn(number, for_update=True)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        line, operator = record.line, record.operator
+        assert operator.id is not None
+        if uow.usage.has(operator_id=operator.id, record_id=event.record_id):
+            return None
+        if operator.tariff is None:
+            raise NoTariff(f"{operator.name} has no tariff in its catalog")
+        then = state_at(
+            stored_state=line.state,
+            valid_until=line.valid_until,
+            rules=operator.lifecycle,
+            now=started_at,
+        )
+        if then is not LineState.ACTIVE or line.activated_at > started_at:
+            raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
+        on_net = False
+        if event.destination is not None:
+            callee = uow.lines.get_by_msisdn(event.destination)
+            on_net = callee is not None and callee.operator.id == operator.id
+        rated = rate(
+            tariff=operator.tariff,
+            service=event.service,
+            destination=event.destination,
+            quantity=event.quantity,
+            on_net=on_net,
+        )
+        found = uow.lines.get_with_buckets(number)
+        assert found is not None
+        charge = split_charge(
+            rated=rated,
+            tariff=operator.tariff,
+            buckets=found.buckets,
+            currency=operator.currency,
+            now=started_at,
+        )
+        usage = UsageRecord(
+            operator_id=operator.id,
+            line_id=line.id,
+            record_id=event.record_id,
+            service=event.service.value,
+            started_at=started_at,
+            used=rated.used,
+            billable=rated.billable,
+            zone=rated.zone,
+            destination=event.destination,
+            allowance_used=charge.allowance_used,
+            money=charge.money.minor,
+            shortfall=charge.shortfall.minor,
+            currency=operator.currency,
+        )
+        try:
+            usage_id = uow.usage.add(usage, now=now)
+        except DuplicateIdempotencyKey:
+            return None
+        _write_ledger(uow, operator_id=operator.id, line_id=line.id, usage_id=usage_id,
+                      charge=charge, now=now)  # fmt: skip
+        uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
+        uow.commit()
+    return ChargedUsage(record_id=event.record_id, charge=charge)
+
+
+def _write_ledger(
+    uow: UnitOfWork,
+    *,
+    operator_id: int,
+    line_id: int,
+    usage_id: int,
+    charge: UsageCharge,
+    now: datetime,
+) -> None:
+    postings: list[Posting] = []
+    after: dict[int, int] = {}
+    for debit in charge.debits:
+        if not debit.amount:
+            continue
+        balance = uow.accounts.change_balance(debit.bucket_id, -debit.amount)
+        assert balance is not None, "the line is locked: its buckets cannot have changed"
+        after[debit.bucket_id] = balance
+        usage = uow.accounts.operator_account(
+            operator_id=operator_id, kind=OperatorAccount.USAGE, unit=debit.unit, now=now
+        )
+        postings += [
+            Posting(account_id=debit.bucket_id, unit=debit.unit, amount=-debit.amount),
+            Posting(account_id=usage, unit=debit.unit, amount=debit.amount),
+        ]
+    if not postings:
+        return
+    check_balanced(postings)
+    uow.ledger.record(
+        operator_id=operator_id,
+        line_id=line_id,
+        event_type="usage",
+        event_id=usage_id,
+        postings=postings,
+        balances_after=after,
+        memo=f"{charge.rated.service} {charge.rated.zone} {charge.rated.billable}",
+        now=now,
+    )
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did; rejected rows are counted, and the first ones kept with why."""
+
+    charged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejections: list[tuple[int, str]] = field(default_factory=list)
+    shortfall: dict[str, int] = field(default_factory=dict)
+    money: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, row: int, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejections) < MAX_REJECTIONS_KEPT:
+            self.rejections.append((row, reason))
+
+
+def import_usage(
+    uow: UnitOfWork,
+    *,
+    rows: Iterable[tuple[int, UsageEvent | SaldoError]],
+    now: datetime,
+    on_row: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Charge a stream of records one by one (memory stays flat whatever the file's size):
+    each valid row in its own transaction, a row charged before skipped, a bad row reported
+    with its number and reason and skipped."""
+    now = require_aware(now)
+    summary = ImportSummary()
+    for number, row in rows:
+        if isinstance(row, SaldoError):
+            summary.reject(number, row.message)
+        else:
+            try:
+                charged = charge_usage(uow, event=row, now=now)
+            except SaldoError as error:
+                summary.reject(number, error.message)
+            else:
+                if charged is None:
+                    summary.duplicates += 1
+                else:
+                    summary.charged += 1
+                    _add(summary.money, charged.charge.money)
+                    _add(summary.shortfall, charged.charge.shortfall)
+        if on_row is not None:
+            on_row()
+    return summary
+
+
+def _add(totals: dict[str, int], money: Money) -> None:
+    if money.minor:
+        totals[money.currency] = totals.get(money.currency, 0) + money.minor
+
+
+def line_usage(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> list[DailyUsage]:
+    """The line's use per day and service over the last ``days`` days (the operator's local
+    days, today included). Raises LineNotFound."""
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        record = uow.lines.get_by_msisdn(number)
+        if record is None:
+            raise LineNotFound(f"no line with number {number}")
+        today = local_date(require_aware(now), timezone=record.operator.timezone)
+        return uow.usage.daily(line_id=record.line.id, since=today - timedelta(days=days - 1))
