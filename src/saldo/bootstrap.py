@@ -28,7 +28,7 @@ from saldo.domain.fx import ExchangeRate
 from saldo.services.mail_port import Mailer
 from saldo.services.outbox import Senders
 from saldo.services.payment_port import PaymentProvider
-from saldo.services.ports import Clock
+from saldo.services.ports import Clock, NetworkElement
 from saldo.services.sms_port import SmsSender
 from saldo.services.webhook_port import WebhookSender
 
@@ -149,6 +149,18 @@ class Saldo:
                 webhook_secret=secret.get_secret_value(),
             )
         return providers
+
+    def element_key_hash(self, key: str) -> str:
+        """How a network element's API key is kept: an HMAC with the instance's secret."""
+        secret = hashlib.sha256(b"saldo network elements\x00" + self.settings.secret_key.encode())
+        return hmac.new(secret.digest(), key.encode(), hashlib.sha256).hexdigest()
+
+    def network_element(self, key: str) -> NetworkElement | None:
+        """The network element this API key belongs to (None: unknown or revoked)."""
+        if not key:
+            return None
+        with self.uow().reading() as uow:
+            return uow.charging.element_by_key(self.element_key_hash(key))
 
     def at(self, moment: datetime) -> Saldo:
         """This Saldo with its clock stopped at ``moment`` (replaying a day)."""

@@ -37,8 +37,8 @@ def test_one_pass_reports_each_job_as_json(cli) -> None:  # type: ignore[no-unty
     assert (code, err) == (0, "")
     report = json.loads(out)
     assert set(report["results"]) == {
-        "orders_expired", "lifecycle", "reminders_queued", "auto_topups", "auto_renewals",
-        "payments", "outbox",
+        "orders_expired", "charging_sessions_expired", "lifecycle", "reminders_queued",
+        "auto_topups", "auto_renewals", "payments", "outbox",
     }  # fmt: skip
     assert report["failed"] == []
 

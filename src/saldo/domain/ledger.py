@@ -33,6 +33,7 @@ class OperatorAccount(enum.StrEnum):
     ALLOWANCES = "allowances"  # minutes, SMS and data granted with plans
     FORFEITS = "forfeits"  # balances forfeited at expiry or recycling
     USAGE = "usage"  # balances consumed by calls, SMS and data
+    RESERVATIONS = "reservations"  # units held for open charging sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -608,3 +608,43 @@ usage_daily = Table(
     Column("money", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
 )
+
+# -- real-time charging --------------------------------------------------------------------------
+
+# A network element (voice switch, packet gateway, SMSC) allowed to charge one operator's
+# lines; its API key is kept only as a keyed hash.
+network_elements = Table(
+    "network_elements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TZDateTime, nullable=False),
+    Column("revoked_at", TZDateTime),
+    UniqueConstraint("operator_id", "name"),
+)
+
+# A credit-control session: units reserved (taken from the line's buckets into the
+# operator's reservations account, ``held`` lists from where), then used or given back.
+charging_sessions = Table(
+    "charging_sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("line_id", ForeignKey("lines.id"), nullable=False),
+    Column("element_id", ForeignKey("network_elements.id"), nullable=False),
+    Column("msisdn", String(16), nullable=False),
+    Column("service", String(8), nullable=False),
+    Column("destination", String(20)),
+    Column("on_net", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("held", JSON, nullable=False),
+    Column("used", BigInteger, nullable=False),
+    Column("expires_at", TZDateTime, nullable=False),
+    Column("created_at", TZDateTime, nullable=False),
+    Column("updated_at", TZDateTime, nullable=False),
+    CheckConstraint("state IN ('open', 'closed', 'expired')", name="state"),
+    Index("ix_charging_sessions_state_expires_at", "state", "expires_at"),
+)

@@ -26,6 +26,7 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
+from saldo.adapters.db.repositories.charging import SqlChargingRepository
 from saldo.adapters.db.repositories.usage import SqlUsageRepository
 from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
 
@@ -150,6 +151,10 @@ class SqlUnitOfWork:
     @property
     def auto_topups(self) -> SqlAutoTopUpRepository:
         return self._repository(SqlAutoTopUpRepository, scoped=True)
+
+    @property
+    def charging(self) -> SqlChargingRepository:
+        return self._repository(SqlChargingRepository, scoped=True)
 
     @property
     def usage(self) -> SqlUsageRepository:

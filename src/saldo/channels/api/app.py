@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from saldo import __version__
 from saldo.bootstrap import Saldo
+from saldo.channels.api.charging import Unauthorized, charging_router, unauthorized
 from saldo.channels.api.gateways import GatewayRouter
 from saldo.channels.api.webhooks import webhook_router
 from saldo.services.health import count_lines
@@ -66,4 +67,10 @@ def create_api(saldo: Saldo) -> FastAPI:
         return PlainTextResponse(generate_latest(registry), media_type=PROMETHEUS_TEXT)
 
     app.include_router(webhook_router(saldo))
+    app.include_router(charging_router(saldo))
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_request: object, _error: Unauthorized) -> JSONResponse:
+        return unauthorized()
+
     return app

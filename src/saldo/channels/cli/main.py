@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from saldo.channels.cli import (
+    charging,
     fx,
     line_settings,
     lines,
@@ -70,6 +71,7 @@ app.add_typer(fx.app, name="fx")
 assert ordering.__name__ and line_settings.__name__
 app.add_typer(orders.app, name="orders")
 app.add_typer(usage.app, name="cdr")
+app.add_typer(charging.app, name="charging")
 app.add_typer(outbox.app, name="outbox")
 app.command("sms")(selfservice.sms_command)
 app.command("ussd")(selfservice.ussd_command)

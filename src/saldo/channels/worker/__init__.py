@@ -21,6 +21,7 @@ from saldo.bootstrap import Saldo
 from saldo.channels.notifications import deliver_notifications
 from saldo.services.auto_renewal import renew_due
 from saldo.services.auto_topup import run_auto_topups
+from saldo.services.charging import expire_sessions
 from saldo.services.lifecycle_sweep import sweep_lifecycle
 from saldo.services.orders import expire_orders
 from saldo.services.reminders import queue_expiry_reminders
@@ -46,6 +47,7 @@ def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
     max_rate_age = timedelta(hours=saldo.settings.fx_max_age_hours)
     jobs: list[tuple[str, Callable[[], Any]]] = [
         ("orders_expired", lambda: expire_orders(saldo.uow(), now=clock())),
+        ("charging_sessions_expired", lambda: expire_sessions(saldo.uow(), now=clock())),
         ("lifecycle", lambda: sweep_lifecycle(saldo.uow(), now=clock())),
         ("reminders_queued", lambda: queue_expiry_reminders(saldo.uow(), now=clock())),
         ("auto_topups", lambda: run_auto_topups(saldo.uow(), providers, now=clock())),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
 from saldo.services.ports.core import (
     AccountRepository,
     AdjustmentRepository,
@@ -64,6 +65,7 @@ __all__ = [
     "AutoTopUp",
     "AutoTopUpAttempt",
     "AutoTopUpRepository",
+    "ChargingRepository",
     "ClaimedVoucher",
     "Clock",
     "ConversationRepository",
@@ -74,6 +76,7 @@ __all__ = [
     "LineRecord",
     "LineRepository",
     "LineWithBuckets",
+    "NetworkElement",
     "NumberTaken",
     "OperatorRepository",
     "OrderEvent",
@@ -89,6 +92,7 @@ __all__ = [
     "StoredOrder",
     "StoredPayment",
     "StoredPlanPurchase",
+    "StoredSession",
     "StoredTopUp",
     "TopUpRepository",
     "UnitOfWork",
@@ -149,6 +153,9 @@ class UnitOfWork(Protocol):
 
     @property
     def auto_topups(self) -> AutoTopUpRepository: ...
+
+    @property
+    def charging(self) -> ChargingRepository: ...
 
     @property
     def usage(self) -> UsageRepository: ...

@@ -1,0 +1,177 @@
+"""``/api/v1/charging``: network elements ask Saldo for credit in real time, in the manner of
+Diameter credit control, over JSON. Each element authenticates with its API key
+(``Authorization: Bearer ne_…``), which is scoped to one operator's lines.
+
+- ``POST /api/v1/charging/sessions`` ``{"msisdn", "service": "voice"|"data", "destination",
+  "requested"}`` → 201 ``{"session_id", "granted", "expires_at"}``
+- ``POST /api/v1/charging/sessions/{id}/update`` ``{"used", "requested"}`` → 200, a new grant
+- ``POST /api/v1/charging/sessions/{id}/terminate`` ``{"used"}`` → 200 ``{"charged"}``
+- ``POST /api/v1/charging/events/sms`` ``{"msisdn", "destination"}`` → 200, charged at once
+
+A refusal is 403 ``{"error": {"code", "result_code", "message"}}`` (``credit_limit`` 4012,
+``service_denied`` 4010, ``user_unknown`` 5030, ``rating_failed`` 5031), 404 for an unknown
+session, 401 without a valid key, 422 for a malformed body.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from saldo.bootstrap import Saldo
+from saldo.domain.rating import Service
+from saldo.services.charging import (
+    ChargingRefused,
+    Grant,
+    UnknownSession,
+    charge_sms,
+    end_session,
+    start_session,
+    update_session,
+)
+from saldo.services.ports import NetworkElement
+
+
+class StartRequest(BaseModel):
+    msisdn: str = Field(max_length=20)
+    service: Literal["voice", "data"]
+    destination: str | None = Field(default=None, max_length=20)
+    requested: int = Field(gt=0, le=10**12)
+
+
+class UpdateRequest(BaseModel):
+    used: int = Field(ge=0, le=10**12)
+    requested: int = Field(gt=0, le=10**12)
+
+
+class TerminateRequest(BaseModel):
+    used: int = Field(ge=0, le=10**12)
+
+
+class SmsRequest(BaseModel):
+    msisdn: str = Field(max_length=20)
+    destination: str = Field(max_length=20)
+
+
+class GrantResponse(BaseModel):
+    session_id: int
+    granted: int
+    expires_at: datetime | None
+    charged: int
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def charging_router(saldo: Saldo) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/charging", tags=["charging"])
+
+    def element(authorization: Annotated[str | None, Header()] = None) -> NetworkElement:
+        scheme, _, key = (authorization or "").partition(" ")
+        found = saldo.network_element(key.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
+            raise Unauthorized
+        return found
+
+    caller_of = Depends(element)
+
+    @router.post("/sessions", status_code=201, response_model=GrantResponse)
+    async def open_session(body: StartRequest, caller: NetworkElement = caller_of) -> JSONResponse:
+        """Reserve units for a line and a service."""
+        return await _answer(
+            lambda: start_session(
+                saldo.uow(),
+                operator_id=caller.operator_id,
+                element_id=caller.id,
+                msisdn=body.msisdn,
+                service=Service(body.service),
+                destination=body.destination,
+                requested=body.requested,
+                now=saldo.clock.now(),
+            ),
+            created=True,
+        )
+
+    @router.post("/sessions/{session_id}/update", response_model=GrantResponse)
+    async def update(
+        session_id: int, body: UpdateRequest, caller: NetworkElement = caller_of
+    ) -> JSONResponse:
+        """Report units used and reserve more."""
+        return await _answer(
+            lambda: update_session(
+                saldo.uow(),
+                operator_id=caller.operator_id,
+                session_id=session_id,
+                used=body.used,
+                requested=body.requested,
+                now=saldo.clock.now(),
+            )
+        )
+
+    @router.post("/sessions/{session_id}/terminate", response_model=GrantResponse)
+    async def terminate(
+        session_id: int, body: TerminateRequest, caller: NetworkElement = caller_of
+    ) -> JSONResponse:
+        """Report the final use; the rest of the reservation comes back."""
+        return await _answer(
+            lambda: end_session(
+                saldo.uow(),
+                operator_id=caller.operator_id,
+                session_id=session_id,
+                used=body.used,
+                now=saldo.clock.now(),
+            )
+        )
+
+    @router.post("/events/sms", response_model=GrantResponse)
+    async def sms(body: SmsRequest, caller: NetworkElement = caller_of) -> JSONResponse:
+        """Charge one SMS at once."""
+        return await _answer(
+            lambda: charge_sms(
+                saldo.uow(),
+                operator_id=caller.operator_id,
+                element_id=caller.id,
+                msisdn=body.msisdn,
+                destination=body.destination,
+                now=saldo.clock.now(),
+            )
+        )
+
+    return router
+
+
+async def _answer(call: object, *, created: bool = False) -> JSONResponse:
+    try:
+        grant: Grant = await run_in_threadpool(call)  # type: ignore[arg-type]
+    except UnknownSession as error:
+        return _refusal(404, error)
+    except ChargingRefused as error:
+        return _refusal(403, error)
+    body = {
+        "session_id": grant.session_id,
+        "granted": grant.granted,
+        "expires_at": None if grant.expires_at is None else grant.expires_at.isoformat(),
+        "charged": grant.charged,
+    }
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+def _refusal(status: int, error: ChargingRefused) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": error.code, "result_code": error.result_code, "message": error.message}},
+        status_code=status,
+    )
+
+
+def unauthorized() -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": "unauthorized", "message": "a network element's API key is needed"}},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )

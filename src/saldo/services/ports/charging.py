@@ -1,0 +1,77 @@
+"""Ports of real-time charging: network elements and credit-control sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkElement:
+    id: int
+    operator_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    id: int
+    operator_id: int
+    line_id: int
+    element_id: int
+    msisdn: str
+    service: str
+    destination: str | None
+    on_net: bool
+    state: str
+    reserved: int
+    held: Sequence[dict[str, Any]]
+    used: int
+    expires_at: datetime
+
+
+class ChargingRepository(Protocol):
+    def add_element(self, *, operator_id: int, name: str, key_hash: str, now: datetime) -> int:
+        """Register a network element; raise DuplicateIdempotencyKey when the operator has
+        one of this name."""
+        ...
+
+    def element_by_key(self, key_hash: str) -> NetworkElement | None:
+        """The element with this key (None if unknown or revoked)."""
+        ...
+
+    def open_session(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        element_id: int,
+        msisdn: str,
+        service: str,
+        destination: str | None,
+        on_net: bool,
+        reserved: int,
+        held: Sequence[dict[str, Any]],
+        expires_at: datetime,
+        now: datetime,
+    ) -> int: ...
+
+    def get_session(self, session_id: int, *, for_update: bool = False) -> StoredSession | None: ...
+
+    def save_session(
+        self,
+        session_id: int,
+        *,
+        state: str,
+        reserved: int,
+        held: Sequence[dict[str, Any]],
+        used: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None: ...
+
+    def expired(self, *, now: datetime, limit: int) -> list[int]:
+        """Ids of open sessions whose reservation ran out before ``now``."""
+        ...

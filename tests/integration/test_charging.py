@@ -1,0 +1,286 @@
+"""Real-time charging on SQLite and PostgreSQL: reserve, update and terminate with exact
+balances, allowances before money, refusal reasons, reservations that expire, an SMS event,
+many simultaneous sessions on one line never overdrawing, and the JSON API with its keys;
+``saldo audit`` clean after each."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from saldo.adapters.clock import FixedClock
+from saldo.bootstrap import Saldo
+from saldo.channels.api.app import create_app
+from saldo.domain.buckets import BucketKind
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.domain.rating import Service
+from saldo.services.adjust_balance import adjust_balance
+from saldo.services.audit import audit_ledger
+from saldo.services.charging import (
+    ChargingRefused,
+    CreditLimitReached,
+    ServiceDenied,
+    UnknownSession,
+    UserUnknown,
+    charge_sms,
+    end_session,
+    expire_sessions,
+    new_api_key,
+    register_element,
+    start_session,
+    update_session,
+)
+from saldo.services.lines import NewLine, add_line
+from saldo.services.top_up import top_up
+
+LINE = "+5491155551234"  # movistar-ar: 60/60, national $150/min
+FRIEND = "+5491155550000"  # on-net: $100/min, SMS $45
+LANDLINE = "+541143210000"
+CLARO = "+5493515550123"  # a Claro line: not this element's operator's
+
+
+@pytest.fixture
+def net(saldo: Saldo, clock: FixedClock) -> tuple[Saldo, int, int]:
+    for number, operator in ((LINE, "movistar-ar"), (FRIEND, "movistar-ar"), (CLARO, "claro-ar")):
+        add_line(saldo.uow(), new_line=NewLine(msisdn=number, operator=operator), now=clock.now())
+    top_up(
+        saldo.uow(),
+        msisdn=LINE,
+        amount=Money.of("5000", "ARS"),
+        channel=Channel.STORE,
+        idempotency_key="seed",
+        now=clock.now(),
+    )
+    element = register_element(
+        saldo.uow(),
+        operator_slug="movistar-ar",
+        name="msc-1",
+        key_hash=saldo.element_key_hash("ne_test"),
+        now=clock.now(),
+    )
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get_by_slug("movistar-ar")
+        assert operator is not None and operator.id is not None
+        return saldo, operator.id, element
+
+
+def main(saldo: Saldo) -> int:
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_with_buckets(LINE)
+        assert found is not None
+        return sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+
+
+def call(saldo: Saldo, operator: int, element: int, seconds: int, now):  # type: ignore[no-untyped-def]
+    return start_session(
+        saldo.uow(),
+        operator_id=operator,
+        element_id=element,
+        msisdn=LINE,
+        service=Service.VOICE,
+        destination=LANDLINE,
+        requested=seconds,
+        now=now,
+    )
+
+
+def test_unused_units_come_back_at_termination(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+
+    grant = call(saldo, operator, element, 180, clock.now())  # 3 minutes held: $450
+    held = main(saldo)
+    done = end_session(
+        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=61, now=clock.now()
+    )  # 2 minutes charged
+
+    assert (grant.granted, held) == (180, 500000 - 45000)
+    assert (done.charged, main(saldo)) == (120, 500000 - 30000)
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_minutes_are_held_before_money_and_given_back_money_first(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+    adjust_balance(
+        saldo.uow(),
+        msisdn=LINE,
+        kind=BucketKind.VOICE,
+        amount=120,
+        reason="plan",
+        actor="qa",
+        idempotency_key="v",
+        now=clock.now(),
+        expires_at=clock.now() + timedelta(days=5),
+    )
+
+    grant = call(saldo, operator, element, 180, clock.now())  # 120 s of minutes + $150
+    end_session(
+        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=90, now=clock.now()
+    )
+
+    assert main(saldo) == 500000  # the 2 minutes used came from the allowance
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_update_charges_the_units_used_and_reserves_more(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+
+    grant = call(saldo, operator, element, 60, clock.now())
+    more = update_session(
+        saldo.uow(),
+        operator_id=operator,
+        session_id=grant.session_id,
+        used=60,
+        requested=120,
+        now=clock.now(),
+    )
+    done = end_session(
+        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=30, now=clock.now()
+    )
+
+    assert (more.granted, more.charged) == (120, 60)
+    assert done.charged == 120
+    assert main(saldo) == 500000 - 30000
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_refusals_carry_their_reason_and_hold_nothing(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+
+    with pytest.raises(CreditLimitReached) as broke:
+        call(saldo, operator, element, 3600, clock.now())  # an hour: $9.000 > $5.000
+    with pytest.raises(UserUnknown):
+        start_session(
+            saldo.uow(),
+            operator_id=operator,
+            element_id=element,
+            msisdn=CLARO,
+            service=Service.VOICE,
+            destination=LANDLINE,
+            requested=60,
+            now=clock.now(),
+        )
+    with saldo.uow().reading() as uow:
+        record = uow.lines.get_by_msisdn(LINE)
+        assert record is not None
+        in_grace = record.line.valid_until + timedelta(days=1)
+    with pytest.raises(ServiceDenied):
+        call(saldo, operator, element, 60, in_grace)
+
+    assert broke.value.result_code == 4012
+    assert main(saldo) == 500000
+
+
+def test_a_silent_reservation_expires_and_its_units_come_back(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+    grant = call(saldo, operator, element, 120, clock.now())
+
+    clock.advance(timedelta(minutes=6))
+    expired = expire_sessions(saldo.uow(), now=clock.now())
+
+    assert (expired, main(saldo)) == (1, 500000)
+    with pytest.raises(UnknownSession):
+        end_session(
+            saldo.uow(), operator_id=operator, session_id=grant.session_id, used=60, now=clock.now()
+        )
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_sms_is_charged_at_once(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+
+    done = charge_sms(
+        saldo.uow(),
+        operator_id=operator,
+        element_id=element,
+        msisdn=LINE,
+        destination=FRIEND,
+        now=clock.now(),
+    )
+
+    assert (done.charged, main(saldo)) == (1, 500000 - 4500)  # on-net SMS: $45
+
+
+def test_simultaneous_sessions_never_overdraw_and_end_exact(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net  # $5.000: 33 minutes at $150
+    start = threading.Barrier(8)
+    granted: list[int] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def session() -> None:
+        start.wait()
+        for _ in range(3):
+            try:
+                grant = call(saldo, operator, element, 300, clock.now())  # 5 minutes each
+            except ChargingRefused as error:
+                with lock:
+                    refused.append(error.code)
+                continue
+            end_session(
+                saldo.uow(),
+                operator_id=operator,
+                session_id=grant.session_id,
+                used=300,
+                now=clock.now(),
+            )
+            with lock:
+                granted.append(grant.session_id)
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(granted) == 6  # 6 × $750 = $4.500; a seventh would need $5.250
+    assert set(refused) == {"credit_limit"}
+    assert main(saldo) == 500000 - 6 * 75000
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_the_api_needs_a_key_and_serves_a_call(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+
+    anonymous = client.post(
+        "/api/v1/charging/sessions", json={"msisdn": LINE, "service": "voice", "requested": 60}
+    )
+    opened = client.post(
+        "/api/v1/charging/sessions",
+        headers=auth,
+        json={"msisdn": LINE, "service": "voice", "destination": LANDLINE, "requested": 60},
+    )
+    session = opened.json()["session_id"]
+    ended = client.post(
+        f"/api/v1/charging/sessions/{session}/terminate", headers=auth, json={"used": 42}
+    )
+    again = client.post(
+        f"/api/v1/charging/sessions/{session}/terminate", headers=auth, json={"used": 42}
+    )
+    broke = client.post(
+        "/api/v1/charging/sessions",
+        headers=auth,
+        json={"msisdn": LINE, "service": "voice", "destination": LANDLINE, "requested": 36000},
+    )
+
+    assert anonymous.status_code == 401
+    assert (opened.status_code, opened.json()["granted"]) == (201, 60)
+    assert (ended.status_code, ended.json()["charged"]) == (200, 60)
+    assert again.status_code == 404
+    assert broke.status_code == 403
+    assert broke.json()["error"]["code"] == "credit_limit"
+    assert broke.json()["error"]["result_code"] == 4012
+    assert main(saldo) == 500000 - 15000
+
+
+def test_a_new_key_is_never_stored(net) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    key = new_api_key()
+
+    assert saldo.network_element(key) is None
+    assert saldo.element_key_hash(key) != key
