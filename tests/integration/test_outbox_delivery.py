@@ -112,7 +112,9 @@ def test_an_expiry_reminder_reaches_the_line_by_sms_from_its_operator_s_short_co
     (sms,) = gateways.sms.sent
     assert (sms.to, sms.sender, sms.message_id) == (MOVISTAR, "121", f"expiry-{line.id}-7")
     assert sms.text.startswith("Movistar: su linea es valida hasta el 22 dic 2026.")
-    assert "envie RENOVAR pack-mensual-1m al 121, marque *444# o use la app Mi Movistar" in sms.text
+    assert "envie RENOVAR pack-mensual-1m al 121, marque *444# o entre en movistar.com.ar" in (
+        sms.text
+    )
     message = stored(saldo, f"expiry-{line.id}-7")
     assert (message.state, message.attempts, message.sent_at) == ("sent", 1, NOW)
     assert deliver(saldo, gateways.senders, at=NOW + timedelta(hours=1)) == Delivery()
@@ -131,7 +133,7 @@ def test_an_expiry_reminder_by_email_is_written_in_the_line_s_language(
     assert email.to == "an@example.be"
     assert email.language == "nl-BE"
     assert email.subject == f"Uw lijn {PROXIMUS} is geldig tot 22 dec 2026 — Proximus"
-    assert "stuur VERLENGEN mobile-smart-1m naar 6000, bel *100# of gebruik de app MyProximus" in (
+    assert "stuur VERLENGEN mobile-smart-1m naar 6000, bel *100#, ga naar proximus.be of" in (
         email.text
     )
 
@@ -180,8 +182,8 @@ def test_a_low_balance_alert_for_a_line_topped_up_meanwhile_is_skipped(
 
     assert (first, second) == (Delivery(sent=1), Delivery(skipped=1))
     assert gateways.sms.sent[0].text == (
-        "Movistar: su saldo es $0,00, menos de $500,00. Para recargar, marque *444# o use la "
-        "app Mi Movistar."
+        "Movistar: su saldo es $0,00, menos de $500,00. Para recargar, marque *444#, entre en "
+        "movistar.com.ar o use la app Mi Movistar."
     )
 
 

@@ -79,7 +79,7 @@ def every_text(talk: Speaker) -> list[str]:
             "movistar-ar",
             "es",
             "Movistar: su linea es valida hasta el 29 nov 2026. Para renovarla, envie RENOVAR "
-            "pack-mensual-1m al 121, marque *444# o use la app Mi Movistar.",
+            "pack-mensual-1m al 121, marque *444# o entre en movistar.com.ar.",
             id="es",
         ),
         pytest.param(
@@ -93,14 +93,15 @@ def every_text(talk: Speaker) -> list[str]:
             "proximus-be",
             "nl",
             "Proximus: uw lijn is geldig tot 30 nov 2026. Verlengen: stuur VERLENGEN "
-            "mobile-smart-1m naar 6000, bel *100# of gebruik de app MyProximus.",
+            "mobile-smart-1m naar 6000, bel *100#, ga naar proximus.be of gebruik de app "
+            "MyProximus.",
             id="nl",
         ),
         pytest.param(
             "claro-co",
             "en",
             "Claro: your line is valid until Nov 29, 2026. To renew it, send RENOVAR "
-            "todo-incluido-1m to 123, dial *611#, or use the Mi Claro app.",
+            "todo-incluido-1m to 123, dial *611#, go to claro.com.co, or use the Mi Claro app.",
             id="en",
         ),
         pytest.param(
@@ -164,7 +165,7 @@ def test_money_is_written_for_the_line_s_locale() -> None:
     assert dutch == "Proximus: automatisch opgeladen met € 25,00. Saldo € 26,50."
 
 
-def test_a_low_balance_alert_offers_the_ussd_menu_and_the_app_to_top_up() -> None:
+def test_a_low_balance_alert_offers_the_ussd_menu_the_web_and_the_app_to_top_up() -> None:
     movistar = OPERATORS["movistar-ar"]
 
     text = low_balance_sms(
@@ -175,8 +176,8 @@ def test_a_low_balance_alert_offers_the_ussd_menu_and_the_app_to_top_up() -> Non
     )
 
     assert text == (
-        "Movistar: su saldo es $350,00, menos de $500,00. Para recargar, marque *444# o use la "
-        "app Mi Movistar."
+        "Movistar: su saldo es $350,00, menos de $500,00. Para recargar, marque *444#, entre en "
+        "movistar.com.ar o use la app Mi Movistar."
     )
 
 

@@ -102,6 +102,10 @@ class OperatorSpec(_Strict):
     fx_spread: Annotated[Decimal, BeforeValidator(_rate_text), Field(ge=0, lt=1)] = Decimal("0.02")
     # Where Saldo posts the operator's signed events (a line changing state); none: not sent.
     webhook_url: str | None = Field(default=None, max_length=2000)
+    # Where subscribers renew and top up on the web, as reminders write it ("movistar.com.ar").
+    web: str | None = Field(
+        default=None, max_length=60, pattern=r"^[a-z0-9.-]+\.[a-z]{2,}(/[A-Za-z0-9/_-]*)?$"
+    )
     # Prices of calls, SMS and data beyond allowances (catalog/tariffs.py); optional.
     tariff: TariffSpec | None = None
 
@@ -308,6 +312,7 @@ class OperatorSpec(_Strict):
             ),
             fx_spread=self.fx_spread,
             webhook_url=self.webhook_url,
+            web=self.web,
             tariff=self.tariff.to_domain(currency=self.currency) if self.tariff else None,
         )
 

@@ -119,6 +119,8 @@ class Operator:
     fx_spread: Decimal = Decimal("0.02")
     # Where the operator's own systems receive Saldo's signed events; None: none are sent.
     webhook_url: str | None = None
+    # Where subscribers renew and top up on the web ("movistar.com.ar/recargas").
+    web: str | None = None
     # Prices of calls, SMS and data beyond allowances; None: the catalog gives none.
     tariff: Tariff | None = None
     id: int | None = None

@@ -162,6 +162,7 @@ def renewal_ways(speaker: Speaker, *, plan_code: str | None) -> Ways:
         ussd=operator.ussd_code,
         keyword=keyword,
         app=operator.apps[0] if operator.apps else None,
+        web=operator.web,
     )
 
 
@@ -171,6 +172,7 @@ def topup_ways(operator: Operator) -> Ways:
         short_code=operator.sms.short_code,
         ussd=operator.ussd_code,
         app=operator.apps[0] if operator.apps else None,
+        web=operator.web,
     )
 
 

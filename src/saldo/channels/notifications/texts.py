@@ -31,12 +31,13 @@ _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 @dataclass(frozen=True, slots=True)
 class Ways:
     """How a subscriber can act, best first: an SMS ``keyword`` (with its argument) to the
-    ``short_code``, the ``ussd`` code, the ``app``."""
+    ``short_code``, the ``ussd`` code, the ``web`` site, the ``app``."""
 
     short_code: str
     ussd: str
     keyword: str | None = None
     app: str | None = None
+    web: str | None = None
 
 
 def sms_text(text: str) -> str:
@@ -61,6 +62,8 @@ def _pieces(speaker: Speaker, ways: Ways) -> list[str]:
             speaker.say("notify_how_keyword", keyword=ways.keyword, short_code=ways.short_code)
         )
     pieces.append(speaker.say("notify_how_ussd", ussd=ways.ussd))
+    if ways.web:
+        pieces.append(speaker.say("notify_how_web", web=ways.web))
     if ways.app:
         pieces.append(speaker.say("notify_how_app", app=ways.app))
     return pieces
