@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/topup_inquiry.py
 	$(BIN)/python bench/sms_inquiry.py
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/charging.py
 
 clean:
 	rm -rf $(VENV) saldo.db saldo.db-wal saldo.db-shm .pytest_cache .mypy_cache .ruff_cache

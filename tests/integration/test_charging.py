@@ -24,6 +24,7 @@ from saldo.services.charging import (
     ChargingRefused,
     CreditLimitReached,
     ServiceDenied,
+    StaleRequest,
     UnknownSession,
     UserUnknown,
     charge_sms,
@@ -75,11 +76,15 @@ def main(saldo: Saldo) -> int:
         return sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
 
 
+KEYS = iter(range(1, 10**6))
+
+
 def call(saldo: Saldo, operator: int, element: int, seconds: int, now):  # type: ignore[no-untyped-def]
     return start_session(
         saldo.uow(),
         operator_id=operator,
         element_id=element,
+        session_key=f"s-{next(KEYS)}",
         msisdn=LINE,
         service=Service.VOICE,
         destination=LANDLINE,
@@ -94,7 +99,12 @@ def test_unused_units_come_back_at_termination(net, clock: FixedClock) -> None: 
     grant = call(saldo, operator, element, 180, clock.now())  # 3 minutes held: $450
     held = main(saldo)
     done = end_session(
-        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=61, now=clock.now()
+        saldo.uow(),
+        operator_id=operator,
+        session_id=grant.session_id,
+        request_number=1,
+        used=61,
+        now=clock.now(),
     )  # 2 minutes charged
 
     assert (grant.granted, held) == (180, 500000 - 45000)
@@ -118,7 +128,12 @@ def test_minutes_are_held_before_money_and_given_back_money_first(net, clock: Fi
 
     grant = call(saldo, operator, element, 180, clock.now())  # 120 s of minutes + $150
     end_session(
-        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=90, now=clock.now()
+        saldo.uow(),
+        operator_id=operator,
+        session_id=grant.session_id,
+        request_number=1,
+        used=90,
+        now=clock.now(),
     )
 
     assert main(saldo) == 500000  # the 2 minutes used came from the allowance
@@ -133,12 +148,18 @@ def test_an_update_charges_the_units_used_and_reserves_more(net, clock: FixedClo
         saldo.uow(),
         operator_id=operator,
         session_id=grant.session_id,
+        request_number=1,
         used=60,
         requested=120,
         now=clock.now(),
     )
     done = end_session(
-        saldo.uow(), operator_id=operator, session_id=grant.session_id, used=30, now=clock.now()
+        saldo.uow(),
+        operator_id=operator,
+        session_id=grant.session_id,
+        request_number=2,
+        used=30,
+        now=clock.now(),
     )
 
     assert (more.granted, more.charged) == (120, 60)
@@ -157,6 +178,7 @@ def test_refusals_carry_their_reason_and_hold_nothing(net, clock: FixedClock) ->
             saldo.uow(),
             operator_id=operator,
             element_id=element,
+            session_key="claro-1",
             msisdn=CLARO,
             service=Service.VOICE,
             destination=LANDLINE,
@@ -184,7 +206,12 @@ def test_a_silent_reservation_expires_and_its_units_come_back(net, clock: FixedC
     assert (expired, main(saldo)) == (1, 500000)
     with pytest.raises(UnknownSession):
         end_session(
-            saldo.uow(), operator_id=operator, session_id=grant.session_id, used=60, now=clock.now()
+            saldo.uow(),
+            operator_id=operator,
+            session_id=grant.session_id,
+            request_number=1,
+            used=60,
+            now=clock.now(),
         )
     assert audit_ledger(saldo.uow()).clean
 
@@ -196,6 +223,7 @@ def test_an_sms_is_charged_at_once(net, clock: FixedClock) -> None:  # type: ign
         saldo.uow(),
         operator_id=operator,
         element_id=element,
+        event_key="sms-1",
         msisdn=LINE,
         destination=FRIEND,
         now=clock.now(),
@@ -224,6 +252,7 @@ def test_simultaneous_sessions_never_overdraw_and_end_exact(net, clock: FixedClo
                 saldo.uow(),
                 operator_id=operator,
                 session_id=grant.session_id,
+                request_number=1,
                 used=300,
                 now=clock.now(),
             )
@@ -248,30 +277,47 @@ def test_the_api_needs_a_key_and_serves_a_call(net, clock: FixedClock) -> None: 
     auth = {"Authorization": "Bearer ne_test"}
 
     anonymous = client.post(
-        "/api/v1/charging/sessions", json={"msisdn": LINE, "service": "voice", "requested": 60}
+        "/api/v1/charging/sessions",
+        json={"session_id": "a", "msisdn": LINE, "service": "voice", "requested": 60},
     )
     opened = client.post(
         "/api/v1/charging/sessions",
         headers=auth,
-        json={"msisdn": LINE, "service": "voice", "destination": LANDLINE, "requested": 60},
+        json={
+            "session_id": "b",
+            "msisdn": LINE,
+            "service": "voice",
+            "destination": LANDLINE,
+            "requested": 60,
+        },
     )
     session = opened.json()["session_id"]
     ended = client.post(
-        f"/api/v1/charging/sessions/{session}/terminate", headers=auth, json={"used": 42}
+        f"/api/v1/charging/sessions/{session}/terminate",
+        headers=auth,
+        json={"request_number": 1, "used": 42},
     )
     again = client.post(
-        f"/api/v1/charging/sessions/{session}/terminate", headers=auth, json={"used": 42}
+        f"/api/v1/charging/sessions/{session}/terminate",
+        headers=auth,
+        json={"request_number": 1, "used": 42},
     )
     broke = client.post(
         "/api/v1/charging/sessions",
         headers=auth,
-        json={"msisdn": LINE, "service": "voice", "destination": LANDLINE, "requested": 36000},
+        json={
+            "session_id": "c",
+            "msisdn": LINE,
+            "service": "voice",
+            "destination": LANDLINE,
+            "requested": 36000,
+        },
     )
 
     assert anonymous.status_code == 401
     assert (opened.status_code, opened.json()["granted"]) == (201, 60)
     assert (ended.status_code, ended.json()["charged"]) == (200, 60)
-    assert again.status_code == 404
+    assert (again.status_code, again.json()["charged"]) == (200, 60)  # a retry: same answer
     assert broke.status_code == 403
     assert broke.json()["error"]["code"] == "credit_limit"
     assert broke.json()["error"]["result_code"] == 4012
@@ -284,3 +330,113 @@ def test_a_new_key_is_never_stored(net) -> None:  # type: ignore[no-untyped-def]
 
     assert saldo.network_element(key) is None
     assert saldo.element_key_hash(key) != key
+
+
+def report(
+    saldo: Saldo, operator: int, session: int, number: int, used: int, requested: int | None, now
+):  # type: ignore[no-untyped-def]
+    if requested is None:
+        return end_session(
+            saldo.uow(),
+            operator_id=operator,
+            session_id=session,
+            request_number=number,
+            used=used,
+            now=now,
+        )
+    return update_session(
+        saldo.uow(),
+        operator_id=operator,
+        session_id=session,
+        request_number=number,
+        used=used,
+        requested=requested,
+        now=now,
+    )
+
+
+def test_a_retried_report_is_not_charged_twice(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+    grant = call(saldo, operator, element, 60, clock.now())
+
+    first = report(saldo, operator, grant.session_id, 1, 60, 60, clock.now())
+    retried = report(saldo, operator, grant.session_id, 1, 60, 60, clock.now())
+    done = report(saldo, operator, grant.session_id, 2, 0, None, clock.now())
+
+    assert first == retried
+    assert (done.charged, main(saldo)) == (60, 500000 - 15000)
+    with pytest.raises(StaleRequest):
+        report(saldo, operator, grant.session_id, 1, 60, 60, clock.now())
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_increments_apply_to_the_whole_call_not_to_each_report(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net  # 60/60: a 60-second call is one minute
+    grant = call(saldo, operator, element, 30, clock.now())
+
+    report(saldo, operator, grant.session_id, 1, 30, 30, clock.now())
+    done = report(saldo, operator, grant.session_id, 2, 30, None, clock.now())
+
+    assert (done.charged, main(saldo)) == (60, 500000 - 15000)
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_report_after_termination_is_refused_and_the_session_stays_closed(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+    grant = call(saldo, operator, element, 60, clock.now())
+    report(saldo, operator, grant.session_id, 1, 60, None, clock.now())
+
+    with pytest.raises(UnknownSession):
+        report(saldo, operator, grant.session_id, 2, 0, 60, clock.now())
+
+    assert main(saldo) == 500000 - 15000
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_tiny_data_quotas_add_up_to_a_price_over_the_session(
+    saldo: Saldo, clock: FixedClock
+) -> None:
+    line = "+32470123456"  # proximus-be: data by the KB, a fraction of a cent each
+    add_line(saldo.uow(), new_line=NewLine(msisdn=line, operator="proximus-be"), now=clock.now())
+    top_up(
+        saldo.uow(),
+        msisdn=line,
+        amount=Money.of("5", "EUR"),
+        channel=Channel.STORE,
+        idempotency_key="seed",
+        now=clock.now(),
+    )
+    element = register_element(
+        saldo.uow(),
+        operator_slug="proximus-be",
+        name="pgw-1",
+        key_hash=saldo.element_key_hash("ne_pgw"),
+        now=clock.now(),
+    )
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get_by_slug("proximus-be")
+        assert operator is not None and operator.id is not None
+    grant = start_session(
+        saldo.uow(),
+        operator_id=operator.id,
+        element_id=element,
+        session_key="d-1",
+        msisdn=line,
+        service=Service.DATA,
+        destination=None,
+        requested=100 * 1024,
+        now=clock.now(),
+    )
+    for number in range(1, 101):
+        report(saldo, operator.id, grant.session_id, number, 100 * 1024, 100 * 1024, clock.now())
+    done = report(saldo, operator.id, grant.session_id, 101, 0, None, clock.now())
+
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_with_buckets(line)
+        assert found is not None
+        left = sum(b.balance for b in found.buckets if b.kind is BucketKind.MAIN)
+    assert done.charged == 100 * 100 * 1024
+    assert left < 500  # about 10 MB was not free
+    assert audit_ledger(saldo.uow()).clean

@@ -71,3 +71,18 @@ def test_a_file_without_the_columns_is_one_line_on_stderr(cli, tmp_path: Path) -
 
     assert (code, out) == (1, "")
     assert err.count("\n") == 1 and "needs the columns" in err
+
+
+def test_an_absurd_quantity_is_a_bad_row_not_a_crash(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    file = tmp_path / "cdrs.csv"
+    file.write_text(
+        "record_id,msisdn,type,start_time,quantity,destination\n"
+        "x,+5491155551234,data,2026-11-25T12:00:00-03:00,99999999999999999999,\n"
+        "y,+5491155551234,data,2026-11-25T12:00:00-03:00,1024,\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = cli("cdr", "import", str(file))
+
+    assert code == 3
+    assert "1 record(s) charged" in out and "row 2: quantity" in err

@@ -33,6 +33,7 @@ from saldo.services.ports import DailyUsage, DuplicateIdempotencyKey, UnitOfWork
 
 _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
 MAX_REJECTIONS_KEPT: Final = 100
+MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
 
 
 class UnableToCharge(SaldoError):
@@ -71,6 +72,8 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
     now = require_aware(now)
     number = lookup_msisdn(event.msisdn)
     started_at = require_aware(event.started_at)
+    if not 0 <= event.quantity <= MAX_QUANTITY:
+        raise UnableToCharge(f"a quantity is from 0 to {MAX_QUANTITY:,}")
     if event.destination is not None and not _DESTINATION.fullmatch(event.destination):
         raise UnableToCharge(f"destination {event.destination!r} is not an E.164 number")
     with uow:
@@ -213,6 +216,7 @@ def import_usage(
                 charged = charge_usage(uow, event=row, now=now)
             except SaldoError as error:
                 summary.reject(number, error.message)
+
             else:
                 if charged is None:
                     summary.duplicates += 1

@@ -639,12 +639,26 @@ charging_sessions = Table(
     Column("destination", String(20)),
     Column("on_net", Boolean, nullable=False),
     Column("state", String(16), nullable=False),
+    # The element's own id for the session (Diameter's Session-Id): a repeated open or SMS
+    # event with it gets the first answer.
+    Column("session_key", String(128), nullable=False),
     Column("reserved", BigInteger, nullable=False),
     Column("held", JSON, nullable=False),
+    # Billed so far, cumulatively (increments and money rounding apply to the session's
+    # whole use, not to each report): raw units reported, billable units, the billable units
+    # paid with money and the money itself.
+    Column("used_raw", BigInteger, nullable=False),
     Column("used", BigInteger, nullable=False),
+    Column("money_units", BigInteger, nullable=False),
+    Column("money_billed", BigInteger, nullable=False),
+    # The last report's number (Diameter's CC-Request-Number) and its answer: a retried
+    # report gets the same answer and is not charged again.
+    Column("last_request", BigInteger, nullable=False),
+    Column("last_answer", JSON),
     Column("expires_at", TZDateTime, nullable=False),
     Column("created_at", TZDateTime, nullable=False),
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("state IN ('open', 'closed', 'expired')", name="state"),
+    UniqueConstraint("operator_id", "session_key"),
     Index("ix_charging_sessions_state_expires_at", "state", "expires_at"),
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +38,7 @@ from saldo.services.ports import NetworkElement
 
 
 class StartRequest(BaseModel):
+    session_id: str = Field(min_length=1, max_length=128, description="The element's own id")
     msisdn: str = Field(max_length=20)
     service: Literal["voice", "data"]
     destination: str | None = Field(default=None, max_length=20)
@@ -45,15 +46,18 @@ class StartRequest(BaseModel):
 
 
 class UpdateRequest(BaseModel):
+    request_number: int = Field(ge=1, le=2**62)
     used: int = Field(ge=0, le=10**12)
     requested: int = Field(gt=0, le=10**12)
 
 
 class TerminateRequest(BaseModel):
+    request_number: int = Field(ge=1, le=2**62)
     used: int = Field(ge=0, le=10**12)
 
 
 class SmsRequest(BaseModel):
+    event_id: str = Field(min_length=1, max_length=128, description="The SMSC's message id")
     msisdn: str = Field(max_length=20)
     destination: str = Field(max_length=20)
 
@@ -63,6 +67,9 @@ class GrantResponse(BaseModel):
     granted: int
     expires_at: datetime | None
     charged: int
+
+
+SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Unauthorized(Exception):
@@ -89,6 +96,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 saldo.uow(),
                 operator_id=caller.operator_id,
                 element_id=caller.id,
+                session_key=body.session_id,
                 msisdn=body.msisdn,
                 service=Service(body.service),
                 destination=body.destination,
@@ -108,6 +116,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 saldo.uow(),
                 operator_id=caller.operator_id,
                 session_id=session_id,
+                request_number=body.request_number,
                 used=body.used,
                 requested=body.requested,
                 now=saldo.clock.now(),
@@ -124,6 +133,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 saldo.uow(),
                 operator_id=caller.operator_id,
                 session_id=session_id,
+                request_number=body.request_number,
                 used=body.used,
                 now=saldo.clock.now(),
             )
@@ -137,6 +147,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 saldo.uow(),
                 operator_id=caller.operator_id,
                 element_id=caller.id,
+                event_key=body.event_id,
                 msisdn=body.msisdn,
                 destination=body.destination,
                 now=saldo.clock.now(),

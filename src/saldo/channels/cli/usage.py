@@ -17,7 +17,7 @@ from saldo.channels.cli.render import emit_json, err, money, out, progress, quan
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.rating import Service
-from saldo.services.charge_usage import UsageEvent, import_usage, line_usage
+from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, line_usage
 from saldo.services.lines import find_line
 
 app = typer.Typer(help="Rate and charge call detail records (CDRs) from other systems.")
@@ -80,7 +80,16 @@ def _rows(handle: Iterable[str], *, name: str) -> Iterator[tuple[int, UsageEvent
     missing = [c for c in CDR_COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:
         raise BadCdr(f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {missing}")
-    for number, row in enumerate(reader, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as error:
+            # The file cannot be read on from here: say where, and stop.
+            raise BadCdr(f"{name}, row {number}: {error}") from None
         try:
             yield number, _event(row)
         except (BadCdr, ValueError) as error:
@@ -102,8 +111,11 @@ def _event(row: dict[str, str]) -> UsageEvent:
     if started_at.tzinfo is None:
         raise BadCdr("start_time needs its UTC offset (2026-11-22T14:03:00-03:00)")
     text = (row.get("quantity") or "").strip()
-    if not text.isdigit():
-        raise BadCdr(f"quantity {text!r} is not a whole number of seconds, messages or bytes")
+    if not text.isdigit() or len(text) > 13 or int(text) > MAX_QUANTITY:
+        raise BadCdr(
+            f"quantity {text[:20]!r} is not a whole number of seconds, messages or bytes "
+            f"up to {MAX_QUANTITY:,}"
+        )
     destination = (row.get("destination") or "").strip() or None
     return UsageEvent(
         record_id=record_id,

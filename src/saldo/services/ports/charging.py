@@ -26,9 +26,15 @@ class StoredSession:
     destination: str | None
     on_net: bool
     state: str
+    session_key: str
     reserved: int
     held: Sequence[dict[str, Any]]
+    used_raw: int
     used: int
+    money_units: int
+    money_billed: int
+    last_request: int
+    last_answer: dict[str, Any] | None
     expires_at: datetime
 
 
@@ -49,28 +55,23 @@ class ChargingRepository(Protocol):
         line_id: int,
         element_id: int,
         msisdn: str,
+        session_key: str,
         service: str,
         destination: str | None,
         on_net: bool,
-        reserved: int,
-        held: Sequence[dict[str, Any]],
-        expires_at: datetime,
         now: datetime,
-    ) -> int: ...
+    ) -> int:
+        """Open a session with nothing reserved yet; raise DuplicateIdempotencyKey when the
+        operator has one with this key."""
+        ...
+
+    def get_by_key(self, *, operator_id: int, session_key: str) -> StoredSession | None: ...
 
     def get_session(self, session_id: int, *, for_update: bool = False) -> StoredSession | None: ...
 
-    def save_session(
-        self,
-        session_id: int,
-        *,
-        state: str,
-        reserved: int,
-        held: Sequence[dict[str, Any]],
-        used: int,
-        expires_at: datetime,
-        now: datetime,
-    ) -> None: ...
+    def save_session(self, session: StoredSession, *, now: datetime) -> None:
+        """Store the session's state, reservation, cumulative use and last answer."""
+        ...
 
     def expired(self, *, now: datetime, limit: int) -> list[int]:
         """Ids of open sessions whose reservation ran out before ``now``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,44 +55,45 @@ class SqlChargingRepository:
         line_id: int,
         element_id: int,
         msisdn: str,
+        session_key: str,
         service: str,
         destination: str | None,
         on_net: bool,
-        reserved: int,
-        held: Sequence[dict[str, Any]],
-        expires_at: datetime,
         now: datetime,
     ) -> int:
-        return int(
-            self._connection.execute(
-                insert(t.charging_sessions)
-                .values(
-                    operator_id=operator_id,
-                    line_id=line_id,
-                    element_id=element_id,
-                    msisdn=msisdn,
-                    service=service,
-                    destination=destination,
-                    on_net=on_net,
-                    state="open",
-                    reserved=reserved,
-                    held=list(held),
-                    used=0,
-                    expires_at=expires_at,
-                    created_at=now,
-                    updated_at=now,
+        try:
+            with self._connection.begin_nested():
+                return int(
+                    self._connection.execute(
+                        insert(t.charging_sessions)
+                        .values(
+                            operator_id=operator_id,
+                            line_id=line_id,
+                            element_id=element_id,
+                            msisdn=msisdn,
+                            session_key=session_key,
+                            service=service,
+                            destination=destination,
+                            on_net=on_net,
+                            state="open",
+                            reserved=0,
+                            held=[],
+                            used_raw=0,
+                            used=0,
+                            money_units=0,
+                            money_billed=0,
+                            last_request=0,
+                            expires_at=now,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(t.charging_sessions.c.id)
+                    ).scalar_one()
                 )
-                .returning(t.charging_sessions.c.id)
-            ).scalar_one()
-        )
+        except IntegrityError as error:
+            raise DuplicateIdempotencyKey(session_key) from error
 
-    def get_session(self, session_id: int, *, for_update: bool = False) -> StoredSession | None:
-        s = t.charging_sessions
-        query = select(s).where(s.c.id == session_id)
-        if self._scope is not None:
-            query = query.where(s.c.operator_id == self._scope)
-        if for_update:
-            query = query.with_for_update()
+    def _one(self, query: Any) -> StoredSession | None:
         row = self._connection.execute(query).first()
         if row is None:
             return None
@@ -109,32 +109,48 @@ class SqlChargingRepository:
             destination=row.destination,
             on_net=row.on_net,
             state=row.state,
+            session_key=row.session_key,
             reserved=row.reserved,
             held=row.held,
+            used_raw=row.used_raw,
             used=row.used,
+            money_units=row.money_units,
+            money_billed=row.money_billed,
+            last_request=row.last_request,
+            last_answer=row.last_answer,
             expires_at=expires_at,
         )
 
-    def save_session(
-        self,
-        session_id: int,
-        *,
-        state: str,
-        reserved: int,
-        held: Sequence[dict[str, Any]],
-        used: int,
-        expires_at: datetime,
-        now: datetime,
-    ) -> None:
+    def get_session(self, session_id: int, *, for_update: bool = False) -> StoredSession | None:
+        s = t.charging_sessions
+        query = select(s).where(s.c.id == session_id)
+        if self._scope is not None:
+            query = query.where(s.c.operator_id == self._scope)
+        if for_update:
+            query = query.with_for_update()
+        return self._one(query)
+
+    def get_by_key(self, *, operator_id: int, session_key: str) -> StoredSession | None:
+        s = t.charging_sessions
+        return self._one(
+            select(s).where(s.c.operator_id == operator_id, s.c.session_key == session_key)
+        )
+
+    def save_session(self, session: StoredSession, *, now: datetime) -> None:
         self._connection.execute(
             update(t.charging_sessions)
-            .where(t.charging_sessions.c.id == session_id)
+            .where(t.charging_sessions.c.id == session.id)
             .values(
-                state=state,
-                reserved=reserved,
-                held=list(held),
-                used=used,
-                expires_at=expires_at,
+                state=session.state,
+                reserved=session.reserved,
+                held=list(session.held),
+                used_raw=session.used_raw,
+                used=session.used,
+                money_units=session.money_units,
+                money_billed=session.money_billed,
+                last_request=session.last_request,
+                last_answer=session.last_answer,
+                expires_at=session.expires_at,
                 updated_at=now,
             )
         )

@@ -65,9 +65,15 @@ def upgrade() -> None:
         sa.Column("destination", sa.String(length=20), nullable=True),
         sa.Column("on_net", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("session_key", sa.String(length=128), nullable=False),
         sa.Column("reserved", sa.BigInteger(), nullable=False),
         sa.Column("held", sa.JSON(), nullable=False),
+        sa.Column("used_raw", sa.BigInteger(), nullable=False),
         sa.Column("used", sa.BigInteger(), nullable=False),
+        sa.Column("money_units", sa.BigInteger(), nullable=False),
+        sa.Column("money_billed", sa.BigInteger(), nullable=False),
+        sa.Column("last_request", sa.BigInteger(), nullable=False),
+        sa.Column("last_answer", sa.JSON(), nullable=True),
         sa.Column("expires_at", saldo.adapters.db.types.TZDateTime(timezone=True), nullable=False),
         sa.Column("created_at", saldo.adapters.db.types.TZDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", saldo.adapters.db.types.TZDateTime(timezone=True), nullable=False),
@@ -88,6 +94,9 @@ def upgrade() -> None:
             name=op.f("fk_charging_sessions_operator_id_operators"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_charging_sessions")),
+        sa.UniqueConstraint(
+            "operator_id", "session_key", name=op.f("uq_charging_sessions_operator_id_session_key")
+        ),
     )
     with op.batch_alter_table("charging_sessions", schema=None) as batch_op:
         batch_op.create_index(
