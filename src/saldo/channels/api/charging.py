@@ -2,11 +2,17 @@
 Diameter credit control, over JSON. Each element authenticates with its API key
 (``Authorization: Bearer ne_…``), which is scoped to one operator's lines.
 
-- ``POST /api/v1/charging/sessions`` ``{"msisdn", "service": "voice"|"data", "destination",
-  "requested"}`` → 201 ``{"session_id", "granted", "expires_at"}``
-- ``POST /api/v1/charging/sessions/{id}/update`` ``{"used", "requested"}`` → 200, a new grant
-- ``POST /api/v1/charging/sessions/{id}/terminate`` ``{"used"}`` → 200 ``{"charged"}``
-- ``POST /api/v1/charging/events/sms`` ``{"msisdn", "destination"}`` → 200, charged at once
+- ``POST /api/v1/charging/sessions`` ``{"session_id" (the element's), "msisdn", "service":
+  "voice"|"data", "destination", "requested"}`` → 201 ``{"session_id", "granted",
+  "expires_at", "charged"}``
+- ``POST /api/v1/charging/sessions/{id}/update`` ``{"request_number", "used", "requested"}``
+  → 200, a new grant
+- ``POST /api/v1/charging/sessions/{id}/terminate`` ``{"request_number", "used"}`` → 200
+- ``POST /api/v1/charging/events/sms`` ``{"event_id", "msisdn", "destination"}`` → 200,
+  charged at once
+
+Retries are answered from the first answer: the same element session id or SMS event id,
+the same request number.
 
 A refusal is 403 ``{"error": {"code", "result_code", "message"}}`` (``credit_limit`` 4012,
 ``service_denied`` 4010, ``user_unknown`` 5030, ``rating_failed`` 5031), 404 for an unknown
