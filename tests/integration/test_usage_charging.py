@@ -19,6 +19,7 @@ from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.charge_usage import (
     LineNotActive,
+    RecordIdReused,
     UsageEvent,
     charge_usage,
     import_usage,
@@ -170,3 +171,14 @@ def test_a_reimport_changes_nothing_and_bad_rows_are_reported(
         ("voice", 1, 60),
     ]
     assert audit_ledger(line.uow()).clean
+
+
+def test_a_record_id_used_again_for_another_record_is_refused(
+    line: Saldo, clock: FixedClock
+) -> None:
+    charge_usage(line.uow(), event=event("c1", Service.VOICE, 60, LANDLINE, clock.now()),
+                 now=clock.now())  # fmt: skip
+
+    with pytest.raises(RecordIdReused):
+        charge_usage(line.uow(), event=event("c1", Service.VOICE, 600, LANDLINE, clock.now()),
+                     now=clock.now())  # fmt: skip

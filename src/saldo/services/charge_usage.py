@@ -82,7 +82,9 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
             raise LineNotFound(f"no line with number {number}")
         line, operator = record.line, record.operator
         assert operator.id is not None
-        if uow.usage.has(operator_id=operator.id, record_id=event.record_id):
+        charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
+        if charged is not None:
+            _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
             return None
         if operator.tariff is None:
             raise NoTariff(f"{operator.name} has no tariff in its catalog")
@@ -138,6 +140,25 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
         uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
         uow.commit()
     return ChargedUsage(record_id=event.record_id, charge=charge)
+
+
+class RecordIdReused(UnableToCharge):
+    code = "record_id_reused"
+
+
+def _check_same_record(
+    charged: UsageRecord, *, event: UsageEvent, line_id: int, started_at: datetime
+) -> None:
+    """A record id seen before must be the same record (a re-import), not another one."""
+    same = (
+        charged.line_id == line_id
+        and charged.service == event.service.value
+        and charged.started_at == started_at
+        and charged.used == event.quantity
+        and charged.destination == event.destination
+    )
+    if not same:
+        raise RecordIdReused(f"record {event.record_id} was charged before with other values")
 
 
 def _write_ledger(

@@ -42,7 +42,9 @@ class UsageRepository(Protocol):
         with this record id."""
         ...
 
-    def has(self, *, operator_id: int, record_id: str) -> bool: ...
+    def get(self, *, operator_id: int, record_id: str) -> UsageRecord | None:
+        """The operator's record with this id, as it was charged."""
+        ...
 
     def add_to_day(self, record: UsageRecord, *, day: date) -> None:
         """Add the record to its line's use on ``day`` (the operator's local date)."""

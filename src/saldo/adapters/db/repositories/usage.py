@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import to_utc
 from saldo.services.ports.core import DuplicateIdempotencyKey
 from saldo.services.ports.usage import DailyUsage, UsageRecord
 
@@ -47,14 +48,30 @@ class SqlUsageRepository:
         except IntegrityError as error:
             raise DuplicateIdempotencyKey(record.record_id) from error
 
-    def has(self, *, operator_id: int, record_id: str) -> bool:
-        found = self._connection.execute(
-            select(t.usage_records.c.id).where(
-                t.usage_records.c.operator_id == operator_id,
-                t.usage_records.c.record_id == record_id,
-            )
+    def get(self, *, operator_id: int, record_id: str) -> UsageRecord | None:
+        r = t.usage_records
+        row = self._connection.execute(
+            select(r).where(r.c.operator_id == operator_id, r.c.record_id == record_id)
         ).first()
-        return found is not None
+        if row is None:
+            return None
+        started_at = to_utc(row.started_at)
+        assert started_at is not None
+        return UsageRecord(
+            operator_id=row.operator_id,
+            line_id=row.line_id,
+            record_id=row.record_id,
+            service=row.service,
+            started_at=started_at,
+            used=row.used,
+            billable=row.billable,
+            zone=row.zone,
+            destination=row.destination,
+            allowance_used=row.allowance_used,
+            money=row.money,
+            shortfall=row.shortfall,
+            currency=row.currency,
+        )
 
     def add_to_day(self, record: UsageRecord, *, day: date) -> None:
         daily = t.usage_daily
