@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,8 +23,9 @@ from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_topup import UnableToSetAutoTopUp, run_auto_topups, set_auto_topup
 from saldo.services.lines import NewLine, add_line
-from saldo.services.payment_port import PaymentEvent, PaymentProvider, PaymentResult
+from saldo.services.payment_port import PaymentProvider
 from saldo.services.top_up import top_up
+from tests.payments import Flaky
 
 LINE = "+32470123456"  # proximus-be: auto top-up offered
 
@@ -107,39 +107,6 @@ def test_a_declining_card_is_retried_after_a_day_then_three_then_stops(
     assert told(line) == ["auto_topup_failed"] * 3
 
 
-class DiesAfterCharging:
-    """The sandbox, but the worker dies right after the first charge is taken."""
-
-    name = "sandbox"
-
-    def __init__(self, real: cards.SandboxProvider) -> None:
-        self._real = real
-        self._died = False
-
-    def create_payment(self, **request: object) -> PaymentResult:
-        result = self._real.create_payment(**request)  # type: ignore[arg-type]
-        if not self._died:
-            self._died = True
-            raise RuntimeError("killed")
-        return result
-
-    def fetch_payment(self, reference: str) -> PaymentResult:
-        return self._real.fetch_payment(reference)
-
-    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
-        return self._real.find_payment(
-            idempotency_key=idempotency_key, order_reference=order_reference
-        )
-
-    def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
-        self._real.refund(reference, amount=amount, idempotency_key=idempotency_key)
-
-    def parse_webhook(
-        self, *, body: bytes, headers: Mapping[str, str], now: datetime
-    ) -> PaymentEvent:
-        return self._real.parse_webhook(body=body, headers=headers, now=now)
-
-
 def test_a_worker_dying_mid_charge_neither_loses_nor_repeats_it(
     line: Saldo, clock: FixedClock
 ) -> None:
@@ -147,7 +114,7 @@ def test_a_worker_dying_mid_charge_neither_loses_nor_repeats_it(
     spend(line, 400, "s1")
     real = line.payment_providers()["sandbox"]
     assert isinstance(real, cards.SandboxProvider)
-    dying: dict[str, PaymentProvider] = {"sandbox": DiesAfterCharging(real)}
+    dying: dict[str, PaymentProvider] = {"sandbox": Flaky(real, [RuntimeError("killed")])}
 
     first = run_auto_topups(line.uow(), dying, now=clock.now())  # the charge is taken, then…
     second = run_auto_topups(line.uow(), dying, now=clock.now())

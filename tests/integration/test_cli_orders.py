@@ -4,44 +4,17 @@ and kept for ``saldo orders show``; bad input answered with one line on stderr."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from saldo.bootstrap import Saldo
-from saldo.channels.cli.main import run
 from saldo.services.lines import NewLine, add_line
+from tests.cli import Cli
 from tests.smtp import SmtpServer, smtp_server
 
 LINE = "+5491155551234"  # movistar-ar, Spanish: pack-mensual-1m $9.000, card fee 3.5 %
-
-
-class Cli:
-    def __init__(self, saldo: Saldo, capsys: pytest.CaptureFixture[str]) -> None:
-        self.saldo = saldo
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = run(["--database-url", self.saldo.settings.database_url, *args])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert (code, err) == (0, ""), err
-        return out
-
-    def json(self, *args: str) -> object:
-        return json.loads(self.ok(*args, "--json"))
-
-    def refused(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert (code, out) == (1, "")
-        assert err.count("\n") == 1
-        return err.removeprefix("saldo: error: ").rstrip("\n")
 
 
 @pytest.fixture

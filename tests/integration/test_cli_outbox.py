@@ -9,33 +9,13 @@ import pytest
 
 from saldo.adapters.sms.fake import FakeSmsSender
 from saldo.bootstrap import Saldo
-from saldo.channels.cli.main import run
 from saldo.channels.notifications import notification_renderer
 from saldo.services.lines import NewLine, add_line
 from saldo.services.notifications import queue
 from saldo.services.outbox import Senders, deliver_outbox
+from tests.cli import Cli
 
 LINE = "+5491155551234"
-
-
-class Cli:
-    def __init__(self, saldo: Saldo, capsys: pytest.CaptureFixture[str]) -> None:
-        self.saldo = saldo
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = run(["--database-url", self.saldo.settings.database_url, *args])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert (code, err) == (0, ""), err
-        return out
-
-    def json(self, *args: str) -> object:
-        return json.loads(self.ok(*args, "--json"))
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +16,6 @@ from saldo.adapters.db import tables as t
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.domain.lines import Channel
-from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
@@ -31,48 +29,14 @@ from saldo.services.orders import (
     pay_order,
 )
 from saldo.services.payment_port import (
-    PaymentEvent,
     PaymentProvider,
     PaymentRefused,
-    PaymentResult,
     PaymentTimedOut,
 )
 from saldo.services.settlement import reconcile_payments
+from tests.payments import Flaky
 
 LINE = "+5491155551234"  # movistar-ar
-
-
-class Flaky:
-    """The sandbox, with the failures a test asks for on the next ``create_payment`` calls
-    (after the sandbox has taken the payment, as when the answer is lost on the way)."""
-
-    name = "sandbox"
-
-    def __init__(self, real: cards.SandboxProvider, failures: list[Exception]) -> None:
-        self._real = real
-        self._failures = failures
-
-    def create_payment(self, **request: object) -> PaymentResult:
-        result = self._real.create_payment(**request)  # type: ignore[arg-type]
-        if self._failures:
-            raise self._failures.pop(0)
-        return result
-
-    def fetch_payment(self, reference: str) -> PaymentResult:
-        return self._real.fetch_payment(reference)
-
-    def find_payment(self, *, idempotency_key: str, order_reference: str) -> PaymentResult | None:
-        return self._real.find_payment(
-            idempotency_key=idempotency_key, order_reference=order_reference
-        )
-
-    def refund(self, reference: str, *, amount: Money, idempotency_key: str) -> None:
-        self._real.refund(reference, amount=amount, idempotency_key=idempotency_key)
-
-    def parse_webhook(
-        self, *, body: bytes, headers: Mapping[str, str], now: datetime
-    ) -> PaymentEvent:
-        return self._real.parse_webhook(body=body, headers=headers, now=now)
 
 
 @pytest.fixture

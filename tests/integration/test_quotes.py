@@ -12,34 +12,11 @@ from pathlib import Path
 import pytest
 
 from saldo.bootstrap import Saldo
-from saldo.channels.cli.main import run
 from saldo.services.lines import NewLine, add_line
+from tests.cli import Cli
 
 MOVISTAR_AR = "+5491155551234"  # movistar-ar: card 3.5 %, PayPal 4.4 % + $300, 2 % spread
 TIGO = "+573201234567"  # tigo-co: 20 % off the first plan; card 3.5 %
-
-
-class Cli:
-    def __init__(self, saldo: Saldo, capsys: pytest.CaptureFixture[str]) -> None:
-        self.saldo = saldo
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = run(["--database-url", self.saldo.settings.database_url, *args])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert (code, err) == (0, "")
-        return out
-
-    def refused(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert (code, out) == (1, "")
-        assert err.count("\n") == 1
-        return err.removeprefix("saldo: error: ").rstrip("\n")
 
 
 @pytest.fixture
