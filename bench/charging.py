@@ -13,9 +13,10 @@ WAL mode with synchronous=FULL, as Saldo runs it; PostgreSQL's defaults).
   in two transactions: the main bucket's conditional UPDATE, the session, a ledger
   transaction of two entries (bucket → reservations); the session closed, a ledger
   transaction of two entries (reservations → usage), the day's use upserted (Saldo does too).
-- CDR: ``import_usage`` over calls (national, mobile, on-net), SMS and data. Raw, in one
-  transaction a record: the conditional UPDATE, the usage record, a ledger transaction of
-  two entries (bucket → usage), the day's use upserted, at the prices Saldo rated.
+- CDR: ``import_usage`` over calls (national, mobile, on-net), SMS and data, 100 records a
+  transaction and a savepoint each. Raw, the same batches and savepoints: the conditional
+  UPDATE, the usage record, a ledger transaction of two entries (bucket → usage), the day's
+  use upserted, at the prices Saldo rated.
 
 The run fails unless both sides wrote the same rows and took the same money.
 """
@@ -56,7 +57,7 @@ from saldo.domain.money import Money
 from saldo.domain.periods import local_date
 from saldo.domain.rating import Service
 from saldo.services import charging
-from saldo.services.charge_usage import UsageEvent, import_usage
+from saldo.services.charge_usage import IMPORT_BATCH, UsageEvent, import_usage
 from saldo.services.lines import NewLine, import_lines
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
@@ -233,6 +234,7 @@ class Raw:
                       "expires": stored(engine, NOW + charging.RESERVATION_VALIDITY)}  # fmt: skip
         self.connection = engine.raw_connection()
         self.cursor = self.connection.cursor()
+        self.pending = 0  # records in the open transaction
 
     def run(self, statement: str, p: dict[str, Any]) -> Any:
         self.cursor.execute(for_driver(statement, sqlite=self.sqlite), p)
@@ -284,13 +286,24 @@ class Raw:
              "service": e.service.value, "started": stored(self.engine, e.started_at),
              "used": used, "billable": billable, "zone": zone, "destination": e.destination,
              "money": money, "day": day}  # fmt: skip
-        self.begin()
+        # As Saldo's import: IMPORT_BATCH records per transaction, a savepoint each.
+        if not self.pending:
+            self.begin()
+        self.cursor.execute("SAVEPOINT record")
         after = self.run(TAKE, p) if money else None
         p["event"] = self.run(RECORD, p)
         if money:
             self.ledger(p, bucket, self.usage, after, f"{e.service.value} {zone} {billable}")
         self.run(DAILY, p)
-        self.connection.commit()
+        self.cursor.execute("RELEASE SAVEPOINT record")
+        self.pending += 1
+        if self.pending == IMPORT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.connection.commit()
+            self.pending = 0
 
 
 def measure(url: str, *, lines: int, n: int, records: int) -> list[Result]:
@@ -330,7 +343,13 @@ def measure(url: str, *, lines: int, n: int, records: int) -> list[Result]:
                 )
             }
         twins = cdrs(records, lines=lines, prefix="raw")
-        rate_twins = each(records, lambda i: raw.record(twins[i], rated[i]))
+
+        def rate_twin(i: int) -> None:
+            raw.record(twins[i], rated[i])
+            if i == records - 1:
+                raw.flush()
+
+        rate_twins = each(records, rate_twin)
         raw_cdrs = timed(engine, records, "raw: CDRs", progress, rate_twins)
         raw.connection.close()
     saldo.close()

@@ -7,9 +7,10 @@ A record names the line, the service (voice, sms, data), when it started, how mu
 same operator, billing increments), its billable units are taken from the allowances that
 cover them and the rest from money (``domain.usage``), in one balanced ledger transaction to
 the operator's ``usage`` account, and added to the line's daily use. Each record id is
-charged once per operator: importing a file again changes nothing. Use that happened while
-the line was not active (grace, suspension) is refused; money that is not there is reported
-as a shortfall, never taken below zero.
+charged once per operator: importing a file again changes nothing. An import charges its
+records in batches, each record in a savepoint of its own. Use that happened while the line
+was not active (grace, suspension) is refused; money that is not there is reported as a
+shortfall, never taken below zero.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Final
 
 from saldo.domain.errors import SaldoError
@@ -33,6 +35,9 @@ from saldo.services.ports import DailyUsage, DuplicateIdempotencyKey, UnitOfWork
 
 _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
 MAX_REJECTIONS_KEPT: Final = 100
+# Records charged per transaction by an import: fewer durable commits, and a line's row is
+# not held locked for long.
+IMPORT_BATCH: Final = 100
 MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
 
 
@@ -70,75 +75,89 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
     """Rate and charge one record, in one transaction; None when this record id was charged
     before (nothing changes). Raises LineNotFound, NoTariff, LineNotActive, UnableToRate."""
     now = require_aware(now)
+    number, started_at = _check_event(event)
+    with uow:
+        charged = _charge(uow, event=event, number=number, started_at=started_at, now=now)
+        uow.commit()
+    return charged
+
+
+def _check_event(event: UsageEvent) -> tuple[str, datetime]:
+    """The record's number and start, if its values can be charged at all."""
     number = lookup_msisdn(event.msisdn)
     started_at = require_aware(event.started_at)
     if not 0 <= event.quantity <= MAX_QUANTITY:
         raise UnableToCharge(f"a quantity is from 0 to {MAX_QUANTITY:,}")
     if event.destination is not None and not _DESTINATION.fullmatch(event.destination):
         raise UnableToCharge(f"destination {event.destination!r} is not an E.164 number")
-    with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
-        line, operator = record.line, record.operator
-        assert operator.id is not None
-        charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
-        if charged is not None:
-            _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
-            return None
-        if operator.tariff is None:
-            raise NoTariff(f"{operator.name} has no tariff in its catalog")
-        then = state_at(
-            stored_state=line.state,
-            valid_until=line.valid_until,
-            rules=operator.lifecycle,
-            now=started_at,
-        )
-        if then is not LineState.ACTIVE or line.activated_at > started_at:
-            raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
-        on_net = False
-        if event.destination is not None:
-            callee = uow.lines.get_by_msisdn(event.destination)
-            on_net = callee is not None and callee.operator.id == operator.id
-        rated = rate(
-            tariff=operator.tariff,
-            service=event.service,
-            destination=event.destination,
-            quantity=event.quantity,
-            on_net=on_net,
-        )
-        found = uow.lines.get_with_buckets(number)
-        assert found is not None
-        charge = split_charge(
-            rated=rated,
-            tariff=operator.tariff,
-            buckets=found.buckets,
-            currency=operator.currency,
-            now=started_at,
-        )
-        usage = UsageRecord(
-            operator_id=operator.id,
-            line_id=line.id,
-            record_id=event.record_id,
-            service=event.service.value,
-            started_at=started_at,
-            used=rated.used,
-            billable=rated.billable,
-            zone=rated.zone,
-            destination=event.destination,
-            allowance_used=charge.allowance_used,
-            money=charge.money.minor,
-            shortfall=charge.shortfall.minor,
-            currency=operator.currency,
-        )
-        try:
-            usage_id = uow.usage.add(usage, now=now)
-        except DuplicateIdempotencyKey:
-            return None
-        _write_ledger(uow, operator_id=operator.id, line_id=line.id, usage_id=usage_id,
-                      charge=charge, now=now)  # fmt: skip
-        uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
-        uow.commit()
+    return number, started_at
+
+
+def _charge(
+    uow: UnitOfWork, *, event: UsageEvent, number: str, started_at: datetime, now: datetime
+) -> ChargedUsage | None:
+    """``charge_usage`` inside an open unit of work."""
+    record = uow.lines.get_by_msisdn(number, for_update=True)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    line, operator = record.line, record.operator
+    assert operator.id is not None
+    charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
+    if charged is not None:
+        _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
+        return None
+    if operator.tariff is None:
+        raise NoTariff(f"{operator.name} has no tariff in its catalog")
+    then = state_at(
+        stored_state=line.state,
+        valid_until=line.valid_until,
+        rules=operator.lifecycle,
+        now=started_at,
+    )
+    if then is not LineState.ACTIVE or line.activated_at > started_at:
+        raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
+    on_net = False
+    if event.destination is not None:
+        callee = uow.lines.get_by_msisdn(event.destination)
+        on_net = callee is not None and callee.operator.id == operator.id
+    rated = rate(
+        tariff=operator.tariff,
+        service=event.service,
+        destination=event.destination,
+        quantity=event.quantity,
+        on_net=on_net,
+    )
+    found = uow.lines.get_with_buckets(number)
+    assert found is not None
+    charge = split_charge(
+        rated=rated,
+        tariff=operator.tariff,
+        buckets=found.buckets,
+        currency=operator.currency,
+        now=started_at,
+    )
+    usage = UsageRecord(
+        operator_id=operator.id,
+        line_id=line.id,
+        record_id=event.record_id,
+        service=event.service.value,
+        started_at=started_at,
+        used=rated.used,
+        billable=rated.billable,
+        zone=rated.zone,
+        destination=event.destination,
+        allowance_used=charge.allowance_used,
+        money=charge.money.minor,
+        shortfall=charge.shortfall.minor,
+        currency=operator.currency,
+    )
+    try:
+        usage_id = uow.usage.add(usage, now=now)
+    except DuplicateIdempotencyKey:
+        return None
+    _write_ledger(uow, operator_id=operator.id, line_id=line.id, usage_id=usage_id,
+                  charge=charge, now=now)  # fmt: skip
+    uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
     return ChargedUsage(record_id=event.record_id, charge=charge)
 
 
@@ -223,31 +242,49 @@ def import_usage(
     rows: Iterable[tuple[int, UsageEvent | SaldoError]],
     now: datetime,
     on_row: Callable[[], None] | None = None,
+    batch: int = IMPORT_BATCH,
 ) -> ImportSummary:
-    """Charge a stream of records one by one (memory stays flat whatever the file's size):
-    each valid row in its own transaction, a row charged before skipped, a bad row reported
-    with its number and reason and skipped."""
+    """Charge a stream of records, ``batch`` rows per transaction (memory stays flat
+    whatever the file's size; each row in a savepoint of its own, so a bad row is undone
+    alone): a row charged before is skipped, a bad row reported with its number and
+    reason and skipped."""
     now = require_aware(now)
     summary = ImportSummary()
-    for number, row in rows:
-        if isinstance(row, SaldoError):
-            summary.reject(number, row.message)
-        else:
-            try:
-                charged = charge_usage(uow, event=row, now=now)
-            except SaldoError as error:
-                summary.reject(number, error.message)
-
-            else:
-                if charged is None:
-                    summary.duplicates += 1
-                else:
-                    summary.charged += 1
-                    _add(summary.money, charged.charge.money)
-                    _add(summary.shortfall, charged.charge.shortfall)
-        if on_row is not None:
-            on_row()
+    stream = iter(rows)
+    while chunk := list(islice(stream, batch)):
+        with uow:
+            for number, row in chunk:
+                _import_row(uow, number=number, row=row, now=now, summary=summary)
+                if on_row is not None:
+                    on_row()
+            uow.commit()
     return summary
+
+
+def _import_row(
+    uow: UnitOfWork,
+    *,
+    number: int,
+    row: UsageEvent | SaldoError,
+    now: datetime,
+    summary: ImportSummary,
+) -> None:
+    if isinstance(row, SaldoError):
+        summary.reject(number, row.message)
+        return
+    try:
+        line_number, started_at = _check_event(row)
+        with uow.savepoint():
+            charged = _charge(uow, event=row, number=line_number, started_at=started_at, now=now)
+    except SaldoError as error:
+        summary.reject(number, error.message)
+        return
+    if charged is None:
+        summary.duplicates += 1
+        return
+    summary.charged += 1
+    _add(summary.money, charged.charge.money)
+    _add(summary.shortfall, charged.charge.shortfall)
 
 
 def _add(totals: dict[str, int], money: Money) -> None:

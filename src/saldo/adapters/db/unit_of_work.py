@@ -179,6 +179,11 @@ class SqlUnitOfWork:
         finally:
             self._close()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.connection.begin_nested():
+            yield
+
     def commit(self) -> None:
         self.connection.commit()
         self._committed = True
