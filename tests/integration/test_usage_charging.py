@@ -4,6 +4,8 @@ service, idempotent re-import with bad rows, daily usage; ``saldo audit`` clean 
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -182,3 +184,31 @@ def test_a_record_id_used_again_for_another_record_is_refused(
     with pytest.raises(RecordIdReused):
         charge_usage(line.uow(), event=event("c1", Service.VOICE, 600, LANDLINE, clock.now()),
                      now=clock.now())  # fmt: skip
+
+
+def test_an_import_s_memory_does_not_grow_with_the_number_of_records(
+    saldo_sqlite: Saldo, clock: FixedClock
+) -> None:
+    add_line(saldo_sqlite.uow(), new_line=NewLine(msisdn=LINE, operator="movistar-ar"),
+             now=clock.now())  # fmt: skip
+    top_up(saldo_sqlite.uow(), msisdn=LINE, amount=Money.of("5000", "ARS"),
+           channel=Channel.STORE, idempotency_key="seed", now=clock.now())  # fmt: skip
+
+    def stream(prefix: str, count: int) -> Iterator[tuple[int, UsageEvent | SaldoError]]:
+        for n in range(count):  # made one at a time, as a file is read
+            yield n + 2, event(f"{prefix}{n}", Service.DATA, 1, None, clock.now())
+
+    def peak(prefix: str, count: int) -> int:
+        tracemalloc.start()
+        try:
+            summary = import_usage(saldo_sqlite.uow(), rows=stream(prefix, count),
+                                   now=clock.now())  # fmt: skip
+            assert summary.charged == count
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak("warm-", 300)  # caches filled once
+    small, large = peak("a-", 300), peak("b-", 3000)
+
+    assert large < small * 1.5 + 256 * 1024  # ten times the records, not ten times the memory
