@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -44,6 +45,13 @@ def add_months_local(moment: datetime, months: int, *, timezone: str) -> datetim
 def add_days_local(moment: datetime, days: int, *, timezone: str) -> datetime:
     """An instant moved by calendar days as people in ``timezone`` count them: the same
     local wall time ``days`` days later (or earlier), across daylight-saving changes."""
+    return _add_days_local(require_aware(moment), days, timezone)
+
+
+@lru_cache(maxsize=16384)
+def _add_days_local(moment: datetime, days: int, timezone: str) -> datetime:
+    # Many lines share an end of validity, and every balance inquiry asks for its grace and
+    # recycling dates: each is worked out once.
     zone = ZoneInfo(timezone)
     local = require_aware(moment).astimezone(zone)
     moved = local.date() + timedelta(days=days)

@@ -27,7 +27,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    # No reset on return: with the driver in autocommit (no implicit BEGIN), a connection
+    # comes back from a unit of work with no transaction open (a writer's is committed or
+    # rolled back by the unit of work itself), so the pool's extra ROLLBACK would only cost.
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
