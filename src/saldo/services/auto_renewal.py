@@ -35,7 +35,12 @@ from saldo.services.orders import (
     create_order,
     pay_order,
 )
-from saldo.services.payment_port import PaymentError, PaymentProvider, PaymentStatus
+from saldo.services.payment_port import (
+    PaymentError,
+    PaymentProvider,
+    PaymentStatus,
+    looks_like_a_card_number,
+)
 from saldo.services.ports import AutoRenewal, UnitOfWork
 from saldo.services.settlement import BALANCE
 
@@ -90,7 +95,7 @@ def set_auto_renewal(
         raise UnableToSetAutoRenewal(f"{provider!r} is not a payment provider here ({known})")
     if provider != BALANCE and not token:
         raise UnableToSetAutoRenewal(f"renewing with {provider} needs a saved method's token")
-    if token is not None and _looks_like_a_card_number(token):
+    if token is not None and looks_like_a_card_number(token):
         raise UnableToSetAutoRenewal(
             "that is a card number; Saldo keeps only the processor's token for a saved card"
         )
@@ -119,11 +124,6 @@ def set_auto_renewal(
         uow.auto_renewals.put(setting, now=now)
         uow.commit()
     return setting
-
-
-def _looks_like_a_card_number(token: str) -> bool:
-    digits = "".join(token.split()).replace("-", "")
-    return digits.isdigit() and 12 <= len(digits) <= 19
 
 
 def renew_automatically(

@@ -36,6 +36,7 @@ from saldo.services.payment_port import (
     PaymentResult,
     PaymentStatus,
     PaymentTimedOut,
+    looks_like_a_card_number,
 )
 from saldo.services.ports import (
     AutoTopUp,
@@ -84,8 +85,7 @@ def set_auto_topup(
     number = lookup_msisdn(msisdn)
     if provider not in providers:
         raise UnableToSetAutoTopUp(f"{provider!r} is not a payment provider here")
-    digits = "".join(token.split()).replace("-", "")
-    if digits.isdigit() and 12 <= len(digits) <= 19:
+    if looks_like_a_card_number(token):
         raise UnableToSetAutoTopUp(
             "that is a card number; Saldo keeps only the processor's token for a saved card"
         )

@@ -23,6 +23,13 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 
 
+def looks_like_a_card_number(text: str) -> bool:
+    """Whether ``text`` is a card number (12 to 19 digits, spaces or dashes between) rather
+    than a processor's token: Saldo refuses to keep one as a saved method."""
+    digits = "".join(text.split()).replace("-", "")
+    return digits.isdigit() and 12 <= len(digits) <= 19
+
+
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"

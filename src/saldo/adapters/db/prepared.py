@@ -148,3 +148,10 @@ def _bind(value: Any, *, sqlite: bool) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def to_utc_required(value: Any) -> datetime:
+    """``to_utc`` of a column that is never NULL."""
+    moment = to_utc(value)
+    assert moment is not None
+    return moment

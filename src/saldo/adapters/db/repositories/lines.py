@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import Prepared, to_utc
+from saldo.adapters.db.prepared import Prepared, to_utc, to_utc_required
 from saldo.adapters.db.repositories.operators import operator_for
 from saldo.domain.buckets import Bucket, BucketKind
 from saldo.domain.lifecycle import LineState
@@ -47,12 +47,6 @@ _LINE_COLUMNS = (
     t.lines.c.low_balance_threshold,
 )
 _WIDTH = len(_LINE_COLUMNS)
-
-
-def to_utc_required(value: Any) -> datetime:
-    moment = to_utc(value)
-    assert moment is not None
-    return moment
 
 
 def _line(row: Sequence[Any]) -> Line:

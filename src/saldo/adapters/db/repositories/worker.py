@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import to_utc
+from saldo.adapters.db.prepared import to_utc, to_utc_required
 from saldo.services.ports.core import DuplicateIdempotencyKey
 from saldo.services.ports.worker import AutoTopUp, AutoTopUpAttempt
 
@@ -227,9 +227,3 @@ def _setting(row: Any) -> AutoTopUp:
         failures=row.failures,
         next_attempt_at=to_utc(row.next_attempt_at),
     )
-
-
-def to_utc_required(value: Any) -> datetime:
-    moment = to_utc(value)
-    assert moment is not None
-    return moment
