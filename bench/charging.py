@@ -56,7 +56,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.periods import local_date
 from saldo.domain.rating import Service
-from saldo.services import charging
+from saldo.services import charging, network_elements
 from saldo.services.charge_usage import IMPORT_BATCH, UsageEvent, import_usage
 from saldo.services.lines import NewLine, import_lines
 from saldo.services.operators import register_operator
@@ -170,8 +170,9 @@ def build(saldo: Saldo, *, lines: int, money_each: int, progress: Progress) -> t
                idempotency_key=f"seed-{i}", now=BUILT_AT)  # fmt: skip
         progress.advance(task)
     key_hash = saldo.element_key_hash("ne_bench")
-    element = charging.register_element(saldo.uow(), operator_slug=OPERATOR, name="msc-bench",
-                                        key_hash=key_hash, now=BUILT_AT)  # fmt: skip
+    element = network_elements.register_element(
+        saldo.uow(), operator_slug=OPERATOR, name="msc-bench", key_hash=key_hash, now=BUILT_AT
+    )
     with saldo.uow().reading() as uow:
         found = uow.operators.get_by_slug(OPERATOR)
         assert found is not None and found.id is not None

@@ -30,12 +30,11 @@ from saldo.services.charging import (
     charge_sms,
     end_session,
     expire_sessions,
-    new_api_key,
-    register_element,
     start_session,
     update_session,
 )
 from saldo.services.lines import NewLine, add_line
+from saldo.services.network_elements import new_api_key, register_element
 from saldo.services.top_up import top_up
 
 LINE = "+5491155551234"  # movistar-ar: 60/60, national $150/min

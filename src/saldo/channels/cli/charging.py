@@ -8,7 +8,7 @@ import typer
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import out
-from saldo.services.charging import new_api_key, register_element
+from saldo.services.network_elements import new_api_key, register_element
 
 app = typer.Typer(help="Real-time charging: keys for network elements (docs/usage.md).")
 
