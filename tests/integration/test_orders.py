@@ -18,6 +18,7 @@ from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.buy_plan import NotEnoughBalance
 from saldo.services.lines import NewLine, add_line
+from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderNotPayable,
     PaymentDeclined,
@@ -28,7 +29,6 @@ from saldo.services.orders import (
     create_order,
     expire_orders,
     order_details,
-    pay_order,
 )
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import StoredOrder

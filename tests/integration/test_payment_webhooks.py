@@ -21,7 +21,8 @@ from saldo.domain.lines import Channel
 from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.lines import NewLine, add_line
-from saldo.services.orders import PlacedBy, create_order, order_details, pay_order
+from saldo.services.order_payment import pay_order
+from saldo.services.orders import PlacedBy, create_order, order_details
 from saldo.services.settlement import handle_webhook, reconcile_payments
 
 LINE = "+5491155551234"  # movistar-ar

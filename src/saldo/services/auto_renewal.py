@@ -28,12 +28,12 @@ from saldo.services.buy_plan import NotEnoughBalance, find_plan
 from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.notifications import SMS, queue, sms_allowed_from
+from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     PaymentDeclined,
     PlacedBy,
     UnableToOrder,
     create_order,
-    pay_order,
 )
 from saldo.services.payment_port import (
     PaymentError,

@@ -4,7 +4,7 @@ Use cases see only ``PaymentProvider`` and the plain values here. Adapters live 
 ``saldo.adapters.payments``: ``sandbox`` (a local card processor with documented test cards,
 for the demo and tests), ``stripe`` and ``mercadopago`` (their official SDKs). The line's own
 balance is not an adapter: it is debited inside the order's own database transaction (see
-``services.orders``), which no outside processor can join.
+``services.order_payment``), which no outside processor can join.
 
 Every status a processor reports maps onto three: a payment is ``pending`` until it
 ``succeeded`` or ``failed``, and a finished payment never changes again (a refund is a

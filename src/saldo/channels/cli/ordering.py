@@ -22,6 +22,7 @@ from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
 from saldo.services.lines import find_line
+from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderDetails,
     PlacedBy,
@@ -30,7 +31,6 @@ from saldo.services.orders import (
     expire_orders,
     list_orders,
     order_details,
-    pay_order,
 )
 from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.ports import StoredOrder

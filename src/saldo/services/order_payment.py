@@ -1,0 +1,298 @@
+"""Paying an order.
+
+``pay_order`` confirms the order and takes the money: from the line's balance inside one
+database transaction, or through a payment processor in three steps, so that no processor
+call ever happens inside a database transaction and a crash between them loses nothing:
+
+1. record the payment as pending, under the caller's idempotency key (commit);
+2. ask the processor, with that same key (a repeat returns the first outcome);
+3. apply the outcome (``settlement.apply_result``): a success pays and fulfils the order
+   exactly once, a decline leaves it payable, a pending or unanswered payment is left to the
+   reconciliation job and the processor's webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from saldo.domain.buckets import BucketKind
+from saldo.domain.money import Money
+from saldo.domain.orders import OrderState
+from saldo.domain.periods import require_aware
+from saldo.domain.quotes import PaymentMethod
+from saldo.services.buy_plan import NotEnoughBalance, find_plan
+from saldo.services.idempotency import IdempotencyKeyReused, check_key
+from saldo.services.orders import (
+    OrderNotFound,
+    OrderNotPayable,
+    PaymentDeclined,
+    PaymentInProgress,
+    QuoteExpired,
+    UnknownProvider,
+    check_not_recycled,
+    get_order,
+)
+from saldo.services.payment_port import (
+    PaymentProvider,
+    PaymentRefused,
+    PaymentResult,
+    PaymentStatus,
+    PaymentTimedOut,
+)
+from saldo.services.ports import (
+    DuplicateIdempotencyKey,
+    LineRecord,
+    StoredOrder,
+    StoredPayment,
+    UnitOfWork,
+)
+from saldo.services.reminders import alert_low_balance
+from saldo.services.settlement import (
+    BALANCE,
+    apply_result,
+    fulfil_order,
+    mark_paid,
+    move_order,
+    processor_reference,
+    settle_refunds_quietly,
+)
+
+
+def pay_order(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    order_id: int,
+    provider: str,
+    source: str | None,
+    idempotency_key: str,
+    now: datetime,
+    saldo_key: bool = False,
+) -> StoredOrder:
+    """Confirm the order and pay it with ``provider`` (``balance``, or a processor named in
+    ``providers`` charging ``source``: a sandbox test card, a saved token). Returns the order
+    as it stands after: fulfilled, or awaiting a payment that is pending. The same key again
+    returns the first attempt's outcome and never charges twice.
+
+    Raises OrderNotFound, QuoteExpired (the order is then expired), OrderNotPayable,
+    PaymentInProgress, UnknownProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
+    PaymentRefused, IdempotencyKeyReused.
+    """
+    now = require_aware(now)
+    key = check_key(idempotency_key, internal_allowed=saldo_key)
+    if provider == BALANCE:
+        return _pay_from_balance(uow, order_id=order_id, key=key, now=now)
+    processor = providers.get(provider)
+    if processor is None:
+        known = ", ".join([BALANCE, *providers])
+        raise UnknownProvider(f"{provider!r} is not a payment provider here ({known})")
+    if not source:
+        raise OrderNotPayable(f"paying with {provider} needs a card or a saved method")
+    payment, first_send = _claim_payment(
+        uow, order_id=order_id, provider=provider, key=key, now=now
+    )
+    if payment.status is PaymentStatus.PENDING and payment.reference is None:
+        order = get_order(uow, order_id)
+        try:
+            result = processor.create_payment(
+                amount=Money(payment.amount, payment.currency),
+                source=source,
+                description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
+                order_reference=processor_reference(payment.id),
+                idempotency_key=processor_reference(payment.id),
+                payer_email=order.email,
+            )
+        except PaymentTimedOut:
+            # Still pending; reconciliation finds it at the processor (its first check is
+            # already scheduled).
+            return get_order(uow, order_id)
+        except PaymentRefused:
+            if not first_send:
+                # The first request may have charged: never call that a decline.
+                raise PaymentInProgress(
+                    f"the first payment for order {order_id} is still being checked with "
+                    f"{provider}; it settles within minutes"
+                ) from None
+            result = PaymentResult(
+                reference="",
+                status=PaymentStatus.FAILED,
+                amount=Money(payment.amount, payment.currency),
+                decline_code="refused",
+            )
+            apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+            raise
+        apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+        settle_refunds_quietly(uow, providers, order_id=order_id, now=now)
+    with uow.reading():
+        payment = uow.payments.get(payment.id) or payment
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclined(
+            f"the payment was declined ({payment.decline_code or 'no reason given'}); "
+            "the order can still be paid with another card or method",
+            order_id=order_id,
+            decline_code=payment.decline_code,
+        )
+    return get_order(uow, order_id)
+
+
+def _lock(uow: UnitOfWork, order_id: int) -> tuple[StoredOrder, LineRecord]:
+    """The order and its line, both locked in the one order every path takes: the line's
+    row, then the order's. Raises OrderNotFound."""
+    found = uow.orders.get(order_id)
+    if found is None:
+        raise OrderNotFound(f"there is no order {order_id}")
+    record = uow.lines.get_by_msisdn(found.msisdn, for_update=True)
+    order = uow.orders.get(order_id, for_update=True)
+    assert record is not None and order is not None
+    return order, record
+
+
+def _claim_payment(
+    uow: UnitOfWork, *, order_id: int, provider: str, key: str, now: datetime
+) -> tuple[StoredPayment, bool]:
+    """The payment under ``key`` and whether it is new: the one recorded before (a replay),
+    or a new pending one after confirming the order, with the order locked so that no two
+    payments for it are ever pending at once."""
+    with uow:
+        order, _ = _lock(uow, order_id)
+        existing = uow.payments.get_by_key(
+            operator_id=order.operator_id, provider=provider, idempotency_key=key
+        )
+        if existing is not None:
+            if existing.order_id != order_id:
+                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
+            return existing, False
+        order = _payable(uow, order=order, now=now)
+        if order.terms.method == PaymentMethod.BALANCE:
+            raise OrderNotPayable(
+                f"order {order_id} was quoted to be paid from the balance; pay it with balance"
+            )
+        if any(p.status is PaymentStatus.PENDING for p in uow.payments.for_order(order_id)):
+            raise PaymentInProgress(
+                f"a payment for order {order_id} is still pending; wait for it to settle"
+            )
+        _confirm(uow, order, now=now)
+        try:
+            payment_id = uow.payments.add(
+                operator_id=order.operator_id,
+                order_id=order_id,
+                provider=provider,
+                idempotency_key=key,
+                amount=order.terms.total,
+                currency=order.terms.pay_in,
+                now=now,
+            )
+        except DuplicateIdempotencyKey:
+            raise PaymentInProgress(f"another request is paying with key {key!r}") from None
+        uow.commit()
+        claimed = uow.payments.get(payment_id)
+    assert claimed is not None
+    return claimed, True
+
+
+def _payable(uow: UnitOfWork, *, order: StoredOrder, now: datetime) -> StoredOrder:
+    """The (locked) order, if a payment may start for it now; an order whose quote ran out
+    is expired (committed) and QuoteExpired raised."""
+    if not order.state.payable:
+        raise OrderNotPayable(f"order {order.id} is {order.state}; it cannot be paid")
+    if now >= order.expires_at:
+        move_order(
+            uow,
+            order.id,
+            from_states=(OrderState.DRAFT, OrderState.AWAITING_PAYMENT),
+            to_state=OrderState.EXPIRED,
+            reason="quote expired unpaid",
+            now=now,
+        )
+        uow.commit()
+        raise QuoteExpired(
+            f"the quote of order {order.id} expired at {order.expires_at:%H:%M} UTC; "
+            "place the order again for today's price"
+        )
+    return order
+
+
+def _confirm(uow: UnitOfWork, order: StoredOrder, *, now: datetime) -> None:
+    if order.state is OrderState.DRAFT:
+        move_order(
+            uow,
+            order.id,
+            from_states=(OrderState.DRAFT,),
+            to_state=OrderState.AWAITING_PAYMENT,
+            reason="confirmed by the payer",
+            now=now,
+        )
+
+
+def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime) -> StoredOrder:
+    """Debit the line's main money and fulfil the order, in one transaction."""
+    with uow:
+        order, record = _lock(uow, order_id)
+        existing = uow.payments.get_by_key(
+            operator_id=order.operator_id, provider=BALANCE, idempotency_key=key
+        )
+        if existing is not None:
+            if existing.order_id != order_id:
+                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
+        else:
+            order = _payable(uow, order=order, now=now)
+            if order.terms.method != PaymentMethod.BALANCE:
+                raise OrderNotPayable(
+                    f"order {order_id} was quoted for {order.terms.method}; "
+                    "place a new order to pay it from the balance"
+                )
+            check_not_recycled(record, now)
+            plan = find_plan(record.operator, order.terms.plan_code)
+            price = Money(order.terms.price, order.terms.currency)
+            balance = uow.accounts.change_balance(record.main_bucket_id, -price.minor)
+            if balance is None:
+                found = uow.lines.get_with_buckets(record.line.msisdn)
+                current = Money(
+                    sum(
+                        b.balance
+                        for b in (found.buckets if found else ())
+                        if b.kind is BucketKind.MAIN
+                    ),
+                    price.currency,
+                )
+                raise NotEnoughBalance(
+                    f"{plan.name} costs {price}; the balance is {current}",
+                    plan=plan,
+                    price=price,
+                    balance=current,
+                )
+            alert_low_balance(
+                uow,
+                operator=record.operator,
+                line=record.line,
+                before=balance + price.minor,
+                after=balance,
+                now=now,
+            )
+            _confirm(uow, order, now=now)
+            payment_id = uow.payments.add(
+                operator_id=order.operator_id,
+                order_id=order_id,
+                provider=BALANCE,
+                idempotency_key=key,
+                amount=price.minor,
+                currency=price.currency,
+                now=now,
+            )
+            uow.payments.finish(
+                payment_id, status=PaymentStatus.SUCCEEDED, decline_code=None, now=now
+            )
+            if not mark_paid(uow, order_id=order_id, reason="paid from the balance", now=now):
+                raise OrderNotPayable(f"order {order_id} changed while it was being paid")
+            fulfil_order(
+                uow,
+                order_id=order_id,
+                record=record,
+                paid_from=record.main_bucket_id,
+                balance_after=balance,
+                provider=BALANCE,
+                now=now,
+            )
+            uow.commit()
+    return get_order(uow, order_id)
