@@ -33,7 +33,7 @@ from saldo.services.payment_port import (
     PaymentRefused,
     PaymentTimedOut,
 )
-from saldo.services.settlement import reconcile_payments
+from saldo.services.reconciliation import reconcile_payments
 from tests.payments import Flaky
 
 LINE = "+5491155551234"  # movistar-ar

@@ -32,7 +32,7 @@ from saldo.services.orders import (
 )
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import StoredOrder
-from saldo.services.settlement import reconcile_payments
+from saldo.services.reconciliation import reconcile_payments
 from saldo.services.top_up import top_up
 
 LINE = "+5491155551234"  # movistar-ar: pack-mensual-1m $9.000, card fee 3.5 %, no promotions

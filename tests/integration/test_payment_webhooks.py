@@ -23,7 +23,7 @@ from saldo.services.audit import audit_ledger
 from saldo.services.lines import NewLine, add_line
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import PlacedBy, create_order, order_details
-from saldo.services.settlement import handle_webhook, reconcile_payments
+from saldo.services.reconciliation import handle_webhook, reconcile_payments
 
 LINE = "+5491155551234"  # movistar-ar
 

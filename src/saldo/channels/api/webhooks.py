@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from saldo.bootstrap import Saldo
 from saldo.domain.errors import SaldoError
 from saldo.services.payment_port import InvalidWebhook, PaymentError
-from saldo.services.settlement import UnknownPayment, handle_webhook
+from saldo.services.reconciliation import UnknownPayment, handle_webhook
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from saldo.services.orders import (
 from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.ports import StoredOrder
 from saldo.services.receipts import receipt_for
-from saldo.services.settlement import BALANCE, reconcile_payments
+from saldo.services.reconciliation import reconcile_payments
+from saldo.services.settlement import BALANCE
 
 OrderId = Annotated[int, typer.Argument(help="The order's number.", min=1)]
 

@@ -24,8 +24,8 @@ from saldo.services.auto_topup import run_auto_topups
 from saldo.services.charging import expire_sessions
 from saldo.services.lifecycle_sweep import sweep_lifecycle
 from saldo.services.orders import expire_orders
+from saldo.services.reconciliation import reconcile_payments
 from saldo.services.reminders import queue_expiry_reminders
-from saldo.services.settlement import reconcile_payments
 
 log = logging.getLogger(__name__)
 
