@@ -19,6 +19,8 @@ class NaiveDateTime(ValueError):
 
 def require_aware(moment: datetime) -> datetime:
     """Return ``moment`` in UTC; raise NaiveDateTime when it has no timezone."""
+    if moment.tzinfo is UTC:  # the common case, and the cheapest check
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise NaiveDateTime(f"{moment.isoformat()} has no timezone")
     return moment.astimezone(UTC)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
-from saldo.domain.lifecycle import LineState, days_until_recycling, state_at
+from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.periods import require_aware
+from saldo.domain.periods import require_aware, whole_days_between
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import LineWithBuckets, UnitOfWork
 
@@ -60,10 +60,21 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
     now = require_aware(now)
     line, operator = found.line, found.operator
     rules = operator.lifecycle
-    usable = [b for b in found.buckets if b.expires_at is None or now < b.expires_at]
-    totals = {kind: 0 for kind in BucketKind}
-    for bucket in usable:
-        totals[bucket.kind] += bucket.balance
+    totals = _NOTHING.copy()
+    shown = []
+    for bucket in found.buckets:
+        if bucket.expires_at is None or now < bucket.expires_at:
+            totals[bucket.kind] += bucket.balance
+            if bucket.balance or bucket.kind is BucketKind.MAIN:
+                shown.append(
+                    BucketView(
+                        kind=bucket.kind,
+                        unit=bucket.unit,
+                        amount=bucket.balance,
+                        expires_at=bucket.expires_at,
+                    )
+                )
+    recycles_at = rules.recycles_at(line.valid_until)
     return BalanceView(
         msisdn=line.msisdn,
         operator=operator.slug,
@@ -72,20 +83,17 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
         timezone=operator.timezone,
         state=state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now),
         valid_until=line.valid_until,
-        recycles_at=rules.recycles_at(line.valid_until),
+        recycles_at=recycles_at,
         days_until_recycling=(
-            0
-            if line.state is LineState.RECYCLED
-            else days_until_recycling(valid_until=line.valid_until, rules=rules, now=now)
+            0 if line.state is LineState.RECYCLED else whole_days_between(now, recycles_at)
         ),
         main=Money(totals[BucketKind.MAIN], operator.currency),
         bonus=Money(totals[BucketKind.BONUS], operator.currency),
         voice_seconds=totals[BucketKind.VOICE],
         sms=totals[BucketKind.SMS],
         data_bytes=totals[BucketKind.DATA],
-        buckets=tuple(
-            BucketView(kind=b.kind, unit=b.unit, amount=b.balance, expires_at=b.expires_at)
-            for b in usable
-            if b.balance or b.kind is BucketKind.MAIN
-        ),
+        buckets=tuple(shown),
     )
+
+
+_NOTHING = dict.fromkeys(BucketKind, 0)

@@ -28,8 +28,8 @@ def to_utc(value: Any) -> datetime | None:
     """A datetime column value as an aware UTC datetime, from either database."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(value, str):  # SQLite: naive UTC text (one parse is cheaper than a replace)
+        return datetime.fromisoformat(value + "+00:00")
     moment: datetime = value
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
@@ -67,10 +67,10 @@ class Prepared:
         bound = {name: _bind(value, sqlite=sqlite) for name, value in params.items()}
         if fixed:
             bound = {**fixed, **bound}
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(
-                sql, tuple(bound[name] for name in order) if order is not None else bound
+                sql, tuple([bound[name] for name in order]) if order is not None else bound
             )
         except dialect.loaded_dbapi.IntegrityError as error:
             cursor.close()
@@ -80,7 +80,8 @@ class Prepared:
     def rows(self, connection: Connection, **params: Any) -> Sequence[tuple[Any, ...]]:
         cursor = self._cursor(connection, params)
         try:
-            return list(cursor.fetchall())
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
         finally:
             cursor.close()
 
@@ -121,6 +122,9 @@ class Prepared:
             cursor.close()
 
 
+_PLAIN = frozenset({str, int})
+
+
 def _inline_constants(statement: ClauseElement) -> ClauseElement:
     """The statement with its constant strings and integers (``kind = 'main'``) written into
     the SQL instead of bound. SQLite must re-prepare a statement on every run when a bound
@@ -142,6 +146,8 @@ def _inline_constants(statement: ClauseElement) -> ClauseElement:
 
 
 def _bind(value: Any, *, sqlite: bool) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         moment = require_aware(value)
         return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from saldo.adapters.db.engine import WRITE
+from saldo.adapters.db.engine import WRITE, readers_for
 from saldo.adapters.db.repositories import (
     SqlAccountRepository,
     SqlAdjustmentRepository,
@@ -45,13 +45,21 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, *, operator_id: int | None = None) -> None:
         self._engine = engine
         self._operator_id = operator_id
+        self._readers = readers_for(engine)
         self._connection: Connection | None = None
+        self._kept = False
         self._committed = False
         self._repositories: dict[type, object] = {}
 
     def _open(self, *, write: bool) -> None:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
+        if not write and self._readers is not None:
+            kept = self._readers.acquire()
+            if kept is not None:
+                self._connection, self._kept = kept, True
+                self._repositories = {}
+                return
         connection = self._engine.connect()
         if write:
             connection = connection.execution_options(**{WRITE: True})
@@ -68,6 +76,11 @@ class SqlUnitOfWork:
         connection, self._connection = self._connection, None
         self._repositories = {}
         if connection is None:
+            return
+        if self._kept:
+            self._kept = False
+            assert self._readers is not None
+            self._readers.release(connection)
             return
         try:
             if not self._committed and connection.in_transaction():
@@ -171,13 +184,8 @@ class SqlUnitOfWork:
     def __exit__(self, *exc_info: object) -> None:
         self._close()
 
-    @contextmanager
-    def reading(self) -> Iterator[SqlUnitOfWork]:
-        self._open(write=False)
-        try:
-            yield self
-        finally:
-            self._close()
+    def reading(self) -> _Reading:
+        return _Reading(self)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -191,3 +199,19 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction():
             self._connection.rollback()
+
+
+class _Reading:
+    """``with uow.reading():`` (a class, not a generator: it runs on every balance read)."""
+
+    __slots__ = ("_uow",)
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._uow._open(write=False)
+        return self._uow
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._uow._close()

@@ -49,19 +49,23 @@ _LINE_COLUMNS = (
 _WIDTH = len(_LINE_COLUMNS)
 
 
+# Stored values to enum members by a dict lookup: an Enum call costs more, on every read.
+_SIM_KINDS = {kind.value: kind for kind in SimKind}
+_STATES = {state.value: state for state in LineState}
+_BUCKET_KINDS = {kind.value: kind for kind in BucketKind}
+
+
 def _line(row: Sequence[Any]) -> Line:
-    activated_at, valid_until = to_utc(row[7]), to_utc(row[8])
-    assert activated_at is not None and valid_until is not None
     return Line(
         id=row[0],
         operator_id=row[1],
         msisdn=row[2],
         iccid=row[3],
-        sim_kind=SimKind(row[4]),
+        sim_kind=_SIM_KINDS[row[4]],
         language=row[5],
-        state=LineState(row[6]),
-        activated_at=activated_at,
-        valid_until=valid_until,
+        state=_STATES[row[6]],
+        activated_at=to_utc_required(row[7]),
+        valid_until=to_utc_required(row[8]),
         email=row[9],
         low_balance_threshold=row[10],
     )
@@ -229,7 +233,7 @@ class SqlLineRepository:
         buckets = tuple(
             Bucket(
                 id=row[_WIDTH + 1],
-                kind=BucketKind(row[_WIDTH + 2]),
+                kind=_BUCKET_KINDS[row[_WIDTH + 2]],
                 unit=row[_WIDTH + 3],
                 balance=row[_WIDTH + 4],
                 expires_at=to_utc(row[_WIDTH + 5]),
