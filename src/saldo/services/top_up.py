@@ -57,12 +57,13 @@ def top_up(
     request = fingerprint("topup", number, amount.minor, amount.currency, channel.value)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True)
+            record = uow.lines.get_by_msisdn(number, for_update=True, topup_key=key)
             if record is None:
                 raise LineNotFound(f"no line with number {number}")
             line, operator = record.line, record.operator
-            previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
-            if previous is not None:
+            if record.earlier_topup_id is not None:
+                previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
+                assert previous is not None
                 return _replay(previous, request=request, key=key, line=line, operator=operator)
             receipt = credit_topup(
                 uow,

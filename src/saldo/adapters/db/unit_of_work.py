@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -26,11 +27,17 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
+from saldo.adapters.db.repositories.accounts import OperatorAccountIds
 from saldo.adapters.db.repositories.charging import SqlChargingRepository
 from saldo.adapters.db.repositories.usage import SqlUsageRepository
 from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
 
 R = TypeVar("R")
+
+# Operator account ids committed through an engine (see SqlAccountRepository).
+_operator_accounts: weakref.WeakKeyDictionary[Engine, OperatorAccountIds] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class SqlUnitOfWork:
@@ -46,6 +53,8 @@ class SqlUnitOfWork:
         self._engine = engine
         self._operator_id = operator_id
         self._readers = readers_for(engine)
+        self._operator_accounts = _operator_accounts.setdefault(engine, {})
+        self._learned_accounts: OperatorAccountIds = {}
         self._connection: Connection | None = None
         self._kept = False
         self._committed = False
@@ -54,6 +63,7 @@ class SqlUnitOfWork:
     def _open(self, *, write: bool) -> None:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
+        self._learned_accounts.clear()
         if not write and self._readers is not None:
             kept = self._readers.acquire()
             if kept is not None:
@@ -115,7 +125,14 @@ class SqlUnitOfWork:
 
     @property
     def accounts(self) -> SqlAccountRepository:
-        return self._repository(SqlAccountRepository)
+        found = self._repositories.get(SqlAccountRepository)
+        if found is None:
+            found = SqlAccountRepository(
+                self.connection, known=self._operator_accounts, learned=self._learned_accounts
+            )
+            self._repositories[SqlAccountRepository] = found
+        assert isinstance(found, SqlAccountRepository)
+        return found
 
     @property
     def ledger(self) -> SqlLedgerRepository:
@@ -189,12 +206,22 @@ class SqlUnitOfWork:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        with self.connection.begin_nested():
-            yield
+        learned = dict(self._learned_accounts)
+        try:
+            with self.connection.begin_nested():
+                yield
+        except BaseException:
+            # What the savepoint opened is gone: so is what this unit of work learned in it.
+            self._learned_accounts.clear()
+            self._learned_accounts.update(learned)
+            raise
 
     def commit(self) -> None:
         self.connection.commit()
         self._committed = True
+        if self._learned_accounts:
+            self._operator_accounts.update(self._learned_accounts)
+            self._learned_accounts.clear()
 
     def rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction():

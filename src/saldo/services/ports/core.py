@@ -58,6 +58,8 @@ class LineRecord:
     line: Line
     operator: Operator
     main_bucket_id: int
+    # Asked with ``topup_key``: the top-up the line's operator recorded under that key.
+    earlier_topup_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +85,13 @@ class LineRepository(Protocol):
         """Insert a line; raise NumberTaken if its MSISDN or ICCID is live elsewhere."""
         ...
 
-    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> LineRecord | None:
+    def get_by_msisdn(
+        self, msisdn: str, *, for_update: bool = False, topup_key: str | None = None
+    ) -> LineRecord | None:
         """The line with this MSISDN (the live one, else the latest recycled one), read in
         one query with its operator and main bucket. ``for_update`` locks the line's row
-        until the unit of work ends."""
+        until the unit of work ends. With ``topup_key`` the same query also finds the
+        top-up the operator recorded under that idempotency key (``earlier_topup_id``)."""
         ...
 
     def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:

@@ -34,9 +34,26 @@ _OPERATOR_ACCOUNT = Prepared(
 )
 
 
+# (operator id, account kind, unit) → account id
+OperatorAccountIds = dict[tuple[int, str, str], int]
+
+
 class SqlAccountRepository:
-    def __init__(self, connection: Connection) -> None:
+    """Buckets and operator accounts. An operator account, once committed, keeps its id for
+    ever: ``known`` holds the ids committed so far (shared by the units of work of one
+    engine), ``learned`` the ones this unit of work found or opened, which its commit adds to
+    ``known``. So a top-up does not look its operator's account up every time."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        known: OperatorAccountIds | None = None,
+        learned: OperatorAccountIds | None = None,
+    ) -> None:
         self._connection = connection
+        self._known: OperatorAccountIds = {} if known is None else known
+        self._learned: OperatorAccountIds = {} if learned is None else learned
 
     def open_bucket(
         self,
@@ -83,6 +100,19 @@ class SqlAccountRepository:
         )
 
     def operator_account(
+        self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
+    ) -> int:
+        cache_key = (operator_id, kind.value, unit)
+        known = self._known.get(cache_key) or self._learned.get(cache_key)
+        if known is not None:
+            return known
+        account_id = self._find_or_open_operator_account(
+            operator_id=operator_id, kind=kind, unit=unit, now=now
+        )
+        self._learned[cache_key] = account_id
+        return account_id
+
+    def _find_or_open_operator_account(
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:
         params = {"operator_id": operator_id, "kind": kind.value, "unit": unit}

@@ -92,6 +92,18 @@ _record = (
     )
     .where(t.lines.c.id == _latest_line_id)
 )
+# A top-up locks its line and checks its idempotency key in the same statement.
+_record_with_topup = (
+    _record.add_columns(t.topups.c.id)
+    .outerjoin(
+        t.topups,
+        and_(
+            t.topups.c.operator_id == t.lines.c.operator_id,
+            t.topups.c.idempotency_key == bindparam("topup_key"),
+        ),
+    )
+    .with_for_update(of=t.lines)
+)
 _RECORD = {
     (scoped, locked): Prepared(
         (_scoped(_record) if scoped else _record).with_for_update(of=t.lines)
@@ -100,6 +112,10 @@ _RECORD = {
     )
     for scoped in (False, True)
     for locked in (False, True)
+}
+_RECORD_WITH_TOPUP = {
+    scoped: Prepared(_scoped(_record_with_topup) if scoped else _record_with_topup)
+    for scoped in (False, True)
 }
 
 _with_buckets = (
@@ -212,9 +228,17 @@ class SqlLineRepository:
             valid_until=valid_until,
         )
 
-    def get_by_msisdn(self, msisdn: str, *, for_update: bool = False) -> LineRecord | None:
-        statement = _RECORD[(self._scope is not None, for_update)]
-        row = statement.first(self._connection, **self._params(msisdn))
+    def get_by_msisdn(
+        self, msisdn: str, *, for_update: bool = False, topup_key: str | None = None
+    ) -> LineRecord | None:
+        params = self._params(msisdn)
+        if topup_key is None:
+            statement = _RECORD[(self._scope is not None, for_update)]
+        else:
+            assert for_update, "a top-up key is looked up only to top up, with the line locked"
+            statement = _RECORD_WITH_TOPUP[self._scope is not None]
+            params["topup_key"] = topup_key
+        row = statement.first(self._connection, **params)
         if row is None:
             return None
         line = _line(row)
@@ -222,6 +246,7 @@ class SqlLineRepository:
             line=line,
             operator=operator_for(self._connection, line.operator_id, row[_WIDTH]),
             main_bucket_id=row[_WIDTH + 1],
+            earlier_topup_id=None if topup_key is None else row[_WIDTH + 2],
         )
 
     def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
