@@ -34,10 +34,26 @@ from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJob
 
 R = TypeVar("R")
 
-# Operator account ids committed through an engine (see SqlAccountRepository).
-_operator_accounts: weakref.WeakKeyDictionary[Engine, OperatorAccountIds] = (
-    weakref.WeakKeyDictionary()
-)
+
+class _Shared:
+    """What the units of work of one engine share: its kept read connections (SQLite) and
+    the operator account ids committed through it (see SqlAccountRepository)."""
+
+    __slots__ = ("operator_accounts", "readers")
+
+    def __init__(self, engine: Engine) -> None:
+        self.readers = readers_for(engine)
+        self.operator_accounts: OperatorAccountIds = {}
+
+
+_shared: weakref.WeakKeyDictionary[Engine, _Shared] = weakref.WeakKeyDictionary()
+
+
+def _shared_by(engine: Engine) -> _Shared:
+    found = _shared.get(engine)
+    if found is None:
+        found = _shared[engine] = _Shared(engine)
+    return found
 
 
 class SqlUnitOfWork:
@@ -52,8 +68,9 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, *, operator_id: int | None = None) -> None:
         self._engine = engine
         self._operator_id = operator_id
-        self._readers = readers_for(engine)
-        self._operator_accounts = _operator_accounts.setdefault(engine, {})
+        shared = _shared_by(engine)
+        self._readers = shared.readers
+        self._operator_accounts = shared.operator_accounts
         self._learned_accounts: OperatorAccountIds = {}
         self._connection: Connection | None = None
         self._kept = False

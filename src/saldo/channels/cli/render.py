@@ -32,6 +32,8 @@ def to_jsonable(value: Any) -> Any:
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple: an object
+        return {name: to_jsonable(getattr(value, name)) for name in value._fields}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
