@@ -4,15 +4,19 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a committed top-up survives a
 and foreign keys on. pysqlite's own transaction handling is switched off so that a writing
 unit of work starts with ``BEGIN IMMEDIATE``: it takes the write lock first and waits for it
 (``busy_timeout``), instead of failing later when two writers meet. Readers run each
-statement in its own snapshot, on a connection their thread keeps open between units of work
-(``ThreadReaders``): taking a connection from the pool costs more than the balance read
-itself.
+statement in its own snapshot.
+
+Units of work on SQLite run on connections their thread keeps open between them, one for
+reads (``query_only``) and one for writes (``ThreadConnections``): taking a connection from
+the pool and giving it back costs more than a balance read, and a sixth of a top-up's own
+work.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -21,12 +25,28 @@ from sqlalchemy.pool import NullPool
 
 WRITE = "saldo_write"
 
-_readers: weakref.WeakKeyDictionary[Engine, ThreadReaders] = weakref.WeakKeyDictionary()
+
+class KeptConnections:
+    """An SQLite engine's connections kept per thread: ``readers`` and ``writers``."""
+
+    def __init__(self, url: str, *, echo: bool) -> None:
+        self.readers = ThreadConnections(url, echo=echo, configure=_configure_reader)
+        self.writers = ThreadConnections(
+            url, echo=echo, configure=_configure_writer, begin=_begin_immediate
+        )
+
+    def close(self) -> None:
+        self.readers.close()
+        self.writers.close()
 
 
-def readers_for(engine: Engine) -> ThreadReaders | None:
-    """The kept read connections of an engine made by ``make_engine`` (SQLite only)."""
-    return _readers.get(engine)
+_kept: weakref.WeakKeyDictionary[Engine, KeptConnections] = weakref.WeakKeyDictionary()
+
+
+def kept_connections(engine: Engine) -> KeptConnections | None:
+    """The connections kept per thread for an engine made by ``make_engine`` (SQLite on a
+    file only; None otherwise)."""
+    return _kept.get(engine)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -48,44 +68,44 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+        _configure(dbapi_connection, wal=not in_memory)
 
     if not in_memory:  # an in-memory database lives in one connection: no second one to keep
-        readers = ThreadReaders(url, echo=echo)
-        _readers[engine] = readers
-        event.listen(engine, "engine_disposed", lambda _engine: readers.close())
+        kept = KeptConnections(url, echo=echo)
+        _kept[engine] = kept
+        event.listen(engine, "engine_disposed", lambda _engine: kept.close())
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # Readers issue no BEGIN: in WAL mode each statement reads one consistent snapshot,
         # and every read on a hot path is a single statement. Writers lock first.
         if connection.get_execution_options().get(WRITE, False):
-            cursor = connection.connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.close()
+            _begin_immediate(connection)
 
     return engine
 
 
-class ThreadReaders:
-    """SQLite read connections, one per thread, kept open between units of work.
+class ThreadConnections:
+    """SQLite connections, one per thread, kept open between units of work.
 
     A balance read takes a few microseconds in SQLite; checking a connection out of the pool
-    and back in took longer. So each thread keeps one read-only connection of its own, made
-    outside the pool (a thread that keeps one cannot starve the writers of theirs). In
-    driver autocommit with WAL, each statement reads the latest committed snapshot, so a
-    kept connection sees every commit. ``acquire`` returns None while the thread's
-    connection is in use (a read inside a read): the caller then takes one from the pool.
+    and back in took longer. So each thread keeps a connection of its own for reads, and one
+    for writes, made outside the pool (a thread that keeps one cannot starve the others of
+    theirs). A reader is ``query_only`` in driver autocommit: with WAL, each statement reads
+    the latest committed snapshot, so a kept connection sees every commit. A writer starts
+    each transaction with ``BEGIN IMMEDIATE``, as pooled ones do. ``acquire`` returns None
+    while the thread's connection is in use (a read inside a read): the caller then takes
+    one from the pool.
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        configure: Callable[[Any, Any], None],
+        begin: Callable[[Connection], None] | None = None,
+    ) -> None:
         # check_same_thread is off only so that ``close`` may close another thread's idle
         # connection; each connection is used by the thread that made it.
         self._engine = create_engine(
@@ -94,7 +114,9 @@ class ThreadReaders:
             poolclass=NullPool,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
-        event.listen(self._engine, "connect", _configure_reader)
+        event.listen(self._engine, "connect", configure)
+        if begin is not None:
+            event.listen(self._engine, "begin", begin)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._kept: weakref.WeakSet[_Kept] = weakref.WeakSet()
@@ -146,10 +168,27 @@ class _Kept:
         self.connection.close()
 
 
-def _configure_reader(dbapi_connection: Any, _record: Any) -> None:
+def _configure(dbapi_connection: Any, *, wal: bool) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA query_only=ON")
+    if wal:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _configure_writer(dbapi_connection: Any, _record: Any) -> None:
+    _configure(dbapi_connection, wal=True)
+
+
+def _configure_reader(dbapi_connection: Any, _record: Any) -> None:
+    _configure(dbapi_connection, wal=False)
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def _begin_immediate(connection: Connection) -> None:
+    cursor = connection.connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
     cursor.close()

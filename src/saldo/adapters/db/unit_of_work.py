@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from saldo.adapters.db.engine import WRITE, readers_for
+from saldo.adapters.db.engine import WRITE, ThreadConnections, kept_connections
 from saldo.adapters.db.repositories import (
     SqlAccountRepository,
     SqlAdjustmentRepository,
@@ -36,13 +36,15 @@ R = TypeVar("R")
 
 
 class _Shared:
-    """What the units of work of one engine share: its kept read connections (SQLite) and
-    the operator account ids committed through it (see SqlAccountRepository)."""
+    """What the units of work of one engine share: the connections its threads keep
+    (SQLite) and the operator account ids committed through it (see SqlAccountRepository)."""
 
-    __slots__ = ("operator_accounts", "readers")
+    __slots__ = ("operator_accounts", "readers", "writers")
 
     def __init__(self, engine: Engine) -> None:
-        self.readers = readers_for(engine)
+        kept = kept_connections(engine)
+        self.readers = None if kept is None else kept.readers
+        self.writers = None if kept is None else kept.writers
         self.operator_accounts: OperatorAccountIds = {}
 
 
@@ -68,12 +70,12 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, *, operator_id: int | None = None) -> None:
         self._engine = engine
         self._operator_id = operator_id
-        shared = _shared_by(engine)
-        self._readers = shared.readers
-        self._operator_accounts = shared.operator_accounts
+        self._shared = _shared_by(engine)
+        self._operator_accounts = self._shared.operator_accounts
         self._learned_accounts: OperatorAccountIds = {}
         self._connection: Connection | None = None
-        self._kept = False
+        # The thread's kept connections this unit of work holds now, if it holds one.
+        self._kept: ThreadConnections | None = None
         self._committed = False
         self._repositories: dict[type, object] = {}
 
@@ -81,39 +83,42 @@ class SqlUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
         self._learned_accounts.clear()
-        if not write and self._readers is not None:
-            kept = self._readers.acquire()
-            if kept is not None:
-                self._connection, self._kept = kept, True
-                self._repositories = {}
-                return
-        connection = self._engine.connect()
-        if write:
-            connection = connection.execution_options(**{WRITE: True})
-            connection.begin()
-        elif connection.dialect.name == "postgresql":
-            # Reads on hot paths are single statements: autocommit spares PostgreSQL the
-            # BEGIN and ROLLBACK round trips around them.
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        self._connection = connection
         self._committed = False
         self._repositories = {}
+        kept = self._shared.writers if write else self._shared.readers
+        connection = None if kept is None else kept.acquire()
+        if connection is not None:
+            self._kept = kept
+        else:
+            connection = self._engine.connect()
+            if write:
+                connection = connection.execution_options(**{WRITE: True})
+            elif connection.dialect.name == "postgresql":
+                # Reads on hot paths are single statements: autocommit spares PostgreSQL
+                # the BEGIN and ROLLBACK round trips around them.
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._connection = connection
+        if write:
+            try:
+                connection.begin()
+            except BaseException:
+                self._close()
+                raise
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None
+        kept, self._kept = self._kept, None
         self._repositories = {}
         if connection is None:
-            return
-        if self._kept:
-            self._kept = False
-            assert self._readers is not None
-            self._readers.release(connection)
             return
         try:
             if not self._committed and connection.in_transaction():
                 connection.rollback()
         finally:
-            connection.close()
+            if kept is not None:
+                kept.release(connection)
+            else:
+                connection.close()
 
     @property
     def connection(self) -> Connection:

@@ -1,6 +1,7 @@
-"""SQLite reads run on a connection their thread keeps open between units of work
-(``ThreadReaders``). What that must never change: a read sees every commit made before it,
-reads cannot write, a read inside a read still works, threads do not share a connection, and
+"""Units of work on SQLite run on connections their thread keeps open between them
+(``ThreadConnections``), one for reads and one for writes. What that must never change: a
+read sees every commit made before it, reads cannot write, a read inside a read still works,
+threads do not share a connection, a failed write leaves nothing open behind it, and
 disposing of the engine closes them."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from saldo.adapters.clock import FixedClock
-from saldo.adapters.db.engine import make_engine, readers_for
+from saldo.adapters.db.engine import kept_connections, make_engine
 from saldo.bootstrap import Saldo
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
@@ -103,17 +104,66 @@ def test_threads_keep_connections_of_their_own(saldo: Saldo) -> None:
     assert len({id(connection) for connection in seen}) == 5
 
 
-def test_disposing_of_the_engine_closes_them_and_reads_go_on(saldo: Saldo) -> None:
+def test_disposing_of_the_engine_closes_them_and_work_goes_on(saldo: Saldo) -> None:
     with saldo.uow().reading() as uow:
-        kept = uow.connection
+        reader = uow.connection
+    with saldo.uow() as uow:
+        writer = uow.connection
     saldo.engine.dispose()
-    assert kept.closed
+    assert reader.closed and writer.closed
     assert _main(saldo) == 0
+    _top_up(saldo, "after-dispose")
     with saldo.uow().reading() as uow:
-        assert uow.connection is not kept
+        assert uow.connection is not reader
 
 
 def test_an_in_memory_database_has_none(clock: FixedClock) -> None:
     engine = make_engine("sqlite://")
-    assert readers_for(engine) is None
+    assert kept_connections(engine) is None
     engine.dispose()
+
+
+def test_the_thread_keeps_its_writer_too(saldo: Saldo) -> None:
+    with saldo.uow() as first:
+        kept = first.connection
+        first.commit()
+    with saldo.uow() as second:
+        assert second.connection is kept
+
+
+def test_a_failed_write_leaves_no_transaction_open(saldo: Saldo) -> None:
+    uow = saldo.uow()
+    with pytest.raises(RuntimeError), uow:
+        uow.connection.execute(text("UPDATE accounts SET balance = 77 WHERE kind = 'main'"))
+        raise RuntimeError("the use case refused")
+    assert _main(saldo) == 0  # rolled back
+    _top_up(saldo, "after-the-failure")  # the same kept writer begins again
+    assert _main(saldo) == 500_000
+
+
+def test_a_write_and_a_read_of_the_same_thread_use_different_connections(saldo: Saldo) -> None:
+    uow = saldo.uow()
+    with uow:
+        uow.connection.execute(text("UPDATE accounts SET balance = 77 WHERE kind = 'main'"))
+        assert _main(saldo) == 0  # a read sees only what is committed
+        uow.commit()
+    assert _main(saldo) == 77
+
+
+def test_writers_of_several_threads_each_apply_once(saldo: Saldo) -> None:
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for k in range(5):
+                _top_up(saldo, f"thread-{n}-{k}")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _main(saldo) == 20 * 500_000
