@@ -24,7 +24,13 @@ from saldo.domain.topup import (
 )
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
-from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, StoredTopUp, UnitOfWork
+from saldo.services.ports import (
+    DuplicateIdempotencyKey,
+    LineRecord,
+    NewTopUp,
+    StoredTopUp,
+    UnitOfWork,
+)
 
 
 class UnableToTopUp(SaldoError):
@@ -117,11 +123,7 @@ def credit_topup(
     valid_until = valid_until_after_topup(
         valid_until=line.valid_until, validity_days=days, timezone=operator.timezone, now=now
     )
-    balance = uow.accounts.change_balance(main, amount.minor)
-    assert balance is not None, "a credit cannot overdraw"
-    earned = topup_bonus_for(amount, operator.promotions, now)
-    bonus = None if earned is None else earned[1]
-    topup_id = uow.topups.add(
+    topup = NewTopUp(
         operator_id=operator.id,
         line_id=line.id,
         idempotency_key=key,
@@ -133,9 +135,7 @@ def credit_topup(
         state_before=state_before,
         valid_until_before=line.valid_until,
         valid_until_after=valid_until,
-        balance_after=balance,
         now=now,
-        bonus=None if bonus is None else bonus.minor,
     )
     source = uow.accounts.operator_account(
         operator_id=operator.id, kind=OperatorAccount.TOPUPS, unit=amount.currency, now=now
@@ -143,10 +143,21 @@ def credit_topup(
     postings = transfer(
         from_account=source, to_account=main, unit=amount.currency, amount=amount.minor
     )
-    balances_after = {main: balance}
     memo = f"top-up via {channel.value}"
-    if earned is not None:
+    reactivate = line.state is not LineState.ACTIVE
+    earned = topup_bonus_for(amount, operator.promotions, now)
+    bonus = None if earned is None else earned[1]
+    if earned is None:
+        # The common top-up: every write at once (one round trip on PostgreSQL).
+        topup_id, balance = uow.topups.credit(
+            topup, main_bucket_id=main, postings=postings, memo=memo, reactivate=reactivate
+        )
+    else:
         promotion, credit = earned
+        credited = uow.accounts.change_balance(main, amount.minor)
+        assert credited is not None, "a credit cannot overdraw"
+        balance = credited
+        topup_id = uow.topups.add(topup, balance_after=balance, bonus=credit.minor)
         bucket, bonus_balance = _credit_bonus(
             uow, record=record, bonus=credit, days=promotion.bonus_validity_days, now=now
         )
@@ -156,20 +167,22 @@ def credit_topup(
         postings += transfer(
             from_account=promotions, to_account=bucket, unit=credit.currency, amount=credit.minor
         )
-        balances_after[bucket] = bonus_balance
-        memo += f", bonus {promotion.code}"
-    uow.ledger.record(
-        operator_id=operator.id,
-        line_id=line.id,
-        event_type="topup",
-        event_id=topup_id,
-        postings=postings,
-        balances_after=balances_after,
-        memo=memo,
-        now=now,
-    )
-    reactivated = None if line.state is LineState.ACTIVE else LineState.ACTIVE
-    uow.lines.set_validity(line.id, valid_until=valid_until, state=reactivated, now=now)
+        uow.ledger.record(
+            operator_id=operator.id,
+            line_id=line.id,
+            event_type="topup",
+            event_id=topup_id,
+            postings=postings,
+            balances_after={main: balance, bucket: bonus_balance},
+            memo=f"{memo}, bonus {promotion.code}",
+            now=now,
+        )
+        uow.lines.set_validity(
+            line.id,
+            valid_until=valid_until,
+            state=LineState.ACTIVE if reactivate else None,
+            now=now,
+        )
     return TopUpReceipt(
         topup_id=topup_id,
         receipt_number=receipt_number(topup_id, operator_slug=operator.slug),

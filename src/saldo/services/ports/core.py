@@ -253,29 +253,47 @@ class StoredTopUp:
     bonus: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NewTopUp:
+    """A top-up about to be stored (its balance after and bonus come with it)."""
+
+    operator_id: int
+    line_id: int
+    idempotency_key: str
+    request_fingerprint: str
+    amount: int
+    currency: str
+    channel: str
+    validity_days: int
+    state_before: LineState
+    valid_until_before: datetime
+    valid_until_after: datetime
+    now: datetime
+
+
 class TopUpRepository(Protocol):
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None: ...
 
-    def add(
-        self,
-        *,
-        operator_id: int,
-        line_id: int,
-        idempotency_key: str,
-        request_fingerprint: str,
-        amount: int,
-        currency: str,
-        channel: str,
-        validity_days: int,
-        state_before: LineState,
-        valid_until_before: datetime,
-        valid_until_after: datetime,
-        balance_after: int,
-        now: datetime,
-        bonus: int | None = None,
-    ) -> int:
+    def add(self, topup: NewTopUp, *, balance_after: int, bonus: int | None = None) -> int:
         """Insert a top-up (``bonus``: the promotion's bonus credit, minor units); raise
         DuplicateIdempotencyKey if the key is taken."""
+        ...
+
+    def credit(
+        self,
+        topup: NewTopUp,
+        *,
+        main_bucket_id: int,
+        postings: Sequence[Posting],
+        memo: str,
+        reactivate: bool,
+    ) -> tuple[int, int]:
+        """Every write of a top-up without a bonus, at once: ``topup.amount`` credited to the
+        main bucket, the top-up stored with the balance after, its balanced ledger
+        transaction (``postings``, the main bucket's entry carrying its balance after), and
+        the line's new validity (and state ACTIVE, with ``reactivate``). Return the top-up's
+        id and the main bucket's balance after. On PostgreSQL this is one statement, one
+        round trip. Raise DuplicateIdempotencyKey if the key is taken."""
         ...
 
 

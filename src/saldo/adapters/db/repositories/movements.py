@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc
+from saldo.adapters.db.repositories.accounts import SqlAccountRepository, SqlLedgerRepository
+from saldo.adapters.db.repositories.lines import SqlLineRepository
+from saldo.domain.ledger import Posting
 from saldo.domain.lifecycle import LineState
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
+    NewTopUp,
     StoredAdjustment,
     StoredPlanPurchase,
     StoredTopUp,
@@ -72,46 +79,150 @@ class SqlTopUpRepository:
             bonus=row[11],
         )
 
-    def add(
-        self,
-        *,
-        operator_id: int,
-        line_id: int,
-        idempotency_key: str,
-        request_fingerprint: str,
-        amount: int,
-        currency: str,
-        channel: str,
-        validity_days: int,
-        state_before: LineState,
-        valid_until_before: datetime,
-        valid_until_after: datetime,
-        balance_after: int,
-        now: datetime,
-        bonus: int | None = None,
-    ) -> int:
-        values = {
-            "operator_id": operator_id,
-            "line_id": line_id,
-            "idempotency_key": idempotency_key,
-            "request_fingerprint": request_fingerprint,
-            "amount": amount,
-            "currency": currency,
-            "channel": channel,
-            "validity_days": validity_days,
-            "state_before": state_before.value,
-            "valid_until_before": valid_until_before,
-            "valid_until_after": valid_until_after,
-            "balance_after": balance_after,
-            "created_at": now,
-            "bonus": bonus,
-        }
+    def add(self, topup: NewTopUp, *, balance_after: int, bonus: int | None = None) -> int:
+        values = _topup_values(topup, balance_after=balance_after, bonus=bonus)
         try:
             created = _INSERT_TOPUP.first(self._connection, **values)
         except IntegrityViolation as error:
-            raise DuplicateIdempotencyKey(idempotency_key) from error
+            raise DuplicateIdempotencyKey(topup.idempotency_key) from error
         assert created is not None
         return int(created[0])
+
+    def credit(
+        self,
+        topup: NewTopUp,
+        *,
+        main_bucket_id: int,
+        postings: Sequence[Posting],
+        memo: str,
+        reactivate: bool,
+    ) -> tuple[int, int]:
+        assert topup.amount > 0, "a top-up credits"
+        if self._connection.dialect.name == "postgresql":
+            return self._credit_in_one_statement(
+                topup,
+                main_bucket_id=main_bucket_id,
+                postings=postings,
+                memo=memo,
+                reactivate=reactivate,
+            )
+        # SQLite runs in-process: five statements cost no round trips.
+        balance = SqlAccountRepository(self._connection).change_balance(
+            main_bucket_id, topup.amount
+        )
+        assert balance is not None, "a credit cannot overdraw"
+        topup_id = self.add(topup, balance_after=balance)
+        SqlLedgerRepository(self._connection, operator_id=None).record(
+            operator_id=topup.operator_id,
+            line_id=topup.line_id,
+            event_type="topup",
+            event_id=topup_id,
+            postings=postings,
+            balances_after={main_bucket_id: balance},
+            memo=memo,
+            now=topup.now,
+        )
+        SqlLineRepository(self._connection, operator_id=None).set_validity(
+            topup.line_id,
+            valid_until=topup.valid_until_after,
+            state=LineState.ACTIVE if reactivate else None,
+            now=topup.now,
+        )
+        return topup_id, balance
+
+    def _credit_in_one_statement(
+        self,
+        topup: NewTopUp,
+        *,
+        main_bucket_id: int,
+        postings: Sequence[Posting],
+        memo: str,
+        reactivate: bool,
+    ) -> tuple[int, int]:
+        mains = tuple(posting.account_id == main_bucket_id for posting in postings)
+        statement = _credit_statement(mains, reactivate=reactivate)
+        params: dict[str, Any] = _topup_values(topup, balance_after=None, bonus=None)
+        params.update(main_bucket_id=main_bucket_id, memo=memo, event_type="topup")
+        for n, posting in enumerate(postings):
+            params[f"account_{n}"] = posting.account_id
+            params[f"amount_{n}"] = posting.amount
+        try:
+            row = statement.first(self._connection, **params)
+        except IntegrityViolation as error:
+            raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+        assert row is not None and row[0] is not None, "the main bucket is gone"
+        return int(row[0]), int(row[1])
+
+
+def _topup_values(
+    topup: NewTopUp, *, balance_after: int | None, bonus: int | None
+) -> dict[str, Any]:
+    return {
+        "operator_id": topup.operator_id,
+        "line_id": topup.line_id,
+        "idempotency_key": topup.idempotency_key,
+        "request_fingerprint": topup.request_fingerprint,
+        "amount": topup.amount,
+        "currency": topup.currency,
+        "channel": topup.channel,
+        "validity_days": topup.validity_days,
+        "state_before": topup.state_before.value,
+        "valid_until_before": topup.valid_until_before,
+        "valid_until_after": topup.valid_until_after,
+        "balance_after": balance_after,
+        "created_at": topup.now,
+        "bonus": bonus,
+    }
+
+
+@functools.cache
+def _credit_statement(mains: tuple[bool, ...], *, reactivate: bool) -> Prepared:
+    """A top-up's writes in one PostgreSQL statement: data-modifying ``WITH`` queries pass
+    the new balance and the new ids along through their ``RETURNING``, and every one of them
+    runs to completion whether the final ``SELECT`` reads it or not. ``mains`` tells which
+    postings are the main bucket's (their entry carries the balance after)."""
+    entries = ",\n            ".join(
+        f"((SELECT id FROM txn), :account_{n}, :amount_{n}, "
+        + ("(SELECT balance FROM balance))" if main else "NULL)")
+        for n, main in enumerate(mains)
+    )
+    state = ", state = 'active', state_changed_at = :created_at" if reactivate else ""
+    return Prepared(
+        text(
+            f"""
+        WITH balance AS (
+            UPDATE accounts SET balance = balance + :amount
+            WHERE id = :main_bucket_id
+            RETURNING balance
+        ), topup AS (
+            INSERT INTO topups (
+                operator_id, line_id, idempotency_key, request_fingerprint, amount, currency,
+                channel, validity_days, state_before, valid_until_before, valid_until_after,
+                balance_after, created_at, bonus
+            ) VALUES (
+                :operator_id, :line_id, :idempotency_key, :request_fingerprint, :amount,
+                :currency, :channel, :validity_days, :state_before, :valid_until_before,
+                :valid_until_after, (SELECT balance FROM balance), :created_at, :bonus
+            )
+            RETURNING id
+        ), txn AS (
+            INSERT INTO ledger_transactions (
+                operator_id, line_id, event_type, event_id, memo, created_at
+            ) VALUES (
+                :operator_id, :line_id, :event_type, (SELECT id FROM topup), :memo, :created_at
+            )
+            RETURNING id
+        ), entries AS (
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+            VALUES {entries}
+        ), validity AS (
+            UPDATE lines SET valid_until = :valid_until_after{state}
+            WHERE id = :line_id
+        )
+        SELECT (SELECT id FROM topup), (SELECT balance FROM balance)
+        """
+        )
+    )
 
 
 class SqlAdjustmentRepository:

@@ -1,0 +1,124 @@
+"""What a top-up writes, row by row, on both databases. A top-up without a bonus goes through
+``TopUpRepository.credit`` (one statement on PostgreSQL, five on SQLite): the rows must be
+the same either way, and the same as a top-up with a bonus writes for its main money."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from saldo.adapters.clock import FixedClock
+from saldo.adapters.db import tables as t
+from saldo.bootstrap import Saldo
+from saldo.domain.lifecycle import LineState
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.services.audit import audit_ledger
+from saldo.services.idempotency import IdempotencyKeyReused
+from saldo.services.lines import NewLine, add_line
+from saldo.services.top_up import top_up
+
+CLARO_CO = "+573001234567"
+
+
+def _top_up(saldo: Saldo, amount: str, key: str) -> object:
+    return top_up(
+        saldo.uow(),
+        msisdn=CLARO_CO,
+        amount=Money.of(amount, "COP"),
+        channel=Channel.STORE,
+        idempotency_key=key,
+        now=saldo.clock.now(),
+    )
+
+
+def _rows(saldo: Saldo, statement: object) -> list[tuple[object, ...]]:
+    with saldo.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(statement)]  # type: ignore[call-overload]
+
+
+def test_a_plain_topup_writes_the_bucket_the_topup_its_ledger_and_the_validity(
+    saldo: Saldo,
+) -> None:
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=saldo.clock.now()
+    )
+    first = _top_up(saldo, "5000", "a")
+    second = _top_up(saldo, "20000", "b")
+
+    main = _rows(
+        saldo,
+        select(t.accounts.c.id, t.accounts.c.balance).where(t.accounts.c.kind == "main"),
+    )
+    assert [balance for _, balance in main] == [2_500_000]
+    main_id = main[0][0]
+    topups = _rows(
+        saldo,
+        select(
+            t.topups.c.id, t.topups.c.amount, t.topups.c.balance_after, t.topups.c.bonus
+        ).order_by(t.topups.c.id),
+    )
+    assert [row[1:] for row in topups] == [(500_000, 500_000, None), (2_000_000, 2_500_000, None)]
+    assert [row[0] for row in topups] == [first.topup_id, second.topup_id]  # type: ignore[attr-defined]
+
+    entries = _rows(
+        saldo,
+        select(
+            t.ledger_transactions.c.event_id,
+            t.ledger_transactions.c.memo,
+            t.ledger_entries.c.account_id,
+            t.ledger_entries.c.amount,
+            t.ledger_entries.c.balance_after,
+        )
+        .join(t.ledger_entries)
+        .where(t.ledger_transactions.c.event_type == "topup")
+        .order_by(t.ledger_entries.c.id),
+    )
+    source = next(row[2] for row in entries if row[2] != main_id)
+    assert entries == [
+        (topups[0][0], "top-up via store", source, -500_000, None),
+        (topups[0][0], "top-up via store", main_id, 500_000, 500_000),
+        (topups[1][0], "top-up via store", source, -2_000_000, None),
+        (topups[1][0], "top-up via store", main_id, 2_000_000, 2_500_000),
+    ]
+    [(valid_until,)] = _rows(saldo, select(t.lines.c.valid_until))
+    assert valid_until is not None
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_topup_of_a_lapsed_line_stores_it_active_again(saldo: Saldo, clock: FixedClock) -> None:
+    add_line(saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=clock.now())
+    clock.advance(timedelta(days=45))
+    with saldo.uow() as uow:  # as the lifecycle worker would have written it
+        record = uow.lines.get_by_msisdn(CLARO_CO, for_update=True)
+        assert record is not None
+        uow.lines.set_validity(
+            record.line.id,
+            valid_until=record.line.valid_until,
+            state=LineState.GRACE,
+            now=clock.now(),
+        )
+        uow.commit()
+
+    _top_up(saldo, "5000", "back")
+
+    [(state, changed_at)] = _rows(saldo, select(t.lines.c.state, t.lines.c.state_changed_at))
+    assert state == LineState.ACTIVE.value
+    assert changed_at is not None
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_key_used_twice_writes_once_and_another_payload_is_refused(saldo: Saldo) -> None:
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=saldo.clock.now()
+    )
+    _top_up(saldo, "5000", "same")
+    _top_up(saldo, "5000", "same")
+    with pytest.raises(IdempotencyKeyReused):
+        _top_up(saldo, "6000", "same")
+
+    assert len(_rows(saldo, select(t.topups.c.id))) == 1
+    assert len(_rows(saldo, select(t.ledger_entries.c.id))) == 2
+    assert audit_ledger(saldo.uow()).clean
