@@ -6,16 +6,18 @@ disposing of the engine closes them."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db.engine import kept_connections, make_engine
 from saldo.bootstrap import Saldo
+from saldo.domain.ledger import OperatorAccount
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.inquire_balance import inquire_balance
@@ -167,3 +169,57 @@ def test_writers_of_several_threads_each_apply_once(saldo: Saldo) -> None:
         thread.join()
     assert errors == []
     assert _main(saldo) == 20 * 500_000
+
+
+def test_a_failed_commit_leaves_no_lock_behind(saldo: Saldo, sqlite_url: str) -> None:
+    # A COMMIT can fail (a full disk, an I/O error; here a deferred foreign key) and leave
+    # the driver inside the transaction, holding the database's write lock.
+    uow = saldo.uow()
+    with pytest.raises(IntegrityError), uow:
+        uow.connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        uow.connection.exec_driver_sql(
+            "INSERT INTO accounts (operator_id, kind, unit, balance, created_at)"
+            " VALUES (9999, 'topups', 'COP', 0, '2026-11-22 15:00:00.000000')"
+        )
+        uow.commit()
+
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0.5)
+    other.execute("BEGIN IMMEDIATE")  # would raise "database is locked"
+    other.execute("ROLLBACK")
+    other.close()
+    _top_up(saldo, "after-a-failed-commit")  # this thread writes again
+    assert _main(saldo) == 500_000
+
+
+def test_a_rollback_forgets_the_operator_accounts_it_opened(saldo: Saldo) -> None:
+    uow = saldo.uow()
+    with uow:
+        operator = uow.operators.get_by_slug("claro-co")
+        assert operator is not None and operator.id is not None
+        uow.accounts.operator_account(
+            operator_id=operator.id,
+            kind=OperatorAccount.FORFEITS,
+            unit="COP",
+            now=saldo.clock.now(),
+        )
+        uow.rollback()
+        uow.commit()  # commits nothing: the account is gone with the rollback
+    with saldo.engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT count(*) FROM accounts WHERE kind = 'forfeits'"
+        ).scalar_one()
+    assert found == 0
+    uow = saldo.uow()
+    with uow:
+        opened = uow.accounts.operator_account(
+            operator_id=operator.id,
+            kind=OperatorAccount.FORFEITS,
+            unit="COP",
+            now=saldo.clock.now(),
+        )
+        uow.commit()
+    with saldo.engine.connect() as connection:
+        kind = connection.exec_driver_sql(
+            f"SELECT kind FROM accounts WHERE id = {opened}"
+        ).scalar_one()
+    assert kind == "forfeits"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import IntegrityViolation
 from saldo.bootstrap import Saldo
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel
@@ -18,6 +19,7 @@ from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
 from saldo.services.idempotency import IdempotencyKeyReused
 from saldo.services.lines import NewLine, add_line
+from saldo.services.ports import DuplicateIdempotencyKey, NewTopUp
 from saldo.services.top_up import top_up
 
 CLARO_CO = "+573001234567"
@@ -122,3 +124,38 @@ def test_a_key_used_twice_writes_once_and_another_payload_is_refused(saldo: Sald
     assert len(_rows(saldo, select(t.topups.c.id))) == 1
     assert len(_rows(saldo, select(t.ledger_entries.c.id))) == 2
     assert audit_ledger(saldo.uow()).clean
+
+
+def _new_topup(saldo: Saldo, *, line_id: int, key: str) -> NewTopUp:
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get_by_slug("claro-co")
+    assert operator is not None and operator.id is not None
+    now = saldo.clock.now()
+    return NewTopUp(
+        operator_id=operator.id,
+        line_id=line_id,
+        idempotency_key=key,
+        request_fingerprint="f",
+        amount=500_000,
+        currency="COP",
+        channel="store",
+        validity_days=30,
+        state_before=LineState.ACTIVE,
+        valid_until_before=now,
+        valid_until_after=now + timedelta(days=30),
+        now=now,
+    )
+
+
+def test_only_a_taken_key_reads_as_a_replay_other_refusals_are_faults(saldo: Saldo) -> None:
+    line = add_line(
+        saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=saldo.clock.now()
+    )
+    _top_up(saldo, "5000", "taken")
+    uow = saldo.uow()
+    with uow, pytest.raises(DuplicateIdempotencyKey):
+        uow.topups.add(_new_topup(saldo, line_id=line.id, key="taken"), balance_after=1)
+    with uow, pytest.raises(IntegrityViolation) as refused:  # no such line
+        uow.topups.add(_new_topup(saldo, line_id=line.id + 1000, key="fresh"), balance_after=1)
+    assert not isinstance(refused.value, DuplicateIdempotencyKey)
+    assert len(_rows(saldo, select(t.topups.c.id))) == 1

@@ -119,52 +119,63 @@ class ThreadConnections:
             event.listen(self._engine, "begin", begin)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._kept: weakref.WeakSet[_Kept] = weakref.WeakSet()
+        self._kept: weakref.WeakSet[Kept] = weakref.WeakSet()
         self._generation = 0
 
-    def acquire(self) -> Connection | None:
-        kept: _Kept | None = getattr(self._local, "kept", None)
-        if kept is None or kept.generation != self._generation or kept.connection.invalidated:
-            kept = _Kept(self._engine.connect(), self._generation)
-            self._local.kept = kept
-            with self._lock:
-                self._kept.add(kept)
-        elif kept.busy:
-            return None
-        kept.busy = True
-        return kept.connection
+    def acquire(self) -> Kept | None:
+        """The thread's connection, marked in use; None while it is already in use."""
+        kept: Kept | None = getattr(self._local, "kept", None)
+        with self._lock:
+            if kept is not None and kept.busy:
+                return None
+            if kept is not None and kept.usable(self._generation):
+                kept.busy = True
+                return kept
+        fresh = Kept(self._engine.connect())
+        with self._lock:
+            fresh.generation, fresh.busy = self._generation, True
+            self._kept.add(fresh)
+        self._local.kept = fresh
+        if kept is not None:
+            kept.close()
+        return fresh
 
-    def release(self, connection: Connection) -> None:
-        kept: _Kept = self._local.kept
-        try:
-            if connection.in_transaction():
-                connection.rollback()
-        finally:
+    def release(self, kept: Kept) -> None:
+        """Give the connection back to its thread (its unit of work has ended its
+        transaction); one made before ``close`` is closed now."""
+        with self._lock:
             kept.busy = False
-            if kept.generation != self._generation:
-                kept.close()
+            stale = not kept.usable(self._generation)
+        if stale:
+            kept.close()
 
     def close(self) -> None:
         """Close every kept connection not in use now; the rest close when released."""
         with self._lock:
             self._generation += 1
-            for kept in list(self._kept):
-                if not kept.busy:
-                    kept.close()
+            idle = [kept for kept in self._kept if not kept.busy]
+        for kept in idle:
+            kept.close()
 
 
-class _Kept:
+class Kept:
+    """One thread's kept connection: ``busy`` while a unit of work holds it."""
+
     __slots__ = ("__weakref__", "busy", "connection", "generation")
 
-    def __init__(self, connection: Connection, generation: int) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.generation = generation
+        self.generation = -1
         self.busy = False
+
+    def usable(self, generation: int) -> bool:
+        connection = self.connection
+        return self.generation == generation and not (connection.invalidated or connection.closed)
 
     def close(self) -> None:
         self.connection.close()
 
-    def __del__(self) -> None:  # the thread has ended, or its readers were dropped
+    def __del__(self) -> None:  # the thread has ended, or its engine was dropped
         self.connection.close()
 
 

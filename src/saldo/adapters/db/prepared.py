@@ -37,7 +37,17 @@ def to_utc(value: Any) -> datetime | None:
 
 
 class IntegrityViolation(Exception):
-    """The database refused a row: a unique, foreign key or check constraint."""
+    """The database refused a row: a unique, foreign key, not-null or check constraint."""
+
+    def refuses(self, table: str, *columns: str) -> bool:
+        """True when it is the unique constraint on these columns of ``table`` that refused
+        (named by the naming convention on PostgreSQL, listed in the message on SQLite)."""
+        cause = self.__cause__
+        diag = getattr(cause, "diag", None)
+        if diag is not None:
+            return bool(diag.constraint_name == f"uq_{table}_{'_'.join(columns)}")
+        listed = ", ".join(f"{table}.{column}" for column in columns)
+        return str(cause) == f"UNIQUE constraint failed: {listed}"
 
 
 class Prepared:

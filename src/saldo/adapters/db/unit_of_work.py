@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from saldo.adapters.db.engine import WRITE, ThreadConnections, kept_connections
+from saldo.adapters.db.engine import WRITE, Kept, ThreadConnections, kept_connections
 from saldo.adapters.db.repositories import (
     SqlAccountRepository,
     SqlAdjustmentRepository,
@@ -74,8 +74,8 @@ class SqlUnitOfWork:
         self._operator_accounts = self._shared.operator_accounts
         self._learned_accounts: OperatorAccountIds = {}
         self._connection: Connection | None = None
-        # The thread's kept connections this unit of work holds now, if it holds one.
-        self._kept: ThreadConnections | None = None
+        # The thread's kept connection this unit of work holds now, if it holds one.
+        self._kept: tuple[ThreadConnections, Kept] | None = None
         self._committed = False
         self._repositories: dict[type, object] = {}
 
@@ -85,10 +85,11 @@ class SqlUnitOfWork:
         self._learned_accounts.clear()
         self._committed = False
         self._repositories = {}
-        kept = self._shared.writers if write else self._shared.readers
-        connection = None if kept is None else kept.acquire()
-        if connection is not None:
-            self._kept = kept
+        threads = self._shared.writers if write else self._shared.readers
+        kept = None if threads is None else threads.acquire()
+        if threads is not None and kept is not None:
+            self._kept = (threads, kept)
+            connection = kept.connection
         else:
             connection = self._engine.connect()
             if write:
@@ -115,8 +116,14 @@ class SqlUnitOfWork:
             if not self._committed and connection.in_transaction():
                 connection.rollback()
         finally:
+            if _left_in_transaction(connection):
+                # A COMMIT or ROLLBACK that failed (a full disk, an I/O error) can leave the
+                # driver inside the transaction, holding SQLite's write lock: this
+                # connection is done for, and closing it ends the transaction.
+                connection.invalidate()
             if kept is not None:
-                kept.release(connection)
+                threads, held = kept
+                threads.release(held)
             else:
                 connection.close()
 
@@ -246,6 +253,7 @@ class SqlUnitOfWork:
             self._learned_accounts.clear()
 
     def rollback(self) -> None:
+        self._learned_accounts.clear()
         if self._connection is not None and self._connection.in_transaction():
             self._connection.rollback()
 
@@ -264,3 +272,11 @@ class _Reading:
 
     def __exit__(self, *exc_info: object) -> None:
         self._uow._close()
+
+
+def _left_in_transaction(connection: Connection) -> bool:
+    """True when the SQLite driver still has a transaction open on ``connection`` after its
+    unit of work ended (PostgreSQL's pool rolls back every connection it takes back)."""
+    if connection.invalidated or connection.closed or connection.dialect.name != "sqlite":
+        return False
+    return bool(connection.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]

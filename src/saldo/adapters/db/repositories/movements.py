@@ -84,7 +84,9 @@ class SqlTopUpRepository:
         try:
             created = _INSERT_TOPUP.first(self._connection, **values)
         except IntegrityViolation as error:
-            raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+            if _key_taken(error):
+                raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+            raise
         assert created is not None
         return int(created[0])
 
@@ -149,9 +151,17 @@ class SqlTopUpRepository:
         try:
             row = statement.first(self._connection, **params)
         except IntegrityViolation as error:
-            raise DuplicateIdempotencyKey(topup.idempotency_key) from error
-        assert row is not None and row[0] is not None, "the main bucket is gone"
+            if _key_taken(error):
+                raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+            raise
+        assert row is not None and row[0] is not None
         return int(row[0]), int(row[1])
+
+
+def _key_taken(error: IntegrityViolation) -> bool:
+    """True when the idempotency key is what the database refused; anything else (a foreign
+    key, a missing balance) is a fault, not a replay."""
+    return error.refuses("topups", "operator_id", "idempotency_key")
 
 
 def _topup_values(
