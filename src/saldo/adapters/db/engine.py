@@ -96,6 +96,10 @@ class ThreadConnections:
     each transaction with ``BEGIN IMMEDIATE``, as pooled ones do. ``acquire`` returns None
     while the thread's connection is in use (a read inside a read): the caller then takes
     one from the pool.
+
+    Only its own thread ever touches a kept connection, so no lock is needed: ``close``
+    (on ``engine.dispose()``) closes the calling thread's one and makes every other stale,
+    to be closed by its thread on its next use, or when the thread ends.
     """
 
     def __init__(
@@ -106,8 +110,8 @@ class ThreadConnections:
         configure: Callable[[Any, Any], None],
         begin: Callable[[Connection], None] | None = None,
     ) -> None:
-        # check_same_thread is off only so that ``close`` may close another thread's idle
-        # connection; each connection is used by the thread that made it.
+        # check_same_thread is off only because a thread's connection may be closed by the
+        # garbage collector on another thread once the thread has ended.
         self._engine = create_engine(
             url,
             echo=echo,
@@ -118,54 +122,45 @@ class ThreadConnections:
         if begin is not None:
             event.listen(self._engine, "begin", begin)
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._kept: weakref.WeakSet[Kept] = weakref.WeakSet()
         self._generation = 0
 
     def acquire(self) -> Kept | None:
         """The thread's connection, marked in use; None while it is already in use."""
         kept: Kept | None = getattr(self._local, "kept", None)
-        with self._lock:
-            if kept is not None and kept.busy:
+        if kept is not None:
+            if kept.busy:
                 return None
-            if kept is not None and kept.usable(self._generation):
+            if kept.usable(self._generation):
                 kept.busy = True
                 return kept
-        fresh = Kept(self._engine.connect())
-        with self._lock:
-            fresh.generation, fresh.busy = self._generation, True
-            self._kept.add(fresh)
-        self._local.kept = fresh
-        if kept is not None:
             kept.close()
-        return fresh
+        kept = self._local.kept = Kept(self._engine.connect(), self._generation)
+        kept.busy = True
+        return kept
 
     def release(self, kept: Kept) -> None:
         """Give the connection back to its thread (its unit of work has ended its
         transaction); one made before ``close`` is closed now."""
-        with self._lock:
-            kept.busy = False
-            stale = not kept.usable(self._generation)
-        if stale:
+        kept.busy = False
+        if not kept.usable(self._generation):
             kept.close()
 
     def close(self) -> None:
-        """Close every kept connection not in use now; the rest close when released."""
-        with self._lock:
-            self._generation += 1
-            idle = [kept for kept in self._kept if not kept.busy]
-        for kept in idle:
+        """Make every kept connection stale, and close the calling thread's if idle."""
+        self._generation += 1
+        kept: Kept | None = getattr(self._local, "kept", None)
+        if kept is not None and not kept.busy:
             kept.close()
 
 
 class Kept:
     """One thread's kept connection: ``busy`` while a unit of work holds it."""
 
-    __slots__ = ("__weakref__", "busy", "connection", "generation")
+    __slots__ = ("busy", "connection", "generation")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, generation: int) -> None:
         self.connection = connection
-        self.generation = -1
+        self.generation = generation
         self.busy = False
 
     def usable(self, generation: int) -> bool:
