@@ -77,6 +77,7 @@ class SqlUnitOfWork:
         # The thread's kept connection this unit of work holds now, if it holds one.
         self._kept: tuple[ThreadConnections, Kept] | None = None
         self._committed = False
+        self._writing = False
         self._repositories: dict[type, object] = {}
 
     def _open(self, *, write: bool) -> None:
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open")
         self._learned_accounts.clear()
         self._committed = False
+        self._writing = write
         self._repositories = {}
         threads = self._shared.writers if write else self._shared.readers
         kept = None if threads is None else threads.acquire()
@@ -116,7 +118,7 @@ class SqlUnitOfWork:
             if not self._committed and connection.in_transaction():
                 connection.rollback()
         finally:
-            if _left_in_transaction(connection):
+            if self._writing and _left_in_transaction(connection):
                 # A COMMIT or ROLLBACK that failed (a full disk, an I/O error) can leave the
                 # driver inside the transaction, holding SQLite's write lock: this
                 # connection is done for, and closing it ends the transaction.
