@@ -101,13 +101,22 @@ class SqlTopUpRepository:
     ) -> tuple[int, int]:
         assert topup.amount > 0, "a top-up credits"
         if self._connection.dialect.name == "postgresql":
-            return self._credit_in_one_statement(
-                topup,
-                main_bucket_id=main_bucket_id,
-                postings=postings,
-                memo=memo,
-                reactivate=reactivate,
-            )
+            mains = tuple(posting.account_id == main_bucket_id for posting in postings)
+            params: dict[str, Any] = _topup_values(topup, balance_after=None, bonus=None)
+            params.update(main_bucket_id=main_bucket_id, memo=memo, event_type="topup")
+            for n, posting in enumerate(postings):
+                params[f"account_{n}"] = posting.account_id
+                params[f"amount_{n}"] = posting.amount
+            try:
+                row = _credit_statement(mains, reactivate=reactivate).first(
+                    self._connection, **params
+                )
+            except IntegrityViolation as error:
+                if _key_taken(error):
+                    raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+                raise
+            assert row is not None and row[0] is not None
+            return int(row[0]), int(row[1])
         # SQLite runs in-process: five statements cost no round trips.
         balance = SqlAccountRepository(self._connection).change_balance(
             main_bucket_id, topup.amount
@@ -131,31 +140,6 @@ class SqlTopUpRepository:
             now=topup.now,
         )
         return topup_id, balance
-
-    def _credit_in_one_statement(
-        self,
-        topup: NewTopUp,
-        *,
-        main_bucket_id: int,
-        postings: Sequence[Posting],
-        memo: str,
-        reactivate: bool,
-    ) -> tuple[int, int]:
-        mains = tuple(posting.account_id == main_bucket_id for posting in postings)
-        statement = _credit_statement(mains, reactivate=reactivate)
-        params: dict[str, Any] = _topup_values(topup, balance_after=None, bonus=None)
-        params.update(main_bucket_id=main_bucket_id, memo=memo, event_type="topup")
-        for n, posting in enumerate(postings):
-            params[f"account_{n}"] = posting.account_id
-            params[f"amount_{n}"] = posting.amount
-        try:
-            row = statement.first(self._connection, **params)
-        except IntegrityViolation as error:
-            if _key_taken(error):
-                raise DuplicateIdempotencyKey(topup.idempotency_key) from error
-            raise
-        assert row is not None and row[0] is not None
-        return int(row[0]), int(row[1])
 
 
 def _key_taken(error: IntegrityViolation) -> bool:
