@@ -74,14 +74,16 @@ class Prepared:
         dialect = connection.dialect
         sql, order, fixed = self._for(dialect)
         sqlite = dialect.name == "sqlite"
-        bound = {name: _bind(value, sqlite=sqlite) for name, value in params.items()}
-        if fixed:
-            bound = {**fixed, **bound}
+        arguments: tuple[Any, ...] | dict[str, Any]
+        if order is not None:  # positional (SQLite): straight into the tuple, in order
+            arguments = tuple(
+                [_bind(params[name], sqlite) if name in params else fixed[name] for name in order]
+            )
+        else:
+            arguments = {**fixed, **{name: _bind(value, sqlite) for name, value in params.items()}}
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(
-                sql, tuple([bound[name] for name in order]) if order is not None else bound
-            )
+            cursor.execute(sql, arguments)
         except dialect.loaded_dbapi.IntegrityError as error:
             cursor.close()
             raise IntegrityViolation(str(error)) from error
@@ -109,8 +111,7 @@ class Prepared:
         sql, order, fixed = self._for(dialect)
         sqlite = dialect.name == "sqlite"
         batches = [
-            {**fixed, **{name: _bind(value, sqlite=sqlite) for name, value in row.items()}}
-            for row in rows
+            {**fixed, **{name: _bind(value, sqlite) for name, value in row.items()}} for row in rows
         ]
         cursor = connection.connection.cursor()
         try:
@@ -155,7 +156,7 @@ def _inline_constants(statement: ClauseElement) -> ClauseElement:
     return cast(ClauseElement, visitors.replacement_traverse(traversible, {}, inline))
 
 
-def _bind(value: Any, *, sqlite: bool) -> Any:
+def _bind(value: Any, sqlite: bool) -> Any:
     if value is None or type(value) in _PLAIN:
         return value
     if isinstance(value, datetime):
