@@ -8,8 +8,8 @@ statement in its own snapshot.
 
 Units of work on SQLite run on connections their thread keeps open between them, one for
 reads (``query_only``) and one for writes (``ThreadConnections``): taking a connection from
-the pool and giving it back costs more than a balance read, and a sixth of a top-up's own
-work.
+the pool and giving it back costs more than a balance read, and a tenth of a durable
+top-up.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # No reset on return: with the driver in autocommit (no implicit BEGIN), a connection
     # comes back from a unit of work with no transaction open (a writer's is committed or
-    # rolled back by the unit of work itself), so the pool's extra ROLLBACK would only cost.
+    # rolled back by the unit of work itself, which invalidates the connection when that
+    # fails), so the pool's extra ROLLBACK would only cost.
     engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
     database = make_url(url).database
     in_memory = database in (None, "", ":memory:") or "mode=memory" in url
