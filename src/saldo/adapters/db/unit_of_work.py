@@ -135,13 +135,12 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is not open: use `with uow:`")
         return self._connection
 
-    def _repository(self, kind: type[R], *, scoped: bool = False) -> R:
+    def _repository(self, kind: type[R], *, scoped: bool = False, **options: object) -> R:
         found = self._repositories.get(kind)
         if found is None:
             if scoped:
-                found = kind(self.connection, operator_id=self._operator_id)  # type: ignore[call-arg]
-            else:
-                found = kind(self.connection)  # type: ignore[call-arg]
+                options["operator_id"] = self._operator_id
+            found = kind(self.connection, **options)  # type: ignore[call-arg]
             self._repositories[kind] = found
         assert isinstance(found, kind)
         return found
@@ -156,14 +155,9 @@ class SqlUnitOfWork:
 
     @property
     def accounts(self) -> SqlAccountRepository:
-        found = self._repositories.get(SqlAccountRepository)
-        if found is None:
-            found = SqlAccountRepository(
-                self.connection, known=self._operator_accounts, learned=self._learned_accounts
-            )
-            self._repositories[SqlAccountRepository] = found
-        assert isinstance(found, SqlAccountRepository)
-        return found
+        return self._repository(
+            SqlAccountRepository, known=self._operator_accounts, learned=self._learned_accounts
+        )
 
     @property
     def ledger(self) -> SqlLedgerRepository:

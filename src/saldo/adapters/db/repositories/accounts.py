@@ -103,7 +103,9 @@ class SqlAccountRepository:
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:
         cache_key = (operator_id, kind.value, unit)
-        known = self._known.get(cache_key) or self._learned.get(cache_key)
+        known = self._known.get(cache_key)
+        if known is None:
+            known = self._learned.get(cache_key)
         if known is not None:
             return known
         account_id = self._find_or_open_operator_account(

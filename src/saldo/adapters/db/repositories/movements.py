@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -81,12 +82,8 @@ class SqlTopUpRepository:
 
     def add(self, topup: NewTopUp, *, balance_after: int, bonus: int | None = None) -> int:
         values = _topup_values(topup, balance_after=balance_after, bonus=bonus)
-        try:
+        with _refused_key(topup):
             created = _INSERT_TOPUP.first(self._connection, **values)
-        except IntegrityViolation as error:
-            if _key_taken(error):
-                raise DuplicateIdempotencyKey(topup.idempotency_key) from error
-            raise
         assert created is not None
         return int(created[0])
 
@@ -107,14 +104,10 @@ class SqlTopUpRepository:
             for n, posting in enumerate(postings):
                 params[f"account_{n}"] = posting.account_id
                 params[f"amount_{n}"] = posting.amount
-            try:
+            with _refused_key(topup):
                 row = _credit_statement(mains, reactivate=reactivate).first(
                     self._connection, **params
                 )
-            except IntegrityViolation as error:
-                if _key_taken(error):
-                    raise DuplicateIdempotencyKey(topup.idempotency_key) from error
-                raise
             assert row is not None and row[0] is not None
             return int(row[0]), int(row[1])
         # SQLite runs in-process: five statements cost no round trips.
@@ -142,10 +135,17 @@ class SqlTopUpRepository:
         return topup_id, balance
 
 
-def _key_taken(error: IntegrityViolation) -> bool:
-    """True when the idempotency key is what the database refused; anything else (a foreign
-    key, a missing balance) is a fault, not a replay."""
-    return error.refuses("topups", "operator_id", "idempotency_key")
+@contextmanager
+def _refused_key(topup: NewTopUp) -> Iterator[None]:
+    """DuplicateIdempotencyKey when the database refuses the top-up's key as taken; any
+    other refusal (a foreign key, a missing balance) is a fault, not a replay, and is
+    raised as it is."""
+    try:
+        yield
+    except IntegrityViolation as error:
+        if error.refuses("topups", "operator_id", "idempotency_key"):
+            raise DuplicateIdempotencyKey(topup.idempotency_key) from error
+        raise
 
 
 def _topup_values(
