@@ -1,0 +1,82 @@
+"""The database schema (SQLAlchemy Core), one module per part of Saldo; every table is
+also here, as ``tables.lines``. Alembic migrations in ``migrations/`` create it; a test
+checks that they agree.
+
+Money is BIGINT minor units; every row that belongs to an operator carries ``operator_id``.
+"""
+
+from __future__ import annotations
+
+from saldo.adapters.db.tables.base import metadata
+from saldo.adapters.db.tables.core import (
+    accounts,
+    adjustments,
+    ledger_entries,
+    ledger_transactions,
+    lines,
+    operators,
+    topups,
+)
+from saldo.adapters.db.tables.lifecycle import (
+    auto_topup_attempts,
+    auto_topups,
+    job_runs,
+    line_events,
+)
+from saldo.adapters.db.tables.orders import (
+    auto_renewals,
+    order_events,
+    order_payments,
+    orders,
+    outbox,
+    payment_events,
+)
+from saldo.adapters.db.tables.selling import (
+    exchange_rates,
+    inbound_messages,
+    pending_confirmations,
+    pin_attempts,
+    plan_purchases,
+    ussd_sessions,
+    voucher_batches,
+    vouchers,
+)
+from saldo.adapters.db.tables.usage import (
+    charging_sessions,
+    network_elements,
+    usage_daily,
+    usage_records,
+)
+
+__all__ = [
+    "accounts",
+    "adjustments",
+    "auto_renewals",
+    "auto_topup_attempts",
+    "auto_topups",
+    "charging_sessions",
+    "exchange_rates",
+    "inbound_messages",
+    "job_runs",
+    "ledger_entries",
+    "ledger_transactions",
+    "line_events",
+    "lines",
+    "metadata",
+    "network_elements",
+    "operators",
+    "order_events",
+    "order_payments",
+    "orders",
+    "outbox",
+    "payment_events",
+    "pending_confirmations",
+    "pin_attempts",
+    "plan_purchases",
+    "topups",
+    "usage_daily",
+    "usage_records",
+    "ussd_sessions",
+    "voucher_batches",
+    "vouchers",
+]
