@@ -11,13 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,6 +27,7 @@ from saldo.services.payment_port import (
     PaymentStatus,
     PaymentTimedOut,
 )
+from tests.processor_api import FakeApi, fake_api
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 ACCESS_TOKEN = "TEST-0000000000000000-112215-saldo"
@@ -40,71 +38,10 @@ CARD_TOKEN = "ff8080814c11e237014c1ff593b57b4d"
 # -- a loopback Mercado Pago ------------------------------------------------------------------
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def query(self) -> dict[str, str]:
-        """The query-string parameters, one value each."""
-        return {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
-
-
-@dataclass
-class FakeApi:
-    """Answers each request with the next queued (status, JSON); ``stall`` makes it wait."""
-
-    answers: list[tuple[int, Any]] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
-    stall: bool = False
-    released: threading.Event = field(default_factory=threading.Event)
-    url: str = ""
-
-    def answer(self, status: int, body: Any) -> None:
-        self.answers.append((status, body))
-
-
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    fake = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            fake.requests.append(Request(self.command, self.path, headers, self.rfile.read(length)))
-            if fake.stall:
-                fake.released.wait(5)
-                return
-            status, body = fake.answers.pop(0)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield fake
-    fake.released.set()
-    server.shutdown()
-    server.server_close()
+    with fake_api(monkeypatch) as fake:
+        yield fake
 
 
 def provider(api: FakeApi, *, timeout_seconds: float = 5.0) -> MercadoPagoProvider:

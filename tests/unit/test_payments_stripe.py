@@ -10,13 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -29,6 +25,7 @@ from saldo.services.payment_port import (
     PaymentStatus,
     PaymentTimedOut,
 )
+from tests.processor_api import FakeApi, fake_api
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 API_KEY = "sk_test_saldo"
@@ -38,70 +35,10 @@ WEBHOOK_SECRET = "whsec_test_saldo"
 # -- a loopback Stripe ------------------------------------------------------------------------
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def form(self) -> dict[str, str]:
-        """The form-encoded parameters (Stripe's request format), one value each."""
-        text = self.body.decode() if self.method == "POST" else urlsplit(self.path).query
-        return {key: values[0] for key, values in parse_qs(text).items()}
-
-
-@dataclass
-class FakeApi:
-    """Answers each request with the next queued (status, JSON); ``stall`` makes it wait."""
-
-    answers: list[tuple[int, Any]] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
-    stall: bool = False
-    released: threading.Event = field(default_factory=threading.Event)
-    url: str = ""
-
-    def answer(self, status: int, body: Any) -> None:
-        self.answers.append((status, body))
-
-
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    fake = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            fake.requests.append(Request(self.command, self.path, headers, self.rfile.read(length)))
-            if fake.stall:
-                fake.released.wait(5)
-                return
-            status, body = fake.answers.pop(0)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Request-Id", "req_test")
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield fake
-    fake.released.set()
-    server.shutdown()
-    server.server_close()
+    with fake_api(monkeypatch, headers={"Request-Id": "req_test"}) as fake:
+        yield fake
 
 
 def provider(api: FakeApi, *, timeout_seconds: float = 5.0) -> StripeProvider:
