@@ -124,8 +124,8 @@ ledger_transactions = Table(
     Column("event_id", BigInteger, nullable=False),
     Column("memo", Text),
     Column("created_at", TZDateTime, nullable=False),
-    Index("ix_ledger_transactions_event", "event_type", "event_id"),
-    Index("ix_ledger_transactions_line_id", "line_id"),
+    # No index on the line or the event: no query reads by them (migration 0009), and every
+    # money movement would write them.
 )
 
 # Append-only: the application never updates or deletes an entry. balance_after is kept for
@@ -163,7 +163,6 @@ topups = Table(
     Column("bonus", BigInteger),
     CheckConstraint("amount > 0", name="positive_amount"),
     UniqueConstraint("operator_id", "idempotency_key"),
-    Index("ix_topups_line_id", "line_id"),
 )
 
 adjustments = Table(
