@@ -19,6 +19,7 @@ between it and Saldo's ratio is what Saldo's Python costs.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sqlite3
@@ -41,6 +42,8 @@ from saldo.catalog.schema import bundled_specs
 from saldo.config import Settings
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
+from saldo.domain.periods import end_of_local_day_after
+from saldo.domain.topup import validity_days_for
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import NewLine, import_lines
 from saldo.services.operators import register_operator
@@ -48,6 +51,23 @@ from saldo.services.top_up import top_up
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 LINES = 1000
+
+
+class Scenario(NamedTuple):
+    """What the top-ups are. By default 1,000 COP each (Claro Colombia's minimum, 7 days of
+    validity, on lines valid for 30: no validity moves), all at ``NOW``. With ``--extend``,
+    20,000 COP (60 days), a day later for each round of the lines: every top-up extends its
+    line's validity, and writes the line."""
+
+    amount: Money
+    extend: bool
+
+    def at(self, i: int) -> datetime:
+        return NOW + timedelta(days=i // LINES) if self.extend else NOW
+
+
+SMALL = Scenario(Money.of("1000", "COP"), extend=False)
+EXTENDING = Scenario(Money.of("20000", "COP"), extend=True)
 
 
 def msisdn(number: int) -> str:
@@ -91,7 +111,7 @@ def race(sides: dict[str, Side], n: int, *, rounds: int = 10) -> dict[str, tuple
 
 
 @contextmanager
-def saldo_side(url: str) -> Iterator[Side]:
+def saldo_side(url: str, scenario: Scenario = SMALL) -> Iterator[Side]:
     saldo = Saldo(
         settings=Settings(database_url=url), engine=make_engine(url), clock=FixedClock(NOW)
     )
@@ -102,19 +122,19 @@ def saldo_side(url: str) -> Iterator[Side]:
         )
     import_lines(
         saldo.uow(),
-        rows=((i, NewLine(msisdn=msisdn(i), operator="claro-co")) for i in range(LINES)),
+        # The first thousand lines are Saldo's; the second are the replayed statements'.
+        rows=((i, NewLine(msisdn=msisdn(i), operator="claro-co")) for i in range(2 * LINES)),
         now=NOW,
     )
-    amount = Money.of("1000", "COP")
 
     def one_topup(i: int) -> object:
         return top_up(
             saldo.uow(),
             msisdn=msisdn(i % LINES),
-            amount=amount,
+            amount=scenario.amount,
             channel=Channel.STORE,
             idempotency_key=f"bench-{i}",
-            now=NOW,
+            now=scenario.at(i),
         )
 
     def one_inquiry(i: int) -> object:
@@ -182,8 +202,8 @@ def raw_sqlite_side(path: Path) -> Iterator[Side]:
 
 # What a Saldo top-up runs on SQLite, in order (SqlLineRepository.get_by_msisdn with the key,
 # SqlTopUpRepository.credit): the line lock that also finds the key's earlier top-up, the
-# conditional balance update, the top-up row, the ledger transaction, its two entries, the
-# line's new validity. Columns and values as Saldo writes them.
+# conditional balance update, the top-up row, the ledger transaction, its two entries, and
+# the line's new validity when it changes. Columns and values as Saldo writes them.
 SALDO_LOCK = (
     "SELECT lines.id, lines.operator_id, lines.msisdn, lines.iccid, lines.sim_kind, "
     "lines.language, lines.state, lines.activated_at, lines.valid_until, lines.email, "
@@ -216,9 +236,10 @@ SALDO_VALIDITY = "UPDATE lines SET valid_until = ? WHERE lines.id = ?"
 
 
 @contextmanager
-def saldo_statements_side(path: Path) -> Iterator[Side]:
+def saldo_statements_side(path: Path, scenario: Scenario = SMALL) -> Iterator[Side]:
     """Saldo's top-up statements from raw ``sqlite3``, on Saldo's database (set up by
-    ``saldo_side``). Keys of their own; the line's validity read from its locked row."""
+    ``saldo_side``), on lines and with keys of their own; the line's validity read from its
+    locked row."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
@@ -226,13 +247,21 @@ def saldo_statements_side(path: Path) -> Iterator[Side]:
         "SELECT lines.operator_id, lines.id, lines.msisdn, accounts.id "
         "FROM lines JOIN accounts ON accounts.line_id = lines.id AND accounts.kind = 'main' "
         "ORDER BY lines.id"
-    ).fetchall()
+    ).fetchall()[LINES:]
     operator_id = lines[0][0]
     (clearing,) = db.execute(
         "SELECT account_id FROM ledger_entries WHERE amount < 0 LIMIT 1"
     ).fetchone()
-    now = NOW.replace(tzinfo=None).isoformat(" ", "microseconds")
     fingerprint = "0" * 64
+    # Saldo's rule: the later of the line's end of validity and the end of the local day the
+    # amount's denomination reaches.
+    claro = next(spec for spec in bundled_specs() if spec.slug == "claro-co").to_operator()
+    days = validity_days_for(scenario.amount, rules=claro.topup)
+    amount, currency = scenario.amount.minor, scenario.amount.currency
+
+    @functools.cache
+    def granted(at: datetime) -> datetime:
+        return end_of_local_day_after(at, days, timezone=claro.timezone).replace(tzinfo=None)
 
     def one_topup(i: int) -> None:
         _, line_id, number, bucket = lines[i % len(lines)]
@@ -241,8 +270,10 @@ def saldo_statements_side(path: Path) -> Iterator[Side]:
         cursor.execute("BEGIN IMMEDIATE")
         locked = cursor.execute(SALDO_LOCK, (key, number)).fetchone()
         before = datetime.fromisoformat(locked[8])
-        after = before + timedelta(days=30)
-        (balance,) = cursor.execute(SALDO_BALANCE, (100000, bucket, 100000)).fetchone()
+        at = scenario.at(i)
+        after = max(before, granted(at))
+        stamp = at.replace(tzinfo=None).isoformat(" ", "microseconds")
+        (balance,) = cursor.execute(SALDO_BALANCE, (amount, bucket, amount)).fetchone()
         (topup_id,) = cursor.execute(
             SALDO_TOPUP,
             (
@@ -250,25 +281,26 @@ def saldo_statements_side(path: Path) -> Iterator[Side]:
                 line_id,
                 key,
                 fingerprint,
-                100000,
-                "COP",
+                amount,
+                currency,
                 "store",
-                30,
+                days,
                 "active",
                 before.isoformat(" ", "microseconds"),
                 after.isoformat(" ", "microseconds"),
                 balance,
-                now,
+                stamp,
             ),
         ).fetchone()
         (transaction_id,) = cursor.execute(
-            SALDO_TRANSACTION, (operator_id, line_id, topup_id, now)
+            SALDO_TRANSACTION, (operator_id, line_id, topup_id, stamp)
         ).fetchone()
         cursor.executemany(
             SALDO_ENTRY,
-            [(transaction_id, clearing, -100000, None), (transaction_id, bucket, 100000, balance)],
+            [(transaction_id, clearing, -amount, None), (transaction_id, bucket, amount, balance)],
         )
-        cursor.execute(SALDO_VALIDITY, (after.isoformat(" ", "microseconds"), line_id))
+        if after != before:
+            cursor.execute(SALDO_VALIDITY, (after.isoformat(" ", "microseconds"), line_id))
         cursor.execute("COMMIT")
         cursor.close()
 
@@ -352,22 +384,28 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("SALDO_BENCH_POSTGRES_URL"))
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--extend",
+        action="store_true",
+        help="top-ups that extend their line's validity (20,000 COP, a day apart per round)",
+    )
     args = parser.parse_args()
 
+    scenario = EXTENDING if args.extend else SMALL
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as workdir:
         saldo_db = Path(workdir) / "saldo.db"
         with (
-            saldo_side(f"sqlite:///{saldo_db}") as saldo,
+            saldo_side(f"sqlite:///{saldo_db}", scenario) as saldo,
             raw_sqlite_side(Path(workdir) / "raw.db") as raw,
-            saldo_statements_side(saldo_db) as statements,
+            saldo_statements_side(saldo_db, scenario) as statements,
         ):
             rates = race({"saldo": saldo, "raw": raw, "statements": statements}, args.n)
         results.append(result("sqlite", rates))
     with nullcontext(None) if args.no_postgres else postgres(args.postgres_url) as server:
         if server is not None:
             url = fresh_postgres_database(server)
-            with saldo_side(url) as saldo, raw_postgres_side(url) as raw:
+            with saldo_side(url, scenario) as saldo, raw_postgres_side(url) as raw:
                 rates = race({"saldo": saldo, "raw": raw}, args.n)
             results.append(result("postgresql", rates))
 

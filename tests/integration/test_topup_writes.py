@@ -4,10 +4,11 @@ the same either way, and the same as a top-up with a bonus writes for its main m
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
@@ -159,3 +160,90 @@ def test_only_a_taken_key_reads_as_a_replay_other_refusals_are_faults(saldo: Sal
         uow.topups.add(_new_topup(saldo, line_id=line.id + 1000, key="fresh"), balance_after=1)
     assert not isinstance(refused.value, DuplicateIdempotencyKey)
     assert len(_rows(saldo, select(t.topups.c.id))) == 1
+
+
+@pytest.fixture
+def line_writes(saldo: Saldo) -> Iterator[Callable[[], int]]:
+    """How many times the lines table's rows have been written (a trigger counts them)."""
+    postgres = saldo.engine.dialect.name == "postgresql"
+    with saldo.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE line_writes (line_id BIGINT)"))
+        if postgres:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION count_line_write() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN INSERT INTO line_writes VALUES (NEW.id); RETURN NEW; END $$"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER count_line_writes AFTER UPDATE ON lines "
+                    "FOR EACH ROW EXECUTE FUNCTION count_line_write()"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER count_line_writes AFTER UPDATE ON lines "
+                    "BEGIN INSERT INTO line_writes VALUES (NEW.id); END"
+                )
+            )
+
+    def count() -> int:
+        with saldo.engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM line_writes")).scalar_one())
+
+    try:
+        yield count
+    finally:
+        with saldo.engine.begin() as connection:
+            connection.execute(
+                text("DROP TRIGGER count_line_writes" + (" ON lines" if postgres else ""))
+            )
+            if postgres:
+                connection.execute(text("DROP FUNCTION count_line_write()"))
+            connection.execute(text("DROP TABLE line_writes"))
+
+
+def test_a_topup_that_extends_nothing_leaves_the_line_row_alone(
+    saldo: Saldo, line_writes: Callable[[], int]
+) -> None:
+    add_line(
+        saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=saldo.clock.now()
+    )
+    [(valid_until,)] = _rows(saldo, select(t.lines.c.valid_until))
+
+    small = _top_up(saldo, "1000", "seven-days")  # 7 days, on a line valid for 30
+
+    assert small.valid_until == valid_until  # type: ignore[attr-defined]
+    assert line_writes() == 0
+    assert _rows(saldo, select(t.lines.c.valid_until)) == [(valid_until,)]
+
+    large = _top_up(saldo, "20000", "sixty-days")
+
+    assert large.valid_until > valid_until  # type: ignore[attr-defined]
+    assert line_writes() == 1
+    assert _rows(saldo, select(t.lines.c.valid_until)) == [(large.valid_until,)]  # type: ignore[attr-defined]
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_small_topup_of_a_lapsed_line_still_reactivates_it(
+    saldo: Saldo, clock: FixedClock, line_writes: Callable[[], int]
+) -> None:
+    add_line(saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=clock.now())
+    with saldo.uow() as uow:  # in grace, with validity left (as an operator may set it)
+        record = uow.lines.get_by_msisdn(CLARO_CO, for_update=True)
+        assert record is not None
+        uow.lines.set_validity(
+            record.line.id,
+            valid_until=record.line.valid_until,
+            state=LineState.GRACE,
+            now=clock.now(),
+        )
+        uow.commit()
+    before = line_writes()
+
+    _top_up(saldo, "1000", "small")
+
+    assert line_writes() == before + 1
+    assert _rows(saldo, select(t.lines.c.state)) == [(LineState.ACTIVE.value,)]

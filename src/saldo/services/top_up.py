@@ -177,12 +177,13 @@ def credit_topup(
             memo=f"{memo}, bonus {promotion.code}",
             now=now,
         )
-        uow.lines.set_validity(
-            line.id,
-            valid_until=valid_until,
-            state=LineState.ACTIVE if reactivate else None,
-            now=now,
-        )
+        if topup.changes_line(reactivate=reactivate):
+            uow.lines.set_validity(
+                line.id,
+                valid_until=valid_until,
+                state=LineState.ACTIVE if reactivate else None,
+                now=now,
+            )
     return TopUpReceipt(
         topup_id=topup_id,
         receipt_number=receipt_number(topup_id, operator_slug=operator.slug),

@@ -270,6 +270,12 @@ class NewTopUp:
     valid_until_after: datetime
     now: datetime
 
+    def changes_line(self, *, reactivate: bool) -> bool:
+        """Whether the line's row is written. A top-up that neither extends the validity
+        nor reactivates the line (a small amount on a line valid for longer) leaves it
+        alone: rewriting it unchanged would still write and sync its page and indexes."""
+        return reactivate or self.valid_until_after != self.valid_until_before
+
 
 class TopUpRepository(Protocol):
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None: ...
@@ -291,7 +297,8 @@ class TopUpRepository(Protocol):
         """Every write of a top-up without a bonus, at once: ``topup.amount`` credited to the
         main bucket, the top-up stored with the balance after, its balanced ledger
         transaction (``postings``, the main bucket's entry carrying its balance after), and
-        the line's new validity (and state ACTIVE, with ``reactivate``). Return the top-up's
+        the line's new validity (and state ACTIVE, with ``reactivate``) when
+        ``topup.changes_line``. Return the top-up's
         id and the main bucket's balance after. On PostgreSQL this is one statement, one
         round trip. Raise DuplicateIdempotencyKey if the key is taken."""
         ...

@@ -97,6 +97,7 @@ class SqlTopUpRepository:
         reactivate: bool,
     ) -> tuple[int, int]:
         assert topup.amount > 0, "a top-up credits"
+        changes_line = topup.changes_line(reactivate=reactivate)
         if self._connection.dialect.name == "postgresql":
             mains = tuple(posting.account_id == main_bucket_id for posting in postings)
             params: dict[str, Any] = _topup_values(topup, balance_after=None, bonus=None)
@@ -104,10 +105,9 @@ class SqlTopUpRepository:
             for n, posting in enumerate(postings):
                 params[f"account_{n}"] = posting.account_id
                 params[f"amount_{n}"] = posting.amount
+            statement = _credit_statement(mains, line=changes_line, reactivate=reactivate)
             with _refused_key(topup):
-                row = _credit_statement(mains, reactivate=reactivate).first(
-                    self._connection, **params
-                )
+                row = statement.first(self._connection, **params)
             assert row is not None and row[0] is not None
             return int(row[0]), int(row[1])
         # SQLite runs in-process: five statements cost no round trips.
@@ -126,12 +126,13 @@ class SqlTopUpRepository:
             memo=memo,
             now=topup.now,
         )
-        SqlLineRepository(self._connection, operator_id=None).set_validity(
-            topup.line_id,
-            valid_until=topup.valid_until_after,
-            state=LineState.ACTIVE if reactivate else None,
-            now=topup.now,
-        )
+        if changes_line:
+            SqlLineRepository(self._connection, operator_id=None).set_validity(
+                topup.line_id,
+                valid_until=topup.valid_until_after,
+                state=LineState.ACTIVE if reactivate else None,
+                now=topup.now,
+            )
         return topup_id, balance
 
 
@@ -170,17 +171,26 @@ def _topup_values(
 
 
 @functools.cache
-def _credit_statement(mains: tuple[bool, ...], *, reactivate: bool) -> Prepared:
+def _credit_statement(mains: tuple[bool, ...], *, line: bool, reactivate: bool) -> Prepared:
     """A top-up's writes in one PostgreSQL statement: data-modifying ``WITH`` queries pass
     the new balance and the new ids along through their ``RETURNING``, and every one of them
     runs to completion whether the final ``SELECT`` reads it or not. ``mains`` tells which
-    postings are the main bucket's (their entry carries the balance after)."""
+    postings are the main bucket's (their entry carries the balance after); ``line`` whether
+    the line's validity (and with ``reactivate``, its state) is written."""
     entries = ",\n            ".join(
         f"((SELECT id FROM txn), :account_{n}, :amount_{n}, "
         + ("(SELECT balance FROM balance))" if main else "NULL)")
         for n, main in enumerate(mains)
     )
     state = ", state = 'active', state_changed_at = :created_at" if reactivate else ""
+    validity = (
+        f""", validity AS (
+            UPDATE lines SET valid_until = :valid_until_after{state}
+            WHERE id = :line_id
+        )"""
+        if line
+        else ""
+    )
     return Prepared(
         text(
             f"""
@@ -209,10 +219,7 @@ def _credit_statement(mains: tuple[bool, ...], *, reactivate: bool) -> Prepared:
         ), entries AS (
             INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
             VALUES {entries}
-        ), validity AS (
-            UPDATE lines SET valid_until = :valid_until_after{state}
-            WHERE id = :line_id
-        )
+        ){validity}
         SELECT (SELECT id FROM topup), (SELECT balance FROM balance)
         """
         )
