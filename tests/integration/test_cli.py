@@ -816,6 +816,47 @@ def test_lines_import_of_a_csv_without_the_required_columns_is_one_line_and_writ
     assert snapshot(saldo.engine) == before
 
 
+def test_lines_import_reads_a_spreadsheet_csv_with_a_byte_order_mark(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # given a CSV saved as "CSV UTF-8" by a spreadsheet: it starts with a byte-order mark
+    path = tmp_path / "lines.csv"
+    path.write_text("msisdn,operator\n3001230011,claro-co\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+    # when it is imported
+    result = cli("lines", "import", str(path))
+
+    # then its row is imported like any other
+    assert result.code == 0, result.err
+    assert "Imported 1 line(s); rejected 0." in result.out
+    assert cli.ok("lines", "show", "+573001230011", "--json").json()["operator"] == "claro-co"
+
+
+def test_lines_import_reports_the_line_of_the_file_even_after_blank_lines(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # given a CSV with a blank line 3 and a bad row on line 5 (line 4 is good)
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "msisdn,operator,sim_kind\n"
+        "3001230011,claro-co,esim\n"
+        "\n"
+        "3001230012,claro-co,physical\n"
+        "3001230013,claro-co,satellite\n",
+        encoding="utf-8",
+    )
+
+    # when it is imported
+    result = cli("lines", "import", str(path), "--json")
+
+    # then the bad row is reported as line 5, where an editor shows it
+    assert result.code == 3
+    assert result.json()["rejected"] == [
+        {"row": 5, "reason": "sim_kind 'satellite' is not physical or esim"}
+    ]
+
+
 def test_lines_import_of_a_file_that_is_not_utf8_is_one_line(
     cli: Cli, saldo_sqlite: Saldo, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, err, local_time, out, progress
+from saldo.channels.cli.render import CSV_ENCODING, emit_json, err, local_time, out, progress
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.operator import SimKind
@@ -170,7 +170,7 @@ def import_command(
 
 def _count_rows(file: Path) -> int:
     try:
-        with file.open(encoding="utf-8", newline="") as handle:
+        with file.open(encoding=CSV_ENCODING, newline="") as handle:
             header = next(csv.reader(handle), None)
             if header is None:
                 raise BadCsv(f"{file} is empty")
@@ -185,9 +185,10 @@ def _count_rows(file: Path) -> int:
 
 
 def _read_rows(file: Path) -> Iterator[tuple[int, NewLine | SaldoError]]:
-    with file.open(encoding="utf-8", newline="") as handle:
+    with file.open(encoding=CSV_ENCODING, newline="") as handle:
         reader = csv.DictReader(handle)
-        for number, raw in enumerate(reader, start=2):
+        for raw in reader:
+            number = reader.line_num  # the row's line in the file, blank lines counted
             row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
             if not row.get("msisdn") or not row.get("operator"):
                 yield number, BadCsv("msisdn and operator are required")

@@ -18,6 +18,10 @@ from saldo.domain.money import Money, format_money
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+# CSV files given to the CLI: UTF-8, with or without the byte-order mark that spreadsheets
+# write ("CSV UTF-8" in Excel), which would otherwise stick to the first column's name.
+CSV_ENCODING = "utf-8-sig"
+
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON for Saldo values: Money as ``{"amount": "12.50", "currency": "EUR",

@@ -13,7 +13,16 @@ from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.lines import app as lines_app
-from saldo.channels.cli.render import emit_json, err, money, out, progress, quantity, to_jsonable
+from saldo.channels.cli.render import (
+    CSV_ENCODING,
+    emit_json,
+    err,
+    money,
+    out,
+    progress,
+    quantity,
+    to_jsonable,
+)
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.rating import Service
@@ -44,7 +53,7 @@ def import_command(
     """
     saldo = state(ctx).saldo()
     try:
-        handle = file.open(newline="", encoding="utf-8")
+        handle = file.open(newline="", encoding=CSV_ENCODING)
     except OSError as error:
         raise BadCdr(f"cannot read {file}: {error.strerror}") from None
     with handle, progress(quiet=as_json) as bar:
@@ -80,16 +89,15 @@ def _rows(handle: Iterable[str], *, name: str) -> Iterator[tuple[int, UsageEvent
     missing = [c for c in CDR_COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:
         raise BadCdr(f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {missing}")
-    number = 1
     while True:
-        number += 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as error:
             # The file cannot be read on from here: say where, and stop.
-            raise BadCdr(f"{name}, row {number}: {error}") from None
+            raise BadCdr(f"{name}, row {reader.line_num + 1}: {error}") from None
+        number = reader.line_num  # the row's line in the file, blank lines counted
         try:
             yield number, _event(row)
         except (BadCdr, ValueError) as error:
