@@ -197,3 +197,18 @@ def test_an_amount_below_the_threshold_is_refused(line: Saldo) -> None:
             amount=Money.of("10", "EUR"), provider="sandbox", token="tok_approve",
             providers=["sandbox"], enabled=True, now=line.clock.now(),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("amount", "refusal"),
+    [("1", "the minimum top-up is 5.00 EUR"), ("150.01", "the maximum top-up is 150.00 EUR")],
+)
+def test_an_amount_outside_the_operators_top_up_bounds_is_refused(
+    line: Saldo, amount: str, refusal: str
+) -> None:
+    with pytest.raises(UnableToSetAutoTopUp, match=refusal):
+        set_auto_topup(
+            line.uow(), msisdn=LINE, threshold=Money.of("1", "EUR"),
+            amount=Money.of(amount, "EUR"), provider="sandbox", token="tok_approve",
+            providers=["sandbox"], enabled=True, now=line.clock.now(),
+        )  # fmt: skip

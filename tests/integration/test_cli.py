@@ -501,6 +501,16 @@ BAD_INPUTS = [
     pytest.param(["topup", LINE, "-5.000"], "negative", id="topup-negative-grouped"),
     pytest.param(["topup", LINE, "0"], "minimum top-up", id="topup-zero"),
     pytest.param(["topup", LINE, "abc"], "not an amount", id="topup-not-a-number"),
+    pytest.param(["topup", LINE, "1_000"], "not an amount", id="topup-underscore"),
+    pytest.param(
+        ["topup", LINE, "500.001"], "maximum top-up is 500000.00 COP", id="topup-above-maximum"
+    ),
+    pytest.param(
+        ["topup", LINE, "99999999999999999"],
+        "more than any amount Saldo takes",
+        id="topup-beyond-any-amount",
+    ),
+    pytest.param(["topup", LINE, "30.000", "--key", ""], "idempotency key", id="topup-empty-key"),
     pytest.param(
         ["topup", LINE, "30.000", "--key", "not a key!"],
         "idempotency key",
@@ -523,6 +533,16 @@ BAD_INPUTS = [
         ["adjust", LINE, "5.000", "--reason", "  ", "--actor", "ana"],
         "reason",
         id="adjust-blank-reason",
+    ),
+    pytest.param(
+        ["adjust", LINE, "9.000.000.000.000.000.000", "--reason", "x", "--actor", "ana"],
+        "more than any amount Saldo takes",
+        id="adjust-beyond-any-amount",
+    ),
+    pytest.param(
+        ["adjust", LINE, "1_0", "--reason", "goodwill", "--actor", "ana"],
+        "not an amount",
+        id="adjust-underscore",
     ),
     pytest.param(["balance", "12ab"], "not a phone number", id="balance-invalid-msisdn"),
     pytest.param(["lines", "show", "+573001234599"], "no line", id="lines-show-unknown-line"),
@@ -710,6 +730,49 @@ def test_operators_load_of_a_good_file_adds_the_operator(cli: Cli, tmp_path: Pat
     assert loaded["slug"] == "acme-co"
     slugs = {op["slug"] for op in cli.ok("operators", "list", "--json").json()}
     assert slugs == {*SEVEN_SLUGS, "acme-co"}
+
+
+def test_operators_load_refuses_to_move_an_operator_with_lines_to_another_country(
+    cli_each: Cli, saldo: Saldo, tmp_path: Path
+) -> None:
+    # given an operator loaded from a file, with a line holding money
+    path = _catalog_file(tmp_path, replace="name: Claro", by="name: Acme")
+    cli_each.ok("operators", "load", str(path))
+    cli_each.ok("lines", "add", "+573001239999", "--operator", "acme-co")
+    cli_each.ok("topup", "+573001239999", "5.000", "--key", "acme-1")
+    # and the same file moved to Ecuador and its dollars
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(_place("CO", "COP"), _place("EC", "USD")), encoding="utf-8")
+    before = snapshot(saldo.engine)
+
+    # when it is loaded again
+    result = cli_each("operators", "load", str(path))
+
+    # then it is refused in one line naming the file and the field, and nothing is written
+    assert_one_line_error(result, code=1)
+    assert "acme-co.yaml: country: acme-co has lines kept in CO, so its country" in result.err
+    assert snapshot(saldo.engine) == before
+    assert "Ledger clean" in cli_each.ok("audit").out
+
+
+def _place(country: str, currency: str) -> str:
+    return f"country: {country}\ncurrency: {currency}"
+
+
+def test_operators_load_may_change_the_currency_of_an_operator_without_lines(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # given an operator loaded from a file, with no line yet
+    path = _catalog_file(tmp_path, replace="name: Claro", by="name: Acme")
+    cli.ok("operators", "load", str(path))
+
+    # when it is loaded again in another country and currency
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(_place("CO", "COP"), _place("EC", "USD")), encoding="utf-8")
+    loaded = cli.ok("operators", "load", str(path), "--json").json()
+
+    # then the update is taken
+    assert (loaded["country"], loaded["currency"]) == ("EC", "USD")
 
 
 # -- CSV import ----------------------------------------------------------------------------

@@ -15,7 +15,12 @@ from saldo.adapters.db import tables as t
 from saldo.bootstrap import Saldo
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
-from saldo.domain.topup import AmountBelowMinimum, TopUpReceipt, WrongCurrency
+from saldo.domain.topup import (
+    AmountAboveMaximum,
+    AmountBelowMinimum,
+    TopUpReceipt,
+    WrongCurrency,
+)
 from saldo.domain.vouchers import format_pin, pin_hash, read_pin
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
@@ -210,11 +215,20 @@ def test_a_pin_already_sold_in_an_earlier_batch_is_not_handed_out_again(saldo: S
         ({"operator": "no-such-operator"}, UnknownOperator),
         ({"value": Money.of("10000", "ARS")}, WrongCurrency),
         ({"value": cop("999.99")}, AmountBelowMinimum),
+        ({"value": cop("500000.01")}, AmountAboveMaximum),
         ({"count": 0}, UnableToGenerate),
         ({"expires_at": NOW - timedelta(days=1)}, UnableToGenerate),
         ({"expires_at": NOW}, UnableToGenerate),
     ],
-    ids=["unknown-operator", "wrong-currency", "below-minimum", "no-vouchers", "past", "now"],
+    ids=[
+        "unknown-operator",
+        "wrong-currency",
+        "below-minimum",
+        "above-maximum",
+        "no-vouchers",
+        "past",
+        "now",
+    ],
 )
 def test_a_batch_that_cannot_be_sold_is_refused_and_nothing_is_written(
     saldo: Saldo, change: dict[str, object], refusal: type[Exception]

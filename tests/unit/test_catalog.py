@@ -164,6 +164,26 @@ def bad_timezone(data: dict[str, Any]) -> None:
     data["timezone"] = "America/Atlantis"
 
 
+def unknown_country(data: dict[str, Any]) -> None:
+    data["country"] = "ZZ"
+
+
+def currency_of_another_country(data: dict[str, Any]) -> None:
+    data["currency"] = "EUR"  # Claro Argentina keeps pesos
+
+
+def maximum_below_a_denomination(data: dict[str, Any]) -> None:
+    data["topup"]["maximum"] = "5000"  # a denomination of 10000 is sold
+
+
+def maximum_below_the_minimum(data: dict[str, Any]) -> None:
+    data["topup"]["maximum"] = "500"
+
+
+def float_maximum(data: dict[str, Any]) -> None:
+    data["topup"]["maximum"] = 100000.0
+
+
 @pytest.mark.parametrize(
     ("spoil", "field", "problem"),
     [
@@ -176,6 +196,11 @@ def bad_timezone(data: dict[str, Any]) -> None:
         (extra_field, "colour", "Extra inputs are not permitted"),
         (extra_nested_field, "hotline.colour", "Extra inputs are not permitted"),
         (bad_timezone, "timezone", "unknown timezone 'America/Atlantis'"),
+        (unknown_country, "country", "unknown country 'ZZ'"),
+        (currency_of_another_country, "currency", "EUR is not a currency of AR (it uses ARS)"),
+        (maximum_below_a_denomination, "topup.maximum", "5000 is below the denomination 10000"),
+        (maximum_below_the_minimum, "topup.maximum", "500 is below the minimum"),
+        (float_maximum, "topup.maximum", "not floats"),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )

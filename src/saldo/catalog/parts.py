@@ -65,6 +65,8 @@ class DenominationSpec(_Strict):
 class TopUpSpec(_Strict):
     minimum: AmountText
     online_minimum: AmountText | None = None
+    # The most one top-up may be, on every channel (none: only Saldo's own bound).
+    maximum: AmountText | None = None
     denominations: list[DenominationSpec] = Field(min_length=1)
 
 

@@ -14,8 +14,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
 from babel import Locale, UnknownLocaleError
+from babel.numbers import get_territory_currencies
 from pydantic import (
     BeforeValidator,
     Field,
@@ -109,12 +111,32 @@ class OperatorSpec(_Strict):
     # Prices of calls, SMS and data beyond allowances (catalog/tariffs.py); optional.
     tariff: TariffSpec | None = None
 
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        # Lines are checked against the operator's country by their numbering plan.
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown country {value!r} (an ISO 3166 code such as AR, CO, BE)")
+        return value
+
     @field_validator("currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:
         if value not in MINOR_UNIT_EXPONENTS:
             raise ValueError(f"unknown currency {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _currency_of_the_country(self) -> OperatorSpec:
+        # Prepaid money is kept in the country's own currency; a mistyped code would put
+        # every balance of the operator in the wrong one.
+        legal = get_territory_currencies(self.country, tender=True)
+        if self.currency not in legal:
+            raise ValueError(
+                f"currency: {self.currency} is not a currency of {self.country}"
+                f" (it uses {', '.join(legal)})"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -169,6 +191,16 @@ class OperatorSpec(_Strict):
         for denomination in self.topup.denominations:
             if Money.of(denomination.amount, self.currency) < minimum:
                 raise ValueError(f"topup.denominations: {denomination.amount} is below the minimum")
+        if self.topup.maximum is not None:
+            maximum = Money.of(self.topup.maximum, self.currency)
+            least: list[tuple[str, str | None]] = [
+                ("the minimum", self.topup.minimum),
+                ("the online minimum", self.topup.online_minimum),
+            ]
+            least += [(f"the denomination {d.amount}", d.amount) for d in self.topup.denominations]
+            for what, bound in least:
+                if bound is not None and Money.of(bound, self.currency) > maximum:
+                    raise ValueError(f"topup.maximum: {self.topup.maximum} is below {what}")
         codes = [p.code for p in self.plans] + [a.code for a in self.addons]
         if len(codes) != len(set(codes)):
             raise ValueError("plan and add-on codes must be unique")
@@ -192,6 +224,8 @@ class OperatorSpec(_Strict):
         found += [(f"addons.{a.code}.price", a.price) for a in self.addons]
         if self.topup.online_minimum is not None:
             found.append(("topup.online_minimum", self.topup.online_minimum))
+        if self.topup.maximum is not None:
+            found.append(("topup.maximum", self.topup.maximum))
         if self.low_balance_threshold is not None:
             found.append(("low_balance_threshold", self.low_balance_threshold))
         found += [
@@ -261,6 +295,7 @@ class OperatorSpec(_Strict):
                 online_minimum=(
                     money(self.topup.online_minimum) if self.topup.online_minimum else None
                 ),
+                maximum=money(self.topup.maximum) if self.topup.maximum else None,
                 denominations=tuple(
                     Denomination(amount=money(d.amount), validity_days=d.validity_days)
                     for d in self.topup.denominations

@@ -80,6 +80,12 @@ def minor_unit_exponent(currency: str) -> int:
         raise UnknownCurrency(f"unknown currency {currency!r}") from None
 
 
+# The largest amount taken in, in minor units (10 trillion of a two-decimal currency). The
+# database keeps money in 64-bit integers, about 9.2e18: an amount that could overflow a
+# balance, however many times it was added, is refused at the door with a clear message.
+MAX_MINOR = 10**15
+
+
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
     """An exact amount: ``minor`` units (cents, centavos) of ``currency``."""
@@ -100,9 +106,11 @@ class Money:
 
     @classmethod
     def of(cls, amount: Decimal | str | int, currency: str) -> Money:
-        """Exact money from a Decimal, an int or a canonical string such as ``"1234.56"``.
+        """Exact money from a Decimal, an int or a canonical string such as ``"1234.56"``: an
+        amount taken in (from people, clients or the catalog).
 
-        Raises InvalidAmount for floats, exponents, or more decimals than the currency has.
+        Raises InvalidAmount for floats, exponents, more decimals than the currency has, or
+        more than ``MAX_MINOR``.
         """
         if isinstance(amount, float):
             raise InvalidAmount("amounts are never floats; pass a string or a Decimal")
@@ -117,10 +125,17 @@ class Money:
             value = Decimal(amount)
         if not value.is_finite():
             raise InvalidAmount(f"{amount!r} is not a finite amount")
+        money = cls._exact(value, currency)
+        if abs(money.minor) > MAX_MINOR:
+            raise InvalidAmount(f"{amount} {currency} is more than any amount Saldo takes")
+        return money
+
+    @classmethod
+    def _exact(cls, value: Decimal, currency: str) -> Money:
         exponent = minor_unit_exponent(currency)
         scaled = value.scaleb(exponent)
         if scaled != scaled.to_integral_value():
-            raise InvalidAmount(f"{amount} has more than {exponent} decimal places for {currency}")
+            raise InvalidAmount(f"{value} has more than {exponent} decimal places for {currency}")
         return cls(int(scaled), currency)
 
     @classmethod
@@ -132,7 +147,7 @@ class Money:
         """
         exponent = minor_unit_exponent(currency)
         quantum = Decimal(1).scaleb(-exponent)
-        return cls.of(amount.quantize(quantum, rounding=rounding), currency)
+        return cls._exact(amount.quantize(quantum, rounding=rounding), currency)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -199,7 +214,8 @@ class Money:
 _CANONICAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Anything a person may type around the digits in any of our locales: digits, separators,
 # spaces (regular, no-break and narrow no-break), a sign, and currency symbols or codes.
-_NOT_NUMERIC = re.compile(r"[eE]")
+# Exponents ("1e3") and digit separators that only Python reads ("1_000") are not amounts.
+_NOT_NUMERIC = re.compile(r"[eE_]")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 

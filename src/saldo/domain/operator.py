@@ -34,6 +34,7 @@ class TopUpRules:
     minimum: Money
     denominations: tuple[Denomination, ...]
     online_minimum: Money | None = None
+    maximum: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,20 +27,26 @@ class AmountBelowMinimum(TopUpAmountRefused):
     code = "amount_below_minimum"
 
 
+class AmountAboveMaximum(TopUpAmountRefused):
+    code = "amount_above_maximum"
+
+
 class WrongCurrency(TopUpAmountRefused):
     code = "wrong_currency"
 
 
 def check_topup_amount(amount: Money, *, rules: TopUpRules, online: bool = False) -> None:
-    """Raise WrongCurrency or AmountBelowMinimum unless ``amount`` is acceptable: positive,
-    in the operator's currency, at least its minimum, and at least its online minimum when
-    it comes through the web or the app."""
+    """Raise WrongCurrency, AmountBelowMinimum or AmountAboveMaximum unless ``amount`` is
+    acceptable: positive, in the operator's currency, at least its minimum (and its online
+    minimum when it comes through the web or the app), and at most its maximum."""
     if amount.currency != rules.minimum.currency:
         raise WrongCurrency(f"top-ups here are in {rules.minimum.currency}, not {amount.currency}")
     if amount.minor <= 0 or amount < rules.minimum:
         raise AmountBelowMinimum(f"the minimum top-up is {rules.minimum}")
     if online and rules.online_minimum is not None and amount < rules.online_minimum:
         raise AmountBelowMinimum(f"the minimum top-up online is {rules.online_minimum}")
+    if rules.maximum is not None and amount > rules.maximum:
+        raise AmountAboveMaximum(f"the maximum top-up is {rules.maximum}")
 
 
 def validity_days_for(amount: Money, *, rules: TopUpRules) -> int:

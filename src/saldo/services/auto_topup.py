@@ -27,6 +27,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
 from saldo.domain.orders import next_renewal_attempt
 from saldo.domain.periods import require_aware
+from saldo.domain.topup import TopUpAmountRefused, check_topup_amount
 from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.notifications import SMS, queue, sms_allowed_from
@@ -100,8 +101,10 @@ def set_auto_topup(
         for money in (threshold, amount):
             if money.currency != operator.currency:
                 raise UnableToSetAutoTopUp(f"{money} is not in {operator.currency}")
-        if amount < operator.topup.minimum:
-            raise UnableToSetAutoTopUp(f"the least top-up is {operator.topup.minimum}")
+        try:
+            check_topup_amount(amount, rules=operator.topup)
+        except TopUpAmountRefused as refused:
+            raise UnableToSetAutoTopUp(refused.message) from None
         if amount < threshold:
             # One top-up must lift an empty balance over the threshold, or the worker would
             # charge again at every pass.

@@ -15,11 +15,33 @@ class UnknownOperator(SaldoError):
     code = "unknown_operator"
 
 
+class OperatorInUse(SaldoError):
+    """The update would change what an operator's lines are kept in."""
+
+    code = "operator_in_use"
+
+
+# What an operator's lines depend on: their numbers are in the country's plan, their money
+# and the ledger in the currency.
+_SETTLED = ("country", "currency")
+
+
 def register_operator(
     uow: UnitOfWork, *, operator: Operator, spec: dict[str, Any], now: datetime
 ) -> Operator:
-    """Add the operator, or update it when its slug exists; return it with its id."""
+    """Add the operator, or update it when its slug exists; return it with its id. Raise
+    OperatorInUse when an update would change the country or the currency of an operator
+    that has lines."""
     with uow:
+        existing = uow.operators.get_by_slug(operator.slug)
+        if existing is not None and existing.id is not None:
+            changed = [f for f in _SETTLED if getattr(existing, f) != getattr(operator, f)]
+            if changed and uow.lines.list(operator_id=existing.id, limit=1):
+                field = changed[0]
+                raise OperatorInUse(
+                    f"{field}: {operator.slug} has lines kept in {getattr(existing, field)}, "
+                    f"so its {field} cannot change to {getattr(operator, field)}"
+                )
         saved = uow.operators.save(operator, spec=spec, now=require_aware(now))
         uow.commit()
     return saved

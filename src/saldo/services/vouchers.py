@@ -17,7 +17,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
-from saldo.domain.topup import AmountBelowMinimum, TopUpReceipt, WrongCurrency
+from saldo.domain.topup import TopUpReceipt, WrongCurrency, check_topup_amount
 from saldo.domain.vouchers import (
     PIN_LENGTH,
     WRONG_PIN_BLOCK,
@@ -117,7 +117,8 @@ def generate_vouchers(
     (the export file could not be written), nothing is stored, so no voucher ever exists
     whose PIN nobody has.
 
-    Raises UnknownOperator, WrongCurrency, AmountBelowMinimum or UnableToGenerate.
+    Raises UnknownOperator, WrongCurrency, AmountBelowMinimum, AmountAboveMaximum or
+    UnableToGenerate.
     """
     now = require_aware(now)
     expires_at = require_aware(expires_at)
@@ -131,8 +132,7 @@ def generate_vouchers(
             raise UnknownOperator(f"no operator {operator!r}")
         if value.currency != found.currency:
             raise WrongCurrency(f"vouchers here are in {found.currency}, not {value.currency}")
-        if value < found.topup.minimum:
-            raise AmountBelowMinimum(f"the minimum top-up is {found.topup.minimum}")
+        check_topup_amount(value, rules=found.topup)  # a voucher is a top-up, paid ahead
         pins = _new_pins(uow, count=count, pin_key=pin_key, draw=random_digits, on_pin=on_voucher)
         batch_id, serials = uow.vouchers.add_batch(
             operator_id=found.id,

@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from saldo.domain.money import (
+    MAX_MINOR,
     WHOLE_UNIT_DISPLAY,
     CurrencyMismatch,
     InvalidAmount,
@@ -341,6 +342,34 @@ def test_parse_money_refuses_exponent_notation(text: str) -> None:
 def test_parse_money_refuses_empty_or_garbage_text(text: str) -> None:
     with pytest.raises(InvalidAmount):
         parse_money(text, currency="ARS", locale="es_AR")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"), [("1_000", "es_AR"), ("1_0", "en"), ("1.000_5", "es_AR")]
+)
+def test_parse_money_refuses_underscores_which_only_python_reads_as_digit_groups(
+    text: str, locale: str
+) -> None:
+    with pytest.raises(InvalidAmount, match="is not an amount"):
+        parse_money(text, currency="ARS", locale=locale)
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999999999", "90.000.000.000.000.000", "10.000.000.000.000,01"]
+)
+def test_parse_money_refuses_an_amount_beyond_what_saldo_takes(text: str) -> None:
+    # the database keeps 64-bit integers: no amount comes near, nor could overflow a balance
+    with pytest.raises(InvalidAmount, match="more than any amount Saldo takes"):
+        parse_money(text, currency="COP", locale="es_CO")
+
+
+def test_the_largest_amount_taken_is_ten_trillion_of_a_two_decimal_currency() -> None:
+    assert Money.of("10000000000000", "COP") == Money(MAX_MINOR, "COP")
+    assert Money.of("-10000000000000", "COP") == Money(-MAX_MINOR, "COP")
+    with pytest.raises(InvalidAmount):
+        Money.of("10000000000000.01", "COP")
+    with pytest.raises(InvalidAmount):
+        Money.of(MAX_MINOR * 10 + 1, "JPY")
 
 
 def test_parse_money_refuses_an_unknown_locale() -> None:

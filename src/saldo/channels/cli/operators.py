@@ -12,7 +12,7 @@ from saldo.catalog.schema import load_spec_file
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, money, out
 from saldo.domain.operator import Operator
-from saldo.services.operators import list_operators, register_operator
+from saldo.services.operators import OperatorInUse, list_operators, register_operator
 
 app = typer.Typer(help="List the operators, or add or update one from a catalog file.")
 
@@ -73,12 +73,15 @@ def load_command(
     """
     spec = load_spec_file(file)
     saldo = state(ctx).saldo()
-    operator = register_operator(
-        saldo.uow(),
-        operator=spec.to_operator(),
-        spec=spec.model_dump(mode="json"),
-        now=saldo.clock.now(),
-    )
+    try:
+        operator = register_operator(
+            saldo.uow(),
+            operator=spec.to_operator(),
+            spec=spec.model_dump(mode="json"),
+            now=saldo.clock.now(),
+        )
+    except OperatorInUse as refused:  # named like any other bad field of the file
+        raise OperatorInUse(f"{file.name}: {refused.message}") from None
     if as_json:
         emit_json(summary(operator))
         return

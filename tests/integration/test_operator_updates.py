@@ -1,0 +1,75 @@
+"""Updating an operator from its catalog: what its lines are kept in cannot change under
+them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from saldo.bootstrap import Saldo
+from saldo.catalog.schema import bundled_specs
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
+from saldo.services.audit import audit_ledger
+from saldo.services.lines import NewLine, add_line
+from saldo.services.operators import OperatorInUse, get_operator, register_operator
+from saldo.services.top_up import top_up
+
+TIGO = next(spec for spec in bundled_specs() if spec.slug == "tigo-co")
+
+
+def _reload(saldo: Saldo, **changes: str) -> object:
+    """Tigo's entry loaded again with ``changes`` (past the catalog's own checks, which
+    already refuse a currency foreign to the country)."""
+    return register_operator(
+        saldo.uow(),
+        operator=dataclasses.replace(TIGO.to_operator(), **changes),
+        spec={**TIGO.model_dump(mode="json"), **changes},
+        now=saldo.clock.now(),
+    )
+
+
+def test_an_operator_without_lines_may_change_its_country_and_currency(saldo: Saldo) -> None:
+    _reload(saldo, country="EC", currency="USD")
+
+    operator = get_operator(saldo.uow(), slug="tigo-co")
+    assert (operator.country, operator.currency) == ("EC", "USD")
+
+
+@pytest.mark.parametrize(("field", "value"), [("currency", "USD"), ("country", "EC")])
+def test_an_operator_with_lines_keeps_its_currency_and_country(
+    saldo: Saldo, field: str, value: str
+) -> None:
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="+573001230000", operator="tigo-co"),
+        now=saldo.clock.now(),
+    )
+    top_up(
+        saldo.uow(),
+        msisdn="+573001230000",
+        amount=Money.of("5000", "COP"),
+        channel=Channel.STORE,
+        idempotency_key="tigo-1",
+        now=saldo.clock.now(),
+    )
+
+    with pytest.raises(OperatorInUse, match=f"{field}: tigo-co has lines kept in"):
+        _reload(saldo, **{field: value})
+
+    operator = get_operator(saldo.uow(), slug="tigo-co")
+    assert (operator.country, operator.currency) == ("CO", "COP")
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_operator_with_lines_may_change_anything_else(saldo: Saldo) -> None:
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="+573001230000", operator="tigo-co"),
+        now=saldo.clock.now(),
+    )
+
+    _reload(saldo, name="Tigo Colombia")
+
+    assert get_operator(saldo.uow(), slug="tigo-co").name == "Tigo Colombia"
