@@ -167,11 +167,12 @@ def test_operators_list_json_lists_the_seven_demo_operators(cli: Cli) -> None:
     # when the operators are listed for a script
     listed = cli.ok("operators", "list", "--json").json()
 
-    # then the seven demo operators are there, with their currency and minimum top-up
+    # then the seven demo operators are there, with their currency and top-up bounds
     assert {op["slug"] for op in listed} == SEVEN_SLUGS
     claro = next(op for op in listed if op["slug"] == "claro-co")
     assert claro["currency"] == "COP"
     assert claro["minimum_topup"] == {"amount": "1000.00", "currency": "COP", "minor": 100000}
+    assert claro["maximum_topup"] == {"amount": "500000.00", "currency": "COP", "minor": 50000000}
 
 
 def test_lines_add_accepts_a_national_number_and_stores_it_in_e164(cli: Cli) -> None:

@@ -32,6 +32,7 @@ def summary(operator: Operator) -> dict[str, object]:
         "balance_keywords": list(operator.sms.keywords.get("balance", ())),
         "ussd_code": operator.ussd_code,
         "minimum_topup": operator.topup.minimum,
+        "maximum_topup": operator.topup.maximum,
         "grace_days": operator.lifecycle.grace_days,
         "suspension_days": operator.lifecycle.suspension_days,
         "tax_rate": str(operator.tax_rate),
@@ -46,7 +47,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json([summary(op) for op in operators])
         return
-    table = Table("slug", "operator", "country", "currency", "SMS", "USSD", "minimum top-up")
+    table = Table("slug", "operator", "country", "currency", "SMS", "USSD", "top-up")
     for op in operators:
         keywords = ", ".join(op.sms.keywords.get("balance", ()))
         table.add_row(
@@ -56,7 +57,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             op.currency,
             f"{keywords} → {op.sms.short_code}",
             op.ussd_code,
-            money(op.topup.minimum, op.default_locale),
+            _bounds(op),
         )
     out.print(table)
 
@@ -86,3 +87,11 @@ def load_command(
         emit_json(summary(operator))
         return
     out.print(f"Loaded {operator.slug} ({operator.name}, {operator.country}, {operator.currency})")
+
+
+def _bounds(operator: Operator) -> str:
+    """The least and the most one top-up may be, as the operator's people write money."""
+    least = money(operator.topup.minimum, operator.default_locale)
+    if operator.topup.maximum is None:
+        return f"{least} or more"
+    return f"{least} to {money(operator.topup.maximum, operator.default_locale)}"
