@@ -91,19 +91,24 @@ def test_a_plain_topup_writes_the_bucket_the_topup_its_ledger_and_the_validity(
     assert audit_ledger(saldo.uow()).clean
 
 
-def test_a_topup_of_a_lapsed_line_stores_it_active_again(saldo: Saldo, clock: FixedClock) -> None:
-    add_line(saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=clock.now())
-    clock.advance(timedelta(days=45))
-    with saldo.uow() as uow:  # as the lifecycle worker would have written it
+def _put_in_grace(saldo: Saldo) -> None:
+    """Store the line in grace, its validity unchanged."""
+    with saldo.uow() as uow:
         record = uow.lines.get_by_msisdn(CLARO_CO, for_update=True)
         assert record is not None
         uow.lines.set_validity(
             record.line.id,
             valid_until=record.line.valid_until,
             state=LineState.GRACE,
-            now=clock.now(),
+            now=saldo.clock.now(),
         )
         uow.commit()
+
+
+def test_a_topup_of_a_lapsed_line_stores_it_active_again(saldo: Saldo, clock: FixedClock) -> None:
+    add_line(saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=clock.now())
+    clock.advance(timedelta(days=45))
+    _put_in_grace(saldo)  # as the lifecycle worker would have
 
     _top_up(saldo, "5000", "back")
 
@@ -231,16 +236,7 @@ def test_a_small_topup_of_a_lapsed_line_still_reactivates_it(
     saldo: Saldo, clock: FixedClock, line_writes: Callable[[], int]
 ) -> None:
     add_line(saldo.uow(), new_line=NewLine(msisdn=CLARO_CO, operator="claro-co"), now=clock.now())
-    with saldo.uow() as uow:  # in grace, with validity left (as an operator may set it)
-        record = uow.lines.get_by_msisdn(CLARO_CO, for_update=True)
-        assert record is not None
-        uow.lines.set_validity(
-            record.line.id,
-            valid_until=record.line.valid_until,
-            state=LineState.GRACE,
-            now=clock.now(),
-        )
-        uow.commit()
+    _put_in_grace(saldo)  # with validity left, as an operator may
     before = line_writes()
 
     _top_up(saldo, "1000", "small")
