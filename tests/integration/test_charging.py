@@ -41,6 +41,7 @@ LINE = "+5491155551234"  # movistar-ar: 60/60, national $150/min
 FRIEND = "+5491155550000"  # on-net: $100/min, SMS $45
 LANDLINE = "+541143210000"
 CLARO = "+5493515550123"  # a Claro line: not this element's operator's
+OTHER = "+5491155559999"  # another Movistar line
 
 
 @pytest.fixture
@@ -439,3 +440,73 @@ def test_tiny_data_quotas_add_up_to_a_price_over_the_session(
     assert done.charged == 100 * 100 * 1024
     assert left < 500  # about 10 MB was not free
     assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_session_id_sent_again_for_another_line_is_refused_and_bills_no_one(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    add_line(saldo.uow(), new_line=NewLine(msisdn=OTHER, operator="movistar-ar"), now=clock.now())
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    opening = {
+        "session_id": "dup",
+        "msisdn": LINE,
+        "service": "voice",
+        "destination": LANDLINE,
+        "requested": 120,
+    }
+    first = client.post("/api/v1/charging/sessions", headers=auth, json=opening)
+    retried = client.post("/api/v1/charging/sessions", headers=auth, json=opening)
+
+    # the same element id for another line, another service or another destination
+    others = [
+        client.post("/api/v1/charging/sessions", headers=auth, json={**opening, **change})
+        for change in ({"msisdn": OTHER}, {"service": "data"}, {"destination": FRIEND})
+    ]
+
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()
+    for refused in others:
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "session_id_reused"
+    ended = client.post(
+        f"/api/v1/charging/sessions/{first.json()['session_id']}/terminate",
+        headers=auth,
+        json={"request_number": 1, "used": 120},
+    )
+    assert ended.json()["charged"] == 120
+    assert main(saldo) == 500000 - 30000  # two minutes, on the first line only
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_sms_event_id_sent_again_for_another_line_is_refused(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    add_line(saldo.uow(), new_line=NewLine(msisdn=OTHER, operator="movistar-ar"), now=clock.now())
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    event = {"event_id": "e9", "msisdn": LINE, "destination": FRIEND}
+
+    charged = client.post("/api/v1/charging/events/sms", headers=auth, json=event)
+    elsewhere = client.post(
+        "/api/v1/charging/events/sms", headers=auth, json={**event, "msisdn": OTHER}
+    )
+
+    assert charged.json()["charged"] == 1
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["error"]["code"] == "session_id_reused"
+    assert main(saldo) == 500000 - 4500
+
+
+@pytest.mark.parametrize("session", ["99999999999999999999", str(2**63), "0", "-1"])
+def test_a_session_id_out_of_range_is_a_422_not_a_server_error(net, session: str) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo), raise_server_exceptions=False)
+
+    answer = client.post(
+        f"/api/v1/charging/sessions/{session}/terminate",
+        headers={"Authorization": "Bearer ne_test"},
+        json={"request_number": 1, "used": 1},
+    )
+
+    assert answer.status_code == 422

@@ -46,6 +46,7 @@ from saldo.services.reservations import (
     CreditLimitReached,
     RatingFailed,
     ServiceDenied,
+    SessionKeyReused,
     StaleRequest,
     UnknownSession,
     UserUnknown,
@@ -62,6 +63,7 @@ __all__ = [
     "Grant",
     "RatingFailed",
     "ServiceDenied",
+    "SessionKeyReused",
     "StaleRequest",
     "UnknownSession",
     "UserUnknown",
@@ -100,15 +102,17 @@ def start_session(
     now: datetime,
 ) -> Grant:
     """Open a session (``session_key``: the element's own id for it) and reserve
-    ``requested`` units. The same key again returns the session as it stands. Raises
+    ``requested`` units. The same key again, for the same line, service and destination,
+    returns the session as it stands; for another, it raises SessionKeyReused. Raises
     ChargingRefused (nothing is written then)."""
     now = require_aware(now)
     if not 1 <= len(session_key) <= 128:
         raise RatingFailed("a session key is 1 to 128 characters")
+    request = (msisdn, service, destination)
     with uow.reading():
         existing = uow.charging.get_by_key(operator_id=operator_id, session_key=session_key)
     if existing is not None:
-        return _grant(existing)
+        return _retried(existing, request)
     with uow:
         record = _live_line(uow, operator_id=operator_id, msisdn=msisdn, now=now)
         assert record.operator.id is not None
@@ -128,7 +132,7 @@ def start_session(
             uow.rollback()
             found = uow.charging.get_by_key(operator_id=operator_id, session_key=session_key)
             assert found is not None
-            return _grant(found)
+            return _retried(found, request)
         session = uow.charging.get_session(session_id, for_update=True)
         assert session is not None
         session = reserve(uow, record=record, session=session, requested=requested, now=now)
@@ -244,6 +248,25 @@ def expire_sessions(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> int:
 
 
 # -- the work ----------------------------------------------------------------------------
+
+
+def _retried(session: StoredSession, request: tuple[str, Service, str | None]) -> Grant:
+    """The session's grant for a retried request; SessionKeyReused when the request is
+    another one (another line, service or destination under the same id)."""
+    msisdn, service, destination = request
+    try:
+        number = lookup_msisdn(msisdn)
+    except SaldoError:
+        number = None
+    if (number, service.value, destination) != (
+        session.msisdn,
+        session.service,
+        session.destination,
+    ):
+        raise SessionKeyReused(
+            f"id {session.session_key!r} is already the session of another request"
+        )
+    return _grant(session)
 
 
 def _grant(session: StoredSession) -> Grant:

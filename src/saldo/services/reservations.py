@@ -70,6 +70,14 @@ class UnknownSession(ChargingRefused):
     result_code = 5002
 
 
+class SessionKeyReused(ChargingRefused):
+    """An element's session (or SMS event) id sent again for another line, service or
+    destination: answering with the first session would bill the wrong line."""
+
+    code = "session_id_reused"
+    result_code = 5012
+
+
 def check_active(record: LineRecord, *, now: datetime) -> None:
     state = state_at(
         stored_state=record.line.state,

@@ -16,7 +16,8 @@ the same request number.
 
 A refusal is 403 ``{"error": {"code", "result_code", "message"}}`` (``credit_limit`` 4012,
 ``service_denied`` 4010, ``user_unknown`` 5030, ``rating_failed`` 5031), 404 for an unknown
-session, 401 without a valid key, 422 for a malformed body.
+session, 409 ``session_id_reused`` for an element session id or SMS event id sent again for
+another line, service or destination, 401 without a valid key, 422 for a malformed body.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from saldo.domain.rating import Service
 from saldo.services.charging import (
     ChargingRefused,
     Grant,
+    SessionKeyReused,
     UnknownSession,
     charge_sms,
     end_session,
@@ -114,7 +116,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     @router.post("/sessions/{session_id}/update", response_model=GrantResponse)
     async def update(
-        session_id: int, body: UpdateRequest, caller: NetworkElement = caller_of
+        session_id: SessionId, body: UpdateRequest, caller: NetworkElement = caller_of
     ) -> JSONResponse:
         """Report units used and reserve more."""
         return await _answer(
@@ -131,7 +133,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     @router.post("/sessions/{session_id}/terminate", response_model=GrantResponse)
     async def terminate(
-        session_id: int, body: TerminateRequest, caller: NetworkElement = caller_of
+        session_id: SessionId, body: TerminateRequest, caller: NetworkElement = caller_of
     ) -> JSONResponse:
         """Report the final use; the rest of the reservation comes back."""
         return await _answer(
@@ -168,6 +170,8 @@ async def _answer(call: object, *, created: bool = False) -> JSONResponse:
         grant: Grant = await run_in_threadpool(call)  # type: ignore[arg-type]
     except UnknownSession as error:
         return _refusal(404, error)
+    except SessionKeyReused as error:
+        return _refusal(409, error)
     except ChargingRefused as error:
         return _refusal(403, error)
     body = {
