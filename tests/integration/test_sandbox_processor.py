@@ -5,6 +5,7 @@ tests/unit/test_payments_*.py against recorded API answers on loopback.)"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -170,3 +171,20 @@ def test_its_webhooks_verify_and_others_do_not(processor: SandboxProvider) -> No
         processor.parse_webhook(body=body + b" ", headers=headers, now=NOW)
     with pytest.raises(InvalidWebhook):
         processor.parse_webhook(body=body, headers=headers, now=NOW + timedelta(minutes=6))
+
+
+@pytest.mark.parametrize("created", [10**30, 2**63, -(10**20)])
+def test_a_signed_webhook_with_a_time_no_date_can_hold_is_refused(
+    processor: SandboxProvider, created: int
+) -> None:
+    body = json.dumps(
+        {"id": "evt_x", "created": created, "data": {"reference": "pay_x", "status": "succeeded"}}
+    ).encode()
+    headers = {
+        cards.SIGNATURE_HEADER: cards.sign(
+            body, secret=b"test secret", timestamp=int(NOW.timestamp())
+        )
+    }
+
+    with pytest.raises(InvalidWebhook, match="creation time is not a date"):
+        processor.parse_webhook(body=body, headers=headers, now=NOW)

@@ -601,3 +601,12 @@ def test_an_event_about_something_else_than_a_payment_intent_is_refused(
 
     with pytest.raises(InvalidWebhook, match="not about a payment intent"):
         stripe.parse_webhook(body=body, headers=signed(body), now=NOW)
+
+
+def test_a_signed_event_with_a_creation_time_no_date_can_hold_is_refused(
+    stripe: StripeProvider,
+) -> None:
+    body = event_body("payment_intent.succeeded", "succeeded", created=10**30)
+
+    with pytest.raises(InvalidWebhook, match="no readable creation time"):
+        stripe.parse_webhook(body=body, headers=signed(body), now=NOW)

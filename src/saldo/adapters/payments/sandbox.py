@@ -274,7 +274,7 @@ class SandboxProvider:
         expected = sign(body, secret=self._secret, timestamp=timestamp)
         if not hmac.compare_digest(expected, header.strip()):
             raise InvalidWebhook("the webhook signature does not match")
-        signed_at = datetime.fromtimestamp(timestamp, UTC)
+        signed_at = _moment(timestamp, "the signature's timestamp")
         if abs(now - signed_at) > self._tolerance:
             raise InvalidWebhook("the webhook signature is too old")
         try:
@@ -284,10 +284,18 @@ class SandboxProvider:
                 event_id=str(event["id"]),
                 reference=str(data["reference"]),
                 status=PaymentStatus(data["status"]),
-                occurred_at=datetime.fromtimestamp(int(event["created"]), UTC),
+                occurred_at=_moment(int(event["created"]), "the event's creation time"),
             )
         except (ValueError, KeyError, TypeError):
             raise InvalidWebhook("the webhook body is not a sandbox payment event") from None
+
+
+def _moment(timestamp: int, what: str) -> datetime:
+    """A Unix timestamp as an aware UTC datetime; InvalidWebhook when no date can hold it."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidWebhook(f"{what} is not a date") from None
 
 
 def sign(body: bytes, *, secret: bytes, timestamp: int) -> str:

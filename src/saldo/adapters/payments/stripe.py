@@ -373,11 +373,15 @@ def _event(body: bytes) -> PaymentEvent:
     event_id, created, reference = event.get("id"), event.get("created"), intent.get("id")
     if not (isinstance(event_id, str) and isinstance(reference, str) and type(created) is int):
         raise InvalidWebhook("the Stripe event lacks its id, its creation time or its intent")
+    try:
+        occurred_at = datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidWebhook(f"Stripe event {event_id} has no readable creation time") from None
     return PaymentEvent(
         event_id=event_id,
         reference=reference,
         status=_status(intent.get("status")),
-        occurred_at=datetime.fromtimestamp(created, UTC),
+        occurred_at=occurred_at,
     )
 
 
