@@ -15,10 +15,12 @@ from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
+from saldo.domain.vouchers import format_pin
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import NewLine, add_line
 from saldo.services.top_up import top_up
+from saldo.services.vouchers import generate_vouchers
 
 PATH = "/channels/ussd"
 MAX_SCREEN = 182
@@ -309,6 +311,95 @@ def test_a_wrong_pin_is_refused_and_moves_no_money(
     assert money_state(saldo) == before
 
 
+def given_voucher(saldo: Saldo, pin: str) -> str:
+    """A Claro Colombia voucher of 10.000 COP with this PIN (its last digit is the check
+    digit); the PIN as a subscriber types it."""
+    generate_vouchers(
+        saldo.uow(),
+        operator="claro-co",
+        value=Money.of("10000", "COP"),
+        count=1,
+        expires_at=saldo.clock.now() + timedelta(days=365),
+        created_by="ops@claro.example",
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+        random_digits=lambda: pin[:-1],
+    )
+    return format_pin(pin)
+
+
+def test_a_gateway_retrying_a_redeemed_pin_gets_it_confirmed_and_never_a_lockout(
+    saldo: Saldo, client: TestClient
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    pin = given_voucher(saldo, "4111111111111111")
+    first = dial(client, f"2*{pin}", session="ATUid_pin")
+    after_first = money_state(saldo)
+
+    retries = [dial(client, f"2*{pin}", session="ATUid_pin") for _ in range(6)]
+
+    assert first.startswith("END Recarga de $10.000 aplicada.")
+    assert set(retries) == {
+        "END Este PIN ya se aplicó a su línea: $10.000, recibo CLARO-CO-T-000000001."
+    }
+    assert money_state(saldo) == after_first
+    second = given_voucher(saldo, "5555555555554444")
+    assert dial(client, f"2*{second}", session="ATUid_next").startswith("END Recarga de $10.000")
+
+
+def test_a_session_id_another_phone_used_to_buy_does_not_stop_this_phone_buying(
+    saldo: Saldo, client: TestClient
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_line(saldo, "+573109876543", "claro-co")
+    for phone in (CLARO_CO, "+573109876543"):
+        given_money(saldo, phone, Money.of("100000", "COP"))
+
+    bought = [dial(client, "3*1*1", session="1001", phone=p) for p in (CLARO_CO, "+573109876543")]
+
+    assert all(screen.startswith("END Listo: Todo Incluido 30 días activo.") for screen in bought)
+    for phone in (CLARO_CO, "+573109876543"):
+        view = inquire_balance(saldo.uow(), msisdn=phone, now=saldo.clock.now())
+        assert view.main == Money.of("70000", "COP")
+
+
+def test_a_confirmation_sent_again_after_a_purchase_that_emptied_the_balance_gets_the_receipt(
+    saldo: Saldo, client: TestClient
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_money(saldo, CLARO_CO, Money.of("30000", "COP"))
+    first = dial(client, "3*1*1", session="ATUid_last")
+    after_first = money_state(saldo)
+
+    again = dial(client, "3*1*1", session="ATUid_last")
+
+    assert first.startswith("END Listo: Todo Incluido 30 días activo. Saldo $0.")
+    assert again == first
+    assert money_state(saldo) == after_first
+
+
+@pytest.mark.parametrize(
+    ("choices", "answer"),
+    [
+        ("2*123*9", "END Opción inválida."),  # a PIN, then more
+        ("3*1*1*1", "END Opción inválida."),  # a confirmation, then more
+        ("3*" + "9" * 5000, "CON Opción inválida.\nElija un plan:"),  # no such plan number
+    ],
+    ids=["past-the-pin", "past-the-confirmation", "5000-digit-choice"],
+)
+def test_choices_past_the_end_of_a_path_or_absurd_ones_are_invalid_choices(
+    saldo: Saldo, client: TestClient, choices: str, answer: str
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_money(saldo, CLARO_CO, Money.of("100000", "COP"))
+    before = money_state(saldo)
+
+    screen = dial(client, choices)
+
+    assert screen.startswith(answer), screen
+    assert money_state(saldo) == before
+
+
 # -- sessions and the gateway -----------------------------------------------------------------
 
 
@@ -341,6 +432,20 @@ def test_a_session_idle_for_four_minutes_has_expired(
     clock.advance(timedelta(minutes=4))
 
     screen = dial(client, "1", session="ATUid_idle")
+
+    assert screen == "END La sesión expiró. Marque *611# de nuevo."
+
+
+def test_an_expired_session_stays_expired(
+    saldo: Saldo, client: TestClient, clock: FixedClock
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    dial(client, "3", session="ATUid_late")
+    clock.advance(timedelta(minutes=4))
+    dial(client, "3*1", session="ATUid_late")
+    clock.advance(timedelta(seconds=10))
+
+    screen = dial(client, "3*1", session="ATUid_late")
 
     assert screen == "END La sesión expiró. Marque *611# de nuevo."
 

@@ -21,7 +21,7 @@ from saldo.domain.topup import (
     TopUpReceipt,
     WrongCurrency,
 )
-from saldo.domain.vouchers import format_pin, pin_hash, read_pin
+from saldo.domain.vouchers import MAX_WRONG_PINS, format_pin, pin_hash, read_pin
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import NewLine, add_line
@@ -329,19 +329,37 @@ def test_a_pin_is_redeemed_as_typed_on_a_handset(saldo: Saldo) -> None:
     assert receipt.amount == cop("10000")
 
 
-def test_the_same_pin_a_second_time_is_refused_and_moves_no_money(
+def test_the_same_pin_again_from_the_same_line_gets_its_receipt_and_moves_no_money(
     saldo: Saldo, clock: FixedClock
 ) -> None:
+    # a gateway's retry, or a subscriber sending the PIN twice
     given_line(saldo)
     given_batch(saldo, digits(VISA_DIGITS))
-    redeem(saldo, VISA)
+    first = redeem(saldo, VISA)
     clock.advance(timedelta(minutes=5))
 
-    with pytest.raises(VoucherAlreadyUsed):
-        redeem(saldo, VISA)
+    again = redeem(saldo, VISA)
 
+    assert again.replayed
+    assert (again.topup_id, again.amount, again.receipt_number) == (
+        first.topup_id,
+        first.amount,
+        first.receipt_number,
+    )
     assert main_balance(saldo) == cop("10000")
     assert audit_ledger(saldo.uow()).transactions == 1
+
+
+def test_a_pin_sent_again_many_times_by_its_line_never_blocks_the_line(saldo: Saldo) -> None:
+    given_line(saldo)
+    given_batch(saldo, digits(VISA_DIGITS, MASTERCARD_DIGITS), count=2)
+    redeem(saldo, VISA)
+    for _ in range(MAX_WRONG_PINS + 1):
+        assert redeem(saldo, VISA).replayed
+
+    redeem(saldo, MASTERCARD)  # the line may still redeem
+
+    assert main_balance(saldo) == cop("20000")
 
 
 def test_a_pin_used_by_one_line_is_refused_to_another(saldo: Saldo) -> None:

@@ -107,12 +107,14 @@ def remember_reply(
 
 
 def touch_ussd_session(
-    uow: UnitOfWork, *, session_id: str, msisdn: str, now: datetime
-) -> datetime | None:
-    """Record activity on a USSD session; return when it was last active before."""
+    uow: UnitOfWork, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
+) -> bool:
+    """Record activity on a USSD session; False when it had been silent for longer than
+    ``idle``. An expired session stays expired: its late requests do not revive it."""
+    now = require_aware(now)
     with uow:
         previous = uow.conversations.touch_ussd_session(
-            session_id=session_id, msisdn=msisdn, now=require_aware(now)
+            session_id=session_id, msisdn=msisdn, now=now, idle=idle
         )
         uow.commit()
-    return previous
+    return previous is None or now - previous <= idle

@@ -223,6 +223,11 @@ def _replay(
     previous: StoredTopUp, *, request: str, key: str, line: Line, operator: Operator
 ) -> TopUpReceipt:
     check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return replayed_receipt(previous, line=line, operator=operator)
+
+
+def replayed_receipt(previous: StoredTopUp, *, line: Line, operator: Operator) -> TopUpReceipt:
+    """The receipt of a top-up already applied, given again (``replayed=True``)."""
     return TopUpReceipt(
         topup_id=previous.id,
         receipt_number=receipt_number(previous.id, operator_slug=operator.slug),

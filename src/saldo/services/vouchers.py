@@ -33,8 +33,8 @@ from saldo.domain.vouchers import (
 from saldo.services.idempotency import fingerprint, internal_key
 from saldo.services.lines import LineNotFound
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import UnitOfWork, VoucherBatch
-from saldo.services.top_up import credit_topup
+from saldo.services.ports import LineRecord, UnitOfWork, VoucherBatch
+from saldo.services.top_up import credit_topup, replayed_receipt
 
 
 class UnableToRedeem(SaldoError):
@@ -199,7 +199,9 @@ def redeem_voucher(
 
     Raises LineNotFound, RedemptionBlocked, WrongPin (with the attempts left),
     VoucherAlreadyUsed, VoucherExpired, VoucherVoided, LineRecycled. A refused PIN changes no
-    balance; it is only counted against the line.
+    balance; it is only counted against the line. The PIN of a voucher this line already used
+    (a gateway's retry, a subscriber sending it twice) gets that top-up's receipt again,
+    marked replayed, and is not counted.
     """
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
@@ -228,6 +230,9 @@ def redeem_voucher(
                 pin_hash=hashed, operator_id=operator.id, line_id=line.id, now=now
             )
             if claimed is None:
+                earlier = _used_here(uow, hashed=hashed, record=record)
+                if earlier is not None:
+                    return earlier
                 refusal = _why_not(uow, hashed=hashed, operator_id=operator.id, now=now)
         if claimed is None:
             uow.vouchers.record_attempt(
@@ -258,6 +263,23 @@ def redeem_voucher(
         )
         uow.commit()
         return receipt
+
+
+def _used_here(uow: UnitOfWork, *, hashed: str, record: LineRecord) -> TopUpReceipt | None:
+    """The receipt of the top-up this PIN's voucher already made on this line, if it did."""
+    operator = record.operator
+    assert operator.id is not None
+    status = uow.vouchers.status(pin_hash=hashed)
+    if status is None or status.operator_id != operator.id:
+        return None
+    if status.state is not VoucherState.REDEEMED:
+        return None
+    earlier = uow.topups.get_by_key(
+        operator_id=operator.id, idempotency_key=internal_key("voucher", status.id)
+    )
+    if earlier is None or earlier.line_id != record.line.id:
+        return None
+    return replayed_receipt(earlier, line=record.line, operator=operator)
 
 
 def _why_not(uow: UnitOfWork, *, hashed: str, operator_id: int, now: datetime) -> UnableToRedeem:

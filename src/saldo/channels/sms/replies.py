@@ -95,6 +95,12 @@ def help_text(speaker: Speaker) -> str:
 
 
 def topped_up(speaker: Speaker, receipt: TopUpReceipt) -> str:
+    if receipt.replayed:  # a PIN this line had already used
+        return speaker.say(
+            "topup_already_applied",
+            amount=speaker.money(receipt.amount),
+            receipt=receipt.receipt_number,
+        )
     return speaker.say(
         "topup_ok",
         amount=speaker.money(receipt.amount),

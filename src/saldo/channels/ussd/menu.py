@@ -63,12 +63,11 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     speaker = Speaker(operator=record.operator, language=record.line.language)
     if _code(request.service_code) != _code(record.operator.ussd_code):
         return screen("END", speaker.say("ussd_unknown_service"))
-    now = saldo.clock.now()
     session = _session_key(request.session_id)
-    previous = touch_ussd_session(
-        saldo.uow(), session_id=session, msisdn=record.line.msisdn, now=now
+    alive = touch_ussd_session(
+        saldo.uow(), session_id=session, msisdn=record.line.msisdn, now=saldo.clock.now(), idle=IDLE
     )
-    if previous is not None and now - previous > IDLE:
+    if not alive:
         return screen("END", speaker.say("ussd_expired", ussd=record.operator.ussd_code))
     try:
         return Menu(saldo, speaker, record, session).answer(_choices(request.text))
@@ -134,20 +133,20 @@ class Menu:
                 else:
                     invalid = True
             elif where == "pin":
-                return self.redeem(choice) if last else screen("END", "")
+                return self.redeem(choice) if last else self.nothing_further()
             elif where == "plans":
                 plans = self.record.operator.plans
-                if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(plans):
+                if _number(choice) in range(1, len(plans) + 1):
                     plan_index, where = int(choice) - 1, "confirm"
-                    quote = self.quote(plan_index)
-                    if not quote.affordable:
-                        # No confirm screen for what the balance cannot pay.
-                        return screen("END", replies.offer(self.speaker, quote))
+                    if last and not self.quote(plan_index).affordable:
+                        # No confirm screen for what the balance cannot pay. (A confirmation
+                        # sent again after the purchase goes on to it: it gets its receipt.)
+                        return screen("END", replies.offer(self.speaker, self.quote(plan_index)))
                 else:
                     invalid = True
             elif where == "confirm":
                 if choice == "1":
-                    return self.buy(plan_index) if last else screen("END", "")
+                    return self.buy(plan_index) if last else self.nothing_further()
                 if choice == "2":
                     return screen("END", self.speaker.say("ussd_cancelled"))
                 invalid = True
@@ -174,6 +173,10 @@ class Menu:
                 balance=self.speaker.money(quote.balance),
             )
         return say("ussd_menu", operator=operator.name)
+
+    def nothing_further(self) -> str:
+        """What choices typed past the end of a path get."""
+        return screen("END", self.speaker.say("ussd_invalid"))
 
     def quote(self, plan_index: int) -> PlanQuote:
         found = self._quotes.get(plan_index)
@@ -240,11 +243,19 @@ class Menu:
             msisdn=self.record.line.msisdn,
             plan_code=plan.code,
             channel=Channel.USSD,
-            idempotency_key=internal_key("ussd", f"{self.session}:{plan.code}"),
+            # Once per session, line and plan: gateways reuse session ids across numbers.
+            idempotency_key=internal_key(
+                "ussd", f"{_session_key(self.session + self.record.line.msisdn)}:{plan.code}"
+            ),
             saldo_key=True,
             now=self.saldo.clock.now(),
         )
         return screen("END", replies.plan_bought(self.speaker, receipt))
+
+
+def _number(choice: str) -> int | None:
+    """A menu choice as a number (a few ASCII digits); None for anything else."""
+    return int(choice) if choice.isascii() and choice.isdigit() and len(choice) <= 3 else None
 
 
 def _session_key(session_id: str) -> str:

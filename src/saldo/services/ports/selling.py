@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -164,9 +164,11 @@ class ConversationRepository(Protocol):
         """The line's unexpired pending confirmation, marked resolved; None if none."""
         ...
 
-    def touch_ussd_session(self, *, session_id: str, msisdn: str, now: datetime) -> datetime | None:
-        """Record activity on a USSD session; return when it was last seen before (None
-        for a new session)."""
+    def touch_ussd_session(
+        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
+    ) -> datetime | None:
+        """Record activity on a USSD session unless it has been silent for longer than
+        ``idle``; return when it was last seen before (None for a new session)."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -83,21 +83,26 @@ class SqlConversationRepository:
             return None
         return PendingConfirmation(id=row.id, action=row.action, argument=row.argument)
 
-    def touch_ussd_session(self, *, session_id: str, msisdn: str, now: datetime) -> datetime | None:
+    def touch_ussd_session(
+        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
+    ) -> datetime | None:
         c = t.ussd_sessions.c
-        previous = self._connection.execute(
+        found = self._connection.execute(
             select(c.last_seen_at).where(c.session_id == session_id, c.msisdn == msisdn)
         ).scalar()
-        if previous is None:
+        if found is None:
             self._connection.execute(
                 insert(t.ussd_sessions).values(
                     session_id=session_id, msisdn=msisdn, started_at=now, last_seen_at=now
                 )
             )
             return None
-        self._connection.execute(
-            update(t.ussd_sessions)
-            .where(c.session_id == session_id, c.msisdn == msisdn)
-            .values(last_seen_at=now)
-        )
-        return to_utc(previous)
+        previous = to_utc(found)
+        assert previous is not None
+        if now - previous <= idle:  # an expired session keeps its last activity
+            self._connection.execute(
+                update(t.ussd_sessions)
+                .where(c.session_id == session_id, c.msisdn == msisdn)
+                .values(last_seen_at=now)
+            )
+        return previous
