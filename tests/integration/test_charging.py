@@ -510,3 +510,60 @@ def test_a_session_id_out_of_range_is_a_422_not_a_server_error(net, session: str
     )
 
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("{not json", "application/json"), ("msisdn=1", "application/x-www-form-urlencoded")],
+)
+def test_without_a_key_any_body_is_a_401(net, body: str, content_type: str) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+
+    answer = client.post(
+        "/api/v1/charging/sessions", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"session_id": "x", "msisdn": "+5491155551234", "service": "voice"}', "requested"),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", "requested": 1.5}',
+            "requested",
+        ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": 100000000000000000000}',
+            "requested",
+        ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "fax", "requested": 1}',
+            "service",
+        ),
+        ("{not json", ""),
+    ],
+    ids=["missing", "fraction", "huge", "unknown-service", "not-json"],
+)
+def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+
+    answer = client.post(
+        "/api/v1/charging/sessions",
+        content=body,
+        headers={"Authorization": "Bearer ne_test", "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["fields"] and error["message"]
+    if field:
+        assert error["fields"][0]["field"] == field
+        assert error["message"].startswith(f"{field}: ")
+    assert main(saldo) == 500000

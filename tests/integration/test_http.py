@@ -53,3 +53,15 @@ def test_the_openapi_description_is_served(saldo_sqlite: Saldo) -> None:
     assert spec["info"]["title"] == "Saldo"
     assert "/healthz" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_unknown_path_or_method_is_answered_in_the_error_shape(saldo_sqlite: Saldo) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    missing = client.get("/api/v1/nothing-here")
+    wrong_method = client.get("/api/v1/charging/sessions")
+
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"code": "not_found", "message": "Not Found"}}
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"

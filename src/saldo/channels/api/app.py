@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from saldo import __version__
 from saldo.bootstrap import Saldo
@@ -73,4 +75,48 @@ def create_api(saldo: Saldo) -> FastAPI:
     async def _unauthorized(_request: object, _error: Unauthorized) -> JSONResponse:
         return unauthorized()
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: object, error: RequestValidationError) -> JSONResponse:
+        return invalid_request(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: object, error: StarletteHTTPException) -> JSONResponse:
+        return http_error(error)
+
     return app
+
+
+# Every error a client gets has one shape, ``{"error": {"code", "message", ...}}``.
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported"}
+
+
+def invalid_request(error: RequestValidationError) -> JSONResponse:
+    """422 ``invalid_request``, naming each field and what is wrong with it."""
+    fields = [
+        {
+            "field": ".".join(str(part) for part in problem.get("loc", ()) if part != "body"),
+            "problem": problem.get("msg", "invalid"),
+        }
+        for problem in error.errors()
+    ]
+    first = fields[0] if fields else {"field": "", "problem": "invalid"}
+    where = f"{first['field']}: " if first["field"] else ""
+    return JSONResponse(
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": f"{where}{first['problem']}",
+                "fields": fields,
+            }
+        },
+        status_code=422,
+    )
+
+
+def http_error(error: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(error.status_code, "http_error")
+    return JSONResponse(
+        {"error": {"code": code, "message": str(error.detail)}},
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )

@@ -22,11 +22,13 @@ another line, service or destination, 401 without a valid key, 422 for a malform
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -85,12 +87,34 @@ class Unauthorized(Exception):
 
 
 def charging_router(saldo: Saldo) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/charging", tags=["charging"])
-
-    def element(authorization: Annotated[str | None, Header()] = None) -> NetworkElement:
+    def element_of(authorization: str | None) -> NetworkElement | None:
         scheme, _, key = (authorization or "").partition(" ")
-        found = saldo.network_element(key.strip()) if scheme.lower() == "bearer" else None
-        if found is None:
+        return saldo.network_element(key.strip()) if scheme.lower() == "bearer" else None
+
+    class ElementRoute(APIRoute):
+        """Checks the element's key before the body is read: a request without a valid key
+        is a 401, whatever its body."""
+
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handle = super().get_route_handler()
+
+            async def authenticated(request: Request) -> Response:
+                found = await run_in_threadpool(element_of, request.headers.get("authorization"))
+                if found is None:
+                    return unauthorized()
+                request.state.element = found
+                return await handle(request)
+
+            return authenticated
+
+    router = APIRouter(prefix="/api/v1/charging", tags=["charging"], route_class=ElementRoute)
+
+    def element(
+        request: Request,
+        authorization: Annotated[str | None, Header(description="Bearer ne_…")] = None,
+    ) -> NetworkElement:
+        found: NetworkElement | None = getattr(request.state, "element", None)
+        if found is None:  # only reached through ElementRoute, which has checked it
             raise Unauthorized
         return found
 
