@@ -22,7 +22,6 @@ from saldo.services.lines import NewLine, add_line
 from saldo.services.top_up import top_up
 
 PATH = "/channels/sms/inbound"
-NBSP = "\u00a0"
 
 PERSONAL_AR = "+5491123456789"
 PERSONAL_AR_ZH = "+5491123456782"
@@ -129,8 +128,24 @@ def test_a_proximus_line_in_french_gets_its_balance_in_euros(
 
     response = send(client, PROXIMUS_FR, "6000", "solde")
 
-    assert response.text.startswith(f"Proximus : solde 20,00{NBSP}€.")
+    # a plain space, not CLDR's no-break one: it would make the SMS UCS-2 (half the room)
+    assert response.text.startswith("Proximus : solde 20,00 €.")
     assert "Valable jusqu'au" in response.text
+    assert is_gsm7(response.text)
+
+
+@pytest.mark.parametrize(("language", "keyword"), [("fr", "OFFRES"), ("nl", "AANBOD")])
+def test_the_proximus_offers_fit_one_plain_sms(
+    saldo: Saldo, client: TestClient, language: str, keyword: str
+) -> None:
+    number = PROXIMUS_FR if language == "fr" else PROXIMUS_NL
+    given_line(saldo, number, "proximus-be", language=language)
+
+    response = send(client, number, "6000", keyword)
+
+    assert "€" in response.text
+    assert is_gsm7(response.text)
+    assert sms_parts(response.text) == 1, response.text
 
 
 def test_a_proximus_line_in_dutch_gets_its_balance_in_dutch(
@@ -141,7 +156,8 @@ def test_a_proximus_line_in_dutch_gets_its_balance_in_dutch(
 
     response = send(client, PROXIMUS_NL, "6000", "saldo")
 
-    assert response.text.startswith(f"Proximus: saldo €{NBSP}20,00.")
+    assert response.text.startswith("Proximus: saldo € 20,00.")
+    assert is_gsm7(response.text)
     assert "Geldig tot" in response.text
 
 

@@ -307,7 +307,7 @@ def test_a_wrong_pin_is_refused_and_moves_no_money(
 
     screen = dial(client, f"2*{pin}")
 
-    assert screen.startswith("END PIN incorrecto. Le quedan ")
+    assert screen.startswith("END PIN incorrecto. Intentos restantes: ")
     assert money_state(saldo) == before
 
 

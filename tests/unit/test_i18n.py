@@ -120,7 +120,7 @@ def test_a_language_saldo_does_not_speak_gets_english() -> None:
 def test_translate_fills_the_placeholders() -> None:
     reply = translate("wrong_pin", language="es", left=3)
 
-    assert reply == "PIN incorrecto. Le quedan 3 intentos."
+    assert reply == "PIN incorrecto. Intentos restantes: 3."
 
 
 # -- last_valid_day ---------------------------------------------------------------------------

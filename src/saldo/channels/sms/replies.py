@@ -30,6 +30,8 @@ from saldo.services.vouchers import (
     WrongPin,
 )
 
+PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
@@ -43,7 +45,9 @@ class Speaker:
         return self.operator.locale_for(self.language)
 
     def say(self, key: str, **values: object) -> str:
-        return translate(key, language=self.language, **values)
+        # Plain spaces: CLDR's no-break spaces ("5,00 €" in fr_BE) are not in the GSM 7-bit
+        # alphabet, and one of them would make a whole SMS UCS-2, halving what it holds.
+        return translate(key, language=self.language, **values).translate(PLAIN_SPACES)
 
     def money(self, amount: Money) -> str:
         return format_money(amount, locale=self.locale)
