@@ -454,6 +454,34 @@ def test_a_message_id_sent_twice_gets_the_same_reply_and_moves_no_money(
     assert money_state(saldo) == after_first
 
 
+def test_a_message_id_sent_again_with_the_number_written_another_way_is_the_same_message(
+    saldo: Saldo, client: TestClient
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_money(saldo, CLARO_CO, Money.of("100000", "COP"))
+    send(client, CLARO_CO, "123", "RENOVAR todo-incluido-1m", id="kannel-1")
+    first = send(client, CLARO_CO, "123", "SI", id="kannel-2")
+    after_first = money_state(saldo)
+
+    retries = [
+        send(client, sender, "123", "SI", id="kannel-2")
+        for sender in ("573001234567", "00573001234567")
+    ]
+
+    assert [retry.text for retry in retries] == [first.text, first.text]
+    assert money_state(saldo) == after_first
+
+
+def test_a_sender_written_with_the_international_call_prefix_is_recognised(
+    saldo: Saldo, client: TestClient
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+
+    response = send(client, "00573001234567", "123", "SALDO")
+
+    assert response.text.startswith("Claro: saldo $0.")
+
+
 def test_a_replayed_balance_inquiry_repeats_the_first_answer(
     saldo: Saldo, client: TestClient
 ) -> None:

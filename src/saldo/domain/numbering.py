@@ -67,6 +67,8 @@ def parse_msisdn(text: str) -> str:
     Raises InvalidMsisdn otherwise. Used to find a line before its operator is known.
     """
     candidate = text.strip()
+    if candidate.startswith("00") and candidate[2:].isdigit():
+        candidate = candidate[2:]  # the international call prefix, as SMSCs often send it
     if not candidate.startswith("+") and candidate.isdigit():
         candidate = "+" + candidate
     try:

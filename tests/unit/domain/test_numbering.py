@@ -79,6 +79,8 @@ def test_text_that_is_not_a_valid_number_is_refused(text: str, country: str) -> 
         (" +573001234567 ", "+573001234567"),
         ("+54 9 11 2345-6789", "+5491123456789"),
         ("+32470123456", "+32470123456"),
+        ("00573001234567", "+573001234567"),  # the international call prefix
+        ("0032470123456", "+32470123456"),
     ],
 )
 def test_parse_msisdn_reads_a_number_in_international_format_of_any_country(
