@@ -183,6 +183,24 @@ def test_choice_3_lists_the_plans_with_their_prices(saldo: Saldo, client: TestCl
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "named"),
+    [
+        ("fr", "1 Mobile Smart 1 mois 15,00 €"),
+        ("nl", "1 Mobile Smart 1 maand € 15,00"),
+        ("en", "1 Mobile Smart 1 month €15.00"),
+    ],
+)
+def test_plans_are_named_in_the_line_s_language(
+    saldo: Saldo, client: TestClient, language: str, named: str
+) -> None:
+    given_line(saldo, "+32470123456", "proximus-be", language=language)
+
+    screen = dial(client, "3", phone="+32470123456", code="*100#")
+
+    assert named in screen.splitlines(), screen
+
+
 def test_choosing_a_plan_asks_for_confirmation_showing_the_balance(
     saldo: Saldo, client: TestClient
 ) -> None:

@@ -184,6 +184,10 @@ def float_maximum(data: dict[str, Any]) -> None:
     data["topup"]["maximum"] = 100000.0
 
 
+def plan_name_in_an_unknown_language(data: dict[str, Any]) -> None:
+    data["plans"][0]["names"] = {"pt": "Pacote"}
+
+
 @pytest.mark.parametrize(
     ("spoil", "field", "problem"),
     [
@@ -201,6 +205,7 @@ def float_maximum(data: dict[str, Any]) -> None:
         (maximum_below_a_denomination, "topup.maximum", "5000 is below the denomination 10000"),
         (maximum_below_the_minimum, "topup.maximum", "500 is below the minimum"),
         (float_maximum, "topup.maximum", "not floats"),
+        (plan_name_in_an_unknown_language, "plans.0.names", "'pt' is not one of"),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )
@@ -334,3 +339,16 @@ def test_bad_payment_methods_or_spread_are_refused(
 
     assert raised.value.message.startswith(f"spoiled.yaml: {field}: " if field else "spoiled.yaml")
     assert problem in raised.value.message
+
+
+def test_a_plan_is_named_in_each_language_the_catalog_gives_and_else_in_the_first(
+    specs: dict[str, OperatorSpec],
+) -> None:
+    plan = specs["proximus-be"].to_operator().plans[0]
+
+    assert (plan.name_in("fr"), plan.name_in("nl"), plan.name_in("en")) == (
+        "Mobile Smart 1 mois",
+        "Mobile Smart 1 maand",
+        "Mobile Smart 1 month",
+    )
+    assert plan.name_in("zh") == "Mobile Smart 1 mois"

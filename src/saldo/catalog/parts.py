@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,6 +19,7 @@ from pydantic import (
 )
 
 from saldo.domain.errors import SaldoError
+from saldo.domain.lines import LANGUAGES
 from saldo.domain.operator import (
     Allowances,
 )
@@ -90,9 +92,23 @@ class AllowancesSpec(_Strict):
         )
 
 
+def _translations(value: dict[str, str]) -> dict[str, str]:
+    for language, name in value.items():
+        if language not in LANGUAGES:
+            raise ValueError(f"{language!r} is not one of {', '.join(LANGUAGES)}")
+        if not name.strip():
+            raise ValueError(f"the {language} name is empty")
+    return value
+
+
+# A name's translations, by language: ``names: {nl: Mobile Smart 1 maand}``.
+Translations = Annotated[dict[str, str], AfterValidator(_translations)]
+
+
 class PlanSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1)
+    names: Translations = Field(default_factory=dict)
     months: Literal[1, 3, 12]
     price: AmountText
     allowances: AllowancesSpec = AllowancesSpec()
@@ -101,6 +117,7 @@ class PlanSpec(_Strict):
 class AddOnSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1)
+    names: Translations = Field(default_factory=dict)
     price: AmountText
     validity_days: int = Field(gt=0)
     allowances: AllowancesSpec

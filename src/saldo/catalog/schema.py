@@ -313,6 +313,7 @@ class OperatorSpec(_Strict):
                 Plan(
                     code=p.code,
                     name=p.name,
+                    names=tuple(sorted(p.names.items())),
                     months=p.months,
                     price=money(p.price),
                     allowances=p.allowances.to_domain(),
@@ -323,6 +324,7 @@ class OperatorSpec(_Strict):
                 AddOn(
                     code=a.code,
                     name=a.name,
+                    names=tuple(sorted(a.names.items())),
                     price=money(a.price),
                     allowances=a.allowances.to_domain(),
                     validity_days=a.validity_days,

@@ -44,22 +44,40 @@ class Allowances:
     data_bytes: int = 0
 
 
+class Named:
+    """Something sold under a name: ``name`` in the operator's first language, and the
+    catalog's translations (``names``, pairs of language and name)."""
+
+    __slots__ = ()
+    name: str
+    names: tuple[tuple[str, str], ...]
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` when the catalog gives one, else ``name``."""
+        for spoken, name in self.names:
+            if spoken == language:
+                return name
+        return self.name
+
+
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Named):
     code: str
     name: str
     months: int
     price: Money
     allowances: Allowances
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class AddOn:
+class AddOn(Named):
     code: str
     name: str
     price: Money
     allowances: Allowances
     validity_days: int
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,9 @@ def receipt_for(uow: UnitOfWork, *, order_id: int) -> Receipt:
     assert record is not None
     operator, terms = record.operator, order.terms
     assert order.receipt_number and order.paid_at and order.valid_until_after
-    plans = {plan.code: plan.name for plan in operator.plans}
-    addons = {addon.code: addon.name for addon in operator.addons}
+    language = record.line.language
+    plans = {plan.code: plan.name_in(language) for plan in operator.plans}
+    addons = {addon.code: addon.name_in(language) for addon in operator.addons}
     # The payment that paid the order: succeeded and not given back (a second one was).
     paid = [
         p for p in uow.payments.for_order(order_id) if p.status == "succeeded" and not p.refund_due
@@ -86,7 +87,7 @@ def receipt_for(uow: UnitOfWork, *, order_id: int) -> Receipt:
         operator_name=operator.name,
         hotline=operator.hotline.number,
         msisdn=order.msisdn,
-        language=record.line.language,
+        language=language,
         locale=operator.locale_for(record.line.language),
         timezone=operator.timezone,
         plan_name=plans.get(terms.plan_code, terms.plan_code),

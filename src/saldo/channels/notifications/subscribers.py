@@ -73,7 +73,7 @@ def subscriber_sms(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Ou
         )
     elif kind == AUTO_RENEWAL_FAILED:
         code = _text(payload, "plan")
-        names = {plan.code: plan.name for plan in operator.plans}
+        names = {plan.code: speaker.name_of(plan) for plan in operator.plans}
         text = auto_renewal_failed_sms(
             speaker,
             plan_name=names.get(code, code),

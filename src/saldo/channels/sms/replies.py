@@ -9,7 +9,7 @@ from datetime import datetime
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money, format_money
-from saldo.domain.operator import Operator
+from saldo.domain.operator import Named, Operator
 from saldo.domain.topup import TopUpReceipt
 from saldo.i18n import last_valid_day, local_moment, quantities, translate
 from saldo.services.buy_plan import (
@@ -50,7 +50,11 @@ class Speaker:
         return translate(key, language=self.language, **values).translate(PLAIN_SPACES)
 
     def money(self, amount: Money) -> str:
-        return format_money(amount, locale=self.locale)
+        return format_money(amount, locale=self.locale).translate(PLAIN_SPACES)
+
+    def name_of(self, sold: Named) -> str:
+        """A plan's or an add-on's name in the line's language."""
+        return sold.name_in(self.language)
 
     def day(self, valid_until: datetime) -> str:
         return last_valid_day(valid_until, timezone=self.operator.timezone, locale=self.locale)
@@ -121,24 +125,23 @@ def plan_list(speaker: Speaker) -> str:
 
 def offer(speaker: Speaker, quote: PlanQuote) -> str:
     values = {
-        "plan": quoted_plan_name(quote),
+        "plan": quoted_plan_name(speaker, quote),
         "price": speaker.money(quote.price),
         "balance": speaker.money(quote.balance),
     }
     return speaker.say("offer" if quote.affordable else "offer_unaffordable", **values)
 
 
-def quoted_plan_name(quote: PlanQuote) -> str:
+def quoted_plan_name(speaker: Speaker, quote: PlanQuote) -> str:
     """The plan's name, with the promotion that applies to it: "Plan 12 meses (1 mes gratis)"."""
-    if quote.promotion is None:
-        return quote.plan.name
-    return f"{quote.plan.name} ({quote.promotion})"
+    name = speaker.name_of(quote.plan)
+    return name if quote.promotion is None else f"{name} ({quote.promotion})"
 
 
 def plan_bought(speaker: Speaker, receipt: PlanPurchaseReceipt) -> str:
     return speaker.say(
         "plan_ok",
-        plan=receipt.plan.name,
+        plan=speaker.name_of(receipt.plan),
         balance=speaker.money(receipt.balance),
         valid_until=speaker.day(receipt.valid_until),
     )
@@ -168,7 +171,7 @@ def refusal(speaker: Speaker, error: SaldoError) -> str:
     if isinstance(error, PriceChanged):
         return speaker.say(
             "price_changed",
-            plan=error.plan.name,
+            plan=speaker.name_of(error.plan),
             price=speaker.money(error.price),
             renew=speaker.keyword("renew"),
             code=error.plan.code,
@@ -178,7 +181,7 @@ def refusal(speaker: Speaker, error: SaldoError) -> str:
     if isinstance(error, NotEnoughBalance):
         return speaker.say(
             "offer_unaffordable",
-            plan=error.plan.name,
+            plan=speaker.name_of(error.plan),
             price=speaker.money(error.price),
             balance=speaker.money(error.balance),
         )

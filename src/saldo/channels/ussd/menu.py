@@ -160,7 +160,7 @@ class Menu:
         if where == "plans":
             lines = [say("ussd_choose_plan")]
             lines += [
-                f"{n} {plan.name} {self.speaker.money(plan.price)}"
+                f"{n} {self.speaker.name_of(plan)} {self.speaker.money(plan.price)}"
                 for n, plan in enumerate(operator.plans, start=1)
             ]
             return "\n".join(lines)
@@ -168,7 +168,7 @@ class Menu:
             quote = self.quote(plan_index)
             return say(
                 "ussd_confirm_plan",
-                plan=replies.quoted_plan_name(quote),
+                plan=replies.quoted_plan_name(self.speaker, quote),
                 price=self.speaker.money(quote.price),
                 balance=self.speaker.money(quote.balance),
             )
