@@ -16,6 +16,7 @@ from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
+from saldo.catalog.schema import OperatorSpec, bundled_specs
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
@@ -23,6 +24,7 @@ from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_topup import UnableToSetAutoTopUp, run_auto_topups, set_auto_topup
 from saldo.services.lines import NewLine, add_line
+from saldo.services.operators import register_operator
 from saldo.services.payment_port import PaymentProvider
 from saldo.services.top_up import top_up
 from tests.payments import Flaky
@@ -212,3 +214,45 @@ def test_an_amount_outside_the_operators_top_up_bounds_is_refused(
             amount=Money.of(amount, "EUR"), provider="sandbox", token="tok_approve",
             providers=["sandbox"], enabled=True, now=line.clock.now(),
         )  # fmt: skip
+
+
+def test_a_saved_amount_the_operator_no_longer_takes_is_never_charged(
+    line: Saldo, clock: FixedClock
+) -> None:
+    enable(line, "tok_approve")  # 10 € at every top-up
+    spend(line, 400, "s1")
+    # then Proximus takes no top-up under 15 € any more
+    spec = next(s for s in bundled_specs() if s.slug == "proximus-be").model_dump(mode="json")
+    spec["topup"] = {
+        "minimum": "15",
+        "online_minimum": "15",
+        "maximum": "150",
+        "denominations": [
+            {"amount": "15", "validity_days": 60},
+            {"amount": "50", "validity_days": 365},
+        ],
+    }
+    changed = OperatorSpec.model_validate(spec)
+    register_operator(line.uow(), operator=changed.to_operator(), spec=spec, now=clock.now())
+
+    report = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    later = run_auto_topups(
+        line.uow(), line.payment_providers(), now=clock.now() + timedelta(days=2)
+    )
+
+    assert (report.failed, report.topped_up, later.failed) == (1, 0, 0)
+    db = sqlite3.connect(line.settings.sandbox_path)
+    assert db.execute("SELECT COUNT(*) FROM payments").fetchone() == (0,)  # no card charged
+    db.close()
+    assert main_balance(line) == 100
+    assert told(line) == ["auto_topup_failed"]
+    with line.uow().reading() as uow:
+        setting = uow.auto_topups.get(_line_id(line))
+        assert setting is not None and not setting.enabled
+
+
+def _line_id(saldo: Saldo) -> int:
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_by_msisdn(LINE)
+        assert found is not None
+        return found.line.id

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
 from saldo.bootstrap import Saldo
+from saldo.catalog.schema import OperatorSpec, bundled_specs
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.topup import (
@@ -25,7 +26,7 @@ from saldo.domain.vouchers import MAX_WRONG_PINS, format_pin, pin_hash, read_pin
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import NewLine, add_line
-from saldo.services.operators import UnknownOperator
+from saldo.services.operators import UnknownOperator, register_operator
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import (
     GeneratedBatch,
@@ -656,3 +657,20 @@ def test_list_batches_shows_a_voided_batch_and_filters_by_operator(saldo: Saldo)
     assert batches[0].voided_at == NOW
     assert batches[0].redeemed == 0
     assert len(list_batches(saldo.uow(), now=saldo.clock.now())) == 2
+
+
+def test_a_voucher_sold_under_bounds_that_changed_since_is_still_honoured(saldo: Saldo) -> None:
+    # a 500.000 COP voucher, sold while Claro Colombia took top-ups up to 500.000
+    given_line(saldo)
+    given_batch(saldo, digits(VISA_DIGITS), value=cop("500000"))
+    # then Claro lowers its maximum top-up to 100.000 COP
+    spec = next(s for s in bundled_specs() if s.slug == "claro-co").model_dump(mode="json")
+    spec["topup"]["maximum"] = "100000"
+    lowered = OperatorSpec.model_validate(spec)
+    register_operator(saldo.uow(), operator=lowered.to_operator(), spec=spec, now=NOW)
+
+    receipt = redeem(saldo, VISA)
+
+    assert receipt.amount == cop("500000")
+    assert main_balance(saldo) == cop("500000")
+    assert audit_ledger(saldo.uow()).clean

@@ -35,12 +35,17 @@ class WrongCurrency(TopUpAmountRefused):
     code = "wrong_currency"
 
 
+def check_topup_currency(amount: Money, *, rules: TopUpRules) -> None:
+    """Raise WrongCurrency unless ``amount`` is in the operator's currency."""
+    if amount.currency != rules.minimum.currency:
+        raise WrongCurrency(f"top-ups here are in {rules.minimum.currency}, not {amount.currency}")
+
+
 def check_topup_amount(amount: Money, *, rules: TopUpRules, online: bool = False) -> None:
     """Raise WrongCurrency, AmountBelowMinimum or AmountAboveMaximum unless ``amount`` is
     acceptable: positive, in the operator's currency, at least its minimum (and its online
     minimum when it comes through the web or the app), and at most its maximum."""
-    if amount.currency != rules.minimum.currency:
-        raise WrongCurrency(f"top-ups here are in {rules.minimum.currency}, not {amount.currency}")
+    check_topup_currency(amount, rules=rules)
     if amount.minor <= 0 or amount < rules.minimum:
         raise AmountBelowMinimum(f"the minimum top-up is {rules.minimum}")
     if online and rules.online_minimum is not None and amount < rules.online_minimum:

@@ -210,6 +210,25 @@ def _start(
             return
         if uow.auto_topups.pending_attempt(current.line_id) is not None:
             return  # another worker is charging it
+        amount = Money(current.amount, current.currency)
+        try:
+            check_topup_amount(amount, rules=found.operator.topup)
+        except TopUpAmountRefused as refused:
+            # The operator's bounds moved since the setting was saved: a charge would only be
+            # given back. The setting is switched off and the subscriber told, once.
+            uow.auto_topups.put(replace(current, enabled=False, failures=0), now=now)
+            _tell(
+                uow,
+                record=found,
+                reference=f"off-{current.line_id}-{now:%Y%m%d%H%M%S}",
+                amount=current.amount,
+                kind="auto_topup_failed",
+                extra={"reason": refused.code},
+                now=now,
+            )
+            uow.commit()
+            report.failed += 1
+            return
         try:
             attempt_id = uow.auto_topups.add_attempt(
                 operator_id=current.operator_id,
@@ -307,7 +326,8 @@ def _settle(
         _tell(
             uow,
             record=record,
-            attempt=attempt,
+            reference=str(attempt.id),
+            amount=attempt.amount,
             kind="auto_topup_failed",
             extra={"reason": outcome.decline_code},
             now=now,
@@ -345,7 +365,15 @@ def _credit(
         setting = uow.auto_topups.get(attempt.line_id)
         if setting is not None:
             uow.auto_topups.put(replace(setting, failures=0, next_attempt_at=None), now=now)
-        _tell(uow, record=record, attempt=attempt, kind="auto_topup_done", extra={}, now=now)
+        _tell(
+            uow,
+            record=record,
+            reference=str(attempt.id),
+            amount=attempt.amount,
+            kind="auto_topup_done",
+            extra={},
+            now=now,
+        )
         uow.commit()
     return True
 
@@ -354,11 +382,13 @@ def _tell(
     uow: UnitOfWork,
     *,
     record: LineRecord,
-    attempt: AutoTopUpAttempt,
+    reference: str,
+    amount: int,
     kind: str,
     extra: dict[str, object],
     now: datetime,
 ) -> None:
+    """Queue an SMS about an auto top-up (``reference``: its attempt, which keys it)."""
     operator = record.operator
     assert operator.id is not None
     queue(
@@ -366,9 +396,9 @@ def _tell(
         operator_id=operator.id,
         line_id=record.line.id,
         channel=SMS,
-        key=f"{kind.replace('_', '-')}-{attempt.id}",
+        key=f"{kind.replace('_', '-')}-{reference}",
         recipient=record.line.msisdn,
-        payload={"kind": kind, "line_id": record.line.id, "amount": attempt.amount, **extra},
+        payload={"kind": kind, "line_id": record.line.id, "amount": amount, **extra},
         now=now,
         not_before=sms_allowed_from(now, timezone=operator.timezone),
     )

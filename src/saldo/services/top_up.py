@@ -18,6 +18,7 @@ from saldo.domain.promotions import topup_bonus_for
 from saldo.domain.topup import (
     TopUpReceipt,
     check_topup_amount,
+    check_topup_currency,
     receipt_number,
     valid_until_after_topup,
     validity_days_for,
@@ -102,15 +103,21 @@ def credit_topup(
     key: str,
     request: str,
     now: datetime,
+    paid_ahead: bool = False,
 ) -> TopUpReceipt:
     """Apply a top-up inside the caller's open unit of work (the line already locked): the
     credit, its ledger transaction, the validity, and the bonus of a top-up promotion (a
     BONUS bucket credited from the operator's PROMOTIONS account in the same ledger
-    transaction). Used by ``top_up`` and by voucher redemption, which claims its voucher in
-    the same transaction."""
+    transaction). Used by ``top_up``, by auto top-up and by voucher redemption, which claims
+    its voucher in the same transaction. ``paid_ahead``: the amount was taken under the
+    operator's bounds of its day (a voucher sold then): only its currency is checked now."""
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
-    check_topup_amount(amount, rules=operator.topup, online=channel in (Channel.WEB, Channel.APP))
+    if paid_ahead:
+        check_topup_currency(amount, rules=operator.topup)
+    else:
+        online = channel in (Channel.WEB, Channel.APP)
+        check_topup_amount(amount, rules=operator.topup, online=online)
     state_before = state_at(
         stored_state=line.state,
         valid_until=line.valid_until,

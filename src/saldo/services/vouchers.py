@@ -256,6 +256,7 @@ def redeem_voucher(
             key=internal_key("voucher", claimed.id),
             request=fingerprint("voucher", claimed.serial, number),
             now=now,
+            paid_ahead=True,  # its value was checked against the bounds when it was sold
         )
         uow.vouchers.link_topup(claimed.id, topup_id=receipt.topup_id)
         uow.vouchers.record_attempt(
