@@ -53,6 +53,9 @@ ROUNDING_MODES: Final[frozenset[str]] = frozenset(
 # Rates are stored as plain decimal text (exact on SQLite and PostgreSQL alike); no source
 # publishes more digits than this.
 RATE_TEXT_MAX: Final = 40
+# No two currencies Saldo keeps are a billion apart: a rate outside this range is a typo
+# (or a feed's fault), and would turn an ordinary amount into one no balance can hold.
+RATE_RANGE: Final = (Decimal("0.000000001"), Decimal("1000000000"))
 
 # Inverse, cross and spread rates keep 12 significant digits, rounded half-even. A cross of
 # two ECB rates (5 or 6 digits each) stays exact, and 12 digits move a converted amount of a
@@ -169,8 +172,8 @@ def check_source(name: str) -> str:
 def parse_rate(text: str) -> Decimal:
     """A rate from its plain decimal text (``"1.0876"``, ``"162.45"``), exactly.
 
-    Raises InvalidRate for a decimal comma, a sign, an exponent, zero, or more than
-    ``RATE_TEXT_MAX`` characters.
+    Raises InvalidRate for a decimal comma, a sign, an exponent, zero, more than
+    ``RATE_TEXT_MAX`` characters, or a rate outside ``RATE_RANGE``.
     """
     if not _PLAIN_DECIMAL.fullmatch(text):
         raise InvalidRate(f"{text!r} is not a plain decimal rate like 1.0876")
@@ -179,6 +182,9 @@ def parse_rate(text: str) -> Decimal:
     value = Decimal(text)
     if value == 0:
         raise InvalidRate("a rate of zero is not a rate")
+    least, most = RATE_RANGE
+    if not least <= value <= most:
+        raise InvalidRate(f"{text} is not a rate between currencies (0.000000001 to 1000000000)")
     return value
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Final
 
@@ -80,9 +80,10 @@ def minor_unit_exponent(currency: str) -> int:
         raise UnknownCurrency(f"unknown currency {currency!r}") from None
 
 
-# The largest amount taken in, in minor units (10 trillion of a two-decimal currency). The
-# database keeps money in 64-bit integers, about 9.2e18: an amount that could overflow a
-# balance, however many times it was added, is refused at the door with a clear message.
+# The largest amount taken in or computed, in minor units (10 trillion of a two-decimal
+# currency). The database keeps money in 64-bit integers, about 9.2e18: no single amount
+# comes near, and a balance would need thousands of such amounts (operators bound each
+# top-up far lower, docs/operators.md) before it could overflow.
 MAX_MINOR = 10**15
 
 
@@ -140,14 +141,25 @@ class Money:
 
     @classmethod
     def of_rounded(cls, amount: Decimal, currency: str, *, rounding: str) -> Money:
-        """Money from a computed Decimal, rounded to the currency's precision.
+        """Money from a computed Decimal, rounded to the currency's precision. Raises
+        InvalidAmount beyond ``MAX_MINOR`` (a conversion at an absurd rate).
 
         ``rounding`` is one of the ``decimal`` module's modes (ROUND_HALF_EVEN, ROUND_HALF_UP,
         ROUND_DOWN, ...): every rounding in Saldo says which one it uses.
         """
         exponent = minor_unit_exponent(currency)
         quantum = Decimal(1).scaleb(-exponent)
-        return cls._exact(amount.quantize(quantum, rounding=rounding), currency)
+        try:
+            money = cls._exact(amount.quantize(quantum, rounding=rounding), currency)
+        except InvalidOperation:  # more digits than the decimal context holds
+            raise InvalidAmount(
+                f"{amount} {currency} is more than any amount Saldo keeps"
+            ) from None
+        if abs(money.minor) > MAX_MINOR:
+            raise InvalidAmount(
+                f"{money.canonical()} {currency} is more than any amount Saldo keeps"
+            )
+        return money
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from saldo.domain.fx import (
     rate_text,
     with_spread,
 )
-from saldo.domain.money import Money, UnknownCurrency
+from saldo.domain.money import MAX_MINOR, InvalidAmount, Money, UnknownCurrency
 
 FETCHED = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
 
@@ -257,14 +257,20 @@ def test_a_conversion_is_the_exact_result_rounded_once(
     minor: int, value: Decimal, inverse: bool
 ) -> None:
     """Proves, for any amount and six-decimal rate, in either direction, that the result is
-    the exact rational result rounded half-up to cents: no float, no double rounding."""
+    the exact rational result rounded half-up to cents: no float, no double rounding; and
+    that a result beyond the largest amount Saldo keeps is refused, never stored."""
     given_rate = rate("USD", "ARS", str(value))
     amount = Money(minor, "ARS" if inverse else "USD")
     exact = Fraction(minor, 100) * (1 / Fraction(value) if inverse else Fraction(value))
+    expected = int(exact * 100 + Fraction(1, 2))
 
+    if expected > MAX_MINOR:
+        with pytest.raises(InvalidAmount, match="more than any amount Saldo keeps"):
+            convert(amount, rate=given_rate, rounding=ROUND_HALF_UP)
+        return
     converted = convert(amount, rate=given_rate, rounding=ROUND_HALF_UP)
 
-    assert converted.minor == int(exact * 100 + Fraction(1, 2))
+    assert converted.minor == expected
 
 
 # -- inverse, spread, cross -------------------------------------------------------------------
@@ -411,3 +417,16 @@ def test_errors_carry_their_codes() -> None:
         "unknown_rate",
         "stale_rate",
     )
+
+
+@pytest.mark.parametrize(
+    "text", ["0.000000000000001", "0.0000000000000000000000000000000000001", "1000000000.5"]
+)
+def test_a_rate_no_two_currencies_are_apart_by_is_refused(text: str) -> None:
+    with pytest.raises(InvalidRate, match="is not a rate between currencies"):
+        parse_rate(text)
+
+
+@pytest.mark.parametrize("text", ["0.000000001", "1000000000"])
+def test_the_widest_rates_are_taken(text: str) -> None:
+    assert parse_rate(text) == Decimal(text)
