@@ -468,6 +468,23 @@ def test_an_expired_session_stays_expired(
     assert screen == "END La sesión expiró. Marque *611# de nuevo."
 
 
+def test_a_session_id_dialled_again_after_it_expired_opens_a_new_dialog(
+    saldo: Saldo, client: TestClient, clock: FixedClock
+) -> None:
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_money(saldo, CLARO_CO, Money.of("100000", "COP"))
+    dial(client, "3*1*1", session="ATUid_reused")
+    clock.advance(timedelta(days=30))
+
+    opened = dial(client, "", session="ATUid_reused")
+    bought = dial(client, "3*1*1", session="ATUid_reused")
+
+    assert opened == f"CON {CLARO_CO_MENU}"
+    assert bought.startswith("END Listo: Todo Incluido 30 días activo. Saldo $40.000.")
+    view = inquire_balance(saldo.uow(), msisdn=CLARO_CO, now=saldo.clock.now())
+    assert view.main == Money.of("40000", "COP")  # a second purchase, not a replay of the first
+
+
 def test_a_session_answered_within_three_minutes_goes_on(
     saldo: Saldo, client: TestClient, clock: FixedClock
 ) -> None:

@@ -107,14 +107,21 @@ def remember_reply(
 
 
 def touch_ussd_session(
-    uow: UnitOfWork, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
-) -> bool:
-    """Record activity on a USSD session; False when it had been silent for longer than
-    ``idle``. An expired session stays expired: its late requests do not revive it."""
-    now = require_aware(now)
+    uow: UnitOfWork,
+    *,
+    session_id: str,
+    msisdn: str,
+    now: datetime,
+    idle: timedelta,
+    opening: bool,
+) -> datetime | None:
+    """Record activity on a USSD session and return when the dialog started; None when it
+    has been silent for longer than ``idle``. An expired dialog stays expired (its late
+    requests do not revive it), but a request that ``opens`` one (the code dialled, no
+    choice yet) starts a new dialog, even under a session id the gateway used before."""
     with uow:
-        previous = uow.conversations.touch_ussd_session(
-            session_id=session_id, msisdn=msisdn, now=now, idle=idle
+        started = uow.conversations.touch_ussd_session(
+            session_id=session_id, msisdn=msisdn, now=require_aware(now), idle=idle, restart=opening
         )
         uow.commit()
-    return previous is None or now - previous <= idle
+    return started

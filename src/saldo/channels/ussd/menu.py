@@ -64,13 +64,21 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     if _code(request.service_code) != _code(record.operator.ussd_code):
         return screen("END", speaker.say("ussd_unknown_service"))
     session = _session_key(request.session_id)
-    alive = touch_ussd_session(
-        saldo.uow(), session_id=session, msisdn=record.line.msisdn, now=saldo.clock.now(), idle=IDLE
+    choices = _choices(request.text)
+    started = touch_ussd_session(
+        saldo.uow(),
+        session_id=session,
+        msisdn=record.line.msisdn,
+        now=saldo.clock.now(),
+        idle=IDLE,
+        opening=not choices,
     )
-    if not alive:
+    if started is None:
         return screen("END", speaker.say("ussd_expired", ussd=record.operator.ussd_code))
+    # One dialog: this line, under this session id, since it started.
+    dialog = _session_key(f"{session}:{record.line.msisdn}:{started.isoformat()}")
     try:
-        return Menu(saldo, speaker, record, session).answer(_choices(request.text))
+        return Menu(saldo, speaker, record, dialog).answer(choices)
     except SaldoError as error:
         return screen("END", replies.refusal(speaker, error))
     except Exception:
@@ -104,12 +112,12 @@ class Menu:
     was answered by an earlier request."""
 
     def __init__(
-        self, saldo: Saldo, speaker: Speaker, record: LineWithBuckets, session: str
+        self, saldo: Saldo, speaker: Speaker, record: LineWithBuckets, dialog: str
     ) -> None:
         self.saldo = saldo
         self.speaker = speaker
         self.record = record
-        self.session = session
+        self.dialog = dialog
         # Every request walks the whole path again: a plan is priced once per request.
         self._quotes: dict[int, PlanQuote] = {}
 
@@ -243,10 +251,8 @@ class Menu:
             msisdn=self.record.line.msisdn,
             plan_code=plan.code,
             channel=Channel.USSD,
-            # Once per session, line and plan: gateways reuse session ids across numbers.
-            idempotency_key=internal_key(
-                "ussd", f"{_session_key(self.session + self.record.line.msisdn)}:{plan.code}"
-            ),
+            # Once per dialog and plan: gateways reuse session ids, across numbers and time.
+            idempotency_key=internal_key("ussd", f"{self.dialog}:{plan.code}"),
             saldo_key=True,
             now=self.saldo.clock.now(),
         )

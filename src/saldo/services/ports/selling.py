@@ -165,10 +165,11 @@ class ConversationRepository(Protocol):
         ...
 
     def touch_ussd_session(
-        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
+        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta, restart: bool
     ) -> datetime | None:
-        """Record activity on a USSD session unless it has been silent for longer than
-        ``idle``; return when it was last seen before (None for a new session)."""
+        """Record activity on a USSD session and return when it started; None when it has
+        been silent for longer than ``idle`` (then nothing is recorded, unless ``restart``,
+        which starts it again now)."""
         ...
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc
+from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc_required
 from saldo.services.ports import PendingConfirmation
 
 _RECALL = Prepared(
@@ -84,25 +84,29 @@ class SqlConversationRepository:
         return PendingConfirmation(id=row.id, action=row.action, argument=row.argument)
 
     def touch_ussd_session(
-        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta
+        self, *, session_id: str, msisdn: str, now: datetime, idle: timedelta, restart: bool
     ) -> datetime | None:
         c = t.ussd_sessions.c
         found = self._connection.execute(
-            select(c.last_seen_at).where(c.session_id == session_id, c.msisdn == msisdn)
-        ).scalar()
+            select(c.started_at, c.last_seen_at).where(
+                c.session_id == session_id, c.msisdn == msisdn
+            )
+        ).first()
         if found is None:
             self._connection.execute(
                 insert(t.ussd_sessions).values(
                     session_id=session_id, msisdn=msisdn, started_at=now, last_seen_at=now
                 )
             )
-            return None
-        previous = to_utc(found)
-        assert previous is not None
-        if now - previous <= idle:  # an expired session keeps its last activity
+            return now
+        started, last_seen = to_utc_required(found.started_at), to_utc_required(found.last_seen_at)
+        mine = and_(c.session_id == session_id, c.msisdn == msisdn)
+        if now - last_seen <= idle:
+            self._connection.execute(update(t.ussd_sessions).where(mine).values(last_seen_at=now))
+            return started
+        if restart:  # a new dialog under an id the gateway used before
             self._connection.execute(
-                update(t.ussd_sessions)
-                .where(c.session_id == session_id, c.msisdn == msisdn)
-                .values(last_seen_at=now)
+                update(t.ussd_sessions).where(mine).values(started_at=now, last_seen_at=now)
             )
-        return previous
+            return now
+        return None  # expired; it keeps its last activity, so it stays expired
