@@ -567,3 +567,24 @@ def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, 
         assert error["fields"][0]["field"] == field
         assert error["message"].startswith(f"{field}: ")
     assert main(saldo) == 500000
+
+
+@pytest.mark.parametrize("written", ["5491155550000", "005491155550000"])
+def test_a_retry_with_the_numbers_written_another_way_is_the_same_request(
+    net, written: str
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    event = {"event_id": "e1", "msisdn": LINE, "destination": FRIEND}
+
+    first = client.post("/api/v1/charging/events/sms", headers=auth, json=event)
+    again = client.post(
+        "/api/v1/charging/events/sms",
+        headers=auth,
+        json={**event, "destination": written, "msisdn": LINE.lstrip("+")},
+    )
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert main(saldo) == 500000 - 4500  # charged once

@@ -254,14 +254,10 @@ def _retried(session: StoredSession, request: tuple[str, Service, str | None]) -
     """The session's grant for a retried request; SessionKeyReused when the request is
     another one (another line, service or destination under the same id)."""
     msisdn, service, destination = request
-    try:
-        number = lookup_msisdn(msisdn)
-    except SaldoError:
-        number = None
-    if (number, service.value, destination) != (
+    if (_number(msisdn), service.value, _number(destination)) != (
         session.msisdn,
         session.service,
-        session.destination,
+        _number(session.destination),
     ):
         raise SessionKeyReused(
             f"id {session.session_key!r} is already the session of another request"
@@ -276,6 +272,17 @@ def _grant(session: StoredSession) -> Grant:
         expires_at=session.expires_at if session.state == "open" and session.reserved else None,
         charged=session.used,
     )
+
+
+def _number(text: str | None) -> str | None:
+    """A number as one text however it was written (``+54…``, ``54…``, ``0054…``); text
+    that is no number, as it came."""
+    if text is None:
+        return None
+    try:
+        return lookup_msisdn(text)
+    except SaldoError:
+        return text
 
 
 def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime) -> LineRecord:
