@@ -65,3 +65,23 @@ def test_a_file_that_cannot_be_written_leaves_no_voucher_behind(
     assert list_batches(saldo_sqlite.uow(), now=saldo_sqlite.clock.now()) == []
     if where == "exists":
         assert out.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_clerk_redeeming_a_pin_the_line_already_used_is_told_nothing_was_credited(
+    saldo_sqlite: Saldo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cards.csv"
+    assert generate(saldo_sqlite, out) == 0
+    pin = out.read_text(encoding="utf-8").splitlines()[1].split(",")[1]
+    url = ["--database-url", saldo_sqlite.settings.database_url]
+    assert run([*url, "lines", "add", "+573001234567", "--operator", "claro-co"]) == 0
+    assert run([*url, "vouchers", "redeem", "+573001234567", pin]) == 0
+    capsys.readouterr()
+
+    code = run([*url, "vouchers", "redeem", "+573001234567", pin])
+
+    shown = capsys.readouterr().out
+    assert code == 0
+    assert "(already applied to this line: no new credit)" in shown
+    assert run([*url, "balance", "+573001234567", "--json"]) == 0
+    assert '"minor": 1000000' in capsys.readouterr().out

@@ -196,4 +196,10 @@ def redeem_command(
     if as_json:
         emit_json(receipt)
         return
+    if receipt.replayed:  # this line had used the PIN already: nothing credited now
+        out.print(
+            f"Receipt {receipt.receipt_number} (already applied to this line: no new credit): "
+            f"{receipt.amount}, balance then {receipt.balance}"
+        )
+        return
     out.print(f"Receipt {receipt.receipt_number}: {receipt.amount} → balance {receipt.balance}")
