@@ -751,7 +751,10 @@ def test_operators_load_refuses_to_move_an_operator_with_lines_to_another_countr
 
     # then it is refused in one line naming the file and the field, and nothing is written
     assert_one_line_error(result, code=1)
-    assert "acme-co.yaml: country: acme-co has lines kept in CO, so its country" in result.err
+    assert (
+        "acme-co.yaml: country: acme-co has lines or vouchers kept in CO, so its country"
+        in result.err
+    )
     assert snapshot(saldo.engine) == before
     assert "Ledger clean" in cli_each.ok("audit").out
 

@@ -4,6 +4,7 @@ them, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from saldo.services.audit import audit_ledger
 from saldo.services.lines import NewLine, add_line
 from saldo.services.operators import OperatorInUse, get_operator, register_operator
 from saldo.services.top_up import top_up
+from saldo.services.vouchers import generate_vouchers
 
 TIGO = next(spec for spec in bundled_specs() if spec.slug == "tigo-co")
 
@@ -55,7 +57,7 @@ def test_an_operator_with_lines_keeps_its_currency_and_country(
         now=saldo.clock.now(),
     )
 
-    with pytest.raises(OperatorInUse, match=f"{field}: tigo-co has lines kept in"):
+    with pytest.raises(OperatorInUse, match=f"{field}: tigo-co has lines or vouchers kept in"):
         _reload(saldo, **{field: value})
 
     operator = get_operator(saldo.uow(), slug="tigo-co")
@@ -73,3 +75,39 @@ def test_an_operator_with_lines_may_change_anything_else(saldo: Saldo) -> None:
     _reload(saldo, name="Tigo Colombia")
 
     assert get_operator(saldo.uow(), slug="tigo-co").name == "Tigo Colombia"
+
+
+def test_an_operator_with_vouchers_still_to_redeem_keeps_its_currency_and_country(
+    saldo: Saldo,
+) -> None:
+    generate_vouchers(
+        saldo.uow(),
+        operator="tigo-co",
+        value=Money.of("10000", "COP"),
+        count=2,
+        expires_at=saldo.clock.now() + timedelta(days=365),
+        created_by="ops@tigo.example",
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+    )
+
+    with pytest.raises(OperatorInUse, match="currency: tigo-co has lines or vouchers kept in"):
+        _reload(saldo, currency="USD")
+
+
+def test_vouchers_that_expired_do_not_hold_the_operator(saldo: Saldo) -> None:
+    generate_vouchers(
+        saldo.uow(),
+        operator="tigo-co",
+        value=Money.of("10000", "COP"),
+        count=1,
+        expires_at=saldo.clock.now() + timedelta(days=1),
+        created_by="ops@tigo.example",
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+    )
+    saldo.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+
+    _reload(saldo, country="EC", currency="USD")
+
+    assert get_operator(saldo.uow(), slug="tigo-co").currency == "USD"

@@ -32,19 +32,33 @@ def register_operator(
     """Add the operator, or update it when its slug exists; return it with its id. Raise
     OperatorInUse when an update would change the country or the currency of an operator
     that has lines."""
+    now = require_aware(now)
     with uow:
-        existing = uow.operators.get_by_slug(operator.slug)
+        # Locked first: a line being added (its foreign key shares the row) is waited for,
+        # and is then seen by the check below.
+        existing = uow.operators.get_by_slug(operator.slug, for_update=True)
         if existing is not None and existing.id is not None:
             changed = [f for f in _SETTLED if getattr(existing, f) != getattr(operator, f)]
-            if changed and uow.lines.list(operator_id=existing.id, limit=1):
+            if changed and _in_use(uow, operator_id=existing.id, now=now):
                 field = changed[0]
                 raise OperatorInUse(
-                    f"{field}: {operator.slug} has lines kept in {getattr(existing, field)}, "
-                    f"so its {field} cannot change to {getattr(operator, field)}"
+                    f"{field}: {operator.slug} has lines or vouchers kept in "
+                    f"{getattr(existing, field)}, so its {field} cannot change to "
+                    f"{getattr(operator, field)}"
                 )
-        saved = uow.operators.save(operator, spec=spec, now=require_aware(now))
+        saved = uow.operators.save(operator, spec=spec, now=now)
         uow.commit()
     return saved
+
+
+def _in_use(uow: UnitOfWork, *, operator_id: int, now: datetime) -> bool:
+    """Whether the operator has lines, or vouchers still to redeem (sold in its currency)."""
+    if uow.lines.list(operator_id=operator_id, limit=1):
+        return True
+    return any(
+        batch.voided_at is None and batch.redeemed + batch.expired < batch.count
+        for batch in uow.vouchers.batches(operator_id=operator_id, now=now)
+    )
 
 
 def list_operators(uow: UnitOfWork) -> list[Operator]:
