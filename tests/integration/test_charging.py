@@ -566,7 +566,20 @@ def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, 
     if field:
         assert error["fields"][0]["field"] == field
         assert error["message"].startswith(f"{field}: ")
+    else:
+        assert error["message"] == "the body is not JSON"
     assert main(saldo) == 500000
+
+
+def test_the_openapi_page_describes_the_error_shape(net) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    described = TestClient(create_app(saldo)).get("/openapi.json").json()
+
+    responses = described["paths"]["/api/v1/charging/sessions"]["post"]["responses"]
+
+    for status in ("401", "403", "404", "409", "422"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, status
 
 
 @pytest.mark.parametrize("written", ["5491155550000", "005491155550000"])

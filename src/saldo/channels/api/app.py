@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from saldo import __version__
 from saldo.bootstrap import Saldo
 from saldo.channels.api.charging import Unauthorized, charging_router, unauthorized
+from saldo.channels.api.errors import http_error, invalid_request
 from saldo.channels.api.gateways import GatewayRouter
 from saldo.channels.api.webhooks import webhook_router
 from saldo.services.health import count_lines
@@ -84,39 +85,3 @@ def create_api(saldo: Saldo) -> FastAPI:
         return http_error(error)
 
     return app
-
-
-# Every error a client gets has one shape, ``{"error": {"code", "message", ...}}``.
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported"}
-
-
-def invalid_request(error: RequestValidationError) -> JSONResponse:
-    """422 ``invalid_request``, naming each field and what is wrong with it."""
-    fields = [
-        {
-            "field": ".".join(str(part) for part in problem.get("loc", ()) if part != "body"),
-            "problem": problem.get("msg", "invalid"),
-        }
-        for problem in error.errors()
-    ]
-    first = fields[0] if fields else {"field": "", "problem": "invalid"}
-    where = f"{first['field']}: " if first["field"] else ""
-    return JSONResponse(
-        {
-            "error": {
-                "code": "invalid_request",
-                "message": f"{where}{first['problem']}",
-                "fields": fields,
-            }
-        },
-        status_code=422,
-    )
-
-
-def http_error(error: StarletteHTTPException) -> JSONResponse:
-    code = _HTTP_CODES.get(error.status_code, "http_error")
-    return JSONResponse(
-        {"error": {"code": code, "message": str(error.detail)}},
-        status_code=error.status_code,
-        headers=getattr(error, "headers", None),
-    )

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
+from saldo.channels.api.errors import error_responses
 from saldo.domain.rating import Service
 from saldo.services.charging import (
     ChargingRefused,
@@ -107,7 +108,12 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
             return authenticated
 
-    router = APIRouter(prefix="/api/v1/charging", tags=["charging"], route_class=ElementRoute)
+    router = APIRouter(
+        prefix="/api/v1/charging",
+        tags=["charging"],
+        route_class=ElementRoute,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
 
     def element(
         request: Request,

@@ -1,0 +1,63 @@
+"""The one shape of every error the HTTP API returns, ``{"error": {"code", "message", ...}}``,
+and its description for the OpenAPI page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    result_code: int | None = None  # Diameter's, on charging refusals
+    fields: list[FieldProblem] | None = None  # on 422 invalid_request
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that answers these statuses with an error body."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported"}
+
+
+def invalid_request(error: RequestValidationError) -> JSONResponse:
+    """422 ``invalid_request``, naming each field and what is wrong with it."""
+    fields = [_field_problem(problem) for problem in error.errors()]
+    first = fields[0] if fields else FieldProblem(field="", problem="invalid")
+    where = f"{first.field}: " if first.field else ""
+    body = ErrorBody(
+        error=ErrorDetail(code="invalid_request", message=f"{where}{first.problem}", fields=fields)
+    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+
+def _field_problem(problem: dict[str, Any]) -> FieldProblem:
+    if problem.get("type") == "json_invalid":  # its location is a character offset
+        return FieldProblem(field="", problem="the body is not JSON")
+    where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+    return FieldProblem(field=where, problem=str(problem.get("msg", "invalid")))
+
+
+def http_error(error: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(error.status_code, "http_error")
+    body = ErrorBody(error=ErrorDetail(code=code, message=str(error.detail)))
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )
