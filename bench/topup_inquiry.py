@@ -12,7 +12,7 @@ validity update; and for an inquiry, the line with all buckets plus its operator
 
 On SQLite a third rate is printed: Saldo's own top-up statements, prepared, run from raw
 ``sqlite3`` with no Python layer above them, on Saldo's database right after Saldo's run. Its
-ratio to raw is the ceiling any code could reach on Saldo's schema on this machine; the gap
+ratio to raw is what code issuing Saldo's statements could reach on this machine; the gap
 between it and Saldo's ratio is what Saldo's Python costs.
 """
 
@@ -422,7 +422,7 @@ def main() -> None:
         if "statements_topups_per_s" in r:
             print(
                 f"{db:<11} {'top-up, its SQL alone':<24} {r['statements_topups_per_s']:>10,.0f} "
-                f"{raw_rate:>10,.0f} {r['statements_topup_ratio']:>6.2f}x  (the schema's ceiling)"
+                f"{raw_rate:>10,.0f} {r['statements_topup_ratio']:>6.2f}x  (Saldo's SQL, no Python)"
             )
         print(
             f"{db:<11} {'inquiry':<24} {r['inquiries_per_s']:>10,.0f} "

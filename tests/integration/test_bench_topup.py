@@ -1,7 +1,7 @@
 """The top-up benchmark's sides do the work they claim (no timing is asserted). Saldo's
 statements replayed from raw sqlite3 must be real Saldo top-ups: a balanced ledger that
 matches the buckets, as after Saldo's own. If the schema changes under them, this fails
-before the benchmark's ceiling starts measuring something else."""
+before the benchmark's 'SQL alone' side starts measuring something else."""
 
 from __future__ import annotations
 
