@@ -80,34 +80,30 @@ def test_an_operator_with_lines_may_change_anything_else(saldo: Saldo) -> None:
 def test_an_operator_with_vouchers_still_to_redeem_keeps_its_currency_and_country(
     saldo: Saldo,
 ) -> None:
-    generate_vouchers(
-        saldo.uow(),
-        operator="tigo-co",
-        value=Money.of("10000", "COP"),
-        count=2,
-        expires_at=saldo.clock.now() + timedelta(days=365),
-        created_by="ops@tigo.example",
-        pin_key=saldo.pin_key,
-        now=saldo.clock.now(),
-    )
+    _sell_vouchers(saldo, valid_for=timedelta(days=365))
 
     with pytest.raises(OperatorInUse, match="currency: tigo-co has lines or vouchers kept in"):
         _reload(saldo, currency="USD")
 
 
 def test_vouchers_that_expired_do_not_hold_the_operator(saldo: Saldo) -> None:
-    generate_vouchers(
-        saldo.uow(),
-        operator="tigo-co",
-        value=Money.of("10000", "COP"),
-        count=1,
-        expires_at=saldo.clock.now() + timedelta(days=1),
-        created_by="ops@tigo.example",
-        pin_key=saldo.pin_key,
-        now=saldo.clock.now(),
-    )
+    _sell_vouchers(saldo, valid_for=timedelta(days=1))
     saldo.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
 
     _reload(saldo, country="EC", currency="USD")
 
     assert get_operator(saldo.uow(), slug="tigo-co").currency == "USD"
+
+
+def _sell_vouchers(saldo: Saldo, *, valid_for: timedelta) -> None:
+    """Two Tigo vouchers of 10.000 COP, valid for ``valid_for`` from now."""
+    generate_vouchers(
+        saldo.uow(),
+        operator="tigo-co",
+        value=Money.of("10000", "COP"),
+        count=2,
+        expires_at=saldo.clock.now() + valid_for,
+        created_by="ops@tigo.example",
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+    )
