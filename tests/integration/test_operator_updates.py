@@ -4,6 +4,8 @@ them, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from saldo.catalog.schema import bundled_specs
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
-from saldo.services.lines import NewLine, add_line
+from saldo.services.lines import NewLine, add_line, import_lines
 from saldo.services.operators import OperatorInUse, get_operator, register_operator
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers
@@ -107,3 +109,42 @@ def _sell_vouchers(saldo: Saldo, *, valid_for: timedelta) -> None:
         pin_key=saldo.pin_key,
         now=saldo.clock.now(),
     )
+
+
+def test_a_line_being_added_holds_back_a_move_to_another_currency(saldo: Saldo) -> None:
+    # Two transactions at once (SQLite lets one writer in at a time, so this is about the
+    # row locks of PostgreSQL): the move must wait for the line and then see it.
+    if saldo.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    adding, release = threading.Event(), threading.Event()
+
+    def rows() -> Iterator[tuple[int, NewLine]]:
+        yield 2, NewLine(msisdn="+573001230000", operator="tigo-co")
+        adding.set()  # the line is written, its transaction still open
+        release.wait(10)
+
+    importer = threading.Thread(
+        target=lambda: import_lines(saldo.uow(), rows=rows(), now=saldo.clock.now())
+    )
+    importer.start()
+    assert adding.wait(10)
+    refused: list[OperatorInUse] = []
+
+    def move() -> None:
+        try:
+            _reload(saldo, country="EC", currency="USD")
+        except OperatorInUse as error:
+            refused.append(error)
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    mover.join(0.5)
+    waited = mover.is_alive()
+    release.set()
+    importer.join(10)
+    mover.join(10)
+
+    assert waited  # behind the line's transaction
+    assert len(refused) == 1
+    operator = get_operator(saldo.uow(), slug="tigo-co")
+    assert (operator.country, operator.currency) == ("CO", "COP")

@@ -65,7 +65,11 @@ def add_line(uow: UnitOfWork, *, new_line: NewLine, now: datetime) -> Line:
 def _add(
     uow: UnitOfWork, *, new_line: NewLine, now: datetime, operators: dict[str, Operator]
 ) -> Line:
-    operator = operators.get(new_line.operator) or uow.operators.get_by_slug(new_line.operator)
+    # Share-locked: an update of the operator's country or currency (which looks for its
+    # lines first, under an exclusive lock) waits for this line, or this line for it.
+    operator = operators.get(new_line.operator) or uow.operators.get_by_slug(
+        new_line.operator, for_share=True
+    )
     if operator is None or operator.id is None:
         raise UnknownOperator(f"no operator {new_line.operator!r}")
     operators[new_line.operator] = operator
@@ -127,10 +131,11 @@ def import_lines(
     them unreadable. Commits every ``chunk_size`` rows, so memory stays flat."""
     now = require_aware(now)
     report = ImportReport()
-    operators: dict[str, Operator] = {}
     pending = iter(rows)
     while True:
         with uow:
+            # Read (and share-locked) once per transaction: a lock ends with its transaction.
+            operators: dict[str, Operator] = {}
             handled = 0
             for number, row in pending:
                 handled += 1

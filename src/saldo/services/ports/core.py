@@ -37,9 +37,12 @@ class OperatorRepository(Protocol):
 
     def get(self, operator_id: int) -> Operator | None: ...
 
-    def get_by_slug(self, slug: str, *, for_update: bool = False) -> Operator | None:
-        """The operator with this slug; ``for_update`` locks its row (PostgreSQL) until the
-        transaction ends, so that no line can be added to it meanwhile."""
+    def get_by_slug(
+        self, slug: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Operator | None:
+        """The operator with this slug. On PostgreSQL ``for_update`` locks its row until the
+        transaction ends (no line can be added meanwhile) and ``for_share`` share-locks it
+        (as adding a line does: its country and currency cannot change meanwhile)."""
         ...
 
     def list(self) -> list[Operator]: ...

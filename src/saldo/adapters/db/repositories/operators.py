@@ -81,10 +81,14 @@ class SqlOperatorRepository:
         row = _HASH.first(self._connection, id=operator_id)
         return None if row is None else operator_for(self._connection, operator_id, row[0])
 
-    def get_by_slug(self, slug: str, *, for_update: bool = False) -> Operator | None:
+    def get_by_slug(
+        self, slug: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Operator | None:
         query = select(t.operators.c.id).where(t.operators.c.slug == slug)
         if for_update:
             query = query.with_for_update()
+        elif for_share:
+            query = query.with_for_update(read=True)
         found = self._connection.execute(query).scalar()
         return None if found is None else self.get(int(found))
 
