@@ -324,6 +324,13 @@ def test_an_operator_without_payment_methods_charges_no_fee_and_a_two_percent_sp
         ),
         ([], "1", "fx_spread", "less than 1"),
         ([], 0.02, "fx_spread", "not floats"),
+        (
+            [{"method": "balance", "fee_percent": "5", "fee_fixed": "1"}],
+            "0.02",
+            "payment_methods.0",
+            "paying from the balance takes no fee",
+        ),
+        ([{"method": "balance", "fee_fixed": "1"}], "0.02", "payment_methods.0", "takes no fee"),
     ],
 )
 def test_bad_payment_methods_or_spread_are_refused(

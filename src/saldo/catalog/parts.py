@@ -181,6 +181,14 @@ class PaymentMethodSpec(_Strict):
     # In the operator's currency; converted like the price for a payer in another currency.
     fee_fixed: AmountText = "0"
 
+    @model_validator(mode="after")
+    def _no_fee_on_the_balance(self) -> PaymentMethodSpec:
+        # A processor's fee is money outside the line; paying from the balance moves only
+        # the price inside the ledger, so a fee there would be shown and never taken.
+        if self.method == "balance" and (self.fee_percent or Decimal(self.fee_fixed)):
+            raise ValueError("paying from the balance takes no fee")
+        return self
+
 
 class HotlineSpec(_Strict):
     number: str = Field(pattern=r"^\*?[0-9]{2,8}#?$")
