@@ -11,13 +11,15 @@ import pytest
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
+from saldo.catalog.schema import OperatorSpec, bundled_specs
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
-from saldo.services.buy_plan import NotEnoughBalance
+from saldo.services.buy_plan import NotEnoughBalance, UnknownPlan
 from saldo.services.lines import NewLine, add_line
+from saldo.services.operators import register_operator
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderNotPayable,
@@ -351,3 +353,53 @@ def test_a_payment_for_a_line_recycled_meanwhile_fails_the_order_and_is_refunded
     ]
     assert valid_until(shop) == before
     assert_audit_clean(shop)
+
+
+TIGO = "+573004445566"  # tigo-co: 20 % off a line's first plan
+
+
+def test_a_first_order_discount_is_paid_once_however_many_orders_quoted_it(saldo: Saldo) -> None:
+    now = saldo.clock.now()
+    add_line(saldo.uow(), new_line=NewLine(msisdn=TIGO, operator="tigo-co"), now=now)
+    quoted = [
+        create_order(
+            saldo.uow(),
+            msisdn=TIGO,
+            plan_code="paquete-todo-1m",
+            pay_in="COP",
+            method="card",
+            email=None,
+            channel=Channel.WEB,
+            placed_by=PlacedBy.SUBSCRIBER,
+            idempotency_key=key,
+            max_rate_age=MAX_RATE_AGE,
+            now=now,
+        )
+        for key in ("fo-1", "fo-2")
+    ]
+    assert all(o.terms.promotion == "20 % en tu primer paquete" for o in quoted)
+
+    paid = pay(saldo, quoted[0].id, cards.APPROVE, key="pay-fo-1")
+    with pytest.raises(OrderNotPayable, match="first-order discount"):
+        pay(saldo, quoted[1].id, cards.APPROVE, key="pay-fo-2")
+
+    assert paid.state is OrderState.FULFILLED
+    assert states(saldo, quoted[1].id)[-1] != OrderState.FULFILLED.value
+    with saldo.uow().reading() as uow:
+        assert uow.payments.for_order(quoted[1].id) == []  # the card was never charged
+    assert_audit_clean(saldo)
+
+
+def test_a_card_is_not_charged_for_a_plan_no_longer_sold(shop: Saldo) -> None:
+    placed = order(shop)
+    spec = next(s for s in bundled_specs() if s.slug == "movistar-ar").model_dump(mode="json")
+    spec["plans"] = [p for p in spec["plans"] if p["code"] != "pack-mensual-1m"]
+    spec["promotions"] = []
+    changed = OperatorSpec.model_validate(spec)
+    register_operator(shop.uow(), operator=changed.to_operator(), spec=spec, now=shop.clock.now())
+
+    with pytest.raises(UnknownPlan):
+        pay(shop, placed.id, cards.APPROVE)
+
+    with shop.uow().reading() as uow:
+        assert uow.payments.for_order(placed.id) == []

@@ -110,12 +110,17 @@ def plan_promotion(
     return best_plan_promotion(
         plan,
         operator.promotions,
-        first_order=not (
-            uow.plan_purchases.has_purchases(line_id)
-            or uow.orders.recent(line_id=line_id, state=OrderState.FULFILLED, limit=1)
-        ),
+        first_order=is_first_order(uow, line_id=line_id),
         now=now,
         stackable=operator.promotions_stackable,
+    )
+
+
+def is_first_order(uow: UnitOfWork, *, line_id: int) -> bool:
+    """Whether the line has never bought a plan (from its balance, or by a fulfilled order)."""
+    return not (
+        uow.plan_purchases.has_purchases(line_id)
+        or uow.orders.recent(line_id=line_id, state=OrderState.FULFILLED, limit=1)
     )
 
 

@@ -20,8 +20,9 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
+from saldo.domain.promotions import FirstOrderDiscount
 from saldo.domain.quotes import PaymentMethod
-from saldo.services.buy_plan import NotEnoughBalance, find_plan
+from saldo.services.buy_plan import NotEnoughBalance, find_plan, is_first_order
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
 from saldo.services.orders import (
     OrderNotFound,
@@ -155,7 +156,7 @@ def _claim_payment(
     or a new pending one after confirming the order, with the order locked so that no two
     payments for it are ever pending at once."""
     with uow:
-        order, _ = _lock(uow, order_id)
+        order, record = _lock(uow, order_id)
         existing = uow.payments.get_by_key(
             operator_id=order.operator_id, provider=provider, idempotency_key=key
         )
@@ -163,7 +164,7 @@ def _claim_payment(
             if existing.order_id != order_id:
                 raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
             return existing, False
-        order = _payable(uow, order=order, now=now)
+        order = _payable(uow, order=order, record=record, now=now)
         if order.terms.method == PaymentMethod.BALANCE:
             raise OrderNotPayable(
                 f"order {order_id} was quoted to be paid from the balance; pay it with balance"
@@ -191,11 +192,27 @@ def _claim_payment(
     return claimed, True
 
 
-def _payable(uow: UnitOfWork, *, order: StoredOrder, now: datetime) -> StoredOrder:
-    """The (locked) order, if a payment may start for it now; an order whose quote ran out
-    is expired (committed) and QuoteExpired raised."""
+def _payable(
+    uow: UnitOfWork, *, order: StoredOrder, record: LineRecord, now: datetime
+) -> StoredOrder:
+    """The (locked) order, if a payment may start for it now, before any money is taken: the
+    line not recycled, the plan still sold, and a first-order discount still the line's
+    first. An order whose quote ran out is expired (committed) and QuoteExpired raised."""
     if not order.state.payable:
         raise OrderNotPayable(f"order {order.id} is {order.state}; it cannot be paid")
+    check_not_recycled(record, now)
+    find_plan(record.operator, order.terms.plan_code)
+    first_order = {
+        promotion.name
+        for promotion in record.operator.promotions
+        if isinstance(promotion, FirstOrderDiscount)
+    }
+    quoted = set((order.terms.promotion or "").split(" + "))
+    if quoted & first_order and not is_first_order(uow, line_id=order.line_id):
+        raise OrderNotPayable(
+            f"order {order.id} was quoted with a first-order discount, and the line has "
+            "bought a plan since; place the order again"
+        )
     if now >= order.expires_at:
         move_order(
             uow,
@@ -236,13 +253,12 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
             if existing.order_id != order_id:
                 raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
         else:
-            order = _payable(uow, order=order, now=now)
+            order = _payable(uow, order=order, record=record, now=now)
             if order.terms.method != PaymentMethod.BALANCE:
                 raise OrderNotPayable(
                     f"order {order_id} was quoted for {order.terms.method}; "
                     "place a new order to pay it from the balance"
                 )
-            check_not_recycled(record, now)
             plan = find_plan(record.operator, order.terms.plan_code)
             price = Money(order.terms.price, order.terms.currency)
             balance = uow.accounts.change_balance(record.main_bucket_id, -price.minor)
