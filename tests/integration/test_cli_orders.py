@@ -147,3 +147,15 @@ def test_a_receipt_of_an_unpaid_order_is_refused(cli: Cli) -> None:
     assert "receipts come with fulfilment" in cli.refused(
         "orders", "show", str(order["id"]), "--receipt"
     )
+
+
+def test_a_receipt_to_a_path_that_cannot_be_written_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    order = create(cli)
+    cli.ok("orders", "pay", str(order["id"]), "--card", "4242424242424242")
+
+    code, _, err = cli(
+        "orders", "show", str(order["id"]), "--html", str(tmp_path / "nowhere" / "r.html")
+    )
+
+    assert code == 1
+    assert err.count("\n") == 1 and "cannot be written" in err and "Traceback" not in err

@@ -57,6 +57,10 @@ def test_a_replayed_day_moves_the_line_into_grace(cli) -> None:  # type: ignore[
         (("worker", "--now", "2027-01-10T12:00:00+01:00"), "use it with --once"),
         (("worker", "--once", "--now", "yesterday"), "not an ISO 8601 time"),
         (("worker", "--once", "--now", "2027-01-10T12:00:00"), "UTC offset"),
+        (("worker", "--once", "--now", "9999-12-31T23:59:59+00:00"), "years 2000 to 2199"),
+        (("worker", "--once", "--now", "0001-01-01T00:00:00+00:00"), "years 2000 to 2199"),
+        (("adjust", LINE, "99999999999999999999", "--bucket", "data", "--reason", "x",
+          "--actor", "ana"), "an allowance is at most"),
         (("lines", "email", LINE, "not-an-address"), "is not an email address"),
         (("lines", "autotopup", LINE, "--below", "2", "--amount", "10"), "--token"),
         (

@@ -522,3 +522,7 @@ def test_a_missing_file_is_refused_by_name(tmp_path: Path) -> None:
 def test_a_blank_source_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidRate, match="names its source"):
         read_rates_file(SAMPLE, fmt=None, source=" ", now=NOW)
+
+
+def test_a_json_file_nested_deeper_than_any_rate_file_is_refused() -> None:
+    assert "nested deeper than any rate file is" in refused_json("[" * 100_000 + "]" * 100_000)

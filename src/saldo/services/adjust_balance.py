@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from saldo.domain.buckets import BucketKind, unit_of
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
-from saldo.domain.money import Money
+from saldo.domain.money import MAX_MINOR, Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
 from saldo.services.reminders import alert_low_balance
+
+# No bucket takes more in one go: money is bounded at 10^15 minor units when it is read, and
+# allowances as usage is (a terabyte, or 31,000 years of talk); a balance stays far from the
+# 64-bit limit of its column.
+MAX_ADJUSTMENT: Final = MAX_MINOR
 
 
 class UnableToAdjust(SaldoError):
@@ -62,6 +68,8 @@ def adjust_balance(
     key = check_key(idempotency_key)
     if amount == 0:
         raise UnableToAdjust("an adjustment moves a non-zero amount")
+    if abs(amount) > MAX_ADJUSTMENT:
+        raise UnableToAdjust(f"an adjustment moves at most {MAX_ADJUSTMENT:,} units")
     if not reason.strip() or not actor.strip():
         raise UnableToAdjust("an adjustment needs a reason and the name of who made it")
     if kind is BucketKind.MAIN and expires_at is not None:

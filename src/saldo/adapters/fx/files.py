@@ -154,6 +154,8 @@ def parse_json(text: str, *, file: str, source: str | None, now: datetime) -> li
         )
     except json.JSONDecodeError as error:
         rates.fail(f"not valid JSON ({error.msg})", where=f"line {error.lineno}")
+    except RecursionError:
+        rates.fail("nested deeper than any rate file is")
     except _RepeatedKey as error:
         rates.fail(f"the key {error.key!r} appears twice in one object")
     if not isinstance(document, dict):

@@ -17,6 +17,7 @@ from saldo.channels.cli.orders import JsonFlag, app
 from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
 from saldo.channels.notifications import notification_renderer
 from saldo.channels.receipts import receipt_html, receipt_text
+from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
@@ -39,6 +40,10 @@ from saldo.services.reconciliation import reconcile_payments
 from saldo.services.settlement import BALANCE
 
 OrderId = Annotated[int, typer.Argument(help="The order's number.", min=1)]
+
+
+class UnwritableFile(SaldoError):
+    code = "unwritable_file"
 
 
 @app.command("create")
@@ -182,7 +187,10 @@ def show_command(
         with saldo.uow().reading() as uow:
             kept = receipt_for(uow, order_id=order_id)
         if html:
-            html.write_text(receipt_html(kept), encoding="utf-8")
+            try:
+                html.write_text(receipt_html(kept), encoding="utf-8")
+            except OSError as error:
+                raise UnwritableFile(f"{html}: cannot be written ({error.strerror})") from None
             err.print(f"Receipt {kept.receipt_number} written to {html}")
         if receipt:
             out.print(receipt_text(kept), markup=False)

@@ -97,6 +97,8 @@ def _parse_moment(text: str) -> datetime:
         raise typer.BadParameter(f"{text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise typer.BadParameter("give --now with its UTC offset, e.g. 2026-12-24T09:00:00+01:00")
+    if not 2000 <= moment.year <= 2199:  # a replayed day, not the edges of the calendar
+        raise typer.BadParameter(f"{text!r} is not a time Saldo replays (years 2000 to 2199)")
     return moment.astimezone(UTC)
 
 
