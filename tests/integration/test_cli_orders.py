@@ -159,3 +159,13 @@ def test_a_receipt_to_a_path_that_cannot_be_written_is_one_line(cli: Cli, tmp_pa
 
     assert code == 1
     assert err.count("\n") == 1 and "cannot be written" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("address", ["bad@@x", "a@b.c\nBcc: x@y.z", "not-an-address"])
+def test_an_order_for_an_email_that_cannot_receive_its_receipt_is_refused(
+    cli: Cli, address: str
+) -> None:
+    refused = cli.refused("orders", "create", LINE, "pack-mensual-1m", "--email", address)
+
+    assert "is not an email address" in refused
+    assert cli.json("orders", "list", "--line", LINE) == []

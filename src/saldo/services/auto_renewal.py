@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
@@ -90,6 +91,7 @@ def set_auto_renewal(
     UnableToSetAutoRenewal."""
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
+    email = None if email is None else check_email(email)
     if provider != BALANCE and provider not in providers:
         known = ", ".join([BALANCE, *providers])
         raise UnableToSetAutoRenewal(f"{provider!r} is not a payment provider here ({known})")

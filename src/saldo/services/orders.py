@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel
@@ -110,6 +111,7 @@ def create_order(
     now = require_aware(now)
     key = check_key(idempotency_key, internal_allowed=saldo_key)
     number = lookup_msisdn(msisdn)
+    email = None if email is None else check_email(email)  # the receipt must be deliverable
     request = fingerprint(
         "order", number, plan_code.strip().lower(), *addon_codes, pay_in.upper(), method
     )
