@@ -277,6 +277,10 @@ def test_a_csv_file_may_have_a_byte_order_mark_blank_lines_spaces_and_crlf(tmp_p
             "ars.csv: line 4: USD/ARS is already given (line 2)",
         ),
         (
+            "base,quote,rate\nUSD,ARS,1460.00\nARS,USD,0.5\n",
+            "ars.csv: line 3: ARS/USD is already given the other way round (line 2)",
+        ),
+        (
             "base,quote,rate,fetched_at\nUSD,ARS,1450.25,2026-11-22T13:00:00\n",
             "ars.csv: line 2, fetched_at: '2026-11-22T13:00:00' has no UTC offset: write it like "
             "2026-11-22T13:00:00Z",

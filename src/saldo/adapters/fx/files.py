@@ -229,6 +229,10 @@ class _Rates:
         if key in self._found:
             first = self._found[key][0]
             self.fail(f"{base}/{quote} is already given ({first})", where=where)
+        inverse = (quote, base, fetched_at)
+        if inverse in self._found:  # one pair, one rate: two would contradict each other
+            first = self._found[inverse][0]
+            self.fail(f"{base}/{quote} is already given the other way round ({first})", where=where)
         found = ExchangeRate(
             base=base, quote=quote, rate=value, source=source, fetched_at=fetched_at
         )
