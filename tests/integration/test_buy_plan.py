@@ -5,6 +5,7 @@ and data granted until then, and a lapsing line brought back."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,7 +17,7 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
-from saldo.domain.periods import add_months_local
+from saldo.domain.periods import add_months, add_months_local, local_date, start_of_local_day
 from saldo.services.audit import audit_ledger
 from saldo.services.buy_plan import (
     NotEnoughBalance,
@@ -199,15 +200,17 @@ def test_validity_ending_on_the_31st_moves_to_the_last_day_of_february(
     assert receipt.valid_until == datetime(2027, 2, 28, 5, 0, tzinfo=UTC)
 
 
-def test_a_plan_on_a_lapsed_line_runs_from_now(saldo: Saldo, clock: FixedClock) -> None:
+def test_a_plan_on_a_lapsed_line_runs_from_today_to_local_midnight(
+    saldo: Saldo, clock: FixedClock
+) -> None:
     given_line(saldo, "10000", "10000", "10000")
     assert balance(saldo).valid_until == INITIAL_VALID_UNTIL
-    clock.set(datetime(2027, 1, 5, 15, 0, tzinfo=UTC))
+    clock.set(datetime(2027, 1, 5, 15, 0, tzinfo=UTC))  # 10:00 in Bogotá
 
     receipt = buy(saldo)
 
-    assert receipt.valid_until == add_months_local(clock.now(), 1, timezone=BOGOTA)
-    assert receipt.valid_until == datetime(2027, 2, 5, 15, 0, tzinfo=UTC)
+    # to the end of 5 February, Bogotá time: validity always ends at local midnight
+    assert receipt.valid_until == datetime(2027, 2, 6, 0, 0, tzinfo=ZoneInfo(BOGOTA))
 
 
 def test_a_line_in_grace_that_buys_a_plan_becomes_active(saldo: Saldo, clock: FixedClock) -> None:
@@ -236,7 +239,10 @@ def test_a_suspended_line_that_buys_a_plan_becomes_active(saldo: Saldo, clock: F
     receipt = buy(saldo)
 
     assert balance(saldo).state is LineState.ACTIVE
-    assert receipt.valid_until == add_months_local(clock.now(), 1, timezone=BOGOTA)
+    today = local_date(clock.now(), timezone=BOGOTA)
+    assert receipt.valid_until == start_of_local_day(
+        add_months(today, 1) + timedelta(days=1), timezone=BOGOTA
+    )
 
 
 def test_a_line_past_suspension_cannot_buy_a_plan(saldo: Saldo, clock: FixedClock) -> None:

@@ -104,3 +104,13 @@ def whole_days_between(start: datetime, end: datetime) -> int:
     if seconds <= 0:
         return 0
     return -int(-seconds // 86400)
+
+
+def renewed_until(valid_until: datetime, months: int, *, timezone: str, now: datetime) -> datetime:
+    """The end of validity after ``months`` of a plan: that many calendar months after the
+    current end while it lasts; for a line whose validity has passed, the end of the local
+    day that many months from today (validity always ends at local midnight)."""
+    if valid_until > now:
+        return add_months_local(valid_until, months, timezone=timezone)
+    today = local_date(now, timezone=timezone)
+    return start_of_local_day(add_months(today, months) + timedelta(days=1), timezone=timezone)

@@ -23,7 +23,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Operator, Plan
 from saldo.domain.orders import OrderState
-from saldo.domain.periods import add_months_local, require_aware
+from saldo.domain.periods import renewed_until, require_aware
 from saldo.domain.promotions import AppliedPromotion, best_plan_promotion
 from saldo.services.fulfilment import Grant, fulfil_plan
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
@@ -273,8 +273,8 @@ def _buy(
         uow, operator=operator, line=line, before=balance + price.minor, after=balance, now=now
     )
     # The purchase row needs the new end of validity before the ledger can point at it.
-    valid_until = add_months_local(
-        max(line.valid_until, now), plan.months + free_months, timezone=operator.timezone
+    valid_until = renewed_until(
+        line.valid_until, plan.months + free_months, timezone=operator.timezone, now=now
     )
     purchase_id = uow.plan_purchases.add(
         operator_id=operator.id,

@@ -17,7 +17,7 @@ from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
 from saldo.domain.money import Money
 from saldo.domain.operator import Allowances, Operator
-from saldo.domain.periods import add_months_local
+from saldo.domain.periods import renewed_until
 from saldo.services.ports import UnitOfWork
 
 
@@ -63,7 +63,7 @@ def fulfil_plan(
     locked by the caller. ``balances_after`` carries the caller's new balance of
     ``paid_from`` when it is a line bucket."""
     assert operator.id is not None
-    valid_until = add_months_local(max(line.valid_until, now), months, timezone=operator.timezone)
+    valid_until = renewed_until(line.valid_until, months, timezone=operator.timezone, now=now)
     sales = uow.accounts.operator_account(
         operator_id=operator.id, kind=OperatorAccount.SALES, unit=operator.currency, now=now
     )

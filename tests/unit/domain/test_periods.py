@@ -13,6 +13,7 @@ from saldo.domain.periods import (
     add_months,
     add_months_local,
     end_of_local_day_after,
+    renewed_until,
     require_aware,
     whole_days_between,
 )
@@ -155,3 +156,21 @@ def test_whole_days_between_counts_a_started_day_as_a_day(left: timedelta, days:
     start = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 
     assert whole_days_between(start, start + left) == days
+
+
+def test_a_renewal_of_a_running_line_adds_months_to_its_end() -> None:
+    end = datetime(2026, 12, 23, 5, 0, tzinfo=UTC)  # midnight in Bogotá
+
+    assert renewed_until(end, 1, timezone="America/Bogota", now=end - timedelta(days=3)) == (
+        datetime(2027, 1, 23, 5, 0, tzinfo=UTC)
+    )
+
+
+def test_a_renewal_of_a_lapsed_line_ends_at_local_midnight_months_from_today() -> None:
+    lapsed = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+    now = datetime(2027, 1, 31, 15, 30, tzinfo=UTC)  # 10:30 on 31 January in Bogotá
+
+    # a month from 31 January is 28 February: valid through it, to 1 March 00:00 local
+    assert renewed_until(lapsed, 1, timezone="America/Bogota", now=now) == (
+        datetime(2027, 3, 1, 5, 0, tzinfo=UTC)
+    )
