@@ -184,7 +184,7 @@ def test_a_spanish_receipt_paid_in_dollars_reads_in_argentine_spanish() -> None:
         "Neto: $21.942,15",
         "IVA (21%): $4.607,85",
         "Pago",
-        "Tipo de cambio: 1 USD = 1.176,47 ARS",
+        "Tipo de cambio: 1 USD = 1.176,4704 ARS",  # exactly the rate used
         "Margen cambiario: 2%",
         "Importe convertido: US$22,57",
         "Medio de pago: Tarjeta de crédito •••• 4242",

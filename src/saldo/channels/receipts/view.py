@@ -5,7 +5,7 @@ which rows a receipt shows is decided here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
@@ -16,8 +16,6 @@ from saldo.i18n import last_valid_day, local_moment, translate
 from saldo.services.receipts import Receipt
 
 PAYMENT_METHODS = ("card", "debit_card", "paypal", "wallet", "balance")
-# Six significant digits of a rate, never fewer than two decimals: "1.176,47", "0,000952381".
-_RATE_DIGITS = 6
 
 
 class UnableToRenderReceipt(SaldoError, ValueError):
@@ -183,6 +181,10 @@ def _payment_rows(receipt: Receipt, say: _Sayer) -> tuple[Row, ...]:
 
 
 def _rate_text(rate: Decimal, locale: str) -> str:
-    exponent = min(rate.adjusted() - (_RATE_DIGITS - 1), -2)
-    shown = rate.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN).normalize()
-    return str(format_decimal(shown, format="#,##0.00", locale=locale, decimal_quantization=False))
+    """The rate exactly as the amount was converted with it (docs/exchange-rates.md), with at
+    least two decimals: "1.421,245", "0,000952381"."""
+    return str(
+        format_decimal(
+            rate.normalize(), format="#,##0.00", locale=locale, decimal_quantization=False
+        )
+    )
