@@ -18,6 +18,7 @@ from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.buy_plan import NotEnoughBalance, UnknownPlan
+from saldo.services.idempotency import IdempotencyKeyReused
 from saldo.services.lines import NewLine, add_line
 from saldo.services.operators import register_operator
 from saldo.services.order_payment import pay_order
@@ -403,3 +404,24 @@ def test_a_card_is_not_charged_for_a_plan_no_longer_sold(shop: Saldo) -> None:
 
     with shop.uow().reading() as uow:
         assert uow.payments.for_order(placed.id) == []
+
+
+def test_an_order_key_sent_again_with_another_email_is_another_request(shop: Saldo) -> None:
+    placed = order(shop, key="same")
+
+    with pytest.raises(IdempotencyKeyReused):
+        create_order(
+            shop.uow(),
+            msisdn=LINE,
+            plan_code="pack-mensual-1m",
+            pay_in="ARS",
+            method="card",
+            email="someone-else@example.org",
+            channel=Channel.WEB,
+            placed_by=PlacedBy.SUBSCRIBER,
+            idempotency_key="same",
+            max_rate_age=MAX_RATE_AGE,
+            now=shop.clock.now(),
+        )
+
+    assert order(shop, key="same").id == placed.id  # the same request is a replay

@@ -112,8 +112,17 @@ def create_order(
     key = check_key(idempotency_key, internal_allowed=saldo_key)
     number = lookup_msisdn(msisdn)
     email = None if email is None else check_email(email)  # the receipt must be deliverable
+    # The whole request: a retry repeats it all (add-ons in any order), and the same key with
+    # another email or another agent is another request, not a replay.
     request = fingerprint(
-        "order", number, plan_code.strip().lower(), *addon_codes, pay_in.upper(), method
+        "order",
+        number,
+        plan_code.strip().lower(),
+        *sorted(code.strip().lower() for code in addon_codes),
+        pay_in.upper(),
+        method,
+        email or "",
+        placed_by,
     )
     with uow.reading():
         record = uow.lines.get_by_msisdn(number)
