@@ -240,3 +240,27 @@ def test_a_webhook_and_a_poll_racing_for_one_payment_fulfil_the_order_once(
         ).scalar_one()
     assert fulfilments == 1
     assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_webhook_reporting_another_amount_is_never_applied(
+    pending: tuple[Saldo, int, str], clock: FixedClock
+) -> None:
+    saldo, order_id, reference = pending
+    body, _ = sandbox(saldo).webhook_for(reference, event_id="evt_other_amount")
+    event = json.loads(body)
+    event["data"]["amount"] -= 100  # a processor that took a peso less than was quoted
+    tampered = json.dumps(event).encode()
+    headers = {
+        cards.SIGNATURE_HEADER: cards.sign(
+            tampered,
+            secret=saldo.sandbox_webhook_secret,
+            timestamp=int(clock.now().timestamp()),
+        )
+    }
+
+    response = post(saldo, tampered, headers)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "payment_mismatch"
+    assert state(saldo, order_id) is not OrderState.FULFILLED
+    assert audit_ledger(saldo.uow()).clean

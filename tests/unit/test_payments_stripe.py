@@ -515,6 +515,7 @@ def test_a_signed_succeeded_event_is_read_with_its_intent_and_time(
         PaymentStatus.SUCCEEDED,
     )
     assert event.occurred_at == NOW - timedelta(seconds=5)
+    assert event.amount == Money(150000, "ARS")  # compared with Saldo's payment before use
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,9 @@ class PaymentEvent:
     reference: str
     status: PaymentStatus | None
     occurred_at: datetime
+    # The amount the processor says the payment is for, when the event carries it; an
+    # event for another amount than Saldo's payment is never applied (PaymentMismatch).
+    amount: Money | None = None
 
 
 class PaymentProvider(Protocol):

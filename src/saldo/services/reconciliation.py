@@ -151,7 +151,7 @@ def handle_webhook(
         PaymentResult(
             reference=event.reference,
             status=event.status,
-            amount=Money(payment.amount, payment.currency),
+            amount=event.amount or Money(payment.amount, payment.currency),
         )
         if event.status is not None
         else processor.fetch_payment(event.reference)

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from saldo.domain.money import Money
+from saldo.domain.money import InvalidAmount, Money
 from saldo.services.payment_port import (
     InvalidWebhook,
     PaymentEvent,
@@ -255,7 +255,12 @@ class SandboxProvider:
                 "id": event_id or "evt_" + secrets.token_hex(12),
                 "type": "payment.updated",
                 "created": now,
-                "data": {"reference": reference, "status": payment.status.value},
+                "data": {
+                    "reference": reference,
+                    "status": payment.status.value,
+                    "amount": payment.amount.minor,
+                    "currency": payment.amount.currency,
+                },
             }
         ).encode()
         return body, {SIGNATURE_HEADER: sign(body, secret=self._secret, timestamp=now)}
@@ -285,9 +290,23 @@ class SandboxProvider:
                 reference=str(data["reference"]),
                 status=PaymentStatus(data["status"]),
                 occurred_at=_moment(int(event["created"]), "the event's creation time"),
+                amount=_amount(data),
             )
         except (ValueError, KeyError, TypeError):
             raise InvalidWebhook("the webhook body is not a sandbox payment event") from None
+
+
+def _amount(data: Mapping[str, object]) -> Money | None:
+    """The amount an event reports (older events carry none)."""
+    if "amount" not in data:
+        return None
+    minor, currency = data["amount"], data.get("currency")
+    if type(minor) is not int or not isinstance(currency, str):
+        raise InvalidWebhook("the webhook's amount is not minor units with a currency")
+    try:
+        return Money(minor, currency)
+    except InvalidAmount as error:
+        raise InvalidWebhook(f"the webhook's amount: {error.message}") from None
 
 
 def _moment(timestamp: int, what: str) -> datetime:

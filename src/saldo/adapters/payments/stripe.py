@@ -377,11 +377,16 @@ def _event(body: bytes) -> PaymentEvent:
         occurred_at = datetime.fromtimestamp(created, UTC)
     except (OverflowError, OSError, ValueError):
         raise InvalidWebhook(f"Stripe event {event_id} has no readable creation time") from None
+    try:
+        amount = _money(intent.get("amount"), intent.get("currency"))
+    except PaymentRefused as error:
+        raise InvalidWebhook(f"Stripe event {event_id}: {error.message}") from None
     return PaymentEvent(
         event_id=event_id,
         reference=reference,
         status=_status(intent.get("status")),
         occurred_at=occurred_at,
+        amount=amount,
     )
 
 
