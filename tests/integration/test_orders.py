@@ -35,8 +35,9 @@ from saldo.services.orders import (
 )
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import StoredOrder
+from saldo.services.quotes import quote_order
 from saldo.services.reconciliation import reconcile_payments
-from saldo.services.top_up import top_up
+from saldo.services.top_up import LineRecycled, top_up
 
 LINE = "+5491155551234"  # movistar-ar: pack-mensual-1m $9.000, card fee 3.5 %, no promotions
 MAX_RATE_AGE = timedelta(hours=24)
@@ -425,3 +426,19 @@ def test_an_order_key_sent_again_with_another_email_is_another_request(shop: Sal
         )
 
     assert order(shop, key="same").id == placed.id  # the same request is a replay
+
+
+def test_a_number_that_expired_for_good_gets_no_quote(shop: Saldo, clock: FixedClock) -> None:
+    clock.advance(timedelta(days=200))  # past validity, grace and suspension
+
+    with pytest.raises(LineRecycled):
+        quote_order(
+            shop.uow(),
+            msisdn=LINE,
+            plan_code="pack-mensual-1m",
+            addon_codes=(),
+            pay_in="ARS",
+            method="card",
+            max_rate_age=MAX_RATE_AGE,
+            now=clock.now(),
+        )

@@ -31,7 +31,6 @@ from saldo.services.orders import (
     PaymentInProgress,
     QuoteExpired,
     UnknownProvider,
-    check_not_recycled,
     get_order,
 )
 from saldo.services.payment_port import (
@@ -48,6 +47,7 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
+from saldo.services.quotes import check_not_recycled
 from saldo.services.reminders import alert_low_balance
 from saldo.services.settlement import (
     BALANCE,

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
-from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.orders import QUOTE_VALIDITY, OrderState
@@ -24,18 +23,16 @@ from saldo.services.idempotency import (
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
-    LineRecord,
     OrderEvent,
     OrderTerms,
     StoredOrder,
     StoredPayment,
     UnitOfWork,
 )
-from saldo.services.quotes import quote_order
+from saldo.services.quotes import check_not_recycled, quote_order
 from saldo.services.settlement import (
     move_order,
 )
-from saldo.services.top_up import LineRecycled
 
 
 class UnableToOrder(SaldoError):
@@ -199,17 +196,6 @@ def create_order(
         return get_order(uow, order_id)
     check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
     return previous
-
-
-def check_not_recycled(record: LineRecord, now: datetime) -> None:
-    state = state_at(
-        stored_state=record.line.state,
-        valid_until=record.line.valid_until,
-        rules=record.operator.lifecycle,
-        now=now,
-    )
-    if state is LineState.RECYCLED:
-        raise LineRecycled(f"{record.line.msisdn} has expired for good and is being recycled")
 
 
 def get_order(uow: UnitOfWork, order_id: int) -> StoredOrder:
