@@ -86,3 +86,17 @@ def test_an_absurd_quantity_is_a_bad_row_not_a_crash(cli, tmp_path: Path) -> Non
 
     assert code == 3
     assert "1 record(s) charged" in out and "row 2: quantity" in err
+
+
+def test_a_quantity_in_digits_of_another_script_is_a_bad_row(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    file = tmp_path / "cdrs.csv"
+    file.write_text(
+        "record_id,msisdn,type,start_time,quantity,destination\n"
+        "x,+5491155551234,voice,2026-11-25T12:00:00-03:00,٦١,+541143210000\n",
+        encoding="utf-8",
+    )
+
+    code, out, err = cli("cdr", "import", str(file))
+
+    assert code == 3
+    assert "0 record(s) charged" in out and "row 2: quantity" in err

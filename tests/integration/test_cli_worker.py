@@ -62,6 +62,7 @@ def test_a_replayed_day_moves_the_line_into_grace(cli) -> None:  # type: ignore[
         (("adjust", LINE, "99999999999999999999", "--bucket", "data", "--reason", "x",
           "--actor", "ana"), "an allowance is at most"),
         (("lines", "email", LINE, "not-an-address"), "is not an email address"),
+        (("lines", "alert", LINE, "--below", "0"), "an amount above zero"),
         (("lines", "autotopup", LINE, "--below", "2", "--amount", "10"), "--token"),
         (
             ("lines", "autotopup", LINE, "--below", "2", "--amount", "10", "--token",

@@ -274,7 +274,7 @@ def set_low_balance_alert(
 ) -> tuple[Line, Money | None]:
     """Alert the line when its main money falls below ``threshold`` (None: the operator's
     threshold again); return the line and the threshold now in force. Raises LineNotFound,
-    UnableToSetAlert (another currency, a negative amount)."""
+    UnableToSetAlert (another currency, zero or a negative amount)."""
     number = lookup_msisdn(msisdn)
     with uow:
         record = uow.lines.get_by_msisdn(number, for_update=True)
@@ -282,9 +282,13 @@ def set_low_balance_alert(
             raise LineNotFound(f"no line with number {number}")
         operator = record.operator
         if threshold is not None and (
-            threshold.currency != operator.currency or threshold.is_negative()
+            threshold.currency != operator.currency or threshold.minor <= 0
         ):
-            raise UnableToSetAlert(f"a threshold for this line is an amount in {operator.currency}")
+            # Zero would never alert (a balance does not go below it): the operator's
+            # threshold is taken back with no threshold (None), not with zero.
+            raise UnableToSetAlert(
+                f"a threshold for this line is an amount above zero in {operator.currency}"
+            )
         minor = None if threshold is None else threshold.minor
         uow.lines.set_low_balance_threshold(record.line.id, threshold=minor)
         uow.commit()

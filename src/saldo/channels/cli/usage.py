@@ -119,7 +119,7 @@ def _event(row: dict[str, str]) -> UsageEvent:
     if started_at.tzinfo is None:
         raise BadCdr("start_time needs its UTC offset (2026-11-22T14:03:00-03:00)")
     text = (row.get("quantity") or "").strip()
-    if not text.isdigit() or len(text) > 13 or int(text) > MAX_QUANTITY:
+    if not (text.isascii() and text.isdigit()) or len(text) > 13 or int(text) > MAX_QUANTITY:
         raise BadCdr(
             f"quantity {text[:20]!r} is not a whole number of seconds, messages or bytes "
             f"up to {MAX_QUANTITY:,}"
