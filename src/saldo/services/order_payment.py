@@ -157,12 +157,8 @@ def _claim_payment(
     payments for it are ever pending at once."""
     with uow:
         order, record = _lock(uow, order_id)
-        existing = uow.payments.get_by_key(
-            operator_id=order.operator_id, provider=provider, idempotency_key=key
-        )
+        existing = _earlier_payment(uow, order=order, provider=provider, key=key)
         if existing is not None:
-            if existing.order_id != order_id:
-                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
             return existing, False
         order = _payable(uow, order=order, record=record, now=now)
         if order.terms.method == PaymentMethod.BALANCE:
@@ -190,6 +186,19 @@ def _claim_payment(
         claimed = uow.payments.get(payment_id)
     assert claimed is not None
     return claimed, True
+
+
+def _earlier_payment(
+    uow: UnitOfWork, *, order: StoredOrder, provider: str, key: str
+) -> StoredPayment | None:
+    """The order's payment already made under ``key`` (a replay); IdempotencyKeyReused when
+    the key paid another order."""
+    existing = uow.payments.get_by_key(
+        operator_id=order.operator_id, provider=provider, idempotency_key=key
+    )
+    if existing is not None and existing.order_id != order.id:
+        raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
+    return existing
 
 
 def _payable(
@@ -246,13 +255,7 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
     """Debit the line's main money and fulfil the order, in one transaction."""
     with uow:
         order, record = _lock(uow, order_id)
-        existing = uow.payments.get_by_key(
-            operator_id=order.operator_id, provider=BALANCE, idempotency_key=key
-        )
-        if existing is not None:
-            if existing.order_id != order_id:
-                raise IdempotencyKeyReused(f"idempotency key {key!r} paid another order")
-        else:
+        if _earlier_payment(uow, order=order, provider=BALANCE, key=key) is None:
             order = _payable(uow, order=order, record=record, now=now)
             if order.terms.method != PaymentMethod.BALANCE:
                 raise OrderNotPayable(

@@ -70,32 +70,31 @@ def reconcile_payments(
             result = None
         if result is None or result.status is PaymentStatus.PENDING:
             pending += 1
-            with uow:
-                uow.payments.schedule_check(
-                    payment.id,
-                    at=next_payment_check(checks=payment.checks + 1, now=now),
-                    checks=payment.checks + 1,
-                )
-                uow.commit()
+            _ask_again_later(uow, payment, now=now)
             continue
         try:
             apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
         except Exception:  # logged; the payment stays pending and is asked about again
             log.exception("payment %s could not be applied", payment.id)
             pending += 1
-            with uow:
-                uow.payments.schedule_check(
-                    payment.id,
-                    at=next_payment_check(checks=payment.checks + 1, now=now),
-                    checks=payment.checks + 1,
-                )
-                uow.commit()
+            _ask_again_later(uow, payment, now=now)
             continue
         settled += 1
     refunded = settle_refunds(uow, providers, now=now)
     return Reconciliation(
         checked=len(due), settled=settled, still_pending=pending, refunded=refunded
     )
+
+
+def _ask_again_later(uow: UnitOfWork, payment: StoredPayment, *, now: datetime) -> None:
+    """Leave the payment pending, to be asked about again after the next back-off."""
+    with uow:
+        uow.payments.schedule_check(
+            payment.id,
+            at=next_payment_check(checks=payment.checks + 1, now=now),
+            checks=payment.checks + 1,
+        )
+        uow.commit()
 
 
 def _ask(
