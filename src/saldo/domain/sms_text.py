@@ -17,6 +17,15 @@ MAX_PARTS: Final = 3
 
 GSM7: Final = GSM7_BASIC | GSM7_EXTENSION
 
+# CLDR writes no-break spaces ("5,00 €" in fr_BE, "1 234" in fr); none of them is in the GSM
+# alphabet, and one would make a whole SMS UCS-2, halving what it holds.
+_PLAIN_SPACES: Final = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+
+def plain_spaces(text: str) -> str:
+    """``text`` with plain spaces where it has no-break or thin ones."""
+    return text.translate(_PLAIN_SPACES)
+
 
 def is_gsm7(text: str) -> bool:
     return GSM7.issuperset(text)

@@ -20,9 +20,9 @@ from datetime import datetime
 from babel.lists import format_list
 
 from saldo.channels.receipts.view import language_tag
-from saldo.channels.sms.replies import PLAIN_SPACES, Speaker
+from saldo.channels.sms.replies import Speaker
 from saldo.domain.money import Money
-from saldo.domain.sms_text import GSM7, is_gsm7, sms_parts
+from saldo.domain.sms_text import GSM7, is_gsm7, plain_spaces, sms_parts
 from saldo.services.mail_port import OutgoingEmail
 
 
@@ -41,7 +41,7 @@ class Ways:
 def sms_text(text: str) -> str:
     """``text`` as it should travel by SMS: folded into GSM-7 when only accents or special
     spaces keep it out, else unchanged."""
-    spaced = text.translate(PLAIN_SPACES)
+    spaced = plain_spaces(text)
     if is_gsm7(spaced):
         return spaced
     folded = "".join(char if char in GSM7 else _unaccented(char) for char in spaced)

@@ -30,8 +30,6 @@ from saldo.services.vouchers import (
     WrongPin,
 )
 
-PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
-
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
@@ -45,12 +43,10 @@ class Speaker:
         return self.operator.locale_for(self.language)
 
     def say(self, key: str, **values: object) -> str:
-        # Plain spaces: CLDR's no-break spaces ("5,00 €" in fr_BE) are not in the GSM 7-bit
-        # alphabet, and one of them would make a whole SMS UCS-2, halving what it holds.
-        return translate(key, language=self.language, **values).translate(PLAIN_SPACES)
+        return translate(key, language=self.language, **values)
 
     def money(self, amount: Money) -> str:
-        return format_money(amount, locale=self.locale).translate(PLAIN_SPACES)
+        return format_money(amount, locale=self.locale)
 
     def name_of(self, sold: Named) -> str:
         """A plan's or an add-on's name in the line's language."""

@@ -19,7 +19,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.keywords import match_keyword, normalize
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import InvalidMsisdn, lookup_msisdn, mask_msisdn
-from saldo.domain.sms_text import fit_sms
+from saldo.domain.sms_text import fit_sms, plain_spaces
 from saldo.i18n import translate
 from saldo.services.conversations import (
     confirm_offer,
@@ -63,7 +63,7 @@ def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
         earlier = recall_reply(saldo.uow(), channel="sms", message_id=key)
         if earlier is not None:
             return earlier
-    reply = fit_sms(_reply(saldo, sms))
+    reply = fit_sms(plain_spaces(_reply(saldo, sms)))  # GSM 7-bit: one SMS holds more
     if key:
         remember_reply(
             saldo.uow(), channel="sms", message_id=key, reply=reply, now=saldo.clock.now()

@@ -23,6 +23,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import state_at
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import InvalidMsisdn, mask_msisdn
+from saldo.domain.sms_text import plain_spaces
 from saldo.i18n import translate
 from saldo.services.buy_plan import PlanQuote, buy_plan, quote_plan
 from saldo.services.conversations import touch_ussd_session
@@ -48,7 +49,9 @@ class UssdRequest:
 
 
 def screen(kind: str, text: str) -> str:
-    """``CON``/``END`` and the text, cut to fit one USSD screen."""
+    """``CON``/``END`` and the text (with plain spaces, as handsets show USSD in the GSM
+    alphabet), cut to fit one USSD screen."""
+    text = plain_spaces(text)
     body = text if len(text) <= MAX_SCREEN else text[: MAX_SCREEN - 1].rstrip() + "…"
     return f"{kind} {body}"
 
