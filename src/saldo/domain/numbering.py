@@ -93,6 +93,16 @@ def lookup_msisdn(text: str) -> str:
     return parse_msisdn(candidate)
 
 
+def same_number(text: str) -> str:
+    """One text for a number however it is written (``+54…``, ``54…``, ``0054…``): its E.164
+    form; text that is no number, as it came. For telling retries of one request apart from
+    another request."""
+    try:
+        return lookup_msisdn(text)
+    except InvalidMsisdn:
+        return text
+
+
 def mask_msisdn(msisdn: str) -> str:
     """A number safe for logs, as long as the number: the country code and operator prefix
     kept, the last three digits kept, everything between hidden (``+54911*****789``). Short

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from saldo.domain.errors import SaldoError
-from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.numbering import lookup_msisdn, same_number
 from saldo.domain.periods import require_aware
 from saldo.domain.rating import Service
 from saldo.services.ports import (
@@ -254,10 +254,10 @@ def _retried(session: StoredSession, request: tuple[str, Service, str | None]) -
     """The session's grant for a retried request; SessionKeyReused when the request is
     another one (another line, service or destination under the same id)."""
     msisdn, service, destination = request
-    if (_number(msisdn), service.value, _number(destination)) != (
+    if (same_number(msisdn), service.value, _optional(destination)) != (
         session.msisdn,
         session.service,
-        _number(session.destination),
+        _optional(session.destination),
     ):
         raise SessionKeyReused(
             f"id {session.session_key!r} is already the session of another request"
@@ -274,15 +274,8 @@ def _grant(session: StoredSession) -> Grant:
     )
 
 
-def _number(text: str | None) -> str | None:
-    """A number as one text however it was written (``+54…``, ``54…``, ``0054…``); text
-    that is no number, as it came."""
-    if text is None:
-        return None
-    try:
-        return lookup_msisdn(text)
-    except SaldoError:
-        return text
+def _optional(destination: str | None) -> str | None:
+    return None if destination is None else same_number(destination)
 
 
 def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime) -> LineRecord:

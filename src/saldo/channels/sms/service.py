@@ -18,7 +18,7 @@ from saldo.channels.sms.replies import Speaker
 from saldo.domain.errors import SaldoError
 from saldo.domain.keywords import match_keyword, normalize
 from saldo.domain.lines import Channel
-from saldo.domain.numbering import InvalidMsisdn, lookup_msisdn, mask_msisdn
+from saldo.domain.numbering import InvalidMsisdn, mask_msisdn, same_number
 from saldo.domain.sms_text import fit_sms, plain_spaces
 from saldo.i18n import translate
 from saldo.services.conversations import (
@@ -58,7 +58,8 @@ def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
     # A gateway's message ids are unique per sender at most: the sender is part of the key,
     # so a reused id can never show one subscriber another's reply.
     message_id = printable(sms.message_id or "")[:96]
-    key = f"{_sender(sms.sender)}:{message_id}" if message_id else ""
+    # The sender however the gateway wrote the number (``+57…``, ``57…``, ``0057…``).
+    key = f"{same_number(printable(sms.sender)[:24])}:{message_id}" if message_id else ""
     if key:
         earlier = recall_reply(saldo.uow(), channel="sms", message_id=key)
         if earlier is not None:
@@ -69,15 +70,6 @@ def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
             saldo.uow(), channel="sms", message_id=key, reply=reply, now=saldo.clock.now()
         )
     return reply
-
-
-def _sender(sender: str) -> str:
-    """The sender as one key, however the gateway wrote the number (``+57…``, ``57…``,
-    ``0057…``); text that is no number, as it came."""
-    try:
-        return lookup_msisdn(sender)
-    except InvalidMsisdn:
-        return printable(sender)[:24]
 
 
 def _reply(saldo: Saldo, sms: InboundSms) -> str:
