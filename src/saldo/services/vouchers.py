@@ -230,10 +230,10 @@ def redeem_voucher(
                 pin_hash=hashed, operator_id=operator.id, line_id=line.id, now=now
             )
             if claimed is None:
-                earlier = _used_here(uow, hashed=hashed, record=record)
-                if earlier is not None:
-                    return earlier
-                refusal = _why_not(uow, hashed=hashed, operator_id=operator.id, now=now)
+                outcome = _unclaimed(uow, hashed=hashed, record=record, now=now)
+                if isinstance(outcome, TopUpReceipt):
+                    return outcome  # this line's own voucher, sent again: its receipt
+                refusal = outcome
         if claimed is None:
             uow.vouchers.record_attempt(
                 operator_id=operator.id, line_id=line.id, succeeded=False, now=now
@@ -266,29 +266,22 @@ def redeem_voucher(
         return receipt
 
 
-def _used_here(uow: UnitOfWork, *, hashed: str, record: LineRecord) -> TopUpReceipt | None:
-    """The receipt of the top-up this PIN's voucher already made on this line, if it did."""
+def _unclaimed(
+    uow: UnitOfWork, *, hashed: str, record: LineRecord, now: datetime
+) -> TopUpReceipt | UnableToRedeem:
+    """Why a PIN could not be claimed; or, when its voucher already topped this very line up,
+    that top-up's receipt. Another operator's PIN reads as a wrong PIN."""
     operator = record.operator
     assert operator.id is not None
     status = uow.vouchers.status(pin_hash=hashed)
     if status is None or status.operator_id != operator.id:
-        return None
-    if status.state is not VoucherState.REDEEMED:
-        return None
-    earlier = uow.topups.get_by_key(
-        operator_id=operator.id, idempotency_key=internal_key("voucher", status.id)
-    )
-    if earlier is None or earlier.line_id != record.line.id:
-        return None
-    return replayed_receipt(earlier, line=record.line, operator=operator)
-
-
-def _why_not(uow: UnitOfWork, *, hashed: str, operator_id: int, now: datetime) -> UnableToRedeem:
-    """Why a PIN could not be claimed. Another operator's PIN reads as a wrong PIN."""
-    status = uow.vouchers.status(pin_hash=hashed)
-    if status is None or status.operator_id != operator_id:
         return WrongPin("no such PIN", attempts_left=0)
     if status.state is VoucherState.REDEEMED:
+        earlier = uow.topups.get_by_key(
+            operator_id=operator.id, idempotency_key=internal_key("voucher", status.id)
+        )
+        if earlier is not None and earlier.line_id == record.line.id:
+            return replayed_receipt(earlier, line=record.line, operator=operator)
         return VoucherAlreadyUsed("this PIN was already used")
     if status.state is VoucherState.VOID:
         return VoucherVoided("this PIN was cancelled")
