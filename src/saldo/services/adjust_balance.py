@@ -13,15 +13,16 @@ from saldo.domain.ledger import OperatorAccount, transfer
 from saldo.domain.money import MAX_MINOR, Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
+from saldo.services.charge_usage import MAX_QUANTITY
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
 from saldo.services.reminders import alert_low_balance
 
-# No bucket takes more in one go: money is bounded at 10^15 minor units when it is read, and
+# No bucket takes more in one go: money as any amount Saldo takes (10^15 minor units), and
 # allowances as usage is (a terabyte, or 31,000 years of talk); a balance stays far from the
 # 64-bit limit of its column.
-MAX_ADJUSTMENT: Final = MAX_MINOR
+MAX_ALLOWANCE: Final = MAX_QUANTITY
 
 
 class UnableToAdjust(SaldoError):
@@ -68,8 +69,10 @@ def adjust_balance(
     key = check_key(idempotency_key)
     if amount == 0:
         raise UnableToAdjust("an adjustment moves a non-zero amount")
-    if abs(amount) > MAX_ADJUSTMENT:
-        raise UnableToAdjust(f"an adjustment moves at most {MAX_ADJUSTMENT:,} units")
+    if kind.is_money and abs(amount) > MAX_MINOR:
+        raise UnableToAdjust(f"an adjustment moves at most {MAX_MINOR:,} minor units")
+    if not kind.is_money and abs(amount) > MAX_ALLOWANCE:
+        raise UnableToAdjust(f"an allowance is at most {MAX_ALLOWANCE:,} units")
     if not reason.strip() or not actor.strip():
         raise UnableToAdjust("an adjustment needs a reason and the name of who made it")
     if kind is BucketKind.MAIN and expires_at is not None:

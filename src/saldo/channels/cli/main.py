@@ -48,7 +48,6 @@ from saldo.domain.money import Money, parse_money
 from saldo.domain.operator import Operator
 from saldo.services.adjust_balance import UnableToAdjust, adjust_balance
 from saldo.services.audit import audit_ledger
-from saldo.services.charge_usage import MAX_QUANTITY
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import find_line
 from saldo.services.top_up import top_up
@@ -216,9 +215,7 @@ def adjust_command(
             raise UnableToAdjust(
                 f"{amount!r}: allowances are whole positive numbers of seconds, SMS or bytes"
             )
-        quantity_minor = int(amount)
-        if quantity_minor > MAX_QUANTITY:
-            raise UnableToAdjust(f"{amount}: an allowance is at most {MAX_QUANTITY:,} units")
+        quantity_minor = int(amount)  # adjust_balance bounds it
     expires_at = None
     if expires is not None:
         # A bucket "expiring on 2026-12-31" lasts to the end of that day, local time.
