@@ -87,7 +87,15 @@ class AppliedPromotion:
 
     @property
     def name(self) -> str:
-        return " + ".join(promotion.name for promotion in self.promotions)
+        return _NAMES_JOINED.join(promotion.name for promotion in self.promotions)
+
+
+_NAMES_JOINED = " + "
+
+
+def applied_names(name: str | None) -> set[str]:
+    """The names of the promotions in an ``AppliedPromotion.name`` (as orders store it)."""
+    return set(name.split(_NAMES_JOINED)) if name else set()
 
 
 def percent_of(amount: Money, percent: Decimal) -> Money:

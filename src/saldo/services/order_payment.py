@@ -20,7 +20,7 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
-from saldo.domain.promotions import FirstOrderDiscount
+from saldo.domain.promotions import FirstOrderDiscount, applied_names
 from saldo.domain.quotes import PaymentMethod
 from saldo.services.buy_plan import NotEnoughBalance, find_plan, is_first_order
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
@@ -216,7 +216,7 @@ def _payable(
         for promotion in record.operator.promotions
         if isinstance(promotion, FirstOrderDiscount)
     }
-    quoted = set((order.terms.promotion or "").split(" + "))
+    quoted = applied_names(order.terms.promotion)
     if quoted & first_order and not is_first_order(uow, line_id=order.line_id):
         raise OrderNotPayable(
             f"order {order.id} was quoted with a first-order discount, and the line has "
