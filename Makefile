@@ -7,13 +7,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench system-deps clean
+.PHONY: demo test lint typecheck unit bench system-deps clean lock lock-check
 
-$(STAMP): pyproject.toml
+# Every package comes from requirements.lock, at its exact version and with its hashes
+# (scripts/lock.py says how the lock is made); Saldo itself is then installed editable on top.
+$(STAMP): requirements.lock pyproject.toml | lock-check
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+lock-check:
+	@$(PYTHON) scripts/lock.py check
+
+# Moves every locked version to the newest that pyproject.toml's ranges allow; run the tests
+# and commit requirements.lock after it. `make lock ARGS=--upgrade-package=babel` moves one.
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv; }
+	$(PYTHON) scripts/lock.py write $(BIN)/uv $${ARGS:---upgrade}
 
 demo: $(STAMP)
 	$(BIN)/saldo demo
@@ -28,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps lint typecheck
+test: lock-check $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest
 
 unit: $(STAMP)
