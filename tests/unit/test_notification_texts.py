@@ -7,6 +7,7 @@ says how to renew (SMS keyword, USSD code, app), dropping the app first when spa
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -51,11 +52,13 @@ def every_text(talk: Speaker) -> list[str]:
     operator: Operator = talk.operator
     currency = operator.currency
     monthly = operator.plans[0]
+    # a balance with cents where the currency has them (whole pesos for COP)
+    balance = Money.of_rounded(Decimal("1234.5"), currency, rounding=ROUND_HALF_UP)
     return [
         expiry_sms(talk, valid_until=VALID_UNTIL, ways=renewal_ways(talk, plan_code=None)),
         low_balance_sms(
             talk,
-            balance=Money.of("1234.5", currency),
+            balance=balance,
             threshold=Money.of("2000", currency),
             ways=topup_ways(operator),
         ),
@@ -65,9 +68,7 @@ def every_text(talk: Speaker) -> list[str]:
             plan_code=monthly.code,
             ways=renewal_ways(talk, plan_code=monthly.code),
         ),
-        auto_topup_done_sms(
-            talk, amount=Money.of("25", currency), balance=Money.of("1234.5", currency)
-        ),
+        auto_topup_done_sms(talk, amount=Money.of("25", currency), balance=balance),
         auto_topup_failed_sms(talk, amount=Money.of("25", currency), ways=topup_ways(operator)),
     ]
 

@@ -43,9 +43,18 @@ MINOR_UNIT_EXPONENTS: Final[dict[str, int]] = {
     "UYU": 2,
 }
 
-# Currencies whose coins stopped at whole units: shown without decimals when the cents are zero
-# ("$ 50.000" for a Colombian balance, as the carriers print it).
-WHOLE_UNIT_DISPLAY: Final[frozenset[str]] = frozenset({"COP", "CLP", "PYG", "JPY"})
+# Currencies that ISO 4217 gives minor units nobody uses: Colombian pesos have had no centavo
+# coins since the 1980s, and CLDR, the carriers and people write "$ 50.000". Saldo keeps such
+# an amount in the ISO minor units (centavos, as processors such as Stripe count it), but every
+# amount of it is a whole number of units: one taken in with centavos is refused, and one Saldo
+# computes (a tax split, an exchange, a fee, a discount, a rated call) is rounded to whole units
+# by the rounding mode its rule names. docs/operators.md ("Colombian pesos") says why.
+WHOLE_UNITS_ONLY: Final[frozenset[str]] = frozenset({"COP"})
+
+# Currencies shown without decimals (the whole-unit ones, and those ISO gives none). Should an
+# amount with centavos reach the formatter (written before the whole-units rule), its centavos
+# are shown rather than hidden: money on screen is never rounded.
+WHOLE_UNIT_DISPLAY: Final[frozenset[str]] = WHOLE_UNITS_ONLY | {"CLP", "PYG", "JPY"}
 
 
 class InvalidAmount(SaldoError, ValueError):
@@ -80,6 +89,13 @@ def minor_unit_exponent(currency: str) -> int:
         raise UnknownCurrency(f"unknown currency {currency!r}") from None
 
 
+def decimals_in_use(currency: str) -> int:
+    """The decimals an amount of ``currency`` may have: the ISO exponent, or 0 for the
+    currencies counted in whole units only (COP). Raises UnknownCurrency."""
+    exponent = minor_unit_exponent(currency)
+    return 0 if currency in WHOLE_UNITS_ONLY else exponent
+
+
 # The largest amount taken in or computed, in minor units (10 trillion of a two-decimal
 # currency). The database keeps money in 64-bit integers, about 9.2e18: no single amount
 # comes near, and a balance would need thousands of such amounts (operators bound each
@@ -110,8 +126,8 @@ class Money:
         """Exact money from a Decimal, an int or a canonical string such as ``"1234.56"``: an
         amount taken in (from people, clients or the catalog).
 
-        Raises InvalidAmount for floats, exponents, more decimals than the currency has, or
-        more than ``MAX_MINOR``.
+        Raises InvalidAmount for floats, exponents, more decimals than the currency has (any
+        decimals for a whole-units currency such as COP), or more than ``MAX_MINOR``.
         """
         if isinstance(amount, float):
             raise InvalidAmount("amounts are never floats; pass a string or a Decimal")
@@ -133,22 +149,23 @@ class Money:
 
     @classmethod
     def _exact(cls, value: Decimal, currency: str) -> Money:
-        exponent = minor_unit_exponent(currency)
-        scaled = value.scaleb(exponent)
-        if scaled != scaled.to_integral_value():
-            raise InvalidAmount(f"{value} has more than {exponent} decimal places for {currency}")
-        return cls(int(scaled), currency)
+        decimals = decimals_in_use(currency)
+        if value.scaleb(decimals) != value.scaleb(decimals).to_integral_value():
+            if currency in WHOLE_UNITS_ONLY:
+                raise InvalidAmount(f"{value} {currency}: amounts in {currency} are whole units")
+            raise InvalidAmount(f"{value} has more than {decimals} decimal places for {currency}")
+        return cls(int(value.scaleb(minor_unit_exponent(currency))), currency)
 
     @classmethod
     def of_rounded(cls, amount: Decimal, currency: str, *, rounding: str) -> Money:
-        """Money from a computed Decimal, rounded to the currency's precision. Raises
-        InvalidAmount beyond ``MAX_MINOR`` (a conversion at an absurd rate).
+        """Money from a computed Decimal, rounded to the currency's precision (whole units for
+        COP, see ``decimals_in_use``). Raises InvalidAmount beyond ``MAX_MINOR`` (a conversion
+        at an absurd rate).
 
         ``rounding`` is one of the ``decimal`` module's modes (ROUND_HALF_EVEN, ROUND_HALF_UP,
         ROUND_DOWN, ...): every rounding in Saldo says which one it uses.
         """
-        exponent = minor_unit_exponent(currency)
-        quantum = Decimal(1).scaleb(-exponent)
+        quantum = Decimal(1).scaleb(-decimals_in_use(currency))
         try:
             money = cls._exact(amount.quantize(quantum, rounding=rounding), currency)
         except InvalidOperation:  # more digits than the decimal context holds

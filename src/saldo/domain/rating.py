@@ -12,8 +12,8 @@ Rules (docs/operators.md, "Tariffs"):
   seconds, ``first`` seconds for 1 up to ``first``, then whole steps of ``next``, rounded up.
   Data is billed likewise in bytes; SMS by the message;
 - the price of the billable units is the zone's price per minute (per MB, 1 MB being
-  1,048,576 bytes) times the billable units, rounded HALF UP to minor units, once per rated
-  event: half a cent or more is charged as a whole cent;
+  1,048,576 bytes) times the billable units, rounded HALF UP to the currency's precision
+  (whole pesos for COP), once per rated event: half a cent or more is charged as a whole cent;
 - allowance buckets (plan minutes, SMS, data) cover a service only in the zones the tariff
   lists for it; what they cover is counted in billable units.
 """
@@ -282,7 +282,8 @@ def rate(
 def price_of(*, tariff: Tariff, service: Service, zone: str, billable: int) -> Money:
     """The price of ``billable`` units (seconds, messages, bytes) already rounded to increments,
     e.g. the 60 seconds left of a 180-second call after allowances paid 120. Rounded half up
-    to minor units. Raises UnknownZone, ServiceNotPriced, NegativeQuantity."""
+    to the currency's precision (whole pesos for COP). Raises UnknownZone, ServiceNotPriced,
+    NegativeQuantity."""
     if billable < 0:
         raise NegativeQuantity(f"{billable} billable units cannot be priced")
     unit_price = tariff.zone(zone).price_for(service)
@@ -290,10 +291,8 @@ def price_of(*, tariff: Tariff, service: Service, zone: str, billable: int) -> M
     # Enough digits that a third or a sixtieth of a cent cannot round to a false half.
     with localcontext() as context:
         context.prec = 60
-        minor = (Decimal(unit_price.minor * billable) / per).quantize(
-            Decimal(1), rounding=RATING_ROUNDING
-        )
-    return Money(int(minor), unit_price.currency)
+        price = (Decimal(unit_price.minor * billable) / per).scaleb(-unit_price.exponent)
+        return Money.of_rounded(price, unit_price.currency, rounding=RATING_ROUNDING)
 
 
 def allowance_for(*, tariff: Tariff, service: Service, zone: str) -> BucketKind | None:

@@ -18,7 +18,9 @@ from saldo.domain.money import (
     InvalidAmount,
     Money,
     UnknownCurrency,
+    decimals_in_use,
     format_money,
+    minor_unit_exponent,
     parse_money,
 )
 
@@ -93,7 +95,6 @@ def test_money_of_refuses_a_decimal_that_is_not_finite(amount: Decimal) -> None:
     ("amount", "currency"),
     [
         ("0.001", "ARS"),
-        ("12.345", "COP"),
         (Decimal("1.234"), "EUR"),
         ("1.5", "CLP"),
         ("1500.5", "JPY"),
@@ -104,6 +105,35 @@ def test_money_of_refuses_more_decimals_than_the_currency_has(
 ) -> None:
     with pytest.raises(InvalidAmount, match=f"more than .* decimal places for {currency}"):
         Money.of(amount, currency)
+
+
+@pytest.mark.parametrize("amount", ["12.345", "50000.50", "0.01", Decimal("1.5")])
+def test_colombian_pesos_are_taken_in_whole_pesos_only(amount: str | Decimal) -> None:
+    with pytest.raises(InvalidAmount, match="amounts in COP are whole units"):
+        Money.of(amount, "COP")
+
+
+def test_colombian_pesos_are_still_kept_in_iso_centavos() -> None:
+    assert Money.of("50000", "COP").minor == 5_000_000
+    assert Money.of("50000.00", "COP").minor == 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("computed", "rounding", "pesos"),
+    [
+        (Decimal("60504.20"), ROUND_HALF_EVEN, 60504),
+        (Decimal("60504.50"), ROUND_HALF_EVEN, 60504),
+        (Decimal("60505.50"), ROUND_HALF_EVEN, 60506),
+        (Decimal("49.5"), ROUND_HALF_UP, 50),
+        (Decimal("0.4"), ROUND_HALF_UP, 0),
+    ],
+)
+def test_a_computed_amount_of_colombian_pesos_is_rounded_to_whole_pesos_by_the_named_mode(
+    computed: Decimal, rounding: str, pesos: int
+) -> None:
+    money = Money.of_rounded(computed, "COP", rounding=rounding)
+
+    assert money == Money(pesos * 100, "COP")
 
 
 def test_money_of_refuses_a_currency_saldo_does_not_keep() -> None:
@@ -355,7 +385,7 @@ def test_parse_money_refuses_underscores_which_only_python_reads_as_digit_groups
 
 
 @pytest.mark.parametrize(
-    "text", ["99999999999999999", "90.000.000.000.000.000", "10.000.000.000.000,01"]
+    "text", ["99999999999999999", "90.000.000.000.000.000", "10.000.000.000.001"]
 )
 def test_parse_money_refuses_an_amount_beyond_what_saldo_takes(text: str) -> None:
     # the database keeps 64-bit integers: no amount comes near, nor could overflow a balance
@@ -367,7 +397,7 @@ def test_the_largest_amount_taken_is_ten_trillion_of_a_two_decimal_currency() ->
     assert Money.of("10000000000000", "COP") == Money(MAX_MINOR, "COP")
     assert Money.of("-10000000000000", "COP") == Money(-MAX_MINOR, "COP")
     with pytest.raises(InvalidAmount):
-        Money.of("10000000000000.01", "COP")
+        Money.of("10000000000001", "COP")
     with pytest.raises(InvalidAmount):
         Money.of(MAX_MINOR * 10 + 1, "JPY")
 
@@ -418,10 +448,11 @@ def test_format_money_shows_amounts_as_people_read_them(
 def test_formatted_money_parses_back_to_the_same_amount(
     locale: str, currency: str, minor: int
 ) -> None:
-    """Proves that for any non-negative amount, what format_money shows in each locale an
-    operator speaks is read back by parse_money, symbol and separators included, as the very
-    same amount."""
-    money = Money(minor, currency)
+    """Proves that for any non-negative amount Saldo takes (whole pesos for COP), what
+    format_money shows in each locale an operator speaks is read back by parse_money, symbol
+    and separators included, as the very same amount."""
+    step = 10 ** (minor_unit_exponent(currency) - decimals_in_use(currency))
+    money = Money(minor - minor % step, currency)
 
     shown = format_money(money, locale=locale)
 
@@ -438,19 +469,18 @@ def test_money_is_formatted_exactly_as_babel_formats_it(
     minor: int, locale: str, currency: str
 ) -> None:
     """Proves that the fast formatter used for every SMS reply writes any amount, positive or
-    negative, exactly as Babel's format_currency does in every locale Saldo speaks (for
-    whole-unit currencies with zero cents, with the locale's pattern without decimals)."""
+    negative, as Babel lays out the locale's standard currency pattern in every locale Saldo
+    speaks, with Saldo's own rule for decimals (not CLDR's, which changes between Babel
+    releases): the ISO decimals, none for whole-unit currencies when the cents are zero, and
+    the cents shown should an amount have any, never hidden."""
     money = Money(minor, currency)
     pattern = Locale.parse(locale).currency_formats["standard"].pattern
-    if currency in WHOLE_UNIT_DISPLAY and minor % 10**money.exponent == 0:
-        expected = format_currency(
-            money.to_decimal(),
-            currency,
-            format=pattern.replace(".00", ""),
-            locale=locale,
-            currency_digits=False,
-        )
-    else:
-        expected = format_currency(money.to_decimal(), currency, locale=locale)
+    whole = currency in WHOLE_UNIT_DISPLAY and minor % 10**money.exponent == 0
+    if whole or money.exponent == 0:
+        pattern = pattern.replace(".00", "")
+
+    expected = format_currency(
+        money.to_decimal(), currency, format=pattern, locale=locale, currency_digits=False
+    )
 
     assert format_money(money, locale=locale) == expected

@@ -79,11 +79,11 @@ def test_a_bonus_is_rounded_down_to_the_cent_in_eur() -> None:
     assert earned[1] == eur("1.99")
 
 
-def test_a_bonus_is_rounded_down_to_the_centavo_in_cop() -> None:
+def test_a_bonus_is_rounded_down_to_the_peso_in_cop() -> None:
     earned = topup_bonus_for(cop("33333"), (bonus(cop("10000"), "10"),), NOW)
 
     assert earned is not None
-    assert earned[1] == cop("3333.30")
+    assert earned[1] == cop("3333")
 
 
 def test_the_largest_of_several_bonuses_applies() -> None:
@@ -134,8 +134,8 @@ def test_free_months_apply_to_plans_of_the_minimum_months_or_more() -> None:
     assert applied is not None
     assert applied.free_months == 1
     assert applied.discount == cop("0")
-    # 320.000 / 12 = 26.666,666…: rounded down to 26.666,66.
-    assert applied.value == cop("26666.66")
+    # 320.000 / 12 = 26.666,666…: rounded down to the peso, 26.666.
+    assert applied.value == cop("26666")
     assert applied.code == "six-plus-one"
     assert (
         best_plan_promotion(plan(cop("85000"), 3), (SIX_PLUS_ONE,), first_order=False, now=NOW)
@@ -170,11 +170,11 @@ def test_the_promotion_worth_more_to_the_subscriber_wins() -> None:
     first = best_plan_promotion(twelve, promotions, first_order=True, now=NOW)
     later = best_plan_promotion(twelve, promotions, first_order=False, now=NOW)
 
-    # 20 % is 59.000; a free month is 24.583,33.
+    # 20 % is 59.000; a free month is 24.583,33…, 24.583 in whole pesos.
     assert first is not None and first.promotions == (FIRST_20,)
     assert first.value == cop("59000")
     assert later is not None and later.promotions == (SIX_PLUS_ONE,)
-    assert later.value == cop("24583.33")
+    assert later.value == cop("24583")
 
 
 def test_a_free_month_beats_a_small_discount() -> None:
