@@ -192,8 +192,14 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     return Saldo(
         settings=settings,
         engine=make_engine(settings.database_url),
-        clock=clock or SystemClock(),
+        clock=clock or _clock(settings),
     )
+
+
+def _clock(settings: Settings) -> Clock:
+    if settings.frozen_now is not None:
+        return FixedClock(settings.frozen_now)
+    return SystemClock()
 
 
 def parse_rates_file(

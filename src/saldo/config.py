@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     mercadopago_webhook_secret: SecretStr | None = None
     # How long the outbox worker waits for an operator's webhook endpoint to answer.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Stops the clock at this moment for every command (development and tests only): the
+    # documentation's examples are run with it, so their dates are the same on every run.
+    frozen_now: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
@@ -58,5 +61,9 @@ class Settings(BaseSettings):
             raise InsecureSettings(
                 "SALDO_GATEWAY_TOKEN must be set in production: without it anyone who reaches "
                 "the server could send SMS and USSD requests in a subscriber's name"
+            )
+        if self.environment == "production" and self.frozen_now is not None:
+            raise InsecureSettings(
+                "SALDO_FROZEN_NOW stops the clock: it is for development and tests only"
             )
         return self
