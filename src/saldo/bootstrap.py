@@ -132,7 +132,7 @@ class Saldo:
         providers: dict[str, PaymentProvider] = {}
         if settings.environment != "production":
             providers["sandbox"] = SandboxProvider(
-                path=Path(settings.sandbox_path),
+                path=self.beside_database(settings.sandbox_path),
                 webhook_secret=self.sandbox_webhook_secret,
                 clock=self.clock,
                 settle_after=timedelta(seconds=settings.sandbox_settle_seconds),
@@ -149,6 +149,17 @@ class Saldo:
                 webhook_secret=secret.get_secret_value(),
             )
         return providers
+
+    def beside_database(self, configured: str) -> Path:
+        """A configured file or folder: as given when absolute; otherwise relative to the
+        folder of the SQLite database file (so every process using one database, wherever
+        it was started, finds the same one), or to the working directory on PostgreSQL."""
+        path = Path(configured).expanduser()
+        url = self.engine.url
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        if path.is_absolute() or not database or database == ":memory:":
+            return path
+        return Path(database).parent / path
 
     def element_key_hash(self, key: str) -> str:
         """How a network element's API key is kept: an HMAC with the instance's secret."""
