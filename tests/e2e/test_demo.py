@@ -100,3 +100,25 @@ def _get_when_up(url: str) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_the_demo_runs_again_after_a_day_replayed_ahead_recycled_one_of_its_numbers(
+    tmp_path: Path,
+) -> None:
+    # Given the demo, and the README's replay of a day five weeks ahead, which recycles
+    # +5491133334444 (set up 100 days ago, never topped up since),
+    assert run(tmp_path, "demo", "--no-serve").returncode == 0
+    replay = run(tmp_path, "worker", "--once", "--now", "2027-01-10T12:00:00+01:00")
+    assert replay.returncode == 0, replay.stderr
+    after_replay = counts(tmp_path)
+
+    # When the demo runs again,
+    again = run(tmp_path, "demo", "--no-serve")
+
+    # Then it succeeds, adds nothing, leaves the recycled number as it is and says so.
+    assert again.returncode == 0, again.stderr
+    assert counts(tmp_path) == after_replay
+    assert "+5491133334444 was recycled" in again.stdout
+    assert "left as it is" in again.stdout
+    audit = run(tmp_path, "audit")
+    assert audit.returncode == 0, audit.stderr

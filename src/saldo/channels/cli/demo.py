@@ -20,13 +20,14 @@ from saldo.channels.cli.render import local_time, money, out
 from saldo.channels.cli.vouchers import export_pins
 from saldo.domain.buckets import BucketKind
 from saldo.domain.fx import ExchangeRate
+from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.exchange_rates import list_rates, load_rates
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
+from saldo.services.lines import LineNotFound, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers, list_batches
@@ -80,11 +81,14 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
             saldo.uow(), operator=spec.to_operator(), spec=spec.model_dump(mode="json"), now=now
         )
         currencies[operator.slug] = operator.currency
-    for demo in DEMO_LINES:
-        _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    recycled = [
+        demo.msisdn
+        for demo in DEMO_LINES
+        if not _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    ]
     _vouchers(saldo, now=now)
     _rates(saldo, now=now)
-    _show(saldo, now=now)
+    _show(saldo, recycled=recycled, now=now)
     if serve:
         from saldo.channels.api.server import serve as serve_http
         from saldo.channels.worker import run_forever
@@ -105,10 +109,16 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
             stop.set()
 
 
-def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> None:
+def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bool:
+    """Set the demo line up, or replay its setting up; False (and nothing done) when the
+    worker has recycled its number since: the demo leaves a recycled number as it is, as an
+    operator would, rather than give it to a new line (it could not during the quarantine,
+    and a new line would not be the demo's line any more)."""
     # Everything is anchored on the line's activation, so a second run asks for exactly the
     # same movements with the same keys, and each replays instead of applying again.
     try:
+        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+    except LineNotFound:
         line = add_line(
             saldo.uow(),
             new_line=NewLine(
@@ -119,8 +129,8 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
             ),
             now=now - timedelta(days=demo.age_days),
         )
-    except LineAlreadyExists:
-        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+    if line.state is LineState.RECYCLED:
+        return False
     started = line.activated_at
     for number, amount in enumerate(demo.topups):
         top_up(
@@ -149,6 +159,7 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
                 expires_at=started + timedelta(days=30),
                 now=started,
             )
+    return True
 
 
 def _vouchers(saldo: Saldo, *, now: datetime) -> None:
@@ -196,9 +207,12 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
         load_rates(saldo.uow(), rates=rates, now=now)
 
 
-def _show(saldo: Saldo, *, now: datetime) -> None:
+def _show(saldo: Saldo, *, recycled: list[str], now: datetime) -> None:
     table = Table("operator", "number", "language", "state", "main balance", "valid until")
     for demo in DEMO_LINES:
+        if demo.msisdn in recycled:
+            table.add_row(demo.operator, demo.msisdn, demo.language, "recycled", "—", "—")
+            continue
         view = inquire_balance(saldo.uow(), msisdn=demo.msisdn, now=now)
         table.add_row(
             view.operator,
@@ -209,6 +223,11 @@ def _show(saldo: Saldo, *, now: datetime) -> None:
             local_time(view.valid_until, view.timezone),
         )
     out.print(table)
+    for msisdn in recycled:
+        out.print(
+            f"{msisdn} was recycled by a worker pass since the demo was made: left as it is "
+            f"(`saldo lines show {msisdn}`; `make clean && make demo` starts afresh)."
+        )
     url = f"http://{saldo.settings.host}:{saldo.settings.port}"
     out.print(
         "\nSaldo demo is ready. Try, in another terminal (with .venv/bin on your PATH):\n"
