@@ -122,3 +122,47 @@ def test_the_demo_runs_again_after_a_day_replayed_ahead_recycled_one_of_its_numb
     assert "left as it is" in again.stdout
     audit = run(tmp_path, "audit")
     assert audit.returncode == 0, audit.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo"]])
+def test_a_busy_port_is_one_line_with_a_hint_and_exit_code_4(
+    tmp_path: Path, command: list[str]
+) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    with socket.socket() as taken:
+        # Given another program listening on the port,
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # When the server is asked to listen there,
+        started = run(tmp_path, *command, "--port", str(port))
+
+    # Then it says so on one line, with what to do, and sets nothing up.
+    assert started.returncode == 4
+    assert started.stdout == ""
+    assert started.stderr == (
+        f"saldo: error: cannot listen on 127.0.0.1:{port}: the port is in use; choose another "
+        "port with --port or SALDO_PORT\n"
+    )
+    assert counts(tmp_path)["lines"] == 0
+
+
+def test_the_demo_serves_on_the_port_it_is_given(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "SALDO_DATABASE_URL": f"sqlite:///{tmp_path}/saldo.db"}
+    demo = subprocess.Popen(
+        [*SALDO, "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        demo.terminate()
+        shown, _ = demo.communicate(timeout=10)
+    assert json.loads(health)["status"] == "ok"
+    assert f"curl http://127.0.0.1:{port}/healthz" in shown

@@ -71,7 +71,14 @@ DEMO_LINES = (
 )
 
 
-def run_demo(saldo: Saldo, *, serve: bool) -> None:
+def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
+    """Set the demo up (again), print it, then serve it on ``port`` with the worker beside
+    the server. Raises CannotListen, before anything is set up, when the port is taken."""
+    listening = None
+    if serve:
+        from saldo.channels.api.server import listen
+
+        listening = listen(host=saldo.settings.host, port=port)
     saldo.migrate()
     now = saldo.clock.now()
     specs = bundled_specs()
@@ -88,8 +95,8 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
     ]
     _vouchers(saldo, now=now)
     _rates(saldo, now=now)
-    _show(saldo, recycled=recycled, now=now)
-    if serve:
+    _show(saldo, recycled=recycled, port=port, now=now)
+    if listening is not None:
         from saldo.channels.api.server import serve as serve_http
         from saldo.channels.worker import run_forever
 
@@ -104,7 +111,7 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
         )
         worker.start()
         try:
-            serve_http(saldo, host=saldo.settings.host, port=saldo.settings.port)
+            serve_http(saldo, listening=listening)
         finally:
             stop.set()
 
@@ -207,7 +214,7 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
         load_rates(saldo.uow(), rates=rates, now=now)
 
 
-def _show(saldo: Saldo, *, recycled: list[str], now: datetime) -> None:
+def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> None:
     table = Table("operator", "number", "language", "state", "main balance", "valid until")
     for demo in DEMO_LINES:
         if demo.msisdn in recycled:
@@ -228,7 +235,7 @@ def _show(saldo: Saldo, *, recycled: list[str], now: datetime) -> None:
             f"{msisdn} was recycled by a worker pass since the demo was made: left as it is "
             f"(`saldo lines show {msisdn}`; `make clean && make demo` starts afresh)."
         )
-    url = f"http://{saldo.settings.host}:{saldo.settings.port}"
+    url = f"http://{saldo.settings.host}:{port}"
     out.print(
         "\nSaldo demo is ready. Try, in another terminal (with .venv/bin on your PATH):\n"
         "  saldo balance +573001234567\n"

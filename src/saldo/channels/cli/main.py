@@ -286,23 +286,39 @@ def serve_command(
         int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
     ] = None,
 ) -> None:
-    """Run the HTTP server (health, metrics, OpenAPI at /docs)."""
-    from saldo.channels.api.server import serve
+    """Run the HTTP server (health, metrics, OpenAPI at /docs). Exit code 4 when the port
+    is taken."""
+    from saldo.channels.api.server import CannotListen, listen, serve
 
     saldo = state(ctx).saldo()
-    serve(saldo, host=host or saldo.settings.host, port=port or saldo.settings.port)
+    try:
+        listening = listen(host=host or saldo.settings.host, port=port or saldo.settings.port)
+    except CannotListen as error:
+        fail(error.message)
+        raise typer.Exit(4) from None
+    serve(saldo, listening=listening)
 
 
 @app.command("demo")
 def demo_command(
     ctx: typer.Context,
     serve: Annotated[bool, typer.Option(help="Start the server afterwards.")] = True,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
+    ] = None,
 ) -> None:
     """Set up a ready-to-use demo: database, the seven demo operators, demo lines with money
-    and validity; then serve on http://127.0.0.1:8000. Running it again duplicates nothing."""
+    and validity; then serve on http://127.0.0.1:8000. Running it again duplicates nothing.
+    Exit code 4 when the port is taken (nothing is set up then)."""
+    from saldo.channels.api.server import CannotListen
     from saldo.channels.cli.demo import run_demo
 
-    run_demo(state(ctx).saldo(check_schema=False), serve=serve)
+    saldo = state(ctx).saldo(check_schema=False)
+    try:
+        run_demo(saldo, serve=serve, port=port or saldo.settings.port)
+    except CannotListen as error:
+        fail(error.message)
+        raise typer.Exit(4) from None
 
 
 def _operator(ctx: typer.Context, operator_id: int) -> Operator:
