@@ -6,6 +6,7 @@ demo again duplicates nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
 from saldo.channels.cli.render import local_time, money, out
 from saldo.channels.cli.vouchers import export_pins
+from saldo.channels.cli.worker import log_to_stderr
 from saldo.domain.buckets import BucketKind
 from saldo.domain.fx import ExchangeRate
 from saldo.domain.lifecycle import LineState
@@ -100,7 +102,8 @@ def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
         from saldo.channels.api.server import serve as serve_http
         from saldo.channels.worker import run_forever
 
-        # The lifecycle worker runs beside the server: a pass a minute.
+        # The lifecycle worker runs beside the server: a pass a minute, its log on stderr.
+        log_to_stderr(level=logging.INFO)
         stop = threading.Event()
         worker = threading.Thread(
             target=run_forever,
