@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from saldo.adapters.clock import FixedClock, SystemClock
+from saldo.adapters.db.backup import PG_DUMP_GUIDANCE, UnableToBackUp, back_up_sqlite
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
@@ -179,6 +180,17 @@ class Saldo:
 
     def migrate(self) -> None:
         upgrade(self.engine)
+
+    def back_up(self, target: Path) -> int:
+        """Write a consistent copy of the SQLite database to ``target`` (also while servers
+        and workers use it) and return its size in bytes. Raises UnableToBackUp, with
+        pg_dump guidance for PostgreSQL."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite":
+            raise UnableToBackUp(PG_DUMP_GUIDANCE)
+        if not url.database or url.database == ":memory:":
+            raise UnableToBackUp("an in-memory database has no file to back up")
+        return back_up_sqlite(source=Path(url.database), target=target)
 
     def check_schema(self) -> None:
         """Raise DatabaseNotReady when the database is missing or migrations are pending."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import uuid
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,23 @@ def db_upgrade(ctx: typer.Context) -> None:
     saldo = state(ctx).saldo(check_schema=False)
     saldo.migrate()
     out.print(f"Database is up to date: {saldo.engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The new file to write the copy to.")],
+) -> None:
+    """Write a consistent copy of the SQLite database to FILE, also while the demo, a server
+    or a worker is using it (cp would miss what is still in saldo.db-wal). On PostgreSQL it
+    says how to use pg_dump instead, and exits 1.
+
+    Example: saldo db backup replay.db
+    """
+    saldo = state(ctx).saldo(check_schema=False)
+    size = saldo.back_up(file)
+    out.print(f"Backup written to {file} ({size:,} bytes); use it with", markup=False)
+    out.print(f"  SALDO_DATABASE_URL=sqlite:///{file} saldo …", markup=False)
 
 
 @app.command("balance")
