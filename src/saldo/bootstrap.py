@@ -17,6 +17,7 @@ from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.adapters.email.smtp import SmtpMailer
+from saldo.adapters.folder import FolderMailer, FolderSmsSender
 from saldo.adapters.fx.files import read_rates_file
 from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.adapters.payments.sandbox import SandboxProvider
@@ -100,17 +101,27 @@ class Saldo:
         message = b"saldo operator webhooks\x00" + operator_slug.encode()
         return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
+    def outbox_folder(self) -> Path | None:
+        """Where SMS and emails are written as files when no gateway is configured for them:
+        SALDO_OUTBOX_FOLDER (beside the database unless absolute), in development only. None
+        outside development, where such messages stay pending."""
+        if self.settings.environment != "development":
+            return None
+        return self.beside_database(self.settings.outbox_folder)
+
     def notification_senders(self) -> Senders:
         """The gateways the outbox can deliver through: SMS when Kannel is configured, email
-        when SMTP is, webhooks always. Messages of a channel without one stay pending."""
+        when SMTP is, webhooks always. In development a channel without one is written to
+        the outbox folder; elsewhere its messages stay pending."""
+        folder = self.outbox_folder()
         try:
             sms: SmsSender | None = self.sms_sender()
         except SmsNotConfigured:
-            sms = None
+            sms = None if folder is None else FolderSmsSender(folder)
         try:
             mailer: Mailer | None = self.mailer()
         except MailNotConfigured:
-            mailer = None
+            mailer = None if folder is None else FolderMailer(folder)
         return Senders(sms=sms, email=mailer, webhook=self.webhook_sender())
 
     @property

@@ -252,9 +252,27 @@ def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> Non
         "  saldo orders create +32470123456 mobile-smart-3m --email you@example.org\n"
         "  saldo orders pay 1 --card 4242424242424242   # sandbox cards: docs/orders.md\n"
         "  saldo orders show 1 --receipt\n"
+        "  saldo outbox list                 # SMS and emails to subscribers, sent or waiting\n"
+        "  saldo outbox show 1               # what one of them says\n"
         "  saldo lines list --operator proximus-be --json\n"
         "  saldo operators list\n"
         "  saldo audit\n"
         f"  curl '{url}/channels/sms/inbound?from=%2B5492614445566&to=100&text=SALDO'\n"
         f"  curl {url}/healthz   ·   {url}/metrics   ·   {url}/docs\n"
     )
+    folder = saldo.outbox_folder()
+    unsent = [
+        (what, missing)
+        for what, missing, gateway in (
+            ("SMS", "no SMS gateway", saldo.settings.kannel_sendsms_url),
+            ("emails", "no SMTP server", saldo.settings.smtp_url),
+        )
+        if not gateway
+    ]
+    if folder is not None and unsent:
+        out.print(
+            f"{' and '.join(what for what, _ in unsent)} to subscribers are written to "
+            f"{folder.resolve()}/, one file per message, as there is "
+            f"{' and '.join(missing for _, missing in unsent)} (docs/configuration.md).",
+            markup=False,
+        )
