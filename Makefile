@@ -51,5 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/charging.py
 
+# Everything `make demo` and the README's examples leave behind, so the next demo starts afresh.
 clean:
-	rm -rf $(VENV) saldo.db saldo.db-wal saldo.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) saldo.db saldo.db-wal saldo.db-shm saldo-sandbox.db demo-vouchers.csv \
+		replay.db replay.db-wal replay.db-shm saldo-outbox .pytest_cache .mypy_cache .ruff_cache

@@ -12,10 +12,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from saldo.adapters.clock import FixedClock, SystemClock
+from saldo.adapters.db.backup import PG_DUMP_GUIDANCE, UnableToBackUp, back_up_sqlite
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.adapters.email.smtp import SmtpMailer
+from saldo.adapters.folder import FolderMailer, FolderSmsSender
 from saldo.adapters.fx.files import read_rates_file
 from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.adapters.payments.sandbox import SandboxProvider
@@ -99,17 +101,27 @@ class Saldo:
         message = b"saldo operator webhooks\x00" + operator_slug.encode()
         return hmac.new(self.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
+    def outbox_folder(self) -> Path | None:
+        """Where SMS and emails are written as files when no gateway is configured for them:
+        SALDO_OUTBOX_FOLDER (beside the database unless absolute), in development only. None
+        outside development, where such messages stay pending."""
+        if self.settings.environment != "development":
+            return None
+        return self.beside_database(self.settings.outbox_folder)
+
     def notification_senders(self) -> Senders:
         """The gateways the outbox can deliver through: SMS when Kannel is configured, email
-        when SMTP is, webhooks always. Messages of a channel without one stay pending."""
+        when SMTP is, webhooks always. In development a channel without one is written to
+        the outbox folder; elsewhere its messages stay pending."""
+        folder = self.outbox_folder()
         try:
             sms: SmsSender | None = self.sms_sender()
         except SmsNotConfigured:
-            sms = None
+            sms = None if folder is None else FolderSmsSender(folder)
         try:
             mailer: Mailer | None = self.mailer()
         except MailNotConfigured:
-            mailer = None
+            mailer = None if folder is None else FolderMailer(folder)
         return Senders(sms=sms, email=mailer, webhook=self.webhook_sender())
 
     @property
@@ -132,7 +144,7 @@ class Saldo:
         providers: dict[str, PaymentProvider] = {}
         if settings.environment != "production":
             providers["sandbox"] = SandboxProvider(
-                path=Path(settings.sandbox_path),
+                path=self.beside_database(settings.sandbox_path),
                 webhook_secret=self.sandbox_webhook_secret,
                 clock=self.clock,
                 settle_after=timedelta(seconds=settings.sandbox_settle_seconds),
@@ -149,6 +161,17 @@ class Saldo:
                 webhook_secret=secret.get_secret_value(),
             )
         return providers
+
+    def beside_database(self, configured: str) -> Path:
+        """A configured file or folder: as given when absolute; otherwise relative to the
+        folder of the SQLite database file (so every process using one database, wherever
+        it was started, finds the same one), or to the working directory on PostgreSQL."""
+        path = Path(configured).expanduser()
+        url = self.engine.url
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        if path.is_absolute() or not database or database == ":memory:":
+            return path
+        return Path(database).parent / path
 
     def element_key_hash(self, key: str) -> str:
         """How a network element's API key is kept: an HMAC with the instance's secret."""
@@ -168,6 +191,17 @@ class Saldo:
 
     def migrate(self) -> None:
         upgrade(self.engine)
+
+    def back_up(self, target: Path) -> int:
+        """Write a consistent copy of the SQLite database to ``target`` (also while servers
+        and workers use it) and return its size in bytes. Raises UnableToBackUp, with
+        pg_dump guidance for PostgreSQL."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite":
+            raise UnableToBackUp(PG_DUMP_GUIDANCE)
+        if not url.database or url.database == ":memory:":
+            raise UnableToBackUp("an in-memory database has no file to back up")
+        return back_up_sqlite(source=Path(url.database), target=target)
 
     def check_schema(self) -> None:
         """Raise DatabaseNotReady when the database is missing or migrations are pending."""

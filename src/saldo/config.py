@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # The SMTP server for email Saldo sends (receipts), e.g.
     # smtp://user:password@smtp.example.org:587?from=Saldo%20<no-reply@example.org>&starttls=1
     smtp_url: SecretStr | None = None
+    # In development, without Kannel or SMTP, each SMS and email is written as a file here
+    # (relative to the SQLite database's folder); elsewhere such messages stay pending.
+    outbox_folder: str = "./saldo-outbox"
     # Quotes in another currency refuse exchange rates fetched longer ago than this.
     fx_max_age_hours: int = Field(default=24, ge=1)
     # The sandbox card processor (demo and tests): where it keeps its payments, and how long

@@ -100,3 +100,69 @@ def _get_when_up(url: str) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_the_demo_runs_again_after_a_day_replayed_ahead_recycled_one_of_its_numbers(
+    tmp_path: Path,
+) -> None:
+    # Given the demo, and the README's replay of a day five weeks ahead, which recycles
+    # +5491133334444 (set up 100 days ago, never topped up since),
+    assert run(tmp_path, "demo", "--no-serve").returncode == 0
+    replay = run(tmp_path, "worker", "--once", "--now", "2027-01-10T12:00:00+01:00")
+    assert replay.returncode == 0, replay.stderr
+    after_replay = counts(tmp_path)
+
+    # When the demo runs again,
+    again = run(tmp_path, "demo", "--no-serve")
+
+    # Then it succeeds, adds nothing, leaves the recycled number as it is and says so.
+    assert again.returncode == 0, again.stderr
+    assert counts(tmp_path) == after_replay
+    assert "+5491133334444 was recycled" in again.stdout
+    assert "left as it is" in again.stdout
+    audit = run(tmp_path, "audit")
+    assert audit.returncode == 0, audit.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo"]])
+def test_a_busy_port_is_one_line_with_a_hint_and_exit_code_4(
+    tmp_path: Path, command: list[str]
+) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    with socket.socket() as taken:
+        # Given another program listening on the port,
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # When the server is asked to listen there,
+        started = run(tmp_path, *command, "--port", str(port))
+
+    # Then it says so on one line, with what to do, and sets nothing up.
+    assert started.returncode == 4
+    assert started.stdout == ""
+    assert started.stderr == (
+        f"saldo: error: cannot listen on 127.0.0.1:{port}: the port is in use; choose another "
+        "port with --port or SALDO_PORT\n"
+    )
+    assert counts(tmp_path)["lines"] == 0
+
+
+def test_the_demo_serves_on_the_port_it_is_given(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "SALDO_DATABASE_URL": f"sqlite:///{tmp_path}/saldo.db"}
+    demo = subprocess.Popen(
+        [*SALDO, "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        demo.terminate()
+        shown, _ = demo.communicate(timeout=10)
+    assert json.loads(health)["status"] == "ok"
+    assert f"curl http://127.0.0.1:{port}/healthz" in shown

@@ -108,3 +108,32 @@ def test_the_webhook_secret_of_an_operator_is_printed_for_it_to_check_signatures
         "webhook_url": None,
         "secret": cli.saldo.webhook_secret("tigo-co"),
     }
+
+
+def test_outbox_show_prints_what_the_subscriber_receives_with_the_address_masked(
+    cli: Cli,
+) -> None:
+    listed = cli.json("outbox", "list")
+    assert isinstance(listed, list)
+    email_id = listed[0]["id"]
+
+    shown = cli.ok("outbox", "show", str(email_id))
+    as_json = cli.json("outbox", "show", str(email_id))
+
+    heading, to, subject, blank, _ = shown.split("\n", 4)
+    assert heading == f"Outbox message {email_id}: email expiry_reminder, pending"
+    assert to == "To: a***@example.org"
+    assert blank == ""
+    assert isinstance(as_json, dict)
+    assert subject == f"Subject: {as_json['subject']}"
+    assert as_json["text"].strip() and as_json["text"].strip() in shown
+    assert "ana.garcia" not in shown
+
+
+def test_outbox_show_of_an_unknown_or_unwritable_message_is_one_line(cli: Cli) -> None:
+    listed = cli.json("outbox", "list")
+    assert isinstance(listed, list)
+    sms_id = listed[1]["id"]
+
+    assert cli.refused("outbox", "show", "999") == "there is no outbox message 999"
+    assert cli.refused("outbox", "show", str(sms_id)) == "the payload has no valid_until"

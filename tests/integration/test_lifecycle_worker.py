@@ -4,7 +4,10 @@ reassigned after quarantine), reactivation, quiet hours, and catching up after d
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +16,7 @@ from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
-from saldo.channels.worker import run_pass
+from saldo.channels.worker import run_forever, run_pass
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel
@@ -236,3 +239,35 @@ def test_a_line_s_own_threshold_replaces_the_operator_s(line: Saldo, clock: Fixe
 
     alerts = [payload for _, _, payload, _ in outbox(line) if payload["kind"] == "low_balance"]
     assert [(a["balance"], a["threshold"]) for a in alerts] == [(70000, 80000)]
+
+
+def test_the_scheduled_worker_says_what_it_does_then_logs_only_the_passes_that_did_something(
+    saldo_sqlite: Saldo, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a line whose validity ran out 40 days ago (due for grace),
+    now = saldo_sqlite.clock.now()
+    add_line(
+        saldo_sqlite.uow(),
+        new_line=NewLine(msisdn=LINE, operator="movistar-ar"),
+        now=now - timedelta(days=40),
+    )
+    caplog.set_level(logging.INFO, logger="saldo.channels.worker")
+    stop = threading.Event()
+
+    # When the worker runs on a schedule for a few passes,
+    worker = threading.Thread(
+        target=run_forever,
+        args=(saldo_sqlite,),
+        kwargs={"interval": timedelta(seconds=0.05), "stop": stop},
+    )
+    worker.start()
+    time.sleep(1)
+    stop.set()
+    worker.join(timeout=10)
+
+    # Then it said once what it does, and logged the one pass that moved the line.
+    said = [r.getMessage() for r in caplog.records if r.name == "saldo.channels.worker"]
+    assert said[0].startswith("a pass every 0.05 s: expires unpaid orders")
+    passes = [message for message in said if message.startswith("pass at")]
+    assert len(passes) == 1, said
+    assert "lifecycle moved grace 1" in passes[0]

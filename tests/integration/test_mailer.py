@@ -1,6 +1,6 @@
-"""The Mailer contract: every adapter (the in-memory fake, SMTP) delivers an email with its
-plain-text and HTML parts exactly as given, in any language, under a Message-ID that carries
-the caller's id, and says so with MailNotSent when it cannot.
+"""The Mailer contract: every adapter (the in-memory fake, the development folder, SMTP)
+delivers an email with its plain-text and HTML parts exactly as given, in any language, under
+a Message-ID that carries the caller's id, and says so with MailNotSent when it cannot.
 
 For SMTP, "arrives" means a real SMTP server (aiosmtpd on loopback, tests/smtp.py) accepted
 it and the message, decoded with the ``email`` package, reads back equal to what was sent
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Protocol
 
 import pytest
@@ -22,6 +23,7 @@ import pytest
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.email.fake import FakeMailer
 from saldo.adapters.email.smtp import SmtpMailer
+from saldo.adapters.folder import EMAIL_SUFFIX, HTML_SUFFIX, FolderMailer, read_page
 from saldo.bootstrap import MailNotConfigured, bootstrap
 from saldo.config import Settings
 from saldo.services.mail_port import Mailer, MailNotSent, OutgoingEmail
@@ -126,6 +128,38 @@ class FakeDelivery:
         return self.fake, ANA
 
 
+class FolderDelivery:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.mailer: Mailer = FolderMailer(folder)
+
+    def arrived(self) -> list[Arrival]:
+        if not self.folder.exists():
+            return []
+        arrivals = []
+        written = sorted(self.folder.glob(f"*{EMAIL_SUFFIX}"), key=lambda p: p.stat().st_mtime_ns)
+        for path in written:
+            headers, text = read_page(path)
+            html = path.with_name(path.name.removesuffix(EMAIL_SUFFIX) + HTML_SUFFIX)
+            arrivals.append(
+                Arrival(
+                    to=headers["To"],
+                    subject=headers["Subject"],
+                    text=text,
+                    html=html.read_text(encoding="utf-8"),
+                    language=headers["Content-Language"],
+                    message_id=headers["Message-ID"],
+                )
+            )
+        return arrivals
+
+    def failing(self, failure: str) -> tuple[Mailer, str]:
+        # A folder cannot refuse a recipient or a login; it fails when it cannot be written.
+        blocked = self.folder.parent / "not-a-folder"
+        blocked.write_text("a file where the folder should be")
+        return FolderMailer(blocked), NOBODY if failure == "refused-recipient" else ANA
+
+
 class SmtpDelivery:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
@@ -157,10 +191,13 @@ class SmtpDelivery:
         return SmtpMailer.from_url(self.server.url(password=WRONG_PASSWORD)), ANA
 
 
-@pytest.fixture(params=["fake", "smtp"])
+@pytest.fixture(params=["fake", "folder", "smtp"])
 def delivery(request: pytest.FixtureRequest) -> Iterator[Delivery]:
     if request.param == "fake":
         yield FakeDelivery()
+        return
+    if request.param == "folder":
+        yield FolderDelivery(request.getfixturevalue("tmp_path") / "saldo-outbox")
         return
     with smtp_server() as server:
         yield SmtpDelivery(server)

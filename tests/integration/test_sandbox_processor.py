@@ -14,6 +14,8 @@ import pytest
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.payments import sandbox as cards
 from saldo.adapters.payments.sandbox import SandboxProvider
+from saldo.bootstrap import bootstrap
+from saldo.config import Settings
 from saldo.domain.money import Money
 from saldo.services.payment_port import (
     InvalidWebhook,
@@ -188,3 +190,44 @@ def test_a_signed_webhook_with_a_time_no_date_can_hold_is_refused(
 
     with pytest.raises(InvalidWebhook, match="creation time is not a date"):
         processor.parse_webhook(body=body, headers=headers, now=NOW)
+
+
+# -- where the sandbox keeps its file ----------------------------------------------------------
+
+
+def test_a_relative_sandbox_file_lies_beside_the_database_wherever_the_worker_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the database in one folder and a process started in another,
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'demo' / 'saldo.db'}",
+        sandbox_path="./saldo-sandbox.db",
+        environment="test",
+    )
+
+    # When it wires the sandbox processor,
+    saldo = bootstrap(settings)
+    saldo.payment_providers()
+    saldo.close()
+
+    # Then its file is the one beside the database, not in the working directory.
+    assert (tmp_path / "demo" / "saldo-sandbox.db").exists()
+    assert not (tmp_path / "elsewhere" / "saldo-sandbox.db").exists()
+
+
+def test_an_absolute_sandbox_file_is_taken_as_given(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'saldo.db'}",
+        sandbox_path=str(tmp_path / "cards" / "sandbox.db"),
+        environment="test",
+    )
+    (tmp_path / "cards").mkdir()
+
+    saldo = bootstrap(settings)
+    saldo.payment_providers()
+    saldo.close()
+
+    assert (tmp_path / "cards" / "sandbox.db").exists()

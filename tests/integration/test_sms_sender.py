@@ -1,5 +1,6 @@
-"""The SmsSender contract: every adapter (the in-memory fake, Kannel's sendsms) delivers text
-exactly as given, whatever its alphabet, and says so with SmsNotSent when it cannot.
+"""The SmsSender contract: every adapter (the in-memory fake, the development folder, Kannel's
+sendsms) delivers text exactly as given, whatever its alphabet, and says so with SmsNotSent
+when it cannot.
 
 For Kannel, "arrives" means it reached Kannel's fake SMS centre and reads back, decoded,
 equal to what was sent (tests/kannel.py starts the gateway)."""
@@ -10,10 +11,12 @@ import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import pytest
 
+from saldo.adapters.folder import SMS_SUFFIX, FolderSmsSender, read_page
 from saldo.adapters.sms.fake import FakeSmsSender
 from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.services.sms_port import SmsNotSent, SmsSender
@@ -61,6 +64,26 @@ class FakeDelivery:
         return self.fake
 
 
+class FolderDelivery:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sender: SmsSender = FolderSmsSender(folder)
+
+    def arrived(self) -> Arrival:
+        first = min(self.folder.glob(f"*{SMS_SUFFIX}"), key=lambda path: path.stat().st_mtime_ns)
+        headers, text = read_page(first)
+        first.unlink()
+        return Arrival(to=headers["To"], sender=headers["From"], text=text)
+
+    def nothing_arrived(self) -> bool:
+        return not self.folder.exists() or not any(self.folder.iterdir())
+
+    def failing_sender(self) -> SmsSender:
+        blocked = self.folder.parent / "not-a-folder"
+        blocked.write_text("a file where the folder should be")
+        return FolderSmsSender(blocked)
+
+
 class KannelDelivery:
     def __init__(self, gateway: KannelGateway) -> None:
         self.gateway = gateway
@@ -88,10 +111,12 @@ def kannel() -> Iterator[KannelGateway]:
         yield gateway
 
 
-@pytest.fixture(params=["fake", "kannel"])
+@pytest.fixture(params=["fake", "folder", "kannel"])
 def delivery(request: pytest.FixtureRequest) -> Delivery:
     if request.param == "fake":
         return FakeDelivery()
+    if request.param == "folder":
+        return FolderDelivery(request.getfixturevalue("tmp_path") / "saldo-outbox")
     return KannelDelivery(request.getfixturevalue("kannel"))
 
 

@@ -3,9 +3,9 @@ amount with a saved method (as Proximus offers). Operators turn it on in their c
 (``auto_topup: true``).
 
 Each charge is an attempt recorded before its processor is asked (idempotency key and
-reference ``saldo-topup-<attempt id>``), so a worker that dies mid-charge neither charges
-twice nor loses the charge: the next pass finds the attempt still pending and asks the
-processor about it before anything new. A success credits the line like any top-up (its
+reference ``saldo-<installation id>-topup-<attempt id>``), so a worker that dies mid-charge
+neither charges twice nor loses the charge: the next pass finds the attempt still pending and
+asks the processor about it before anything new. A success credits the line like any top-up (its
 validity rule and promotions included), in the same transaction as the attempt's outcome.
 A failure is told to the subscriber and tried again after 1 day, then after 3 more; after
 that the setting waits until the subscriber changes it.
@@ -46,6 +46,7 @@ from saldo.services.ports import (
     LineRecord,
     UnitOfWork,
 )
+from saldo.services.settlement import installation_id
 from saldo.services.top_up import credit_topup
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,10 @@ def run_auto_topups(
     return report
 
 
-def _reference(attempt_id: int) -> str:
-    """The charge's idempotency key and reference at its processor."""
-    return f"saldo-topup-{attempt_id}"
+def _reference(uow: UnitOfWork, attempt_id: int) -> str:
+    """The charge's idempotency key and reference at its processor (unique to the
+    installation, as ``processor_reference`` is)."""
+    return f"saldo-{installation_id(uow)}-topup-{attempt_id}"
 
 
 def _resolve(
@@ -168,7 +170,7 @@ def _resolve(
     if processor is None:
         report.pending += 1
         return
-    reference = _reference(attempt.id)
+    reference = _reference(uow, attempt.id)
     try:
         result = processor.find_payment(idempotency_key=reference, order_reference=reference)
     except PaymentTimedOut:
@@ -245,7 +247,7 @@ def _start(
     with uow.reading():
         attempt = uow.auto_topups.pending_attempt(current.line_id)
     assert attempt is not None and attempt.id == attempt_id
-    reference = _reference(attempt.id)
+    reference = _reference(uow, attempt.id)
     try:
         result = processor.create_payment(
             amount=Money(attempt.amount, attempt.currency),
@@ -300,7 +302,9 @@ def _settle(
             # Taken but not creditable: it goes back, and the charge counts as failed.
             processor = providers[attempt.provider]
             processor.refund(
-                result.reference, amount=amount, idempotency_key=f"{_reference(attempt.id)}-refund"
+                result.reference,
+                amount=amount,
+                idempotency_key=f"{_reference(uow, attempt.id)}-refund",
             )
             outcome = _failed(attempt, refused.code)
     with uow:

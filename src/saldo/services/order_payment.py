@@ -53,6 +53,7 @@ from saldo.services.settlement import (
     BALANCE,
     apply_result,
     fulfil_order,
+    installation_id,
     mark_paid,
     move_order,
     processor_reference,
@@ -95,13 +96,14 @@ def pay_order(
     )
     if payment.status is PaymentStatus.PENDING and payment.reference is None:
         order = get_order(uow, order_id)
+        reference = processor_reference(installation_id(uow), payment.id)
         try:
             result = processor.create_payment(
                 amount=Money(payment.amount, payment.currency),
                 source=source,
                 description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
-                order_reference=processor_reference(payment.id),
-                idempotency_key=processor_reference(payment.id),
+                order_reference=reference,
+                idempotency_key=reference,
                 payer_email=order.email,
             )
         except PaymentTimedOut:

@@ -286,6 +286,37 @@ def outbox_messages(uow: UnitOfWork, *, state: str | None, limit: int) -> list[O
         return uow.outbox.list(state=state, limit=limit)
 
 
+class MessageNotFound(SaldoError):
+    code = "outbox_message_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenMessage:
+    """An outbox message and what it stands for, written now as its delivery would write it
+    (``outgoing`` None: no longer true, so a delivery now would skip it)."""
+
+    message: OutboxMessage
+    outgoing: Outgoing | None
+
+
+def write_message(
+    uow: UnitOfWork, *, message_id: int, render: Renderer, now: datetime
+) -> WrittenMessage:
+    """What outbox message ``message_id`` says to its recipient, written by ``render`` from
+    the database as it is at ``now``, whatever its state: what the subscriber received, or
+    will. Raises MessageNotFound, or Undeliverable for a message that can never be written."""
+    now = require_aware(now)
+    with uow.reading():
+        message = uow.outbox.get(message_id)
+        if message is None:
+            raise MessageNotFound(f"there is no outbox message {message_id}")
+        try:
+            outgoing = render(uow, message, now)
+        except ValueError as error:
+            raise Undeliverable(str(error)) from None
+    return WrittenMessage(message=message, outgoing=outgoing)
+
+
 def retry_dead_message(uow: UnitOfWork, *, message_id: int, now: datetime) -> OutboxMessage:
     """Put a dead message back to pending, due ``now``, with all its attempts ahead of it.
     Raises UnableToRetry when there is no dead message with this id."""

@@ -25,6 +25,7 @@ from saldo.services.ports import StoredPayment, UnitOfWork
 from saldo.services.settlement import (
     apply_in,
     apply_result,
+    installation_id,
     processor_reference,
     settle_refunds,
     settle_refunds_quietly,
@@ -62,9 +63,10 @@ def reconcile_payments(
     with uow.reading():
         due = uow.payments.due_checks(now=now, limit=limit)
     settled = pending = 0
+    installation = installation_id(uow)
     for payment in due:
         try:
-            result = _ask(providers, payment, now=now)
+            result = _ask(providers, payment, installation=installation, now=now)
         except Exception:  # one bad payment must not stop the others or the refunds
             log.exception("payment %s could not be reconciled", payment.id)
             result = None
@@ -98,7 +100,11 @@ def _ask_again_later(uow: UnitOfWork, payment: StoredPayment, *, now: datetime) 
 
 
 def _ask(
-    providers: Mapping[str, PaymentProvider], payment: StoredPayment, *, now: datetime
+    providers: Mapping[str, PaymentProvider],
+    payment: StoredPayment,
+    *,
+    installation: str,
+    now: datetime,
 ) -> PaymentResult | None:
     processor = providers.get(payment.provider)
     if processor is None:
@@ -107,8 +113,8 @@ def _ask(
         if payment.reference is not None:
             return processor.fetch_payment(payment.reference)
         found = processor.find_payment(
-            idempotency_key=processor_reference(payment.id),
-            order_reference=processor_reference(payment.id),
+            idempotency_key=processor_reference(installation, payment.id),
+            order_reference=processor_reference(installation, payment.id),
         )
     except PaymentError as error:
         log.warning("payment %s: the processor did not answer: %s", payment.id, error)

@@ -12,6 +12,7 @@ once: the second finds the payment finished and does nothing.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -43,11 +44,28 @@ BALANCE: Final = "balance"
 log = logging.getLogger(__name__)
 
 
-def processor_reference(payment_id: int) -> str:
+def installation_id(uow: UnitOfWork) -> str:
+    """This installation's id: 16 random hex digits, made and kept the first time it is
+    asked for. It begins every key Saldo sends a payment processor, so two databases sharing
+    one processor account (staging and production; a demo made again after ``make clean``
+    beside the sandbox's file) never send the same key for different payments."""
+    with uow.reading():
+        found = uow.payments.installation_id()
+    if found is None:
+        with uow:
+            uow.payments.keep_installation_id(secrets.token_hex(8))
+            uow.commit()
+        with uow.reading():
+            found = uow.payments.installation_id()
+    assert found is not None
+    return found
+
+
+def processor_reference(installation: str, payment_id: int) -> str:
     """What Saldo calls a payment at its processor: the idempotency key and the order
-    reference sent with it (stable across retries of the same payment, unique per
-    payment), by which a payment whose answer was lost is found again."""
-    return f"saldo-payment-{payment_id}"
+    reference sent with it (stable across retries of the same payment, unique per payment
+    and installation), by which a payment whose answer was lost is found again."""
+    return f"saldo-{installation}-payment-{payment_id}"
 
 
 class PaymentMismatch(SaldoError):
@@ -291,6 +309,9 @@ def settle_refunds(
     next run."""
     with uow.reading():
         due = uow.payments.refunds_due(limit=limit, order_id=order_id)
+    if not due:
+        return 0
+    installation = installation_id(uow)
     refunded = 0
     for payment in due:
         processor = providers.get(payment.provider)
@@ -300,7 +321,7 @@ def settle_refunds(
             processor.refund(
                 payment.reference,
                 amount=Money(payment.amount, payment.currency),
-                idempotency_key=f"{processor_reference(payment.id)}-refund",
+                idempotency_key=f"{processor_reference(installation, payment.id)}-refund",
             )
         except PaymentError as error:
             log.warning("refund of payment %s not made yet: %s", payment.id, error)

@@ -26,7 +26,8 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class LinesCollector(Collector):
-    """``saldo_lines{operator, state}``, counted from the database at each scrape."""
+    """``saldo_lines{operator, state}``, counted from the database at each scrape, each line
+    in the state ``saldo lines list`` shows."""
 
     def __init__(self, saldo: Saldo) -> None:
         self._saldo = saldo
@@ -35,7 +36,7 @@ class LinesCollector(Collector):
         gauge = GaugeMetricFamily(
             "saldo_lines", "Subscriber lines by operator and state", labels=["operator", "state"]
         )
-        for row in count_lines(self._saldo.uow()):
+        for row in count_lines(self._saldo.uow(), now=self._saldo.clock.now()):
             gauge.add_metric([row.operator, row.state.value], row.count)
         yield gauge
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 import uvicorn
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.domain.errors import SaldoError
+
+
+class CannotListen(SaldoError):
+    """The server could not take its address and port (another program has the port, or
+    the address is not this machine's)."""
+
+    code = "cannot_listen"
 
 
 class WithoutQueryStrings(logging.Filter):
@@ -21,10 +31,31 @@ class WithoutQueryStrings(logging.Filter):
         return True
 
 
-def serve(saldo: Saldo, *, host: str, port: int) -> None:
+def listen(*, host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, taken before anything else is done, so a busy port
+    is one clear error rather than uvicorn's start-up log. Raises CannotListen."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a port left in TIME_WAIT by the last run can be taken again at once
+    # (one another program listens on is still refused).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        why = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
+        raise CannotListen(
+            f"cannot listen on {host}:{port}: {why}; choose another port with --port or SALDO_PORT"
+        ) from None
+    return sock
+
+
+def serve(saldo: Saldo, *, listening: socket.socket) -> None:
+    """Serve Saldo's HTTP application on ``listening`` (from ``listen``) until Ctrl-C."""
+    host, port = listening.getsockname()[:2]
     config = uvicorn.Config(
         create_app(saldo), host=host, port=port, log_level=saldo.settings.log_level
     )
     # uvicorn has set its loggers up by now (Config does it); the filter goes on top.
     logging.getLogger("uvicorn.access").addFilter(WithoutQueryStrings())
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listening])

@@ -6,6 +6,7 @@ demo again duplicates nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,15 +19,17 @@ from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
 from saldo.channels.cli.render import local_time, money, out
 from saldo.channels.cli.vouchers import export_pins
+from saldo.channels.cli.worker import log_to_stderr
 from saldo.domain.buckets import BucketKind
 from saldo.domain.fx import ExchangeRate
+from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.operator import SimKind
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.exchange_rates import list_rates, load_rates
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import LineAlreadyExists, NewLine, add_line, find_line
+from saldo.services.lines import LineNotFound, NewLine, add_line, find_line
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers, list_batches
@@ -70,7 +73,14 @@ DEMO_LINES = (
 )
 
 
-def run_demo(saldo: Saldo, *, serve: bool) -> None:
+def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
+    """Set the demo up (again), print it, then serve it on ``port`` with the worker beside
+    the server. Raises CannotListen, before anything is set up, when the port is taken."""
+    listening = None
+    if serve:
+        from saldo.channels.api.server import listen
+
+        listening = listen(host=saldo.settings.host, port=port)
     saldo.migrate()
     now = saldo.clock.now()
     specs = bundled_specs()
@@ -80,16 +90,20 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
             saldo.uow(), operator=spec.to_operator(), spec=spec.model_dump(mode="json"), now=now
         )
         currencies[operator.slug] = operator.currency
-    for demo in DEMO_LINES:
-        _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    recycled = [
+        demo.msisdn
+        for demo in DEMO_LINES
+        if not _set_up(saldo, demo, currency=currencies[demo.operator], now=now)
+    ]
     _vouchers(saldo, now=now)
     _rates(saldo, now=now)
-    _show(saldo, now=now)
-    if serve:
+    _show(saldo, recycled=recycled, port=port, now=now)
+    if listening is not None:
         from saldo.channels.api.server import serve as serve_http
         from saldo.channels.worker import run_forever
 
-        # The lifecycle worker runs beside the server: a pass a minute.
+        # The lifecycle worker runs beside the server: a pass a minute, its log on stderr.
+        log_to_stderr(level=logging.INFO)
         stop = threading.Event()
         worker = threading.Thread(
             target=run_forever,
@@ -100,15 +114,21 @@ def run_demo(saldo: Saldo, *, serve: bool) -> None:
         )
         worker.start()
         try:
-            serve_http(saldo, host=saldo.settings.host, port=saldo.settings.port)
+            serve_http(saldo, listening=listening)
         finally:
             stop.set()
 
 
-def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> None:
+def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bool:
+    """Set the demo line up, or replay its setting up; False (and nothing done) when the
+    worker has recycled its number since: the demo leaves a recycled number as it is, as an
+    operator would, rather than give it to a new line (it could not during the quarantine,
+    and a new line would not be the demo's line any more)."""
     # Everything is anchored on the line's activation, so a second run asks for exactly the
     # same movements with the same keys, and each replays instead of applying again.
     try:
+        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+    except LineNotFound:
         line = add_line(
             saldo.uow(),
             new_line=NewLine(
@@ -119,8 +139,8 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
             ),
             now=now - timedelta(days=demo.age_days),
         )
-    except LineAlreadyExists:
-        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+    if line.state is LineState.RECYCLED:
+        return False
     started = line.activated_at
     for number, amount in enumerate(demo.topups):
         top_up(
@@ -149,6 +169,7 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> No
                 expires_at=started + timedelta(days=30),
                 now=started,
             )
+    return True
 
 
 def _vouchers(saldo: Saldo, *, now: datetime) -> None:
@@ -196,9 +217,12 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
         load_rates(saldo.uow(), rates=rates, now=now)
 
 
-def _show(saldo: Saldo, *, now: datetime) -> None:
+def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> None:
     table = Table("operator", "number", "language", "state", "main balance", "valid until")
     for demo in DEMO_LINES:
+        if demo.msisdn in recycled:
+            table.add_row(demo.operator, demo.msisdn, demo.language, "recycled", "—", "—")
+            continue
         view = inquire_balance(saldo.uow(), msisdn=demo.msisdn, now=now)
         table.add_row(
             view.operator,
@@ -209,7 +233,12 @@ def _show(saldo: Saldo, *, now: datetime) -> None:
             local_time(view.valid_until, view.timezone),
         )
     out.print(table)
-    url = f"http://{saldo.settings.host}:{saldo.settings.port}"
+    for msisdn in recycled:
+        out.print(
+            f"{msisdn} was recycled by a worker pass since the demo was made: left as it is "
+            f"(`saldo lines show {msisdn}`; `make clean && make demo` starts afresh)."
+        )
+    url = f"http://{saldo.settings.host}:{port}"
     out.print(
         "\nSaldo demo is ready. Try, in another terminal (with .venv/bin on your PATH):\n"
         "  saldo balance +573001234567\n"
@@ -223,9 +252,27 @@ def _show(saldo: Saldo, *, now: datetime) -> None:
         "  saldo orders create +32470123456 mobile-smart-3m --email you@example.org\n"
         "  saldo orders pay 1 --card 4242424242424242   # sandbox cards: docs/orders.md\n"
         "  saldo orders show 1 --receipt\n"
+        "  saldo outbox list                 # SMS and emails to subscribers, sent or waiting\n"
+        "  saldo outbox show 1               # what one of them says\n"
         "  saldo lines list --operator proximus-be --json\n"
         "  saldo operators list\n"
         "  saldo audit\n"
         f"  curl '{url}/channels/sms/inbound?from=%2B5492614445566&to=100&text=SALDO'\n"
         f"  curl {url}/healthz   ·   {url}/metrics   ·   {url}/docs\n"
     )
+    folder = saldo.outbox_folder()
+    unsent = [
+        (what, missing)
+        for what, missing, gateway in (
+            ("SMS", "no SMS gateway", saldo.settings.kannel_sendsms_url),
+            ("emails", "no SMTP server", saldo.settings.smtp_url),
+        )
+        if not gateway
+    ]
+    if folder is not None and unsent:
+        out.print(
+            f"{' and '.join(what for what, _ in unsent)} to subscribers are written to "
+            f"{folder.resolve()}/, one file per message, as there is "
+            f"{' and '.join(missing for _, missing in unsent)} (docs/configuration.md).",
+            markup=False,
+        )

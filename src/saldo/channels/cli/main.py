@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import uuid
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,23 @@ def db_upgrade(ctx: typer.Context) -> None:
     saldo = state(ctx).saldo(check_schema=False)
     saldo.migrate()
     out.print(f"Database is up to date: {saldo.engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The new file to write the copy to.")],
+) -> None:
+    """Write a consistent copy of the SQLite database to FILE, also while the demo, a server
+    or a worker is using it (cp would miss what is still in saldo.db-wal). On PostgreSQL it
+    says how to use pg_dump instead, and exits 1.
+
+    Example: saldo db backup replay.db
+    """
+    saldo = state(ctx).saldo(check_schema=False)
+    size = saldo.back_up(file)
+    out.print(f"Backup written to {file} ({size:,} bytes); use it with", markup=False)
+    out.print(f"  SALDO_DATABASE_URL=sqlite:///{file} saldo …", markup=False)
 
 
 @app.command("balance")
@@ -286,23 +304,39 @@ def serve_command(
         int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
     ] = None,
 ) -> None:
-    """Run the HTTP server (health, metrics, OpenAPI at /docs)."""
-    from saldo.channels.api.server import serve
+    """Run the HTTP server (health, metrics, OpenAPI at /docs). Exit code 4 when the port
+    is taken."""
+    from saldo.channels.api.server import CannotListen, listen, serve
 
     saldo = state(ctx).saldo()
-    serve(saldo, host=host or saldo.settings.host, port=port or saldo.settings.port)
+    try:
+        listening = listen(host=host or saldo.settings.host, port=port or saldo.settings.port)
+    except CannotListen as error:
+        fail(error.message)
+        raise typer.Exit(4) from None
+    serve(saldo, listening=listening)
 
 
 @app.command("demo")
 def demo_command(
     ctx: typer.Context,
     serve: Annotated[bool, typer.Option(help="Start the server afterwards.")] = True,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
+    ] = None,
 ) -> None:
     """Set up a ready-to-use demo: database, the seven demo operators, demo lines with money
-    and validity; then serve on http://127.0.0.1:8000. Running it again duplicates nothing."""
+    and validity; then serve on http://127.0.0.1:8000. Running it again duplicates nothing.
+    Exit code 4 when the port is taken (nothing is set up then)."""
+    from saldo.channels.api.server import CannotListen
     from saldo.channels.cli.demo import run_demo
 
-    run_demo(state(ctx).saldo(check_schema=False), serve=serve)
+    saldo = state(ctx).saldo(check_schema=False)
+    try:
+        run_demo(saldo, serve=serve, port=port or saldo.settings.port)
+    except CannotListen as error:
+        fail(error.message)
+        raise typer.Exit(4) from None
 
 
 def _operator(ctx: typer.Context, operator_id: int) -> Operator:

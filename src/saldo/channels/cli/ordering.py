@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from saldo.bootstrap import MailNotConfigured, Saldo
+from saldo.bootstrap import Saldo
 from saldo.channels.cli.context import state
 from saldo.channels.cli.orders import JsonFlag, app
 from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
@@ -345,10 +345,9 @@ def autorenew_command(
 
 def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
     """Send the emails waiting in the outbox (receipts among them), when an SMTP server is
-    configured; SMS and webhooks are the worker's."""
-    try:
-        mailer = saldo.mailer()
-    except MailNotConfigured:
+    configured (or, in development, the outbox folder); SMS and webhooks are the worker's."""
+    mailer = saldo.notification_senders().email
+    if mailer is None:
         return 0
     delivery = deliver_outbox(
         saldo.uow(),

@@ -1,6 +1,6 @@
-"""``saldo outbox list|retry|secret``: the notifications waiting, sent, skipped or given up,
-and the secret an operator checks its webhooks with. Numbers and addresses are shown masked,
-webhook URLs by their host only."""
+"""``saldo outbox list|show|retry|secret``: the notifications waiting, sent, skipped or given
+up, what one of them says, and the secret an operator checks its webhooks with. Numbers and
+addresses are shown masked, webhook URLs by their host only."""
 
 from __future__ import annotations
 
@@ -12,10 +12,18 @@ from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, local_time, out, to_jsonable
+from saldo.channels.notifications import notification_renderer
+from saldo.services.mail_port import OutgoingEmail
 from saldo.services.operators import get_operator
-from saldo.services.outbox import masked_recipient, outbox_messages, retry_dead_message
+from saldo.services.outbox import (
+    OutgoingSms,
+    masked_recipient,
+    outbox_messages,
+    retry_dead_message,
+    write_message,
+)
 from saldo.services.ports import OutboxMessage
-from saldo.services.webhook_port import shown_url
+from saldo.services.webhook_port import WebhookRequest, shown_url
 
 app = typer.Typer(help="Notifications queued for delivery (SMS, email, operator webhooks).")
 
@@ -90,6 +98,51 @@ def retry_command(
         f"Outbox message {message.id} ({message.key}, {message.channel} to "
         f"{masked_recipient(message)}) is pending again."
     )
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    message_id: Annotated[int, typer.Argument(help="The message's id (outbox list).", min=1)],
+    as_json: JsonFlag = False,
+) -> None:
+    """Print what an outbox message says to its recipient, written now as its delivery
+    writes it: the SMS text, the email's subject and text, or the webhook's body.
+
+    Example: saldo outbox show 3
+    """
+    saldo = state(ctx).saldo()
+    written = write_message(
+        saldo.uow(),
+        message_id=message_id,
+        render=notification_renderer(webhook_secret=saldo.webhook_secret),
+        now=saldo.clock.now(),
+    )
+    message, outgoing = written.message, written.outgoing
+    shown: dict[str, Any] = {"sender": None, "subject": None, "text": None}
+    if isinstance(outgoing, OutgoingSms):
+        shown.update(sender=outgoing.sender, text=outgoing.text)
+    elif isinstance(outgoing, OutgoingEmail):
+        shown.update(subject=outgoing.subject, text=outgoing.text)
+    elif isinstance(outgoing, WebhookRequest):
+        shown.update(text=outgoing.body.decode())
+    if as_json:
+        emit_json({**_message_json(message), **shown, "no_longer_true": outgoing is None})
+        return
+    kind = message.payload.get("kind")
+    out.print(
+        f"Outbox message {message.id}: {message.channel} {kind}, {message.state}", markup=False
+    )
+    if outgoing is None:
+        out.print("No longer true now: a delivery would skip it (nothing to show).")
+        return
+    if shown["sender"] is not None:
+        out.print(f"From: {shown['sender']}", markup=False)
+    out.print(f"To: {masked_recipient(message)}", markup=False)
+    if shown["subject"] is not None:
+        out.print(f"Subject: {shown['subject']}", markup=False)
+    out.print()
+    out.print(shown["text"], markup=False)
 
 
 @app.command("secret")

@@ -33,7 +33,7 @@ def worker_command(
     Examples: saldo worker · saldo worker --once ·
     saldo worker --once --now 2026-12-24T09:00:00+01:00
     """
-    _log_to_stderr(level=logging.WARNING if once else logging.INFO)
+    log_to_stderr(level=logging.WARNING if once else logging.INFO)
     saldo = state(ctx).saldo()
     if now is not None:
         if not once:
@@ -80,7 +80,7 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def _log_to_stderr(*, level: int) -> None:
+def log_to_stderr(*, level: int) -> None:
     """Saldo's log on stderr, one line per record (warnings and errors only for one pass)."""
     logger = logging.getLogger("saldo")
     logger.setLevel(level)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,11 +30,47 @@ from saldo.services.reminders import queue_expiry_reminders
 log = logging.getLogger(__name__)
 
 
+# What each pass does, for the worker to say when it starts.
+JOBS = (
+    "expires unpaid orders and idle charging sessions, moves lines into grace, suspension "
+    "and recycling, queues expiry reminders, runs auto top-ups and auto-renewals, asks "
+    "processors about pending payments and delivers the outbox"
+)
+
+
 @dataclass(slots=True)
 class PassReport:
     at: datetime
     results: dict[str, Any] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+
+    def done(self) -> dict[str, int]:
+        """What the pass did, as counts (``lifecycle moved grace``: 2), leaving out every
+        zero and what was not due yet: empty for a pass that found nothing to do."""
+        found: dict[str, int] = {}
+        for name, result in self.results.items():
+            found.update(_counts(result, name))
+        return found
+
+
+def _counts(value: Any, name: str) -> dict[str, int]:
+    if isinstance(value, bool) or name.endswith(" not_due"):
+        return {}
+    if isinstance(value, int):
+        return {name: value} if value else {}
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif is_dataclass(value) and not isinstance(value, type):
+        items = ((item.name, getattr(value, item.name)) for item in fields(value))
+    elif isinstance(value, list | tuple):
+        return {name: len(value)} if value else {}
+    else:
+        return {}
+    found: dict[str, int] = {}
+    for key, item in items:
+        found.update(_counts(item, f"{name} {key}"))
+    return found
 
 
 def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
@@ -76,8 +112,19 @@ def deliver(saldo: Saldo, *, now: datetime) -> Any:
 
 
 def run_forever(saldo: Saldo, *, interval: timedelta, stop: threading.Event) -> None:
-    """Run passes every ``interval`` until ``stop`` is set."""
+    """Run passes every ``interval`` until ``stop`` is set. Logs (INFO) what it does when it
+    starts, then each pass that did something, with its counts; passes that found nothing
+    to do are not logged."""
+    log.info("a pass every %s: %s", _every(interval), JOBS)
     while not stop.is_set():
         report = run_pass(saldo)
-        log.info("worker pass at %s: %s", report.at.isoformat(), report.results)
+        done = report.done()
+        if done:
+            counts = ", ".join(f"{name} {count}" for name, count in done.items())
+            log.info("pass at %s: %s", f"{report.at:%Y-%m-%d %H:%M:%S} UTC", counts)
         stop.wait(interval.total_seconds())
+
+
+def _every(interval: timedelta) -> str:
+    seconds = interval.total_seconds()
+    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"

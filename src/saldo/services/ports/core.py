@@ -124,8 +124,9 @@ class LineRepository(Protocol):
         """Store a new end of validity, and a new state unless ``state`` is None."""
         ...
 
-    def count_by_state(self) -> dict[tuple[int, LineState], int]:
-        """Number of lines per (operator id, stored state)."""
+    def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
+        """Number of lines per operator id, chosen as ``list`` chooses them (``windows`` with
+        ``recycled``)."""
         ...
 
     def due(

@@ -153,6 +153,15 @@ class OrderRepository(Protocol):
 
 
 class PaymentRepository(Protocol):
+    def installation_id(self) -> str | None:
+        """This installation's id (what every key sent to a processor starts with), or None
+        before one was kept."""
+        ...
+
+    def keep_installation_id(self, candidate: str) -> None:
+        """Keep ``candidate`` as the installation's id, unless one is kept already."""
+        ...
+
     def add(
         self,
         *,

@@ -165,9 +165,18 @@ def _in_window(window: ValidityWindow) -> ColumnElement[bool]:
     return condition
 
 
-_COUNT_BY_STATE = select(t.lines.c.operator_id, t.lines.c.state, func.count()).group_by(
-    t.lines.c.operator_id, t.lines.c.state
-)
+def _chosen(
+    statement: Select[Any], *, windows: Sequence[ValidityWindow] | None, recycled: bool | None
+) -> Select[Any]:
+    """``statement`` keeping the lines in ``windows`` (and, with ``recycled`` True, those the
+    worker recycled; with False, none of those)."""
+    is_recycled = t.lines.c.state == LineState.RECYCLED.value
+    if windows is not None:
+        matching = or_(false(), *(_in_window(window) for window in windows))
+        statement = statement.where(or_(matching, is_recycled) if recycled else matching)
+    if recycled is False:
+        statement = statement.where(~is_recycled)
+    return statement
 
 
 class SqlLineRepository:
@@ -285,12 +294,7 @@ class SqlLineRepository:
         for wanted in (operator_id, self._scope):
             if wanted is not None:
                 statement = statement.where(t.lines.c.operator_id == wanted)
-        is_recycled = t.lines.c.state == LineState.RECYCLED.value
-        if windows is not None:
-            matching = or_(false(), *(_in_window(window) for window in windows))
-            statement = statement.where(or_(matching, is_recycled) if recycled else matching)
-        if recycled is False:
-            statement = statement.where(~is_recycled)
+        statement = _chosen(statement, windows=windows, recycled=recycled)
         return [_line(tuple(row)) for row in self._connection.execute(statement)]
 
     def set_validity(
@@ -410,11 +414,12 @@ class SqlLineRepository:
         ).scalar_one_or_none()
         return to_utc(found)
 
-    def count_by_state(self) -> dict[tuple[int, LineState], int]:
-        statement = _COUNT_BY_STATE
+    def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
+        statement = select(t.lines.c.operator_id, func.count()).group_by(t.lines.c.operator_id)
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
+        statement = _chosen(statement, windows=windows, recycled=recycled)
         return {
-            (int(operator_id), LineState(state)): int(count)
-            for operator_id, state, count in self._connection.execute(statement)
+            int(operator_id): int(count)
+            for operator_id, count in self._connection.execute(statement)
         }

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,18 @@ class SqlPaymentRepository:
     def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
         self._connection = connection
         self._scope = operator_id
+
+    def installation_id(self) -> str | None:
+        return self._connection.execute(select(t.installation.c.installation_id)).scalar()
+
+    def keep_installation_id(self, candidate: str) -> None:
+        # ON CONFLICT DO NOTHING: of two processes starting at once, the first id stays.
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        self._connection.execute(
+            dialect.insert(t.installation)
+            .values(one=1, installation_id=candidate)
+            .on_conflict_do_nothing(index_elements=["one"])
+        )
 
     def _select(self) -> Select[Any]:
         query = select(t.order_payments)

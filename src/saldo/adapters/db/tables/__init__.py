@@ -25,6 +25,7 @@ from saldo.adapters.db.tables.lifecycle import (
 )
 from saldo.adapters.db.tables.orders import (
     auto_renewals,
+    installation,
     order_events,
     order_payments,
     orders,
@@ -57,6 +58,7 @@ __all__ = [
     "charging_sessions",
     "exchange_rates",
     "inbound_messages",
+    "installation",
     "job_runs",
     "ledger_entries",
     "ledger_transactions",

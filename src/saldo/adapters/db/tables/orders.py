@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -86,6 +87,17 @@ order_events = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", TZDateTime, nullable=False),
     Index("ix_order_events_order_id", "order_id"),
+)
+
+# This installation's random id, one row made on first use: every idempotency key and
+# reference sent to a payment processor starts with it, so two Saldo databases (staging and
+# production, or a demo made again after `make clean`) never send a processor the same key.
+installation = Table(
+    "installation",
+    metadata,
+    Column("one", SmallInteger, primary_key=True, autoincrement=False),
+    Column("installation_id", String(32), nullable=False),
+    CheckConstraint("one = 1", name="single_row"),
 )
 
 # One attempt to take an order's money through a processor. No card number is ever stored:
