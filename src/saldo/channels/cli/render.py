@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import re
 import sys
+from calendar import monthrange
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -50,6 +53,34 @@ def emit_json(value: Any) -> None:
 def fail(message: str) -> None:
     """One line on stderr, no markup, no traceback."""
     sys.stderr.write(f"saldo: error: {message}\n")
+
+
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def calendar_day(text: str) -> date:
+    """A date option's parser: a day written YYYY-MM-DD that exists in the calendar."""
+    found = _DAY.fullmatch(text.strip())
+    if found is None:
+        raise typer.BadParameter(f"{text!r} is not a date written YYYY-MM-DD")
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        raise typer.BadParameter(f"{text.strip()} does not exist: there is no month {month}")
+    days = monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise typer.BadParameter(
+            f"{text.strip()} does not exist: {date(year, month, 1):%B %Y} has {days} days"
+        )
+    return date(year, month, day)
+
+
+def supported_locale(value: str | None) -> str | None:
+    """``--locale``'s check: one of the locales Saldo reads and writes money in."""
+    from saldo.i18n import LOCALES  # the catalogs are loaded only by the commands that talk
+
+    if value is not None and value not in LOCALES:
+        raise typer.BadParameter(f"{value!r} is not a supported locale ({', '.join(LOCALES)})")
+    return value
 
 
 def local_time(moment: datetime, timezone: str) -> str:

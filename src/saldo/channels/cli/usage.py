@@ -88,7 +88,9 @@ def _rows(handle: Iterable[str], *, name: str) -> Iterator[tuple[int, UsageEvent
     reader = csv.DictReader(handle)
     missing = [c for c in CDR_COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:
-        raise BadCdr(f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {missing}")
+        raise BadCdr(
+            f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {_column_words(missing)}"
+        )
     while True:
         try:
             row = next(reader)
@@ -168,3 +170,7 @@ def usage_command(
             money(Money(day.money, day.currency), locale),
         )
     out.print(table)
+
+
+def _column_words(names: list[str]) -> str:
+    return f"the column {names[0]}" if len(names) == 1 else f"the columns {', '.join(names)}"
