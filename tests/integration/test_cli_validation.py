@@ -188,3 +188,33 @@ def test_a_cdr_dated_in_the_future_is_refused_as_such(cli: Cli, tmp_path: Path) 
     # then the row is rejected for being in the future, not for the line being inactive
     assert code == 3
     assert "row 2: the record starts at 2030-01-01 15:00 UTC, which is in the future" in err
+
+
+def test_a_replayed_day_that_does_not_exist_is_told_apart_from_a_time_written_otherwise(
+    cli: Cli,
+) -> None:
+    # given a worker pass replayed on 30 February, and on a time that is no time
+    # when each is given as --now
+    impossible = usage_error(cli, "worker", "--once", "--now", "2027-02-30T12:00:00+01:00")
+    garbled = usage_error(cli, "worker", "--once", "--now", "noon")
+
+    # then the first says the day does not exist, the second that it is not ISO 8601
+    assert impossible == ("Invalid value: 2027-02-30 does not exist: February 2027 has 28 days")
+    assert garbled == "Invalid value: 'noon' is not an ISO 8601 time"
+
+
+def test_a_cdr_on_a_day_that_does_not_exist_says_so(cli: Cli, tmp_path: Path) -> None:
+    # given a record of a call on 31 April
+    file = tmp_path / "cdrs.csv"
+    file.write_text(
+        "record_id,msisdn,type,start_time,quantity,destination\n"
+        f"a1,{CLARO_CO},voice,2026-04-31T10:00:00-05:00,60,+5716000000\n",
+        encoding="utf-8",
+    )
+
+    # when it is imported
+    code, _, err = cli("cdr", "import", str(file))
+
+    # then the row is rejected for its day, not for its format
+    assert code == 3
+    assert "row 2: start_time 2026-04-31 does not exist: April 2026 has 30 days" in err

@@ -7,7 +7,6 @@ import enum
 import json
 import re
 import sys
-from calendar import monthrange
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from saldo.domain.money import Money, format_money
+from saldo.domain.periods import impossible_day
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -55,23 +55,18 @@ def fail(message: str) -> None:
     sys.stderr.write(f"saldo: error: {message}\n")
 
 
-_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def calendar_day(text: str) -> date:
     """A date option's parser: a day written YYYY-MM-DD that exists in the calendar."""
-    found = _DAY.fullmatch(text.strip())
-    if found is None:
+    written = text.strip()
+    if not _DAY.fullmatch(written):
         raise typer.BadParameter(f"{text!r} is not a date written YYYY-MM-DD")
-    year, month, day = (int(part) for part in found.groups())
-    if not 1 <= month <= 12:
-        raise typer.BadParameter(f"{text.strip()} does not exist: there is no month {month}")
-    days = monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        raise typer.BadParameter(
-            f"{text.strip()} does not exist: {date(year, month, 1):%B %Y} has {days} days"
-        )
-    return date(year, month, day)
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        raise typer.BadParameter(impossible_day(written) or f"{written} does not exist") from None
 
 
 def supported_locale(value: str | None) -> str | None:

@@ -25,6 +25,7 @@ from saldo.channels.cli.render import (
 )
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
+from saldo.domain.periods import impossible_day
 from saldo.domain.rating import Service
 from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, line_usage
 from saldo.services.lines import find_line
@@ -114,10 +115,14 @@ def _event(row: dict[str, str]) -> UsageEvent:
         service = Service((row.get("type") or "").strip().lower())
     except ValueError:
         raise BadCdr(f"type {row.get('type')!r} is not voice, sms or data") from None
+    written = (row.get("start_time") or "").strip()
     try:
-        started_at = datetime.fromisoformat((row.get("start_time") or "").strip())
+        started_at = datetime.fromisoformat(written)
     except ValueError:
-        raise BadCdr(f"start_time {row.get('start_time')!r} is not ISO 8601") from None
+        why = impossible_day(written)
+        raise BadCdr(
+            f"start_time {why}" if why else f"start_time {row.get('start_time')!r} is not ISO 8601"
+        ) from None
     if started_at.tzinfo is None:
         raise BadCdr("start_time needs its UTC offset (2026-11-22T14:03:00-03:00)")
     text = (row.get("quantity") or "").strip()
