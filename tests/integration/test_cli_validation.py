@@ -131,6 +131,7 @@ def test_vouchers_expire_at_most_five_years_ahead(cli: Cli, tmp_path: Path) -> N
         ("2028-02-30", "2028-02-30 does not exist: February 2028 has 29 days"),
         ("2026-13-01", "2026-13-01 does not exist: there is no month 13"),
         ("31/12/2026", "'31/12/2026' is not a date written YYYY-MM-DD"),
+        ("9999-12-31", "9999-12-31 is not a day Saldo takes (years 2000 to 2199)"),
     ],
 )
 def test_a_day_that_does_not_exist_is_told_apart_from_a_date_written_otherwise(

@@ -59,14 +59,18 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def calendar_day(text: str) -> date:
-    """A date option's parser: a day written YYYY-MM-DD that exists in the calendar."""
+    """A date option's parser: a day written YYYY-MM-DD that exists in the calendar, in the
+    years 2000 to 2199 (the end of 9999-12-31 west of UTC is past the last day Python has)."""
     written = text.strip()
     if not _DAY.fullmatch(written):
         raise typer.BadParameter(f"{text!r} is not a date written YYYY-MM-DD")
     try:
-        return date.fromisoformat(written)
+        day = date.fromisoformat(written)
     except ValueError:
         raise typer.BadParameter(impossible_day(written) or f"{written} does not exist") from None
+    if not 2000 <= day.year <= 2199:  # as worker --now
+        raise typer.BadParameter(f"{written} is not a day Saldo takes (years 2000 to 2199)")
+    return day
 
 
 def supported_locale(value: str | None) -> str | None:
