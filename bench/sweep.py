@@ -14,7 +14,8 @@ smallest: the same pass time there means the cost follows the due lines, not all
   again, a line event, the state written) and ``queue_expiry_reminders()`` (the previous
   run one worker interval ago); each alone, then both, as a worker pass runs them.
 - raw: the due lines selected through the same index (state, valid_until), then per line,
-  in its own transaction, one UPDATE of its state and one INSERT of a line event.
+  in its own transaction, one UPDATE of its state, one INSERT of a line event and one of
+  the SMS that tells the subscriber (the outbox).
 
 The database is put back as built before each measurement. SQLite runs as Saldo runs it
 (WAL, synchronous=FULL, never analyzed); PostgreSQL is analyzed after loading and vacuumed
@@ -63,13 +64,17 @@ err = Console(stderr=True)
 # Per operator, as Saldo reads them (each operator has its own rules), through the same index.
 RAW_OPERATORS = "SELECT id FROM operators ORDER BY id"
 RAW_DUE = (
-    "SELECT id, operator_id, valid_until FROM lines "
+    "SELECT id, operator_id, msisdn, valid_until FROM lines "
     "WHERE state = 'active' AND operator_id = ? AND valid_until <= ? ORDER BY valid_until, id"
 )
 RAW_MOVE = "UPDATE lines SET state = 'grace', state_changed_at = ? WHERE id = ?"
 RAW_EVENT = (
     "INSERT INTO line_events (operator_id, line_id, from_state, to_state, reason, "
     "effective_at, recorded_at) VALUES (?, ?, 'active', 'grace', 'validity ended', ?, ?)"
+)
+RAW_SMS = (
+    "INSERT INTO outbox (operator_id, line_id, channel, key, recipient, payload, state, "
+    "next_attempt_at, created_at) VALUES (?, ?, 'sms', ?, ?, ?, 'pending', ?, ?)"
 )
 RESET_LINES = "UPDATE lines SET state = 'active', state_changed_at = ? WHERE state <> 'active'"
 LINE_COLUMNS = (
@@ -188,11 +193,18 @@ def raw_pass(engine: Engine) -> int:
             due += cursor.fetchall()
         connection.commit()
         now = stored(engine, NOW)
-        for line_id, operator_id, ended_at in due:
+        for line_id, operator_id, msisdn, ended_at in due:
             if is_sqlite(engine):
                 cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(sql(engine, RAW_MOVE), (now, line_id))
             cursor.execute(sql(engine, RAW_EVENT), (operator_id, line_id, ended_at, now))
+            payload = json.dumps(
+                {"kind": "line_in_grace", "line_id": line_id, "valid_until": str(ended_at)}
+            )
+            cursor.execute(
+                sql(engine, RAW_SMS),
+                (operator_id, line_id, f"line_in_grace-{line_id}", msisdn, payload, now, now),
+            )
             connection.commit()
         return len(due)
     finally:

@@ -518,7 +518,9 @@ BAD_INPUTS = [
         id="topup-invalid-key",
     ),
     pytest.param(
-        ["topup", LINE, "30.000", "--locale", "xx_NOPE"], "unknown locale", id="topup-bad-locale"
+        ["topup", LINE, "30.000", "--locale", "xx_NOPE"],
+        "'xx_NOPE' is not a supported locale",
+        id="topup-bad-locale",
     ),
     pytest.param(
         ["adjust", LINE, "60.000", "--debit", "--reason", "refund", "--actor", "ana"],

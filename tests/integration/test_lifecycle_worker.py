@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.db import tables as t
+from saldo.adapters.sms.fake import FakeSmsSender
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
+from saldo.channels.notifications import notification_renderer
 from saldo.channels.worker import run_forever, run_pass
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
@@ -25,6 +27,7 @@ from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.lines import NewLine, NumberInQuarantine, add_line, set_low_balance_alert
 from saldo.services.operators import register_operator
+from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.top_up import top_up
 
 LINE = "+5491155551234"  # movistar-ar: 30 days' validity, 30 of grace, 60 suspended, 180 resting
@@ -68,6 +71,29 @@ def outbox(saldo: Saldo) -> list[tuple[str, str, dict[str, object], datetime]]:
     return [(key, channel, payload, due) for key, channel, payload, due in rows]
 
 
+def reminders(saldo: Saldo) -> list[tuple[str, str, dict[str, object], datetime]]:
+    return [row for row in outbox(saldo) if row[2]["kind"] == "expiry_reminder"]
+
+
+def told_of_state(saldo: Saldo) -> list[tuple[str, str, dict[str, object], datetime]]:
+    """The SMS that tell the subscriber the line entered grace or was suspended."""
+    kinds = ("line_in_grace", "line_suspended")
+    return [row for row in outbox(saldo) if row[2]["kind"] in kinds]
+
+
+def deliver(saldo: Saldo, sms: FakeSmsSender, *, at: str) -> list[str]:
+    """The texts of the SMS delivered at ``at`` through a fake gateway."""
+    render = notification_renderer(webhook_secret=saldo.webhook_secret)
+    before = len(sms.sent)
+    deliver_outbox(
+        saldo.uow(),
+        senders=Senders(sms=sms, email=None, webhook=None),
+        render=render,
+        now=datetime.fromisoformat(at),
+    )
+    return [sent.text for sent in sms.sent[before:]]
+
+
 def events(saldo: Saldo) -> list[tuple[str, str, str]]:
     with saldo.uow().reading() as uow:
         record = uow.lines.get_by_msisdn(LINE)
@@ -92,7 +118,11 @@ def test_a_line_lives_through_reminders_grace_suspension_and_recycling(
     at(clock, line, "2027-03-23T00:30:00-03:00")  # 60 days suspended: recycled
     recycled = stored_state(line)
 
-    assert [key.rsplit("-", 1)[1] for key, *_ in outbox(line)] == ["7", "3", "1"]
+    assert [key.rsplit("-", 1)[1] for key, *_ in reminders(line)] == ["7", "3", "1"]
+    assert [payload["kind"] for _, _, payload, _ in told_of_state(line)] == [
+        "line_in_grace",
+        "line_suspended",
+    ]
     assert (in_grace, in_suspension, recycled) == (
         LineState.GRACE,
         LineState.SUSPENDED,
@@ -271,3 +301,94 @@ def test_the_scheduled_worker_says_what_it_does_then_logs_only_the_passes_that_d
     passes = [message for message in said if message.startswith("pass at")]
     assert len(passes) == 1, said
     assert "lifecycle moved grace 1" in passes[0]
+
+
+def test_the_subscriber_is_told_by_sms_when_the_line_enters_grace_and_when_it_is_suspended(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a line whose validity ends at midnight starting 23 December in Buenos Aires
+    sms = FakeSmsSender()
+
+    # when the worker moves it into grace at 00:30, and into suspension 30 days later
+    at(clock, line, "2026-12-23T00:30:00-03:00")
+    (queued_in_grace,) = told_of_state(line)
+    in_grace = deliver(line, sms, at="2026-12-23T09:00:00-03:00")
+    at(clock, line, "2027-01-22T00:30:00-03:00")
+    _, queued_suspended = told_of_state(line)
+    suspended = deliver(line, sms, at="2027-01-22T09:00:00-03:00")
+
+    # then each SMS waited out the quiet hours and says, in Spanish, until when and how the
+    # number can be kept (it is recycled at midnight starting 23 March)
+    assert [
+        (payload["kind"], due) for _, _, payload, due in (queued_in_grace, queued_suspended)
+    ] == [
+        ("line_in_grace", datetime.fromisoformat("2026-12-23T09:00:00-03:00")),
+        ("line_suspended", datetime.fromisoformat("2027-01-22T09:00:00-03:00")),
+    ]
+    assert in_grace == [
+        "Movistar: su linea vencio y solo puede recibir llamadas. Para conservar su numero, "
+        "renuévela hasta el 22 mar 2027: envie RENOVAR pack-mensual-1m al 121."
+    ]
+    assert suspended == [
+        "Movistar: su linea esta suspendida. Para conservar su numero y su saldo, renuévela "
+        "hasta el 22 mar 2027: envie RENOVAR pack-mensual-1m al 121 o marque *444#."
+    ]
+
+
+def test_a_line_that_lapsed_through_grace_while_the_worker_was_down_hears_only_of_suspension(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a worker that was down from before the end of validity until suspension
+    at(clock, line, "2026-12-21T12:00:00-03:00")
+
+    # when it runs again at noon
+    at(clock, line, "2027-01-23T12:00:00-03:00")
+    at(clock, line, "2027-01-23T12:05:00-03:00")
+
+    # then one SMS is queued, about where the line is now, to go at once
+    assert [(payload["kind"], due) for _, _, payload, due in told_of_state(line)] == [
+        ("line_suspended", datetime.fromisoformat("2027-01-23T12:00:00-03:00")),
+    ]
+
+
+def test_news_of_grace_is_dropped_when_the_line_is_renewed_before_it_goes_out(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a line that entered grace at night, its SMS held until 09:00
+    at(clock, line, "2026-12-23T00:30:00-03:00")
+    sms = FakeSmsSender()
+
+    # when it is topped up back to active at 08:00
+    clock.set(datetime.fromisoformat("2026-12-23T08:00:00-03:00"))
+    top_up(
+        line.uow(), msisdn=LINE, amount=Money.of("5000", "ARS"), channel=Channel.STORE,
+        idempotency_key="back", now=clock.now(),
+    )  # fmt: skip
+    sent = deliver(line, sms, at="2026-12-23T09:00:00-03:00")
+
+    # then nothing is sent: the line is no longer in grace
+    assert sent == []
+    assert len(told_of_state(line)) == 1
+
+
+def test_a_dutch_speaking_line_is_told_of_its_grace_in_dutch(
+    saldo: Saldo, clock: FixedClock
+) -> None:
+    # given a Proximus line that speaks Dutch
+    dutch = NewLine(msisdn="+32470123456", operator="proximus-be", language="nl")
+    valid_until = add_line(saldo.uow(), new_line=dutch, now=clock.now()).valid_until
+    sms = FakeSmsSender()
+
+    # when its validity has ended and the worker runs at noon
+    noon = valid_until + timedelta(hours=12)
+    clock.set(noon)
+    run_pass(saldo)
+    sent = deliver(saldo, sms, at=noon.isoformat())
+
+    # then its SMS is in Dutch, with the last day before recycling (30 days of grace and 180
+    # suspended from 23 December: recycled at midnight starting 21 July)
+    assert valid_until == datetime.fromisoformat("2026-12-23T00:00:00+01:00")
+    assert sent == [
+        "Proximus: uw lijn is verlopen, enkel inkomende oproepen. Verleng uiterlijk 20 jul 2027 "
+        "om uw nummer te houden: stuur VERLENGEN mobile-smart-1m naar 6000."
+    ]

@@ -28,6 +28,7 @@ from saldo.services.orders import (
     PaymentInProgress,
     PlacedBy,
     QuoteExpired,
+    UnableToOrder,
     cancel_order,
     create_order,
     expire_orders,
@@ -321,6 +322,22 @@ def test_a_fulfilled_order_cannot_be_paid_or_cancelled_again(shop: Saldo) -> Non
         pay(shop, placed.id, cards.APPROVE, key="again")
     with pytest.raises(OrderNotPayable):
         cancel_order(shop.uow(), order_id=placed.id, reason="late", now=shop.clock.now())
+
+
+@pytest.mark.parametrize(("reason", "length"), [(" ", 0), ("r" * 201, 201)])
+def test_a_cancellation_needs_a_reason_of_at_most_200_characters(
+    shop: Saldo, reason: str, length: int
+) -> None:
+    # given an order not yet paid
+    placed = order(shop)
+
+    # when it is cancelled with a blank reason, or one of 201 characters
+    with pytest.raises(UnableToOrder) as refused:
+        cancel_order(shop.uow(), order_id=placed.id, reason=reason, now=shop.clock.now())
+
+    # then it is refused with the reason's length, and the order is still open
+    assert refused.value.message == f"a reason is 1 to 200 characters (this one has {length})"
+    assert order_details(shop.uow(), order_id=placed.id).order.state is OrderState.DRAFT
 
 
 def test_a_card_order_cannot_be_paid_from_the_balance(shop: Saldo) -> None:

@@ -118,3 +118,17 @@ def test_an_unknown_plan_add_on_or_method_is_refused(cli: Cli) -> None:
                     "balance")
         == "the line's balance pays in COP, not USD"
     )  # fmt: skip
+
+
+def test_a_dutch_speaking_line_sees_its_plan_and_add_on_named_in_dutch(cli: Cli) -> None:
+    # given a Proximus line that speaks Dutch (the operator's first language is French)
+    now = cli.saldo.clock.now()
+    dutch = NewLine(msisdn="+32475987654", operator="proximus-be", language="nl")
+    add_line(cli.saldo.uow(), new_line=dutch, now=now)
+
+    # when its order is quoted
+    shown = cli.ok("orders", "quote", "+32475987654", "mobile-smart-1m", "--addon", "data-5gb")
+
+    # then the title names the plan and the add-on as its SMS and receipt do
+    assert "Mobile Smart 1 maand + 5 GB extra" in shown
+    assert "mois" not in shown

@@ -142,6 +142,7 @@ def test_use_while_the_line_was_in_grace_is_refused(line: Saldo, clock: FixedClo
         record = uow.lines.get_by_msisdn(LINE)
         assert record is not None
         in_grace = record.line.valid_until + timedelta(days=1)
+    clock.set(in_grace + timedelta(hours=1))  # the record comes in after the use
 
     with pytest.raises(LineNotActive):
         charge_usage(line.uow(), event=event("c1", Service.VOICE, 60, LANDLINE, in_grace),

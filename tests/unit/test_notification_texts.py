@@ -20,10 +20,12 @@ from saldo.channels.notifications.texts import (
     auto_topup_failed_sms,
     expiry_email,
     expiry_sms,
+    lapsed_sms,
     low_balance_sms,
     sms_text,
 )
 from saldo.channels.sms.replies import Speaker
+from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money
 from saldo.domain.operator import Operator
 from saldo.domain.sms_text import is_gsm7, sms_parts
@@ -33,6 +35,9 @@ OPERATORS = {spec.slug: spec.to_operator() for spec in bundled_specs()}
 VALID_UNTIL = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 # 23:00 UTC on 30 November is already 1 December in Brussels: valid all of 30 November.
 PROXIMUS_VALID_UNTIL = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+# Midnight starting 23 March in Buenos Aires: the number can be kept all of 22 March (and in
+# Brussels, where it is 04:00 on 23 March, all of 23 March).
+RECYCLES_AT = datetime(2027, 3, 23, 3, 0, tzinfo=UTC)
 
 # Every language Saldo speaks, each with an operator that speaks it.
 SPEAKERS = [
@@ -70,6 +75,12 @@ def every_text(talk: Speaker) -> list[str]:
         ),
         auto_topup_done_sms(talk, amount=Money.of("25", currency), balance=balance),
         auto_topup_failed_sms(talk, amount=Money.of("25", currency), ways=topup_ways(operator)),
+        *(
+            lapsed_sms(
+                talk, state=state, keep_until=RECYCLES_AT, ways=renewal_ways(talk, plan_code=None)
+            )
+            for state in (LineState.GRACE, LineState.SUSPENDED)
+        ),
     ]
 
 
@@ -147,6 +158,73 @@ def test_every_demo_operator_s_notifications_fit_one_gsm_7_sms_in_its_latin_lang
     for text in every_text(speaker(slug, language)):
         assert is_gsm7(text), text
         assert len(text) <= 160, text
+
+
+@pytest.mark.parametrize(
+    ("slug", "language", "grace", "suspended"),
+    [
+        pytest.param(
+            "movistar-ar",
+            "es",
+            "Movistar: su linea vencio y solo puede recibir llamadas. Para conservar su numero, "
+            "renuévela hasta el 22 mar 2027: envie RENOVAR pack-mensual-1m al 121.",
+            "Movistar: su linea esta suspendida. Para conservar su numero y su saldo, renuévela "
+            "hasta el 22 mar 2027: envie RENOVAR pack-mensual-1m al 121 o marque *444#.",
+            id="es",
+        ),
+        pytest.param(
+            "proximus-be",
+            "fr",
+            "Proximus : ligne expirée, appels entrants seulement. Renouvelez d'ici le 23 mars "
+            "2027 pour garder le numéro : envoyez RENOUVELER mobile-smart-1m au 6000.",
+            "Proximus : votre ligne est suspendue. Renouvelez d'ici le 23 mars 2027 pour garder "
+            "le numéro et le solde : envoyez RENOUVELER mobile-smart-1m au 6000.",
+            id="fr",
+        ),
+        pytest.param(
+            "proximus-be",
+            "nl",
+            "Proximus: uw lijn is verlopen, enkel inkomende oproepen. Verleng uiterlijk 23 mrt "
+            "2027 om uw nummer te houden: stuur VERLENGEN mobile-smart-1m naar 6000.",
+            "Proximus: uw lijn is geschorst. Verleng uiterlijk 23 mrt 2027 om uw nummer en saldo "
+            "te houden: stuur VERLENGEN mobile-smart-1m naar 6000 of bel *100#.",
+            id="nl",
+        ),
+        pytest.param(
+            "claro-co",
+            "en",
+            "Claro: your line has expired and can only receive calls. To keep your number, "
+            "renew it by Mar 22, 2027: send RENOVAR todo-incluido-1m to 123 or dial *611#.",
+            "Claro: your line is suspended. To keep your number and balance, renew it by Mar 22, "
+            "2027: send RENOVAR todo-incluido-1m to 123 or dial *611#.",
+            id="en",
+        ),
+        pytest.param(
+            "movistar-ar",
+            "zh",
+            "Movistar：号码已过期，仅可接听。最迟2027年3月22日续期可保号，请发送RENOVAR "
+            "pack-mensual-1m至121。",
+            "Movistar：号码已停机。最迟2027年3月22日续期可保留号码和余额，请发送RENOVAR "
+            "pack-mensual-1m至121。",
+            id="zh",
+        ),
+    ],
+)
+def test_a_line_in_grace_or_suspended_is_told_how_and_until_when_to_keep_its_number(
+    slug: str, language: str, grace: str, suspended: str
+) -> None:
+    # given a line spoken to in its language, whose number is recycled at RECYCLES_AT
+    talk = speaker(slug, language)
+    ways = renewal_ways(talk, plan_code=None)
+
+    # when it enters grace, then suspension
+    texts = [
+        lapsed_sms(talk, state=state, keep_until=RECYCLES_AT, ways=ways)
+        for state in (LineState.GRACE, LineState.SUSPENDED)
+    ]
+
+    # then each SMS names the last day the number can be kept and the keyword to renew
+    assert texts == [grace, suspended]
 
 
 def test_money_is_written_for_the_line_s_locale() -> None:

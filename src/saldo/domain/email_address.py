@@ -1,11 +1,11 @@
-"""Email addresses: checked when a subscriber gives one, only ever masked in logs and
-errors."""
+"""Email addresses: checked when a subscriber gives one, only ever masked in logs. A refusal
+shows the person what they typed (see ``errors.quoted``)."""
 
 from __future__ import annotations
 
 import re
 
-from saldo.domain.errors import SaldoError
+from saldo.domain.errors import SaldoError, quoted
 
 
 def mask_email(address: str) -> str:
@@ -33,5 +33,5 @@ def check_email(address: str) -> str:
     internationalised domain in its ``xn--`` form); raise InvalidEmail otherwise."""
     stripped = address.strip()
     if len(stripped) > 254 or not _ADDRESS.fullmatch(stripped):
-        raise InvalidEmail(f"{mask_email(stripped)} is not an email address")
+        raise InvalidEmail(f"{quoted(stripped)} is not an email address")
     return stripped

@@ -14,3 +14,12 @@ class SaldoError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def quoted(text: str, *, limit: int = 40) -> str:
+    """What a person typed, for an error that tells them: quoted with its special characters
+    escaped (a newline cannot split the one line of an error), and cut after ``limit``
+    characters with how long it was (``'aaaa…' (312 characters)``)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)".replace("'…", "…'", 1)

@@ -11,7 +11,7 @@ import re
 
 import phonenumbers
 
-from saldo.domain.errors import SaldoError
+from saldo.domain.errors import SaldoError, quoted
 
 
 class InvalidMsisdn(SaldoError, ValueError):
@@ -32,6 +32,19 @@ class InvalidIccid(SaldoError, ValueError):
     code = "invalid_iccid"
 
 
+# What people type for a number: digits, a leading +, and the separators they group digits
+# with. ``phonenumbers`` alone would also read letters (vanity numbers, "+57300123456A") and
+# drop an extension ("ext 5"), so a number that is not the line's could be taken for it.
+_PHONE_TEXT = re.compile(r"\+?[0-9][0-9 ()./-]*")
+
+
+def _check_phone_text(text: str) -> str:
+    candidate = text.strip()
+    if not _PHONE_TEXT.fullmatch(candidate):
+        raise InvalidMsisdn(f"{quoted(text)} is not a phone number (digits and a leading +)")
+    return candidate
+
+
 def normalize_msisdn(text: str, *, country: str) -> str:
     """The E.164 form (``+5491123456789``) of a number typed in international or ``country``'s
     national format.
@@ -39,6 +52,7 @@ def normalize_msisdn(text: str, *, country: str) -> str:
     Raises InvalidMsisdn when it is not a valid number and ForeignMsisdn when it is valid but
     not a number of ``country``.
     """
+    _check_phone_text(text)
     try:
         parsed = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException:
@@ -62,14 +76,17 @@ _MOBILE_TYPES = frozenset(
 
 
 def parse_msisdn(text: str) -> str:
-    """The E.164 form of a number typed in international format, whatever its country.
+    """The E.164 form of a number typed in international format, whatever its country: with
+    its ``+`` or without it (``573001234567``, as SMSCs send it and people paste it), or after
+    the ``00`` international call prefix.
 
-    Raises InvalidMsisdn otherwise. Used to find a line before its operator is known.
+    Raises InvalidMsisdn otherwise (a national number, ``3001234567``, is not a valid
+    international one). Used to find a line before its operator is known.
     """
-    candidate = text.strip()
-    if candidate.startswith("00") and candidate[2:].isdigit():
+    candidate = _check_phone_text(text)
+    if candidate.startswith("00"):
         candidate = candidate[2:]  # the international call prefix, as SMSCs often send it
-    if not candidate.startswith("+") and candidate.isdigit():
+    if not candidate.startswith("+"):
         candidate = "+" + candidate
     try:
         parsed = phonenumbers.parse(candidate, None)

@@ -7,6 +7,7 @@ as an argument. Local time, in the operator's zone, is used only where people se
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -15,6 +16,27 @@ from zoneinfo import ZoneInfo
 
 class NaiveDateTime(ValueError):
     """A datetime without a timezone reached code that needs an instant."""
+
+
+_DAY_PREFIX = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
+
+
+def impossible_day(text: str) -> str | None:
+    """Why ``text``, which starts like a day written YYYY-MM-DD, names no day of the calendar
+    ("2026-02-30 does not exist: February 2026 has 28 days"); None when it names one or does
+    not start like a day. For telling a date that does not exist apart from one written
+    another way."""
+    found = _DAY_PREFIX.match(text)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    written = "-".join(found.groups())
+    if not 1 <= month <= 12:
+        return f"{written} does not exist: there is no month {month}"
+    days = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day <= days:
+        return f"{written} does not exist: {calendar.month_name[month]} {year} has {days} days"
+    return None
 
 
 def require_aware(moment: datetime) -> datetime:

@@ -13,6 +13,8 @@ import yaml
 from babel.dates import format_date
 
 LANGUAGES = ("es", "fr", "nl", "en", "zh")
+# The locales money and dates are read and written in: one per language and country served.
+LOCALES = ("es_AR", "es_CO", "fr_BE", "nl_BE", "en", "zh_CN")
 _MESSAGES = Path(__file__).parent / "messages"
 
 

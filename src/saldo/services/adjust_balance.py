@@ -19,10 +19,24 @@ from saldo.services.lines import LineNotFound
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
 from saldo.services.reminders import alert_low_balance
 
-# No bucket takes more in one go: money as any amount Saldo takes (10^15 minor units), and
-# allowances as usage is (a terabyte, or 31,000 years of talk); a balance stays far from the
-# 64-bit limit of its column.
-MAX_ALLOWANCE: Final = MAX_QUANTITY
+# No bucket takes more in one go: money as any amount Saldo takes (10^15 minor units), data
+# as usage is (a terabyte), talk and SMS as a person could use them (a million minutes is
+# nearly two years of talk without a break; a million SMS): a typo of a few zeros is refused,
+# and a balance stays far from the 64-bit limit of its column.
+MAX_ALLOWANCE: Final = {
+    BucketKind.VOICE: 1_000_000 * 60,
+    BucketKind.SMS: 1_000_000,
+    BucketKind.DATA: MAX_QUANTITY,
+}
+_ALLOWANCE_UNITS: Final = {
+    BucketKind.VOICE: "1,000,000 minutes (60,000,000 seconds)",
+    BucketKind.SMS: "1,000,000 SMS",
+    BucketKind.DATA: f"{MAX_QUANTITY:,} bytes (a terabyte)",
+}
+# The reason is kept in the ledger's memo and shown in the audit trail: a sentence, not a
+# file. An actor is a person's name or login (its column holds 128 characters).
+MAX_REASON: Final = 200
+MAX_ACTOR: Final = 128
 
 
 class UnableToAdjust(SaldoError):
@@ -61,8 +75,9 @@ def adjust_balance(
     bucket of ``kind`` that expires at ``expires_at`` (None: never).
 
     A debit below zero raises InsufficientBalance. Also raises LineNotFound, UnableToAdjust
-    (zero amount, no reason or actor, expiry on main money), IdempotencyKeyReused; nothing
-    is written then.
+    (zero amount, more than MAX_MINOR or MAX_ALLOWANCE, no reason or actor, a reason longer
+    than MAX_REASON or an actor longer than MAX_ACTOR characters, expiry on main money),
+    IdempotencyKeyReused; nothing is written then.
     """
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
@@ -71,10 +86,18 @@ def adjust_balance(
         raise UnableToAdjust("an adjustment moves a non-zero amount")
     if kind.is_money and abs(amount) > MAX_MINOR:
         raise UnableToAdjust(f"an adjustment moves at most {MAX_MINOR:,} minor units")
-    if not kind.is_money and abs(amount) > MAX_ALLOWANCE:
-        raise UnableToAdjust(f"an allowance is at most {MAX_ALLOWANCE:,} units")
+    if not kind.is_money and abs(amount) > MAX_ALLOWANCE[kind]:
+        raise UnableToAdjust(f"an allowance is at most {_ALLOWANCE_UNITS[kind]} in one adjustment")
     if not reason.strip() or not actor.strip():
         raise UnableToAdjust("an adjustment needs a reason and the name of who made it")
+    if len(reason.strip()) > MAX_REASON:
+        raise UnableToAdjust(
+            f"a reason is at most {MAX_REASON} characters (this one has {len(reason.strip())})"
+        )
+    if len(actor.strip()) > MAX_ACTOR:
+        raise UnableToAdjust(
+            f"an actor's name is at most {MAX_ACTOR} characters (this one has {len(actor.strip())})"
+        )
     if kind is BucketKind.MAIN and expires_at is not None:
         raise UnableToAdjust("main money does not expire on its own date")
     expiry = None if expires_at is None else require_aware(expires_at)

@@ -39,6 +39,8 @@ MAX_REJECTIONS_KEPT: Final = 100
 # not held locked for long.
 IMPORT_BATCH: Final = 100
 MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
+# A switch's clock may run a little ahead of Saldo's; a record further ahead is refused.
+CLOCK_LEEWAY: Final = timedelta(minutes=5)
 
 
 class UnableToCharge(SaldoError):
@@ -51,6 +53,10 @@ class NoTariff(UnableToCharge):
 
 class LineNotActive(UnableToCharge):
     code = "line_not_active"
+
+
+class UsageInTheFuture(UnableToCharge):
+    code = "usage_in_the_future"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +79,24 @@ class ChargedUsage:
 
 def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> ChargedUsage | None:
     """Rate and charge one record, in one transaction; None when this record id was charged
-    before (nothing changes). Raises LineNotFound, NoTariff, LineNotActive, UnableToRate."""
+    before (nothing changes). Raises LineNotFound, NoTariff, UsageInTheFuture (a record that
+    starts more than CLOCK_LEEWAY after ``now``), LineNotActive, UnableToRate."""
     now = require_aware(now)
-    number, started_at = _check_event(event)
+    number, started_at = _check_event(event, now=now)
     with uow:
         charged = _charge(uow, event=event, number=number, started_at=started_at, now=now)
         uow.commit()
     return charged
 
 
-def _check_event(event: UsageEvent) -> tuple[str, datetime]:
+def _check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
     """The record's number and start, if its values can be charged at all."""
     number = lookup_msisdn(event.msisdn)
     started_at = require_aware(event.started_at)
+    if started_at > now + CLOCK_LEEWAY:
+        raise UsageInTheFuture(
+            f"the record starts at {started_at:%Y-%m-%d %H:%M} UTC, which is in the future"
+        )
     if not 0 <= event.quantity <= MAX_QUANTITY:
         raise UnableToCharge(f"a quantity is from 0 to {MAX_QUANTITY:,}")
     if event.destination is not None and not _DESTINATION.fullmatch(event.destination):
@@ -273,7 +284,7 @@ def _import_row(
         summary.reject(number, row.message)
         return
     try:
-        line_number, started_at = _check_event(row)
+        line_number, started_at = _check_event(row, now=now)
         with uow.savepoint():
             charged = _charge(uow, event=row, number=line_number, started_at=started_at, now=now)
     except SaldoError as error:

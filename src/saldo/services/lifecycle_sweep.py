@@ -11,9 +11,12 @@ each step took effect by the rules: a worker that was down for three days does e
 transition once, in order, and never more.
 
 Operators with a ``webhook_url`` hear of every transition (a ``line_state_changed`` event in
-the outbox, in the same transaction). Each line moves in a transaction of its own, with its
-row locked and its state computed again from what is stored then: a top-up that reactivated
-the line a moment earlier wins.
+the outbox, in the same transaction). The subscriber is told by SMS when the line enters grace
+and when it is suspended (``line_in_grace``, ``line_suspended``), in the same transaction,
+after the quiet hours; a line that went through both while the worker was down hears only
+of where it is now. Each line moves in a transaction of its own, with its row locked and its
+state computed again from what is stored then: a top-up that reactivated the line a moment
+earlier wins.
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ from saldo.domain.lifecycle import LifecycleRules, LineState, state_at
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.operator import Operator
 from saldo.domain.periods import add_days_local, require_aware
-from saldo.services.notifications import WEBHOOK, queue
+from saldo.services.notifications import SMS, WEBHOOK, queue, sms_allowed_from
 from saldo.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 BATCH: Final = 500
 _ORDER: Final = (LineState.ACTIVE, LineState.GRACE, LineState.SUSPENDED, LineState.RECYCLED)
+# The states a subscriber is told of by SMS (the kind of notification), while the number can
+# still be kept.
+_TOLD: Final = {LineState.GRACE: "line_in_grace", LineState.SUSPENDED: "line_suspended"}
 
 
 @dataclass(slots=True)
@@ -152,6 +158,22 @@ def _move(
                 )
             report.count(step)
             previous = step
+        if target in _TOLD:
+            queue(
+                uow,
+                operator_id=operator.id,
+                line_id=line.id,
+                channel=SMS,
+                key=f"{_TOLD[target]}-{line.id}-{line.valid_until:%Y%m%d%H%M}",
+                recipient=line.msisdn,
+                payload={
+                    "kind": _TOLD[target],
+                    "line_id": line.id,
+                    "valid_until": line.valid_until.isoformat(),
+                },
+                now=now,
+                not_before=sms_allowed_from(now, timezone=operator.timezone),
+            )
         if target is LineState.RECYCLED:
             found = uow.lines.get_with_buckets(msisdn)
             assert found is not None

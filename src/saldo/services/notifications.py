@@ -14,6 +14,8 @@ Kinds and their payloads (all carry ``line_id``):
 - ``auto_renewal_failed`` (sms): ``plan``;
 - ``auto_topup_done`` (sms): ``amount`` in minor units; ``auto_topup_failed`` (sms): ``amount``
   and ``reason``;
+- ``line_in_grace``, ``line_suspended`` (sms): ``valid_until`` (ISO 8601), the end of
+  validity the line lapsed from;
 - ``line_state_changed`` (webhook, to the operator): ``msisdn``, ``from``, ``to``,
   ``effective_at``;
 - ``order_receipt`` (email): ``order_id`` (lines of orders, see ``orders``).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
@@ -33,6 +34,9 @@ from saldo.services.quotes import check_not_recycled, quote_order
 from saldo.services.settlement import (
     move_order,
 )
+
+# A cancellation's reason is kept in the order's history: a sentence, as an adjustment's.
+MAX_REASON: Final = 200
 
 
 class UnableToOrder(SaldoError):
@@ -235,8 +239,14 @@ def list_orders(
 
 def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> StoredOrder:
     """Cancel an order not yet paid. A payment still pending is refunded if it succeeds
-    later. Raises OrderNotFound, OrderNotPayable."""
+    later. Raises OrderNotFound, OrderNotPayable; UnableToOrder for a blank reason or one
+    longer than MAX_REASON characters."""
     now = require_aware(now)
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise UnableToOrder(
+            f"a reason is 1 to {MAX_REASON} characters (this one has {len(reason)})"
+        )
     with uow:
         order = uow.orders.get(order_id)
         if order is None:

@@ -11,12 +11,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.periods import require_aware
+from saldo.domain.periods import add_months_local, require_aware
 from saldo.domain.topup import TopUpReceipt, WrongCurrency, check_topup_amount
 from saldo.domain.vouchers import (
     PIN_LENGTH,
@@ -73,6 +74,11 @@ class UnableToGenerate(SaldoError):
     code = "unable_to_generate"
 
 
+# A printed card outlives its price list only so long: a date further ahead is a typo
+# (2207 for 2027) more often than a plan.
+MAX_YEARS_VALID: Final = 5
+
+
 class UnknownBatch(SaldoError):
     code = "unknown_batch"
 
@@ -126,6 +132,11 @@ def generate_vouchers(
         raise UnableToGenerate("a batch holds from 1 to 1,000,000 vouchers")
     if expires_at <= now:
         raise UnableToGenerate("the vouchers would already be expired")
+    latest = add_months_local(now, 12 * MAX_YEARS_VALID, timezone="UTC")
+    if expires_at > latest:
+        raise UnableToGenerate(
+            f"vouchers expire at most {MAX_YEARS_VALID} years ahead (by {latest:%Y-%m-%d})"
+        )
     with uow:
         found = uow.operators.get_by_slug(operator)
         if found is None or found.id is None:

@@ -13,6 +13,7 @@ from saldo.domain.periods import (
     add_months,
     add_months_local,
     end_of_local_day_after,
+    impossible_day,
     renewed_until,
     require_aware,
     whole_days_between,
@@ -174,3 +175,23 @@ def test_a_renewal_of_a_lapsed_line_ends_at_local_midnight_months_from_today() -
     assert renewed_until(lapsed, 1, timezone="America/Bogota", now=now) == (
         datetime(2027, 3, 1, 5, 0, tzinfo=UTC)
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-02-30", "2026-02-30 does not exist: February 2026 has 28 days"),
+        ("2026-04-31T10:00:00-03:00", "2026-04-31 does not exist: April 2026 has 30 days"),
+        ("2026-13-01", "2026-13-01 does not exist: there is no month 13"),
+        ("2028-02-29", None),
+        ("31/12/2026", None),
+        ("yesterday", None),
+    ],
+)
+def test_a_day_that_does_not_exist_is_told_apart_from_one_written_otherwise(
+    text: str, why: str | None
+) -> None:
+    # given text that starts like a day, or not
+    # when it is asked why it names no day
+    # then only an impossible day gets an answer
+    assert impossible_day(text) == why

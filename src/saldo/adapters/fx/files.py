@@ -29,6 +29,7 @@ from typing import Any, Final, NoReturn
 from saldo.adapters.fx.ecb import ECB_SOURCE, parse_ecb
 from saldo.adapters.fx.errors import UnreadableRateFile
 from saldo.domain.fx import ExchangeRate, InvalidRate, check_currency, check_source, parse_rate
+from saldo.domain.periods import impossible_day
 
 FORMATS: Final[tuple[str, ...]] = ("ecb", "csv", "json")
 # A day's rates are a few kilobytes; a file far larger is not a rate file.
@@ -248,7 +249,8 @@ def _instant(text: str, *, rates: _Rates, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        rates.fail(f"{text!r} is not a time like 2026-11-22T13:00:00Z", where=where)
+        why = impossible_day(text)
+        rates.fail(why or f"{text!r} is not a time like 2026-11-22T13:00:00Z", where=where)
     if moment.tzinfo is None or moment.utcoffset() is None:
         rates.fail(f"{text!r} has no UTC offset: write it like 2026-11-22T13:00:00Z", where=where)
     return moment.astimezone(UTC)

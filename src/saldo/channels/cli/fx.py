@@ -12,7 +12,7 @@ from rich.table import Table
 
 from saldo.bootstrap import parse_rates_file
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, money, out, to_jsonable
+from saldo.channels.cli.render import emit_json, money, out, supported_locale, to_jsonable
 from saldo.domain.fx import (
     ROUNDING_MODES,
     ExchangeRate,
@@ -114,7 +114,13 @@ def convert_command(
     rounding: Annotated[
         str, typer.Option(help=f"How the result is rounded: {', '.join(sorted(ROUNDING_MODES))}.")
     ] = ROUND_HALF_UP,
-    locale: Annotated[str, typer.Option(help="Locale AMOUNT is written in.")] = "en",
+    locale: Annotated[
+        str,
+        typer.Option(
+            help="Locale AMOUNT is written in: es_AR, es_CO, fr_BE, nl_BE, en or zh_CN.",
+            callback=supported_locale,
+        ),
+    ] = "en",
     as_json: JsonFlag = False,
 ) -> None:
     """Show what a payer pays in their currency for a price in another: the rate used (the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -34,12 +34,14 @@ from saldo.channels.cli import (
 )
 from saldo.channels.cli.context import CliState, state
 from saldo.channels.cli.render import (
+    calendar_day,
     emit_json,
     fail,
     local_time,
     money,
     out,
     quantity,
+    supported_locale,
     to_jsonable,
 )
 from saldo.domain.buckets import BucketKind
@@ -163,7 +165,12 @@ def topup_command(
     ] = None,
     channel: Annotated[Channel, typer.Option(help="Where the top-up came from.")] = Channel.CLI,
     locale: Annotated[
-        str | None, typer.Option(help="Locale of AMOUNT (default: the operator's).")
+        str | None,
+        typer.Option(
+            help="Locale of AMOUNT: es_AR, es_CO, fr_BE, nl_BE, en or zh_CN (default: the "
+            "operator's).",
+            callback=supported_locale,
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -211,8 +218,12 @@ def adjust_command(
     bucket: Annotated[BucketKind, typer.Option(help="Which balance.")] = BucketKind.MAIN,
     debit: Annotated[bool, typer.Option("--debit", help="Take the amount away.")] = False,
     expires: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Expiry date of a bonus or allowance bucket."),
+        date | None,
+        typer.Option(
+            parser=calendar_day,
+            metavar="YYYY-MM-DD",
+            help="Expiry date of a bonus or allowance bucket.",
+        ),
     ] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key.")] = None,
     as_json: JsonFlag = False,
@@ -237,7 +248,7 @@ def adjust_command(
     expires_at = None
     if expires is not None:
         # A bucket "expiring on 2026-12-31" lasts to the end of that day, local time.
-        day_end = datetime.combine(expires.date(), time.max, tzinfo=ZoneInfo(operator.timezone))
+        day_end = datetime.combine(expires, time.max, tzinfo=ZoneInfo(operator.timezone))
         expires_at = day_end.astimezone(UTC)
     receipt = adjust_balance(
         saldo.uow(),

@@ -64,11 +64,12 @@ def quote_command(
     if as_json:
         emit_json(_quote_json(quoted, msisdn=line.msisdn, now=now))
         return
-    _print_quote(quoted, locale=operator.locale_for(line.language), now=now)
+    _print_quote(quoted, language=line.language, locale=operator.locale_for(line.language), now=now)
 
 
-def _print_quote(quoted: Quote, *, locale: str, now: datetime) -> None:
-    items = " + ".join([quoted.plan.name, *(addon.name for addon in quoted.addons)])
+def _print_quote(quoted: Quote, *, language: str, locale: str, now: datetime) -> None:
+    sold = (quoted.plan, *quoted.addons)
+    items = " + ".join(item.name_in(language) for item in sold)
     table = Table("", "", title=items, show_header=False)
     table.columns[1].justify = "right"
     table.add_row("price (tax included)", money(quoted.gross, locale))

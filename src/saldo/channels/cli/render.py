@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import re
 import sys
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from saldo.domain.money import Money, format_money
+from saldo.domain.periods import impossible_day
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,6 +53,33 @@ def emit_json(value: Any) -> None:
 def fail(message: str) -> None:
     """One line on stderr, no markup, no traceback."""
     sys.stderr.write(f"saldo: error: {message}\n")
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def calendar_day(text: str) -> date:
+    """A date option's parser: a day written YYYY-MM-DD that exists in the calendar, in the
+    years 2000 to 2199 (the end of 9999-12-31 west of UTC is past the last day Python has)."""
+    written = text.strip()
+    if not _DAY.fullmatch(written):
+        raise typer.BadParameter(f"{text!r} is not a date written YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(written)
+    except ValueError:
+        raise typer.BadParameter(impossible_day(written) or f"{written} does not exist") from None
+    if not 2000 <= day.year <= 2199:  # as worker --now
+        raise typer.BadParameter(f"{written} is not a day Saldo takes (years 2000 to 2199)")
+    return day
+
+
+def supported_locale(value: str | None) -> str | None:
+    """``--locale``'s check: one of the locales Saldo reads and writes money in."""
+    from saldo.i18n import LOCALES  # the catalogs are loaded only by the commands that talk
+
+    if value is not None and value not in LOCALES:
+        raise typer.BadParameter(f"{value!r} is not a supported locale ({', '.join(LOCALES)})")
+    return value
 
 
 def local_time(moment: datetime, timezone: str) -> str:

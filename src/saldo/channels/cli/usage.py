@@ -25,6 +25,7 @@ from saldo.channels.cli.render import (
 )
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
+from saldo.domain.periods import impossible_day
 from saldo.domain.rating import Service
 from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, line_usage
 from saldo.services.lines import find_line
@@ -88,7 +89,9 @@ def _rows(handle: Iterable[str], *, name: str) -> Iterator[tuple[int, UsageEvent
     reader = csv.DictReader(handle)
     missing = [c for c in CDR_COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:
-        raise BadCdr(f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {missing}")
+        raise BadCdr(
+            f"{name} needs the columns {', '.join(CDR_COLUMNS)}; missing {_column_words(missing)}"
+        )
     while True:
         try:
             row = next(reader)
@@ -112,10 +115,14 @@ def _event(row: dict[str, str]) -> UsageEvent:
         service = Service((row.get("type") or "").strip().lower())
     except ValueError:
         raise BadCdr(f"type {row.get('type')!r} is not voice, sms or data") from None
+    written = (row.get("start_time") or "").strip()
     try:
-        started_at = datetime.fromisoformat((row.get("start_time") or "").strip())
+        started_at = datetime.fromisoformat(written)
     except ValueError:
-        raise BadCdr(f"start_time {row.get('start_time')!r} is not ISO 8601") from None
+        why = impossible_day(written)
+        raise BadCdr(
+            f"start_time {why}" if why else f"start_time {row.get('start_time')!r} is not ISO 8601"
+        ) from None
     if started_at.tzinfo is None:
         raise BadCdr("start_time needs its UTC offset (2026-11-22T14:03:00-03:00)")
     text = (row.get("quantity") or "").strip()
@@ -168,3 +175,7 @@ def usage_command(
             money(Money(day.money, day.currency), locale),
         )
     out.print(table)
+
+
+def _column_words(names: list[str]) -> str:
+    return f"the column {names[0]}" if len(names) == 1 else f"the columns {', '.join(names)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -14,7 +14,14 @@ import typer
 from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, local_time, money, out, progress
+from saldo.channels.cli.render import (
+    calendar_day,
+    emit_json,
+    local_time,
+    money,
+    out,
+    progress,
+)
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money, parse_money
@@ -44,8 +51,12 @@ def generate_command(
     value: Annotated[str, typer.Option(help="Face value, in the operator's locale.")],
     count: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many vouchers.")],
     expires: Annotated[
-        datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="Last day of validity (operator's local date)."),
+        date,
+        typer.Option(
+            parser=calendar_day,
+            metavar="YYYY-MM-DD",
+            help="Last day of validity (operator's local date), at most 5 years ahead.",
+        ),
     ],
     out_file: Annotated[
         Path, typer.Option("--out", help="CSV file for the PINs (must not exist yet).")
@@ -64,7 +75,7 @@ def generate_command(
     saldo = state(ctx).saldo()
     found = get_operator(saldo.uow(), slug=operator)
     face = parse_money(value, currency=found.currency, locale=found.default_locale)
-    last_day = datetime.combine(expires.date(), time.max, tzinfo=ZoneInfo(found.timezone))
+    last_day = datetime.combine(expires, time.max, tzinfo=ZoneInfo(found.timezone))
     with progress(quiet=as_json) as bar:
         task = bar.add_task("generating PINs", total=count)
         batch = generate_vouchers(
@@ -78,7 +89,7 @@ def generate_command(
             now=saldo.clock.now(),
             on_voucher=lambda: bar.advance(task),
             deliver=lambda made: export_pins(
-                out_file, made.vouchers, value=face, expires=expires.date().isoformat()
+                out_file, made.vouchers, value=face, expires=expires.isoformat()
             ),
         )
     summary = {

@@ -14,6 +14,7 @@ import typer
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, out, to_jsonable
 from saldo.channels.worker import PassReport, run_forever, run_pass
+from saldo.domain.periods import impossible_day
 
 
 def worker_command(
@@ -94,7 +95,9 @@ def _parse_moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time") from None
+        raise typer.BadParameter(
+            impossible_day(text) or f"{text!r} is not an ISO 8601 time"
+        ) from None
     if moment.tzinfo is None:
         raise typer.BadParameter("give --now with its UTC offset, e.g. 2026-12-24T09:00:00+01:00")
     if not 2000 <= moment.year <= 2199:  # a replayed day, not the edges of the calendar

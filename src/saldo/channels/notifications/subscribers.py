@@ -3,8 +3,9 @@
 Each kind first checks that it is still true: a message for a line that was recycled (or
 whose number now belongs to another line) is dropped, an expiry reminder for a line renewed
 meanwhile (its ``valid_until`` moved) or already expired is dropped, a low-balance alert for a
-line topped up meanwhile is dropped. The renderer then returns None and the outbox marks the
-message skipped. The text is in the line's language, money in its locale.
+line topped up meanwhile is dropped, news of grace or suspension for a line renewed meanwhile
+(or already in its next state) is dropped. The renderer then returns None and the outbox
+marks the message skipped. The text is in the line's language, money in its locale.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from saldo.channels.notifications.texts import (
     auto_topup_failed_sms,
     expiry_email,
     expiry_sms,
+    lapsed_sms,
     low_balance_sms,
 )
 from saldo.channels.sms.replies import Speaker
-from saldo.domain.lifecycle import LineState
+from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.operator import Operator
 from saldo.services.inquire_balance import balance_view
@@ -36,8 +38,10 @@ LOW_BALANCE = "low_balance"
 AUTO_RENEWAL_FAILED = "auto_renewal_failed"
 AUTO_TOPUP_DONE = "auto_topup_done"
 AUTO_TOPUP_FAILED = "auto_topup_failed"
+LAPSED = {"line_in_grace": LineState.GRACE, "line_suspended": LineState.SUSPENDED}
 SMS_KINDS = frozenset(
     {EXPIRY_REMINDER, LOW_BALANCE, AUTO_RENEWAL_FAILED, AUTO_TOPUP_DONE, AUTO_TOPUP_FAILED}
+    | LAPSED.keys()
 )
 
 
@@ -92,6 +96,23 @@ def subscriber_sms(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Ou
             amount=Money(_whole(payload, "amount"), operator.currency),
             ways=topup_ways(operator),
         )
+    elif isinstance(kind, str) and kind in LAPSED:
+        state = LAPSED[kind]
+        rules = operator.lifecycle
+        valid_until = _valid_until(payload)
+        lapsed = found.line.valid_until == valid_until and state is state_at(
+            stored_state=found.line.state, valid_until=valid_until, rules=rules, now=now
+        )
+        text = (
+            lapsed_sms(
+                speaker,
+                state=state,
+                keep_until=rules.recycles_at(valid_until),
+                ways=renewal_ways(speaker, plan_code=None),
+            )
+            if lapsed
+            else None
+        )
     else:
         raise Undeliverable(f"no SMS is written for outbox message {message.key} ({kind!r})")
     if text is None:
@@ -140,14 +161,19 @@ def _still_due(
     found: LineWithBuckets, payload: Mapping[str, Any], *, now: datetime
 ) -> datetime | None:
     """The end of validity the reminder is about, while it is still the line's and ahead."""
+    valid_until = _valid_until(payload)
+    if found.line.valid_until != valid_until or now >= valid_until:
+        return None
+    return valid_until
+
+
+def _valid_until(payload: Mapping[str, Any]) -> datetime:
     try:
         valid_until = datetime.fromisoformat(_text(payload, "valid_until"))
     except ValueError:
-        raise Undeliverable("an expiry reminder's valid_until is not an ISO 8601 time") from None
+        raise Undeliverable("the payload's valid_until is not an ISO 8601 time") from None
     if valid_until.tzinfo is None:
-        raise Undeliverable("an expiry reminder's valid_until has no time zone")
-    if found.line.valid_until != valid_until or now >= valid_until:
-        return None
+        raise Undeliverable("the payload's valid_until has no time zone")
     return valid_until
 
 

@@ -21,6 +21,7 @@ from babel.lists import format_list
 
 from saldo.channels.receipts.view import language_tag
 from saldo.channels.sms.replies import Speaker
+from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money
 from saldo.domain.sms_text import GSM7, is_gsm7, plain_spaces, sms_parts
 from saldo.services.mail_port import OutgoingEmail
@@ -91,6 +92,16 @@ def expiry_sms(speaker: Speaker, *, valid_until: datetime, ways: Ways) -> str:
         ways=ways,
         operator=speaker.operator.name,
         day=speaker.day(valid_until),
+    )
+
+
+def lapsed_sms(speaker: Speaker, *, state: LineState, keep_until: datetime, ways: Ways) -> str:
+    """ "Movistar: su linea vencio y solo puede recibir llamadas. Para conservar su numero,
+    renuevela hasta el 22 mar 2027: …" for a line in grace or suspended, ``keep_until`` being
+    when the number is recycled."""
+    key = "notify_grace" if state is LineState.GRACE else "notify_suspended"
+    return fitted_sms(
+        speaker, key, ways=ways, operator=speaker.operator.name, day=speaker.day(keep_until)
     )
 
 
