@@ -571,6 +571,25 @@ def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, 
     assert main(saldo) == 500000
 
 
+def test_a_body_that_is_not_utf8_is_a_422_invalid_request_not_a_400(net) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+
+    answer = client.post(
+        "/api/v1/charging/sessions",
+        content=b"\xae",
+        headers={"Authorization": "Bearer ne_test", "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"] == {
+        "code": "invalid_request",
+        "message": "the body is not UTF-8 JSON",
+        "fields": [{"field": "", "problem": "the body is not UTF-8 JSON"}],
+    }
+    assert main(saldo) == 500000
+
+
 def test_the_openapi_page_describes_the_error_shape(net) -> None:  # type: ignore[no-untyped-def]
     saldo, _, _ = net
     described = TestClient(create_app(saldo)).get("/openapi.json").json()

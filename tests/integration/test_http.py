@@ -65,3 +65,96 @@ def test_an_unknown_path_or_method_is_answered_in_the_error_shape(saldo_sqlite: 
     assert missing.json() == {"error": {"code": "not_found", "message": "Not Found"}}
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def _integer_schemas(node: object) -> list[dict[str, object]]:
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "integer" else []
+        return own + [found for child in node.values() for found in _integer_schemas(child)]
+    if isinstance(node, list):
+        return [found for child in node for found in _integer_schemas(child)]
+    return []
+
+
+def test_integer_bounds_are_served_as_integers_exactly(saldo_sqlite: Saldo) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    served = client.get("/openapi.json")
+
+    bounds = [
+        value
+        for schema in _integer_schemas(served.json())
+        for key, value in schema.items()
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+    ]
+    assert bounds and all(type(value) is int for value in bounds)
+    update = served.json()["components"]["schemas"]["UpdateRequest"]["properties"]
+    assert update["request_number"]["maximum"] == 2**62
+    assert '"maximum":4611686018427387904' in served.text
+    assert "e+" not in served.text
+
+
+def test_the_payment_webhook_describes_every_answer_it_gives(saldo_sqlite: Saldo) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    spec = client.get("/openapi.json").json()
+
+    answers = spec["paths"]["/webhooks/payments/{provider}"]["post"]["responses"]
+    assert set(answers) >= {"200", "400", "404", "409", "503"}
+    assert "invalid_webhook" in answers["400"]["description"]
+    assert "unknown_payment_provider" in answers["404"]["description"]
+    assert "unknown_payment`" in answers["404"]["description"]
+    assert "payment_mismatch" in answers["409"]["description"]
+    assert "payment_timed_out" in answers["503"]["description"]
+
+
+def test_every_json_error_answer_is_described_with_the_error_body_and_its_codes(
+    saldo_sqlite: Saldo,
+) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    spec = client.get("/openapi.json").json()
+
+    errors = [
+        (path, method, status, answer)
+        for path, item in spec["paths"].items()
+        if path.startswith(("/api/", "/webhooks/"))
+        for method, operation in item.items()
+        for status, answer in operation["responses"].items()
+        if not status.startswith("2")
+    ]
+    assert len(errors) >= 4 * 5 + 5
+    for path, method, status, answer in errors:
+        where = f"{method} {path} {status}"
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }, where
+        assert answer["description"].startswith("`error.code`: `"), where
+
+
+def test_the_sms_and_ussd_gateway_endpoints_are_described_as_plain_text(
+    saldo_sqlite: Saldo,
+) -> None:
+    client = TestClient(create_app(saldo_sqlite))
+
+    spec = client.get("/openapi.json").json()
+
+    sms = spec["paths"]["/channels/sms/inbound"]
+    ussd = spec["paths"]["/channels/ussd"]["post"]
+    query = {p["name"]: p["required"] for p in sms["get"]["parameters"] if p["in"] == "query"}
+    assert query == {"from": True, "to": True, "text": False, "id": False, "token": False}
+    sms_form = sms["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert sms_form["schema"]["required"] == ["from", "to"]
+    ussd_form = ussd["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert ussd_form["required"] == ["sessionId", "serviceCode", "phoneNumber"]
+    assert set(ussd_form["properties"]) == {
+        "sessionId",
+        "serviceCode",
+        "phoneNumber",
+        "text",
+        "token",
+    }
+    for operation in (sms["get"], sms["post"], ussd):
+        for status in ("200", "400", "401", "405", "413"):
+            assert list(operation["responses"][status]["content"]) == ["text/plain"], status
+    assert client.get("/docs").status_code == 200

@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
-from saldo.channels.api.errors import error_responses
+from saldo.channels.api.errors import error_responses, undecodable_body
 from saldo.domain.rating import Service
 from saldo.services.charging import (
     ChargingRefused,
@@ -94,7 +94,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     class ElementRoute(APIRoute):
         """Checks the element's key before the body is read: a request without a valid key
-        is a 401, whatever its body."""
+        is a 401, whatever its body. A body that is not UTF-8 cannot be JSON (RFC 8259): it
+        is a malformed body like any other, not FastAPI's 400."""
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handle = super().get_route_handler()
@@ -103,6 +104,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 found = await run_in_threadpool(element_of, request.headers.get("authorization"))
                 if found is None:
                     return unauthorized()
+                if not _is_utf8(await request.body()):
+                    return undecodable_body()
                 request.state.element = found
                 return await handle(request)
 
@@ -112,7 +115,21 @@ def charging_router(saldo: Saldo) -> APIRouter:
         prefix="/api/v1/charging",
         tags=["charging"],
         route_class=ElementRoute,
-        responses=error_responses(401, 403, 404, 409, 422),
+        responses=error_responses(
+            {
+                401: ("unauthorized",),
+                403: (
+                    "credit_limit",
+                    "service_denied",
+                    "user_unknown",
+                    "rating_failed",
+                    "stale_request",
+                ),
+                404: ("unknown_session",),
+                409: ("session_id_reused",),
+                422: ("invalid_request",),
+            }
+        ),
     )
 
     def element(
@@ -218,6 +235,14 @@ def _refusal(status: int, error: ChargingRefused) -> JSONResponse:
         {"error": {"code": error.code, "result_code": error.result_code, "message": error.message}},
         status_code=status,
     )
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def unauthorized() -> JSONResponse:
