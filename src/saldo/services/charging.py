@@ -103,8 +103,9 @@ def start_session(
 ) -> Grant:
     """Open a session (``session_key``: the element's own id for it) and reserve
     ``requested`` units. The same key again, for the same line, service and destination,
-    returns the session as it stands; for another, it raises SessionKeyReused. Raises
-    ChargingRefused (nothing is written then)."""
+    returns the session as it stands, or raises its first refusal again; for another, it
+    raises SessionKeyReused. Raises ChargingRefused: nothing is held then, and the refusal is
+    kept as the session's answer (but for UserUnknown: no line, so nothing to keep)."""
     now = require_aware(now)
     if not 1 <= len(session_key) <= 128:
         raise RatingFailed("a session key is 1 to 128 characters")
@@ -114,7 +115,7 @@ def start_session(
     if existing is not None:
         return _retried(existing, request)
     with uow:
-        record = _live_line(uow, operator_id=operator_id, msisdn=msisdn, now=now)
+        record = _line(uow, operator_id=operator_id, msisdn=msisdn)
         assert record.operator.id is not None
         try:
             session_id = uow.charging.open_session(
@@ -135,9 +136,18 @@ def start_session(
             return _retried(found, request)
         session = uow.charging.get_session(session_id, for_update=True)
         assert session is not None
-        session = reserve(uow, record=record, session=session, requested=requested, now=now)
+        refusal: ChargingRefused | None = None
+        try:
+            check_active(record, now=now)
+            session = reserve(uow, record=record, session=session, requested=requested, now=now)
+        except ChargingRefused as refused:
+            # Kept, closed with nothing held, so that a retry gets this answer again.
+            refusal = refused
+            session = replace(session, state="closed", last_answer=_refused(refused))
         uow.charging.save_session(session, now=now)
         uow.commit()
+    if refusal is not None:
+        raise refusal
     return _grant(session)
 
 
@@ -262,6 +272,24 @@ def _retried(session: StoredSession, request: tuple[str, Service, str | None]) -
         raise SessionKeyReused(
             f"id {session.session_key!r} is already the session of another request"
         )
+    return _answered(session)
+
+
+_REFUSALS: Final = {
+    refusal.code: refusal for refusal in (ServiceDenied, CreditLimitReached, RatingFailed)
+}
+
+
+def _refused(refusal: ChargingRefused) -> dict[str, object]:
+    """A refusal as a session's stored answer."""
+    return {"granted": 0, "refused": {"code": refusal.code, "message": refusal.message}}
+
+
+def _answered(session: StoredSession) -> Grant:
+    """The session's stored answer again: its grant, or the refusal it was given."""
+    refused = (session.last_answer or {}).get("refused")
+    if refused is not None:
+        raise _REFUSALS[refused["code"]](refused["message"])
     return _grant(session)
 
 
@@ -278,7 +306,7 @@ def _optional(destination: str | None) -> str | None:
     return None if destination is None else same_number(destination)
 
 
-def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime) -> LineRecord:
+def _line(uow: UnitOfWork, *, operator_id: int, msisdn: str) -> LineRecord:
     try:
         number = lookup_msisdn(msisdn)
     except SaldoError:
@@ -286,7 +314,6 @@ def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime)
     record = uow.lines.get_by_msisdn(number, for_update=True)
     if record is None or record.operator.id != operator_id:
         raise UserUnknown(f"no line {number} here")
-    check_active(record, now=now)
     return record
 
 
@@ -318,7 +345,7 @@ def _report(
         session = uow.charging.get_session(session_id, for_update=True)
         assert session is not None
         if request_number == session.last_request and session.last_answer is not None:
-            return _grant(session)  # a retried report: the first answer, nothing charged
+            return _answered(session)  # a retried report: the first answer, nothing charged
         if request_number <= session.last_request:
             raise StaleRequest(f"report {request_number} of session {session_id} is old")
         if session.state != "open":
@@ -335,7 +362,8 @@ def _report(
                 session = reserve(uow, record=record, session=session, requested=requested, now=now)
             except ChargingRefused as refused:
                 refusal = refused
-        session = replace(session, last_answer={"granted": session.reserved})
+        answer = {"granted": session.reserved} if refusal is None else _refused(refusal)
+        session = replace(session, last_answer=answer)
         uow.charging.save_session(session, now=now)
         uow.commit()
     if refusal is not None:

@@ -11,8 +11,8 @@ Diameter credit control, over JSON. Each element authenticates with its API key
 - ``POST /api/v1/charging/events/sms`` ``{"event_id", "msisdn", "destination"}`` → 200,
   charged at once
 
-Retries are answered from the first answer: the same element session id or SMS event id,
-the same request number.
+Retries are answered from the first answer, refusals included: the same element session id
+or SMS event id, the same request number.
 
 A refusal is 403 ``{"error": {"code", "result_code", "message"}}`` (``credit_limit`` 4012,
 ``service_denied`` 4010, ``user_unknown`` 5030, ``rating_failed`` 5031), 404 for an unknown
