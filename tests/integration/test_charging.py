@@ -637,9 +637,19 @@ def test_without_a_key_any_body_is_a_401(net, body: str, content_type: str) -> N
             '{"session_id": "x", "msisdn": "+5491155551234", "service": "fax", "requested": 1}',
             "service",
         ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": true}',
+            "requested",
+        ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": "60"}',
+            "requested",
+        ),
         ("{not json", ""),
     ],
-    ids=["missing", "fraction", "huge", "unknown-service", "not-json"],
+    ids=["missing", "fraction", "huge", "unknown-service", "boolean", "text", "not-json"],
 )
 def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, field: str) -> None:  # type: ignore[no-untyped-def]
     saldo, _, _ = net

@@ -1,12 +1,24 @@
-"""The HTTP application: health, metrics and OpenAPI."""
+"""The HTTP application: health, metrics, and the OpenAPI description, checked by reading it
+and by schemathesis, which sends generated requests and compares every answer with it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.domain.lines import Channel
+from saldo.domain.money import Money
 from saldo.services.lines import NewLine, add_line
+from saldo.services.network_elements import register_element
+from saldo.services.top_up import top_up
+from tests.serving import serving
 
 
 def test_health_says_ok_when_the_database_answers(saldo_sqlite: Saldo) -> None:
@@ -158,3 +170,60 @@ def test_the_sms_and_ussd_gateway_endpoints_are_described_as_plain_text(
         for status in ("200", "400", "401", "405", "413"):
             assert list(operation["responses"][status]["content"]) == ["text/plain"], status
     assert client.get("/docs").status_code == 200
+
+
+# Every check (a 5xx; a status, content type, header or body the description does not give; a
+# valid request refused or an invalid one accepted; ...), a bounded number of requests per
+# operation and for the sequences of calls the description's links make, and a fixed seed so
+# that a failure can be replayed.
+SCHEMATHESIS = [
+    "--checks=all",
+    "--max-examples=40",
+    "--workers=1",
+    "--seed=20261207",
+    "--request-timeout=10",
+    "--header=Authorization: Bearer ne_contract",
+]
+
+
+@pytest.mark.slow
+def test_generated_requests_get_only_answers_the_openapi_describes(
+    saldo: Saldo, tmp_path: Path
+) -> None:
+    now = saldo.clock.now()
+    example_line = "+5491123456789"  # the line of the description's request examples
+    add_line(saldo.uow(), new_line=NewLine(msisdn=example_line, operator="movistar-ar"), now=now)
+    top_up(
+        saldo.uow(),
+        msisdn=example_line,
+        amount=Money.of("5000", "ARS"),
+        channel=Channel.STORE,
+        idempotency_key="seed",
+        now=now,
+    )
+    register_element(
+        saldo.uow(),
+        operator_slug="movistar-ar",
+        name="msc-1",
+        key_hash=saldo.element_key_hash("ne_contract"),
+        now=now,
+    )
+
+    with serving(saldo) as base_url:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{base_url}/openapi.json",
+                *SCHEMATHESIS,
+            ],
+            cwd=tmp_path,
+            env={**os.environ, "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]

@@ -29,7 +29,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
@@ -48,26 +49,63 @@ from saldo.services.charging import (
 from saldo.services.ports import NetworkElement
 
 
+def _a_number(value: object) -> object:
+    """JSON's ``false`` or ``"60"`` is no count of units, though pydantic's lax mode would
+    take it for 0 or 60; ``60.0`` is one (a JSON Schema integer)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_a_number)]
+
+
 class StartRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "msc-1;call-1",
+                    "msisdn": "+5491123456789",
+                    "service": "voice",
+                    "destination": "+541143210000",
+                    "requested": 60,
+                }
+            ]
+        },
+    )
+
     session_id: str = Field(min_length=1, max_length=128, description="The element's own id")
     msisdn: str = Field(max_length=20)
     service: Literal["voice", "data"]
     destination: str | None = Field(default=None, max_length=20)
-    requested: int = Field(gt=0, le=10**12)
+    requested: Count = Field(gt=0, le=10**12)
 
 
 class UpdateRequest(BaseModel):
-    request_number: int = Field(ge=1, le=2**62)
-    used: int = Field(ge=0, le=10**12)
-    requested: int = Field(gt=0, le=10**12)
+    request_number: Count = Field(ge=1, le=2**62)
+    used: Count = Field(ge=0, le=10**12)
+    requested: Count = Field(gt=0, le=10**12)
 
 
 class TerminateRequest(BaseModel):
-    request_number: int = Field(ge=1, le=2**62)
-    used: int = Field(ge=0, le=10**12)
+    request_number: Count = Field(ge=1, le=2**62)
+    used: Count = Field(ge=0, le=10**12)
 
 
 class SmsRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "smsc-1;42",
+                    "msisdn": "+5491123456789",
+                    "destination": "+5491145678901",
+                }
+            ]
+        },
+    )
+
     event_id: str = Field(min_length=1, max_length=128, description="The SMSC's message id")
     msisdn: str = Field(max_length=20)
     destination: str = Field(max_length=20)
@@ -81,6 +119,20 @@ class GrantResponse(BaseModel):
 
 
 SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _report_link(report: str) -> dict[str, Any]:
+    return {
+        "operationRef": f"#/paths/~1api~1v1~1charging~1sessions~1{{session_id}}~1{report}/post",
+        "parameters": {"session_id": "$response.body#/session_id"},
+    }
+
+
+# An opened session's id is what its reports are sent to (OpenAPI links, for clients and for
+# the contract test's sequences of calls).
+_SESSION_LINKS: dict[int | str, dict[str, Any]] = {
+    201: {"links": {"update": _report_link("update"), "terminate": _report_link("terminate")}}
+}
 
 
 class Unauthorized(Exception):
@@ -143,7 +195,9 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     caller_of = Depends(element)
 
-    @router.post("/sessions", status_code=201, response_model=GrantResponse)
+    @router.post(
+        "/sessions", status_code=201, response_model=GrantResponse, responses=_SESSION_LINKS
+    )
     async def open_session(body: StartRequest, caller: NetworkElement = caller_of) -> JSONResponse:
         """Reserve units for a line and a service."""
         return await _answer(

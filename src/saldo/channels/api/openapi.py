@@ -82,11 +82,17 @@ _USSD_FIELDS: dict[str, tuple[str, bool]] = {
 }
 
 
+def _string(*, required: bool) -> dict[str, Any]:
+    """A field's schema: a required field must not be empty either (that is a 400)."""
+    return {"type": "string", "minLength": 1} if required else {"type": "string"}
+
+
 def _form(fields: dict[str, tuple[str, bool]]) -> dict[str, Any]:
     schema = {
         "type": "object",
         "properties": {
-            name: {"type": "string", "description": d} for name, (d, _) in fields.items()
+            name: {**_string(required=required), "description": description}
+            for name, (description, required) in fields.items()
         },
         "required": [name for name, (_, required) in fields.items() if required],
     }
@@ -103,7 +109,7 @@ def _query(fields: dict[str, tuple[str, bool]]) -> list[dict[str, Any]]:
             "in": "query",
             "required": required,
             "description": description,
-            "schema": {"type": "string"},
+            "schema": _string(required=required),
         }
         for name, (description, required) in fields.items()
     ]
