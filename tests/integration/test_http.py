@@ -186,6 +186,16 @@ SCHEMATHESIS = [
 ]
 
 
+# The payment webhook is sent to the sandbox processor; no generated request can carry its
+# signature, so a valid-looking one is refused as the docs say (400 invalid_webhook).
+SCHEMATHESIS_CONFIG = """
+[[operations]]
+include-path = "/webhooks/payments/{provider}"
+parameters = { provider = "sandbox" }
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
+"""
+
+
 @pytest.mark.slow
 def test_generated_requests_get_only_answers_the_openapi_describes(
     saldo: Saldo, tmp_path: Path
@@ -209,12 +219,16 @@ def test_generated_requests_get_only_answers_the_openapi_describes(
         now=now,
     )
 
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SCHEMATHESIS_CONFIG)
+
     with serving(saldo) as base_url:
         run = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "schemathesis.cli",
+                f"--config-file={config}",
                 "run",
                 f"{base_url}/openapi.json",
                 *SCHEMATHESIS,
