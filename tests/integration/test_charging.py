@@ -399,6 +399,32 @@ def test_a_retried_refused_update_gets_the_same_refusal_not_a_grant(net) -> None
     assert audit_ledger(saldo.uow()).clean
 
 
+def test_a_retried_opening_gets_its_first_answer_after_the_session_moved_on(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    start = {
+        "session_id": "m",
+        "msisdn": LINE,
+        "service": "voice",
+        "destination": LANDLINE,
+        "requested": 60,
+    }
+
+    opened = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+    update = f"/api/v1/charging/sessions/{opened.json()['session_id']}/update"
+    clock.advance(timedelta(seconds=50))
+    client.post(update, headers=auth, json={"request_number": 1, "used": 60, "requested": 120})
+    again = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+
+    assert (opened.status_code, opened.json()["granted"], opened.json()["charged"]) == (201, 60, 0)
+    assert (again.status_code, again.json()) == (201, opened.json())
+    assert main(saldo) == 500000 - 15000 - 30000  # a minute used, two held: nothing more
+    assert audit_ledger(saldo.uow()).clean
+
+
 def test_a_retried_refused_start_is_refused_again_even_after_a_top_up(
     net, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]

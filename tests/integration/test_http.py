@@ -175,9 +175,13 @@ def test_the_sms_and_ussd_gateway_endpoints_are_described_as_plain_text(
 # Every check (a 5xx; a status, content type, header or body the description does not give; a
 # valid request refused or an invalid one accepted; ...), a bounded number of requests per
 # operation and for the sequences of calls the description's links make, and a fixed seed so
-# that a failure can be replayed.
+# that a failure can be replayed. But one: an opening sent again under an element id already
+# used is a retry, answered as the first time (201) though that session may have ended since,
+# and a report to it is then rightly a 404, which ensure_resource_availability takes for a
+# created resource gone missing.
 SCHEMATHESIS = [
     "--checks=all",
+    "--exclude-checks=ensure_resource_availability",
     "--max-examples=40",
     "--workers=1",
     "--seed=20261207",

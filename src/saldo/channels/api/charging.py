@@ -26,9 +26,10 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
@@ -135,6 +136,14 @@ _SESSION_LINKS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Described in the OpenAPI as the routes' security scheme; ElementRoute checks the key.
+_ELEMENT_KEY = HTTPBearer(
+    scheme_name="networkElementKey",
+    description="A network element's API key (`saldo charging key`): `Bearer ne_…`",
+    auto_error=False,
+)
+
+
 class Unauthorized(Exception):
     pass
 
@@ -186,7 +195,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     def element(
         request: Request,
-        authorization: Annotated[str | None, Header(description="Bearer ne_…")] = None,
+        _key: Annotated[HTTPAuthorizationCredentials | None, Depends(_ELEMENT_KEY)],
     ) -> NetworkElement:
         found: NetworkElement | None = getattr(request.state, "element", None)
         if found is None:  # only reached through ElementRoute, which has checked it
