@@ -673,9 +673,14 @@ def test_without_a_key_any_body_is_a_401(net, body: str, content_type: str) -> N
             '"requested": "60"}',
             "requested",
         ),
+        (
+            '{"session_id": "a\\u0000b", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": 1}',
+            "session_id",
+        ),
         ("{not json", ""),
     ],
-    ids=["missing", "fraction", "huge", "unknown-service", "boolean", "text", "not-json"],
+    ids=["missing", "fraction", "huge", "unknown-service", "boolean", "text", "nul", "not-json"],
 )
 def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, field: str) -> None:  # type: ignore[no-untyped-def]
     saldo, _, _ = net

@@ -60,6 +60,9 @@ def _a_number(value: object) -> object:
 
 Count = Annotated[int, BeforeValidator(_a_number)]
 
+# Ids and numbers are text without control characters (PostgreSQL cannot even store NUL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
 
 class StartRequest(BaseModel):
     model_config = ConfigDict(
@@ -76,10 +79,12 @@ class StartRequest(BaseModel):
         },
     )
 
-    session_id: str = Field(min_length=1, max_length=128, description="The element's own id")
-    msisdn: str = Field(max_length=20)
+    session_id: str = Field(
+        min_length=1, max_length=128, pattern=PRINTABLE, description="The element's own id"
+    )
+    msisdn: str = Field(max_length=20, pattern=PRINTABLE)
     service: Literal["voice", "data"]
-    destination: str | None = Field(default=None, max_length=20)
+    destination: str | None = Field(default=None, max_length=20, pattern=PRINTABLE)
     requested: Count = Field(gt=0, le=10**12)
 
 
@@ -107,9 +112,11 @@ class SmsRequest(BaseModel):
         },
     )
 
-    event_id: str = Field(min_length=1, max_length=128, description="The SMSC's message id")
-    msisdn: str = Field(max_length=20)
-    destination: str = Field(max_length=20)
+    event_id: str = Field(
+        min_length=1, max_length=128, pattern=PRINTABLE, description="The SMSC's message id"
+    )
+    msisdn: str = Field(max_length=20, pattern=PRINTABLE)
+    destination: str = Field(max_length=20, pattern=PRINTABLE)
 
 
 class GrantResponse(BaseModel):
