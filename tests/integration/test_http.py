@@ -113,11 +113,11 @@ def test_the_payment_webhook_describes_every_answer_it_gives(saldo_sqlite: Saldo
 
     answers = spec["paths"]["/webhooks/payments/{provider}"]["post"]["responses"]
     assert set(answers) >= {"200", "400", "404", "409", "503"}
-    assert "invalid_webhook" in answers["400"]["description"]
-    assert "unknown_payment_provider" in answers["404"]["description"]
-    assert "unknown_payment`" in answers["404"]["description"]
-    assert "payment_mismatch" in answers["409"]["description"]
-    assert "payment_timed_out" in answers["503"]["description"]
+    assert answers["400"]["x-error-codes"] == ["invalid_webhook"]
+    assert answers["404"]["x-error-codes"] == ["unknown_payment_provider", "unknown_payment"]
+    assert answers["409"]["x-error-codes"] == ["payment_mismatch"]
+    assert answers["503"]["x-error-codes"] == ["payment_timed_out", "payment_error"]
+    assert "`unknown_payment_provider`, `unknown_payment`" in answers["404"]["description"]
 
 
 def test_every_json_error_answer_is_described_with_the_error_body_and_its_codes(
@@ -142,6 +142,7 @@ def test_every_json_error_answer_is_described_with_the_error_body_and_its_codes(
             "$ref": "#/components/schemas/ErrorBody"
         }, where
         assert answer["description"].startswith("`error.code`: `"), where
+        assert answer["x-error-codes"], where
 
 
 def test_the_sms_and_ussd_gateway_endpoints_are_described_as_plain_text(

@@ -29,11 +29,13 @@ class ErrorBody(BaseModel):
 
 def error_responses(codes: dict[int, tuple[str, ...]]) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route that answers each status with an error body, and the
-    machine codes that body's ``error.code`` may carry under it."""
+    machine codes that body's ``error.code`` may carry under it: for people in the
+    description, for programs in the ``x-error-codes`` extension."""
     return {
         status: {
             "model": ErrorBody,
             "description": "`error.code`: " + ", ".join(f"`{code}`" for code in status_codes),
+            "x-error-codes": list(status_codes),
         }
         for status, status_codes in codes.items()
     }
