@@ -13,6 +13,12 @@ from fastapi.testclient import TestClient
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.channels.api.charging import (
+    SmsRequest,
+    StartRequest,
+    TerminateRequest,
+    UpdateRequest,
+)
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.lines import NewLine, add_line
@@ -100,8 +106,10 @@ def test_integer_bounds_are_served_as_integers_exactly(saldo_sqlite: Saldo) -> N
         if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
     ]
     assert bounds and all(type(value) is int for value in bounds)
-    update = served.json()["components"]["schemas"]["UpdateRequest"]["properties"]
-    assert update["request_number"]["maximum"] == 2**62
+    for model in (StartRequest, UpdateRequest, TerminateRequest, SmsRequest):
+        own = model.model_json_schema()["properties"]
+        given = served.json()["components"]["schemas"][model.__name__]["properties"]
+        assert _integer_schemas(given) == _integer_schemas(own), model.__name__
     assert '"maximum":4611686018427387904' in served.text
     assert "e+" not in served.text
 

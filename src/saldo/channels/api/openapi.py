@@ -20,8 +20,13 @@ def describe(app: FastAPI) -> dict[str, Any]:
         spec = get_openapi(
             title=app.title,
             version=app.version,
+            openapi_version=app.openapi_version,
+            summary=app.summary,
             description=app.description,
             routes=app.routes,
+            tags=app.openapi_tags,
+            servers=app.servers,
+            separate_input_output_schemas=app.separate_input_output_schemas,
         )
         _integer_bounds(spec)
         spec["paths"] = {**_gateway_paths(), **spec["paths"]}
