@@ -370,6 +370,124 @@ def test_a_retried_report_is_not_charged_twice(net, clock: FixedClock) -> None: 
     assert audit_ledger(saldo.uow()).clean
 
 
+def test_a_retried_refused_update_gets_the_same_refusal_not_a_grant(net) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    opened = client.post(
+        "/api/v1/charging/sessions",
+        headers=auth,
+        json={
+            "session_id": "u",
+            "msisdn": LINE,
+            "service": "voice",
+            "destination": LANDLINE,
+            "requested": 60,
+        },
+    )
+    update = f"/api/v1/charging/sessions/{opened.json()['session_id']}/update"
+    hour_and_more = {"request_number": 1, "used": 60, "requested": 3600}  # $9.000 > $4.850
+
+    refused = client.post(update, headers=auth, json=hour_and_more)
+    balance = main(saldo)
+    again = client.post(update, headers=auth, json=hour_and_more)
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "credit_limit"
+    assert (again.status_code, again.json()) == (403, refused.json())
+    assert balance == main(saldo) == 500000 - 15000  # the minute used, charged once
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_retried_opening_gets_its_first_answer_after_the_session_moved_on(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    start = {
+        "session_id": "m",
+        "msisdn": LINE,
+        "service": "voice",
+        "destination": LANDLINE,
+        "requested": 60,
+    }
+
+    opened = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+    update = f"/api/v1/charging/sessions/{opened.json()['session_id']}/update"
+    clock.advance(timedelta(seconds=50))
+    client.post(update, headers=auth, json={"request_number": 1, "used": 60, "requested": 120})
+    again = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+
+    assert (opened.status_code, opened.json()["granted"], opened.json()["charged"]) == (201, 60, 0)
+    assert (again.status_code, again.json()) == (201, opened.json())
+    assert main(saldo) == 500000 - 15000 - 30000  # a minute used, two held: nothing more
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_retried_refused_start_is_refused_again_even_after_a_top_up(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    start = {
+        "session_id": "s",
+        "msisdn": LINE,
+        "service": "voice",
+        "destination": LANDLINE,
+        "requested": 3600,  # an hour: $9.000 > $5.000
+    }
+
+    refused = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+    top_up(
+        saldo.uow(),
+        msisdn=LINE,
+        amount=Money.of("10000", "ARS"),
+        channel=Channel.STORE,
+        idempotency_key="later",
+        now=clock.now(),
+    )
+    again = client.post("/api/v1/charging/sessions", headers=auth, json=start)
+    other = client.post(
+        "/api/v1/charging/sessions", headers=auth, json={**start, "session_id": "t"}
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "credit_limit"
+    assert (again.status_code, again.json()) == (403, refused.json())
+    assert (other.status_code, other.json()["granted"]) == (201, 3600)
+    assert main(saldo) == 1500000 - 900000
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_retried_refused_sms_event_and_a_retried_termination_answer_as_the_first_time(
+    net, clock: FixedClock
+) -> None:  # type: ignore[no-untyped-def]
+    saldo, operator, element = net
+    client = TestClient(create_app(saldo))
+    auth = {"Authorization": "Bearer ne_test"}
+    with saldo.uow().reading() as uow:
+        record = uow.lines.get_by_msisdn(LINE)
+        assert record is not None
+        in_grace = record.line.valid_until + timedelta(days=1)
+    grant = call(saldo, operator, element, 60, clock.now())
+    terminate = f"/api/v1/charging/sessions/{grant.session_id}/terminate"
+    event = {"event_id": "e-grace", "msisdn": LINE, "destination": FRIEND}
+
+    ended = client.post(terminate, headers=auth, json={"request_number": 1, "used": 30})
+    ended_again = client.post(terminate, headers=auth, json={"request_number": 1, "used": 30})
+    clock.set(in_grace)
+    denied = client.post("/api/v1/charging/events/sms", headers=auth, json=event)
+    denied_again = client.post("/api/v1/charging/events/sms", headers=auth, json=event)
+
+    assert (ended.status_code, ended_again.json()) == (200, ended.json())
+    assert denied.json()["error"]["code"] == "service_denied"
+    assert (denied_again.status_code, denied_again.json()) == (403, denied.json())
+    assert main(saldo) == 500000 - 15000
+    assert audit_ledger(saldo.uow()).clean
+
+
 def test_increments_apply_to_the_whole_call_not_to_each_report(net, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     saldo, operator, element = net  # 60/60: a 60-second call is one minute
     grant = call(saldo, operator, element, 30, clock.now())
@@ -545,9 +663,24 @@ def test_without_a_key_any_body_is_a_401(net, body: str, content_type: str) -> N
             '{"session_id": "x", "msisdn": "+5491155551234", "service": "fax", "requested": 1}',
             "service",
         ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": true}',
+            "requested",
+        ),
+        (
+            '{"session_id": "x", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": "60"}',
+            "requested",
+        ),
+        (
+            '{"session_id": "a\\u0000b", "msisdn": "+5491155551234", "service": "voice", '
+            '"requested": 1}',
+            "session_id",
+        ),
         ("{not json", ""),
     ],
-    ids=["missing", "fraction", "huge", "unknown-service", "not-json"],
+    ids=["missing", "fraction", "huge", "unknown-service", "boolean", "text", "nul", "not-json"],
 )
 def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, field: str) -> None:  # type: ignore[no-untyped-def]
     saldo, _, _ = net
@@ -568,6 +701,25 @@ def test_a_malformed_body_is_a_422_with_a_code_naming_the_field(net, body: str, 
         assert error["message"].startswith(f"{field}: ")
     else:
         assert error["message"] == "the body is not JSON"
+    assert main(saldo) == 500000
+
+
+def test_a_body_that_is_not_utf8_is_a_422_invalid_request_not_a_400(net) -> None:  # type: ignore[no-untyped-def]
+    saldo, _, _ = net
+    client = TestClient(create_app(saldo))
+
+    answer = client.post(
+        "/api/v1/charging/sessions",
+        content=b"\xae",
+        headers={"Authorization": "Bearer ne_test", "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["error"] == {
+        "code": "invalid_request",
+        "message": "the body is not UTF-8 JSON",
+        "fields": [{"field": "", "problem": "the body is not UTF-8 JSON"}],
+    }
     assert main(saldo) == 500000
 
 

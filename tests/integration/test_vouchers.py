@@ -215,8 +215,8 @@ def test_a_pin_already_sold_in_an_earlier_batch_is_not_handed_out_again(saldo: S
     [
         ({"operator": "no-such-operator"}, UnknownOperator),
         ({"value": Money.of("10000", "ARS")}, WrongCurrency),
-        ({"value": cop("999.99")}, AmountBelowMinimum),
-        ({"value": cop("500000.01")}, AmountAboveMaximum),
+        ({"value": cop("999")}, AmountBelowMinimum),
+        ({"value": cop("500001")}, AmountAboveMaximum),
         ({"count": 0}, UnableToGenerate),
         ({"expires_at": NOW - timedelta(days=1)}, UnableToGenerate),
         ({"expires_at": NOW}, UnableToGenerate),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import lookup_msisdn, same_number
@@ -103,8 +103,9 @@ def start_session(
 ) -> Grant:
     """Open a session (``session_key``: the element's own id for it) and reserve
     ``requested`` units. The same key again, for the same line, service and destination,
-    returns the session as it stands; for another, it raises SessionKeyReused. Raises
-    ChargingRefused (nothing is written then)."""
+    gives the first answer again, grant or refusal, whatever became of the session since;
+    for another, it raises SessionKeyReused. Raises ChargingRefused: nothing is held then,
+    and the refusal is kept as the answer (but for UserUnknown: no line to keep it with)."""
     now = require_aware(now)
     if not 1 <= len(session_key) <= 128:
         raise RatingFailed("a session key is 1 to 128 characters")
@@ -114,7 +115,7 @@ def start_session(
     if existing is not None:
         return _retried(existing, request)
     with uow:
-        record = _live_line(uow, operator_id=operator_id, msisdn=msisdn, now=now)
+        record = _line(uow, operator_id=operator_id, msisdn=msisdn)
         assert record.operator.id is not None
         try:
             session_id = uow.charging.open_session(
@@ -135,9 +136,20 @@ def start_session(
             return _retried(found, request)
         session = uow.charging.get_session(session_id, for_update=True)
         assert session is not None
-        session = reserve(uow, record=record, session=session, requested=requested, now=now)
+        refusal: ChargingRefused | None = None
+        try:
+            check_active(record, now=now)
+            session = reserve(uow, record=record, session=session, requested=requested, now=now)
+        except ChargingRefused as refused:
+            # Kept, closed with nothing held, so that a retry gets this answer again.
+            refusal = refused
+            session = replace(session, state="closed")
+        opening = _refused(refusal) if refusal is not None else _granted(_grant(session))
+        session = replace(session, last_answer={"opening": opening})
         uow.charging.save_session(session, now=now)
         uow.commit()
+    if refusal is not None:
+        raise refusal
     return _grant(session)
 
 
@@ -212,8 +224,6 @@ def charge_sms(
         requested=1,
         now=now,
     )
-    if grant.granted == 0 and grant.charged:
-        return grant  # charged before
     return end_session(
         uow, operator_id=operator_id, session_id=grant.session_id, request_number=1, used=1, now=now
     )
@@ -262,7 +272,48 @@ def _retried(session: StoredSession, request: tuple[str, Service, str | None]) -
         raise SessionKeyReused(
             f"id {session.session_key!r} is already the session of another request"
         )
-    return _grant(session)
+    return _replayed((session.last_answer or {}).get("opening", {}), session)
+
+
+_REFUSALS: Final = {
+    refusal.code: refusal for refusal in (ServiceDenied, CreditLimitReached, RatingFailed)
+}
+
+
+def _refused(refusal: ChargingRefused) -> dict[str, Any]:
+    """A refusal as a stored answer."""
+    return {"refused": {"code": refusal.code, "message": refusal.message}}
+
+
+def _granted(grant: Grant) -> dict[str, Any]:
+    """A grant as a stored answer."""
+    expires_at = None if grant.expires_at is None else grant.expires_at.isoformat()
+    return {"granted": grant.granted, "expires_at": expires_at, "charged": grant.charged}
+
+
+def _replayed(answer: dict[str, Any], session: StoredSession) -> Grant:
+    """A stored answer again: the refusal raised, or the grant as it was given. A session
+    stored before answers were kept whole has none (or only ``granted``): the session as it
+    stands answers then."""
+    refused = answer.get("refused")
+    if refused is not None:
+        raise _REFUSALS[refused["code"]](refused["message"])
+    if "expires_at" not in answer:
+        return _grant(session)
+    expires_at = answer["expires_at"]
+    return Grant(
+        session_id=session.id,
+        granted=answer["granted"],
+        expires_at=None if expires_at is None else datetime.fromisoformat(expires_at),
+        charged=answer["charged"],
+    )
+
+
+def _last_report(session: StoredSession) -> dict[str, Any] | None:
+    """The answer to the session's last report; a session stored before openings kept their
+    answer holds it as the whole ``last_answer``."""
+    stored = session.last_answer or {}
+    return stored.get("report", stored if "granted" in stored else None)
 
 
 def _grant(session: StoredSession) -> Grant:
@@ -278,7 +329,7 @@ def _optional(destination: str | None) -> str | None:
     return None if destination is None else same_number(destination)
 
 
-def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime) -> LineRecord:
+def _line(uow: UnitOfWork, *, operator_id: int, msisdn: str) -> LineRecord:
     try:
         number = lookup_msisdn(msisdn)
     except SaldoError:
@@ -286,7 +337,6 @@ def _live_line(uow: UnitOfWork, *, operator_id: int, msisdn: str, now: datetime)
     record = uow.lines.get_by_msisdn(number, for_update=True)
     if record is None or record.operator.id != operator_id:
         raise UserUnknown(f"no line {number} here")
-    check_active(record, now=now)
     return record
 
 
@@ -317,8 +367,10 @@ def _report(
         record = _line_of(uow, found)
         session = uow.charging.get_session(session_id, for_update=True)
         assert session is not None
-        if request_number == session.last_request and session.last_answer is not None:
-            return _grant(session)  # a retried report: the first answer, nothing charged
+        last = _last_report(session)
+        if request_number == session.last_request and last is not None:
+            # A retried report: the first answer, nothing charged.
+            return _replayed(last, session)
         if request_number <= session.last_request:
             raise StaleRequest(f"report {request_number} of session {session_id} is old")
         if session.state != "open":
@@ -335,7 +387,8 @@ def _report(
                 session = reserve(uow, record=record, session=session, requested=requested, now=now)
             except ChargingRefused as refused:
                 refusal = refused
-        session = replace(session, last_answer={"granted": session.reserved})
+        report = _refused(refusal) if refusal is not None else _granted(_grant(session))
+        session = replace(session, last_answer={**(session.last_answer or {}), "report": report})
         uow.charging.save_session(session, now=now)
         uow.commit()
     if refusal is not None:

@@ -4,6 +4,7 @@ description. Channel endpoints (SMS, USSD, app API) are added here by their own 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,10 +21,17 @@ from saldo.bootstrap import Saldo
 from saldo.channels.api.charging import Unauthorized, charging_router, unauthorized
 from saldo.channels.api.errors import http_error, invalid_request
 from saldo.channels.api.gateways import GatewayRouter
+from saldo.channels.api.openapi import describe
 from saldo.channels.api.webhooks import webhook_router
 from saldo.services.health import count_lines
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    version: str | None = None  # when ok
+    error: str | None = None  # when unavailable: the kind of database failure
 
 
 class LinesCollector(Collector):
@@ -55,7 +64,14 @@ def create_api(saldo: Saldo) -> FastAPI:
     registry = CollectorRegistry()
     registry.register(LinesCollector(saldo))
 
-    @app.get("/healthz", tags=["operations"])
+    app.openapi = lambda: describe(app)  # type: ignore[method-assign]
+
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The database does not answer"}},
+    )
     def healthz() -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
         try:

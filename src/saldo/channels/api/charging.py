@@ -11,8 +11,8 @@ Diameter credit control, over JSON. Each element authenticates with its API key
 - ``POST /api/v1/charging/events/sms`` ``{"event_id", "msisdn", "destination"}`` → 200,
   charged at once
 
-Retries are answered from the first answer: the same element session id or SMS event id,
-the same request number.
+Retries are answered from the first answer, refusals included: the same element session id
+or SMS event id, the same request number.
 
 A refusal is 403 ``{"error": {"code", "result_code", "message"}}`` (``credit_limit`` 4012,
 ``service_denied`` 4010, ``user_unknown`` 5030, ``rating_failed`` 5031), 404 for an unknown
@@ -26,14 +26,16 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
-from saldo.channels.api.errors import error_responses
+from saldo.channels.api.errors import error_responses, undecodable_body
 from saldo.domain.rating import Service
 from saldo.services.charging import (
     ChargingRefused,
@@ -48,29 +50,73 @@ from saldo.services.charging import (
 from saldo.services.ports import NetworkElement
 
 
+def _a_number(value: object) -> object:
+    """JSON's ``false`` or ``"60"`` is no count of units, though pydantic's lax mode would
+    take it for 0 or 60; ``60.0`` is one (a JSON Schema integer)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_a_number)]
+
+# Ids and numbers are text without control characters (PostgreSQL cannot even store NUL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class StartRequest(BaseModel):
-    session_id: str = Field(min_length=1, max_length=128, description="The element's own id")
-    msisdn: str = Field(max_length=20)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "msc-1;call-1",
+                    "msisdn": "+5491123456789",
+                    "service": "voice",
+                    "destination": "+541143210000",
+                    "requested": 60,
+                }
+            ]
+        },
+    )
+
+    session_id: str = Field(
+        min_length=1, max_length=128, pattern=PRINTABLE, description="The element's own id"
+    )
+    msisdn: str = Field(max_length=20, pattern=PRINTABLE)
     service: Literal["voice", "data"]
-    destination: str | None = Field(default=None, max_length=20)
-    requested: int = Field(gt=0, le=10**12)
+    destination: str | None = Field(default=None, max_length=20, pattern=PRINTABLE)
+    requested: Count = Field(gt=0, le=10**12)
 
 
 class UpdateRequest(BaseModel):
-    request_number: int = Field(ge=1, le=2**62)
-    used: int = Field(ge=0, le=10**12)
-    requested: int = Field(gt=0, le=10**12)
+    request_number: Count = Field(ge=1, le=2**62)
+    used: Count = Field(ge=0, le=10**12)
+    requested: Count = Field(gt=0, le=10**12)
 
 
 class TerminateRequest(BaseModel):
-    request_number: int = Field(ge=1, le=2**62)
-    used: int = Field(ge=0, le=10**12)
+    request_number: Count = Field(ge=1, le=2**62)
+    used: Count = Field(ge=0, le=10**12)
 
 
 class SmsRequest(BaseModel):
-    event_id: str = Field(min_length=1, max_length=128, description="The SMSC's message id")
-    msisdn: str = Field(max_length=20)
-    destination: str = Field(max_length=20)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "smsc-1;42",
+                    "msisdn": "+5491123456789",
+                    "destination": "+5491145678901",
+                }
+            ]
+        },
+    )
+
+    event_id: str = Field(
+        min_length=1, max_length=128, pattern=PRINTABLE, description="The SMSC's message id"
+    )
+    msisdn: str = Field(max_length=20, pattern=PRINTABLE)
+    destination: str = Field(max_length=20, pattern=PRINTABLE)
 
 
 class GrantResponse(BaseModel):
@@ -81,6 +127,28 @@ class GrantResponse(BaseModel):
 
 
 SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _report_link(report: str) -> dict[str, Any]:
+    return {
+        "operationRef": f"#/paths/~1api~1v1~1charging~1sessions~1{{session_id}}~1{report}/post",
+        "parameters": {"session_id": "$response.body#/session_id"},
+    }
+
+
+# An opened session's id is what its reports are sent to (OpenAPI links, for clients and for
+# the contract test's sequences of calls).
+_SESSION_LINKS: dict[int | str, dict[str, Any]] = {
+    201: {"links": {"update": _report_link("update"), "terminate": _report_link("terminate")}}
+}
+
+
+# Described in the OpenAPI as the routes' security scheme; ElementRoute checks the key.
+_ELEMENT_KEY = HTTPBearer(
+    scheme_name="networkElementKey",
+    description="A network element's API key (`saldo charging key`): `Bearer ne_…`",
+    auto_error=False,
+)
 
 
 class Unauthorized(Exception):
@@ -94,7 +162,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     class ElementRoute(APIRoute):
         """Checks the element's key before the body is read: a request without a valid key
-        is a 401, whatever its body."""
+        is a 401, whatever its body. A body that is not UTF-8 cannot be JSON (RFC 8259): it
+        is a malformed body like any other, not FastAPI's 400."""
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handle = super().get_route_handler()
@@ -103,6 +172,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 found = await run_in_threadpool(element_of, request.headers.get("authorization"))
                 if found is None:
                     return unauthorized()
+                if not _is_utf8(await request.body()):
+                    return undecodable_body()
                 request.state.element = found
                 return await handle(request)
 
@@ -112,12 +183,26 @@ def charging_router(saldo: Saldo) -> APIRouter:
         prefix="/api/v1/charging",
         tags=["charging"],
         route_class=ElementRoute,
-        responses=error_responses(401, 403, 404, 409, 422),
+        responses=error_responses(
+            {
+                401: ("unauthorized",),
+                403: (
+                    "credit_limit",
+                    "service_denied",
+                    "user_unknown",
+                    "rating_failed",
+                    "stale_request",
+                ),
+                404: ("unknown_session",),
+                409: ("session_id_reused",),
+                422: ("invalid_request",),
+            }
+        ),
     )
 
     def element(
         request: Request,
-        authorization: Annotated[str | None, Header(description="Bearer ne_…")] = None,
+        _key: Annotated[HTTPAuthorizationCredentials | None, Depends(_ELEMENT_KEY)],
     ) -> NetworkElement:
         found: NetworkElement | None = getattr(request.state, "element", None)
         if found is None:  # only reached through ElementRoute, which has checked it
@@ -126,7 +211,9 @@ def charging_router(saldo: Saldo) -> APIRouter:
 
     caller_of = Depends(element)
 
-    @router.post("/sessions", status_code=201, response_model=GrantResponse)
+    @router.post(
+        "/sessions", status_code=201, response_model=GrantResponse, responses=_SESSION_LINKS
+    )
     async def open_session(body: StartRequest, caller: NetworkElement = caller_of) -> JSONResponse:
         """Reserve units for a line and a service."""
         return await _answer(
@@ -218,6 +305,14 @@ def _refusal(status: int, error: ChargingRefused) -> JSONResponse:
         {"error": {"code": error.code, "result_code": error.result_code, "message": error.message}},
         status_code=status,
     )
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def unauthorized() -> JSONResponse:

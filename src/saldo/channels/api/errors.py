@@ -27,9 +27,18 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses`` of a route that answers these statuses with an error body."""
-    return {status: {"model": ErrorBody} for status in statuses}
+def error_responses(codes: dict[int, tuple[str, ...]]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that answers each status with an error body, and the
+    machine codes that body's ``error.code`` may carry under it: for people in the
+    description, for programs in the ``x-error-codes`` extension."""
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": "`error.code`: " + ", ".join(f"`{code}`" for code in status_codes),
+            "x-error-codes": list(status_codes),
+        }
+        for status, status_codes in codes.items()
+    }
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported"}
@@ -42,6 +51,15 @@ def invalid_request(error: RequestValidationError) -> JSONResponse:
     where = f"{first.field}: " if first.field else ""
     body = ErrorBody(
         error=ErrorDetail(code="invalid_request", message=f"{where}{first.problem}", fields=fields)
+    )
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+
+def undecodable_body() -> JSONResponse:
+    """422 ``invalid_request`` for a body that is not UTF-8 text, so cannot be JSON."""
+    problem = FieldProblem(field="", problem="the body is not UTF-8 JSON")
+    body = ErrorBody(
+        error=ErrorDetail(code="invalid_request", message=problem.problem, fields=[problem])
     )
     return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 

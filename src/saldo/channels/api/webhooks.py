@@ -13,12 +13,15 @@ whatever order events arrive in. Answers, as processors expect them:
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
+from saldo.channels.api.errors import error_responses
 from saldo.domain.errors import SaldoError
 from saldo.services.payment_port import InvalidWebhook, PaymentError
 from saldo.services.reconciliation import UnknownPayment, handle_webhook
@@ -26,10 +29,25 @@ from saldo.services.reconciliation import UnknownPayment, handle_webhook
 log = logging.getLogger(__name__)
 
 
+class WebhookAnswer(BaseModel):
+    status: Literal["applied", "duplicate"]
+
+
+_ANSWERS = error_responses(
+    {
+        400: ("invalid_webhook",),
+        404: ("unknown_payment_provider", "unknown_payment"),
+        409: ("payment_mismatch",),
+        422: ("invalid_request",),
+        503: ("payment_timed_out", "payment_error"),
+    }
+)
+
+
 def webhook_router(saldo: Saldo) -> APIRouter:
     router = APIRouter(tags=["payments"])
 
-    @router.post("/webhooks/payments/{provider}")
+    @router.post("/webhooks/payments/{provider}", response_model=WebhookAnswer, responses=_ANSWERS)
     async def payment_webhook(provider: str, request: Request) -> JSONResponse:
         """A payment processor's event about a payment (sandbox, stripe, mercadopago)."""
         providers = saldo.payment_providers()
