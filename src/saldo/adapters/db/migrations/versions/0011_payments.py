@@ -4,7 +4,8 @@
 (``order`` or ``auto_topup``), so one flow claims, settles (by webhook or poll), reconciles
 and refunds them all. Order payments keep their ids (the keys already sent to processors are
 made from them); auto top-up charges get new ids and keep the key they were sent with in
-``processor_key``.
+``processor_key``. A downgrade waits until no auto top-up charge is pending (the old table
+cannot hold the key it was sent with).
 
 Revision ID: 0011
 Revises: 0010
@@ -123,6 +124,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    pending = (
+        op.get_bind()
+        .execute(sa.text("SELECT COUNT(*) FROM payments WHERE " + _PENDING_AUTO_TOPUP))
+        .scalar_one()
+    )
+    if pending:
+        # Its key at the processor cannot be written in the old table: settle it first.
+        raise RuntimeError(
+            f"{pending} auto top-up charge(s) still pending: run saldo worker until they "
+            "settle, then downgrade"
+        )
     op.create_table(
         "order_payments",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
