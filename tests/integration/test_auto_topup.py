@@ -289,3 +289,33 @@ def test_a_signed_webhook_for_an_auto_top_up_charge_settles_it_once(
     assert main_balance(line) == 100 + 1000
     assert told(line) == ["auto_topup_done"]
     assert audit_ledger(line.uow()).clean
+
+
+def test_a_charge_settled_after_the_operator_raised_its_minimum_is_given_back(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a charge of 10 € the processor settles later, and then a minimum top-up of 15 €
+    enable(line, "tok_settle_later")
+    spend(line, 400, "s1")
+    run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    spec = next(s for s in bundled_specs() if s.slug == "proximus-be").model_dump(mode="json")
+    spec["topup"] = {**spec["topup"], "minimum": "15", "online_minimum": "15"}
+    spec["topup"]["denominations"] = [{"amount": "15", "validity_days": 60}]
+    changed = OperatorSpec.model_validate(spec)
+    register_operator(line.uow(), operator=changed.to_operator(), spec=spec, now=clock.now())
+    clock.advance(timedelta(minutes=3))
+
+    # when the worker finds the charge settled at the processor
+    report = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    # then the money goes back, the line is not credited, and the subscriber is told
+    sandbox = line.payment_providers()["sandbox"]
+    assert isinstance(sandbox, cards.SandboxProvider)
+    db = sqlite3.connect(line.settings.sandbox_path)
+    ((reference,),) = db.execute("SELECT reference FROM payments").fetchall()
+    db.close()
+    assert (report.topped_up, report.failed) == (0, 1)
+    assert sandbox.refunded(reference) == 1000
+    assert main_balance(line) == 100
+    assert told(line) == ["auto_topup_failed"]
+    assert audit_ledger(line.uow()).clean
