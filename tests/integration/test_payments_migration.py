@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.migrate import alembic_config, upgrade
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
+from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_topup import run_auto_topups
 from saldo.services.lines import NewLine, add_line
@@ -114,3 +116,54 @@ def test_a_downgrade_waits_until_no_auto_top_up_charge_is_pending(shop: Saldo) -
 
     # then nothing changed
     assert [row["status"] for row in payments(shop)] == ["pending"]
+
+
+def test_an_auto_top_up_charge_pending_across_the_migration_is_found_by_its_old_key(
+    shop: Saldo,
+) -> None:
+    # given, before 0011, a charge taken at the processor whose answer was lost
+    installation = installation_id(shop.uow())
+    topups.enable(shop, "tok_approve")
+    adjust_balance(
+        shop.uow(),
+        msisdn=topups.LINE,
+        kind=BucketKind.MAIN,
+        amount=100,
+        reason="seed",
+        actor="test",
+        idempotency_key="s1",
+        now=shop.clock.now(),
+    )  # fmt: skip  (1 €: under 2 €)
+    with shop.uow().reading() as uow:
+        found = uow.lines.get_by_msisdn(topups.LINE)
+        assert found is not None and found.operator.id is not None
+        line_id, operator_id = found.line.id, found.operator.id
+    downgrade_to(shop, "0010")
+    now = shop.clock.now()
+    with shop.engine.begin() as connection:
+        attempt_id = connection.execute(
+            text(
+                "INSERT INTO auto_topup_attempts (operator_id, line_id, provider, "
+                "idempotency_key, status, amount, currency, created_at, updated_at) VALUES "
+                "(:operator, :line, 'sandbox', 'auto-topup-lost', 'pending', 1000, 'EUR', "
+                ":now, :now) RETURNING id"
+            ),
+            {"operator": operator_id, "line": line_id, "now": now},
+        ).scalar_one()
+    old_key = f"saldo-{installation}-topup-{attempt_id}"
+    sandbox = shop.payment_providers()["sandbox"]
+    assert isinstance(sandbox, cards.SandboxProvider)
+    sandbox.create_payment(amount=Money.of("10", "EUR"), source="tok_approve",
+                           description="auto top-up", order_reference=old_key,
+                           idempotency_key=old_key)  # fmt: skip
+
+    # when the database is upgraded and the worker passes, twice
+    upgrade(shop.engine)
+    first = run_auto_topups(shop.uow(), shop.payment_providers(), now=now)
+    second = run_auto_topups(shop.uow(), shop.payment_providers(), now=now)
+
+    # then the charge is found at the processor and credited once, with no second charge
+    assert (first.topped_up, second.topped_up) == (1, 0)
+    assert topups.main_balance(shop) == 100 + 1000
+    assert [row["status"] for row in payments(shop)] == ["succeeded"]
+    assert audit_ledger(shop.uow()).clean
