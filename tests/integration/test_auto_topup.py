@@ -10,6 +10,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from saldo.adapters.clock import FixedClock
@@ -17,6 +18,7 @@ from saldo.adapters.db import tables as t
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import OperatorSpec, bundled_specs
+from saldo.channels.api.app import create_app
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
@@ -256,3 +258,64 @@ def _line_id(saldo: Saldo) -> int:
         found = uow.lines.get_by_msisdn(LINE)
         assert found is not None
         return found.line.id
+
+
+def test_a_signed_webhook_for_an_auto_top_up_charge_settles_it_once(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a charge the processor settles later, settled there since
+    enable(line, "tok_settle_later")
+    spend(line, 400, "s1")
+    pending = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    db = sqlite3.connect(line.settings.sandbox_path)
+    ((reference,),) = db.execute("SELECT reference FROM payments").fetchall()
+    db.close()
+    clock.advance(timedelta(minutes=3))
+    sandbox = line.payment_providers()["sandbox"]
+    assert isinstance(sandbox, cards.SandboxProvider)
+    body, headers = sandbox.webhook_for(reference, event_id="evt_topup_1")
+    client = TestClient(create_app(line))
+
+    # when the processor's signed webhook arrives, twice, and the worker passes again
+    first = client.post("/webhooks/payments/sandbox", content=body, headers=headers)
+    replayed = client.post("/webhooks/payments/sandbox", content=body, headers=headers)
+    after = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    # then the line is topped up once, and the subscriber told once
+    assert pending.pending == 1
+    assert (first.status_code, first.json()) == (200, {"status": "applied"})
+    assert (replayed.status_code, replayed.json()) == (200, {"status": "duplicate"})
+    assert (after.topped_up, after.pending) == (0, 0)
+    assert main_balance(line) == 100 + 1000
+    assert told(line) == ["auto_topup_done"]
+    assert audit_ledger(line.uow()).clean
+
+
+def test_a_charge_settled_after_the_operator_raised_its_minimum_is_given_back(
+    line: Saldo, clock: FixedClock
+) -> None:
+    # given a charge of 10 € the processor settles later, and then a minimum top-up of 15 €
+    enable(line, "tok_settle_later")
+    spend(line, 400, "s1")
+    run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+    spec = next(s for s in bundled_specs() if s.slug == "proximus-be").model_dump(mode="json")
+    spec["topup"] = {**spec["topup"], "minimum": "15", "online_minimum": "15"}
+    spec["topup"]["denominations"] = [{"amount": "15", "validity_days": 60}]
+    changed = OperatorSpec.model_validate(spec)
+    register_operator(line.uow(), operator=changed.to_operator(), spec=spec, now=clock.now())
+    clock.advance(timedelta(minutes=3))
+
+    # when the worker finds the charge settled at the processor
+    report = run_auto_topups(line.uow(), line.payment_providers(), now=clock.now())
+
+    # then the money goes back, the line is not credited, and the subscriber is told
+    sandbox = line.payment_providers()["sandbox"]
+    assert isinstance(sandbox, cards.SandboxProvider)
+    db = sqlite3.connect(line.settings.sandbox_path)
+    ((reference,),) = db.execute("SELECT reference FROM payments").fetchall()
+    db.close()
+    assert (report.topped_up, report.failed) == (0, 1)
+    assert sandbox.refunded(reference) == 1000
+    assert main_balance(line) == 100
+    assert told(line) == ["auto_topup_failed"]
+    assert audit_ledger(line.uow()).clean

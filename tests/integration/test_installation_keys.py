@@ -17,7 +17,7 @@ from saldo.bootstrap import Saldo
 from saldo.domain.orders import OrderState
 from saldo.services.lines import NewLine, add_line
 from saldo.services.orders import PaymentDeclined, order_details
-from saldo.services.settlement import installation_id
+from saldo.services.payment_flow import installation_id
 from tests.conftest import load_catalog, wire
 from tests.integration.test_orders import LINE, order, pay
 

@@ -2,13 +2,12 @@
 amount with a saved method (as Proximus offers). Operators turn it on in their catalog
 (``auto_topup: true``).
 
-Each charge is an attempt recorded before its processor is asked (idempotency key and
-reference ``saldo-<installation id>-topup-<attempt id>``), so a worker that dies mid-charge
-neither charges twice nor loses the charge: the next pass finds the attempt still pending and
-asks the processor about it before anything new. A success credits the line like any top-up (its
-validity rule and promotions included), in the same transaction as the attempt's outcome.
-A failure is told to the subscriber and tried again after 1 day, then after 3 more; after
-that the setting waits until the subscriber changes it.
+Each charge is a payment of the one payment flow (``payment_flow``), purpose ``auto_topup``:
+claimed before its processor is asked (one pending charge per line at most), so that a worker
+that dies mid-charge neither charges twice nor loses the charge: the next pass finds it still
+pending and asks the processor about it before anything new, and the processor's webhook
+settles it as it settles an order's payment. What a settled charge does (credit the line,
+or count a failure and retry by the rule) is ``auto_topup_settlement``.
 """
 
 from __future__ import annotations
@@ -17,43 +16,41 @@ import logging
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
-from saldo.domain.orders import next_renewal_attempt
 from saldo.domain.periods import require_aware
 from saldo.domain.topup import TopUpAmountRefused, check_topup_amount
-from saldo.services.idempotency import fingerprint, internal_key
+from saldo.services.auto_topup_settlement import tell
 from saldo.services.lines import LineNotFound
-from saldo.services.notifications import SMS, queue, sms_allowed_from
+from saldo.services.payment_flow import (
+    apply_result,
+    ask_processor,
+    charge,
+    installation_id,
+    settle_refunds_quietly,
+)
 from saldo.services.payment_port import (
-    PaymentError,
     PaymentProvider,
-    PaymentResult,
+    PaymentRefused,
     PaymentStatus,
-    PaymentTimedOut,
     looks_like_a_card_number,
 )
 from saldo.services.ports import (
     AutoTopUp,
-    AutoTopUpAttempt,
     DuplicateIdempotencyKey,
-    LineRecord,
+    PaymentPurpose,
+    StoredPayment,
     UnitOfWork,
 )
-from saldo.services.settlement import installation_id
-from saldo.services.top_up import credit_topup
 
 log = logging.getLogger(__name__)
 
 BATCH: Final = 200
-# A charge the processor never received is given up after this long.
-LOST_AFTER: Final = timedelta(hours=24)
 
 
 class UnableToSetAutoTopUp(SaldoError):
@@ -135,12 +132,15 @@ def run_auto_topups(
     now = require_aware(now)
     report = AutoTopUpReport()
     with uow.reading():
-        pending = uow.auto_topups.pending_attempts(limit=BATCH)
-    for attempt in pending:
+        pending = uow.payments.pending(purpose=PaymentPurpose.AUTO_TOPUP, limit=BATCH)
+    if pending:
+        installation = installation_id(uow)
+    for payment in pending:
         try:
-            _resolve(uow, providers, attempt=attempt, now=now, report=report)
+            _resolve(uow, providers, payment=payment, installation=installation, now=now,
+                     report=report)  # fmt: skip
         except Exception:  # logged; the next pass asks again
-            log.exception("auto top-up charge %s could not be settled", attempt.id)
+            log.exception("auto top-up charge %s could not be settled", payment.id)
     with uow.reading():
         due = uow.auto_topups.due(now=now, limit=BATCH)
     for setting, msisdn in due:
@@ -151,37 +151,35 @@ def run_auto_topups(
     return report
 
 
-def _reference(uow: UnitOfWork, attempt_id: int) -> str:
-    """The charge's idempotency key and reference at its processor (unique to the
-    installation, as ``processor_reference`` is)."""
-    return f"saldo-{installation_id(uow)}-topup-{attempt_id}"
-
-
 def _resolve(
     uow: UnitOfWork,
     providers: Mapping[str, PaymentProvider],
     *,
-    attempt: AutoTopUpAttempt,
+    payment: StoredPayment,
+    installation: str,
     now: datetime,
     report: AutoTopUpReport,
 ) -> None:
     """Ask the processor about a charge whose answer never came, and settle it."""
-    processor = providers.get(attempt.provider)
-    if processor is None:
+    result = ask_processor(providers, payment, installation=installation, now=now)
+    if result is None or result.status is PaymentStatus.PENDING:
         report.pending += 1
         return
-    reference = _reference(uow, attempt.id)
-    try:
-        result = processor.find_payment(idempotency_key=reference, order_reference=reference)
-    except PaymentTimedOut:
+    if apply_result(uow, payment_id=payment.id, result=result, now=now):
+        settle_refunds_quietly(uow, providers, line_id=payment.line_id, now=now)
+        _count(uow, payment, report)
+
+
+def _count(uow: UnitOfWork, payment: StoredPayment, report: AutoTopUpReport) -> None:
+    """Count a charge this pass settled: topped up, or failed (declined, or given back)."""
+    with uow.reading():
+        settled = uow.payments.get(payment.id) or payment
+    if settled.status is PaymentStatus.PENDING:
         report.pending += 1
-        return
-    if result is None and now - attempt.created_at < LOST_AFTER:
-        report.pending += 1
-        return
-    if result is None:
-        result = _failed(attempt, "never_received")
-    _settle(uow, providers, attempt=attempt, result=result, now=now, report=report)
+    elif settled.status is PaymentStatus.SUCCEEDED and settled.topup_id is not None:
+        report.topped_up += 1
+    else:
+        report.failed += 1
 
 
 def _start(
@@ -210,7 +208,7 @@ def _start(
             return  # topped up meanwhile (by hand, or by another worker)
         if current.next_attempt_at is not None and now < current.next_attempt_at:
             return
-        if uow.auto_topups.pending_attempt(current.line_id) is not None:
+        if uow.payments.pending_auto_topup(current.line_id) is not None:
             return  # another worker is charging it
         amount = Money(current.amount, current.currency)
         try:
@@ -219,7 +217,7 @@ def _start(
             # The operator's bounds moved since the setting was saved: a charge would only be
             # given back. The setting is switched off and the subscriber told, once.
             uow.auto_topups.put(replace(current, enabled=False, failures=0), now=now)
-            _tell(
+            tell(
                 uow,
                 record=found,
                 reference=f"off-{current.line_id}-{now:%Y%m%d%H%M%S}",
@@ -232,9 +230,11 @@ def _start(
             report.failed += 1
             return
         try:
-            attempt_id = uow.auto_topups.add_attempt(
+            payment_id = uow.payments.add(
                 operator_id=current.operator_id,
                 line_id=current.line_id,
+                purpose=PaymentPurpose.AUTO_TOPUP,
+                order_id=None,
                 provider=current.provider,
                 idempotency_key=f"auto-topup-{uuid.uuid4()}",
                 amount=current.amount,
@@ -244,165 +244,20 @@ def _start(
         except DuplicateIdempotencyKey:
             return  # another worker claimed it a moment earlier
         uow.commit()
-    with uow.reading():
-        attempt = uow.auto_topups.pending_attempt(current.line_id)
-    assert attempt is not None and attempt.id == attempt_id
-    reference = _reference(uow, attempt.id)
+        claimed = uow.payments.get(payment_id)
+    assert claimed is not None
     try:
-        result = processor.create_payment(
-            amount=Money(attempt.amount, attempt.currency),
+        charged = charge(
+            uow,
+            processor,
+            payment=claimed,
             source=current.token,
             description=f"Auto top-up of {mask_msisdn(msisdn)}",
-            order_reference=reference,
-            idempotency_key=reference,
-        )
-    except PaymentTimedOut:
-        report.pending += 1  # the next pass finds it at the processor
-        return
-    except PaymentError as error:
-        result = _failed(attempt, error.code)
-    if result.status is PaymentStatus.PENDING:
-        report.pending += 1
-        return
-    _settle(uow, providers, attempt=attempt, result=result, now=now, report=report)
-
-
-def _failed(attempt: AutoTopUpAttempt, code: str) -> PaymentResult:
-    return PaymentResult(
-        reference="",
-        status=PaymentStatus.FAILED,
-        amount=Money(attempt.amount, attempt.currency),
-        decline_code=code,
-    )
-
-
-def _settle(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    attempt: AutoTopUpAttempt,
-    result: PaymentResult,
-    now: datetime,
-    report: AutoTopUpReport,
-) -> None:
-    """Credit a succeeded charge (or give it back when the line can no longer take it:
-    recycled, or below a new minimum), or record a failed one; apply the retry rule and
-    tell the subscriber, in one transaction."""
-    if result.status is PaymentStatus.PENDING:
-        report.pending += 1
-        return
-    amount = Money(attempt.amount, attempt.currency)
-    outcome = result
-    if result.status is PaymentStatus.SUCCEEDED:
-        try:
-            if _credit(uow, attempt=attempt, result=result, now=now):
-                report.topped_up += 1
-            return
-        except SaldoError as refused:
-            # Taken but not creditable: it goes back, and the charge counts as failed.
-            processor = providers[attempt.provider]
-            processor.refund(
-                result.reference,
-                amount=amount,
-                idempotency_key=f"{_reference(uow, attempt.id)}-refund",
-            )
-            outcome = _failed(attempt, refused.code)
-    with uow:
-        record = uow.lines.get_by_msisdn(attempt.msisdn, for_update=True)
-        assert record is not None
-        if not uow.auto_topups.finish_attempt(
-            attempt.id,
-            status=PaymentStatus.FAILED.value,
-            reference=result.reference or None,
-            decline_code=outcome.decline_code,
-            topup_id=None,
-            now=now,
-        ):
-            return
-        setting = uow.auto_topups.get(attempt.line_id)
-        if setting is not None:
-            failures = setting.failures + 1
-            retry_at = next_renewal_attempt(failures=failures, failed_at=now)
-            changed = replace(setting, failures=failures, next_attempt_at=retry_at)
-            if retry_at is None:
-                changed = replace(changed, enabled=False, failures=0)
-            uow.auto_topups.put(changed, now=now)
-        _tell(
-            uow,
-            record=record,
-            reference=str(attempt.id),
-            amount=attempt.amount,
-            kind="auto_topup_failed",
-            extra={"reason": outcome.decline_code},
+            payer_email=None,
+            providers=providers,
+            first_send=True,
             now=now,
         )
-        uow.commit()
-    report.failed += 1
-
-
-def _credit(
-    uow: UnitOfWork, *, attempt: AutoTopUpAttempt, result: PaymentResult, now: datetime
-) -> bool:
-    """Credit a succeeded charge like any top-up; False when it was settled already.
-    Raises the top-up's own errors (nothing written then)."""
-    with uow:
-        record = uow.lines.get_by_msisdn(attempt.msisdn, for_update=True)
-        assert record is not None
-        receipt = credit_topup(
-            uow,
-            record=record,
-            amount=Money(attempt.amount, attempt.currency),
-            channel=Channel.AUTO,
-            key=internal_key("auto-topup", attempt.id),
-            request=fingerprint("auto-topup", attempt.id, attempt.msisdn),
-            now=now,
-        )
-        if not uow.auto_topups.finish_attempt(
-            attempt.id,
-            status=PaymentStatus.SUCCEEDED.value,
-            reference=result.reference or None,
-            decline_code=None,
-            topup_id=receipt.topup_id,
-            now=now,
-        ):
-            return False  # another pass settled it; this transaction rolls back
-        setting = uow.auto_topups.get(attempt.line_id)
-        if setting is not None:
-            uow.auto_topups.put(replace(setting, failures=0, next_attempt_at=None), now=now)
-        _tell(
-            uow,
-            record=record,
-            reference=str(attempt.id),
-            amount=attempt.amount,
-            kind="auto_topup_done",
-            extra={},
-            now=now,
-        )
-        uow.commit()
-    return True
-
-
-def _tell(
-    uow: UnitOfWork,
-    *,
-    record: LineRecord,
-    reference: str,
-    amount: int,
-    kind: str,
-    extra: dict[str, object],
-    now: datetime,
-) -> None:
-    """Queue an SMS about an auto top-up (``reference``: its attempt, which keys it)."""
-    operator = record.operator
-    assert operator.id is not None
-    queue(
-        uow,
-        operator_id=operator.id,
-        line_id=record.line.id,
-        channel=SMS,
-        key=f"{kind.replace('_', '-')}-{reference}",
-        recipient=record.line.msisdn,
-        payload={"kind": kind, "line_id": record.line.id, "amount": amount, **extra},
-        now=now,
-        not_before=sms_allowed_from(now, timezone=operator.timezone),
-    )
+    except PaymentRefused:
+        charged = claimed  # recorded as failed
+    _count(uow, charged, report)

@@ -1,14 +1,16 @@
 """Paying an order.
 
 ``pay_order`` confirms the order and takes the money: from the line's balance inside one
-database transaction, or through a payment processor in three steps, so that no processor
-call ever happens inside a database transaction and a crash between them loses nothing:
+database transaction, or through a payment processor by the one payment flow
+(``payment_flow``), so that no processor call ever happens inside a database transaction and
+a crash between its steps loses nothing:
 
-1. record the payment as pending, under the caller's idempotency key (commit);
-2. ask the processor, with that same key (a repeat returns the first outcome);
-3. apply the outcome (``settlement.apply_result``): a success pays and fulfils the order
-   exactly once, a decline leaves it payable, a pending or unanswered payment is left to the
-   reconciliation job and the processor's webhooks.
+1. claim: record the payment (purpose ``order``) as pending, under the caller's idempotency
+   key, with the order locked and confirmed (commit);
+2. ``payment_flow.charge``: ask the processor, with the payment's own key (a repeat returns
+   the first outcome), and apply the outcome: a success pays and fulfils the order exactly
+   once (``settlement.OrderFulfilment``), a decline leaves it payable, a pending or
+   unanswered payment is left to the reconciliation job and the processor's webhooks.
 """
 
 from __future__ import annotations
@@ -33,32 +35,19 @@ from saldo.services.orders import (
     UnknownProvider,
     get_order,
 )
-from saldo.services.payment_port import (
-    PaymentProvider,
-    PaymentRefused,
-    PaymentResult,
-    PaymentStatus,
-    PaymentTimedOut,
-)
+from saldo.services.payment_flow import charge
+from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
+    PaymentPurpose,
     StoredOrder,
     StoredPayment,
     UnitOfWork,
 )
 from saldo.services.quotes import check_not_recycled
 from saldo.services.reminders import alert_low_balance
-from saldo.services.settlement import (
-    BALANCE,
-    apply_result,
-    fulfil_order,
-    installation_id,
-    mark_paid,
-    move_order,
-    processor_reference,
-    settle_refunds_quietly,
-)
+from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
 
 
 def pay_order(
@@ -96,20 +85,18 @@ def pay_order(
     )
     if payment.status is PaymentStatus.PENDING and payment.reference is None:
         order = get_order(uow, order_id)
-        reference = processor_reference(installation_id(uow), payment.id)
         try:
-            result = processor.create_payment(
-                amount=Money(payment.amount, payment.currency),
+            payment = charge(
+                uow,
+                processor,
+                payment=payment,
                 source=source,
                 description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
-                order_reference=reference,
-                idempotency_key=reference,
                 payer_email=order.email,
+                providers=providers,
+                first_send=first_send,
+                now=now,
             )
-        except PaymentTimedOut:
-            # Still pending; reconciliation finds it at the processor (its first check is
-            # already scheduled).
-            return get_order(uow, order_id)
         except PaymentRefused:
             if not first_send:
                 # The first request may have charged: never call that a decline.
@@ -117,18 +104,10 @@ def pay_order(
                     f"the first payment for order {order_id} is still being checked with "
                     f"{provider}; it settles within minutes"
                 ) from None
-            result = PaymentResult(
-                reference="",
-                status=PaymentStatus.FAILED,
-                amount=Money(payment.amount, payment.currency),
-                decline_code="refused",
-            )
-            apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
             raise
-        apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
-        settle_refunds_quietly(uow, providers, order_id=order_id, now=now)
-    with uow.reading():
-        payment = uow.payments.get(payment.id) or payment
+    else:
+        with uow.reading():
+            payment = uow.payments.get(payment.id) or payment
     if payment.status is PaymentStatus.FAILED:
         raise PaymentDeclined(
             f"the payment was declined ({payment.decline_code or 'no reason given'}); "
@@ -175,6 +154,8 @@ def _claim_payment(
         try:
             payment_id = uow.payments.add(
                 operator_id=order.operator_id,
+                line_id=order.line_id,
+                purpose=PaymentPurpose.ORDER,
                 order_id=order_id,
                 provider=provider,
                 idempotency_key=key,
@@ -294,6 +275,8 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
             _confirm(uow, order, now=now)
             payment_id = uow.payments.add(
                 operator_id=order.operator_id,
+                line_id=order.line_id,
+                purpose=PaymentPurpose.ORDER,
                 order_id=order_id,
                 provider=BALANCE,
                 idempotency_key=key,

@@ -1,6 +1,7 @@
-"""Finding out what became of payments: asking processors again about pending ones (with
-backoff), and their webhooks. Both end in ``settlement.apply_result``, whose conditional
-updates make a webhook and a poll racing for one payment fulfil its order once.
+"""Finding out what became of payments, whatever they pay for (orders, auto top-ups):
+asking processors again about pending ones (with backoff), and their webhooks. Both end in
+``payment_flow.apply_result``, whose conditional updates make a webhook and a poll racing
+for one payment settle it once.
 """
 
 from __future__ import annotations
@@ -8,34 +9,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Final
+from datetime import datetime
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.orders import next_payment_check
 from saldo.domain.periods import require_aware
-from saldo.services.payment_port import (
-    PaymentError,
-    PaymentProvider,
-    PaymentResult,
-    PaymentStatus,
-)
-from saldo.services.ports import StoredPayment, UnitOfWork
-from saldo.services.settlement import (
+from saldo.services.payment_flow import (
     apply_in,
     apply_result,
+    ask_processor,
     installation_id,
-    processor_reference,
     settle_refunds,
     settle_refunds_quietly,
 )
+from saldo.services.payment_port import PaymentProvider, PaymentResult, PaymentStatus
+from saldo.services.ports import StoredPayment, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# A payment whose request never reached the processor is given up after this long: long
-# enough for a processor's search index to catch up even after an outage of theirs.
-LOST_REQUEST_AFTER: Final = timedelta(hours=24)
+
+class UnknownPaymentProvider(SaldoError):
+    """A webhook for a payment provider that is not configured here."""
+
+    code = "unknown_payment_provider"
 
 
 class UnknownPayment(SaldoError):
@@ -58,7 +55,8 @@ def reconcile_payments(
 ) -> Reconciliation:
     """Ask the processors about the pending payments whose next check is due (backing off:
     ``PAYMENT_CHECK_DELAYS``), apply what they say, then make the refunds due. A payment
-    whose request never reached its processor is failed after ``LOST_REQUEST_AFTER``."""
+    whose request never reached its processor is failed after
+    ``payment_flow.LOST_REQUEST_AFTER``."""
     now = require_aware(now)
     with uow.reading():
         due = uow.payments.due_checks(now=now, limit=limit)
@@ -66,7 +64,7 @@ def reconcile_payments(
     installation = installation_id(uow)
     for payment in due:
         try:
-            result = _ask(providers, payment, installation=installation, now=now)
+            result = ask_processor(providers, payment, installation=installation, now=now)
         except Exception:  # one bad payment must not stop the others or the refunds
             log.exception("payment %s could not be reconciled", payment.id)
             result = None
@@ -75,7 +73,7 @@ def reconcile_payments(
             _ask_again_later(uow, payment, now=now)
             continue
         try:
-            apply_result(uow, providers, payment_id=payment.id, result=result, now=now)
+            apply_result(uow, payment_id=payment.id, result=result, now=now)
         except Exception:  # logged; the payment stays pending and is asked about again
             log.exception("payment %s could not be applied", payment.id)
             pending += 1
@@ -99,36 +97,6 @@ def _ask_again_later(uow: UnitOfWork, payment: StoredPayment, *, now: datetime) 
         uow.commit()
 
 
-def _ask(
-    providers: Mapping[str, PaymentProvider],
-    payment: StoredPayment,
-    *,
-    installation: str,
-    now: datetime,
-) -> PaymentResult | None:
-    processor = providers.get(payment.provider)
-    if processor is None:
-        return None
-    try:
-        if payment.reference is not None:
-            return processor.fetch_payment(payment.reference)
-        found = processor.find_payment(
-            idempotency_key=processor_reference(installation, payment.id),
-            order_reference=processor_reference(installation, payment.id),
-        )
-    except PaymentError as error:
-        log.warning("payment %s: the processor did not answer: %s", payment.id, error)
-        return None
-    if found is None and now - payment.created_at >= LOST_REQUEST_AFTER:
-        return PaymentResult(
-            reference="",
-            status=PaymentStatus.FAILED,
-            amount=Money(payment.amount, payment.currency),
-            decline_code="never_received",
-        )
-    return found
-
-
 def handle_webhook(
     uow: UnitOfWork,
     providers: Mapping[str, PaymentProvider],
@@ -142,11 +110,13 @@ def handle_webhook(
     changes nothing). Events may come in any order: a payment's final status is never
     replaced, and an event that only says "changed" is completed by asking the processor.
 
-    Raises KeyError for an unknown provider; InvalidWebhook; UnknownPayment (answer so
-    that the processor sends it again later).
+    Raises UnknownPaymentProvider; InvalidWebhook; UnknownPayment (answer so that the processor
+    sends it again later); PaymentMismatch (nothing applied).
     """
     now = require_aware(now)
-    processor = providers[provider]
+    processor = providers.get(provider)
+    if processor is None:
+        raise UnknownPaymentProvider(f"no payment provider {provider!r}")
     event = processor.parse_webhook(body=body, headers=headers, now=now)
     with uow.reading():
         payment = uow.payments.get_by_reference(provider=provider, reference=event.reference)
@@ -172,5 +142,5 @@ def handle_webhook(
             return False
         apply_in(uow, payment_id=payment.id, result=result, now=now)
         uow.commit()
-    settle_refunds_quietly(uow, providers, order_id=payment.order_id, now=now)
+    settle_refunds_quietly(uow, providers, line_id=payment.line_id, now=now)
     return True

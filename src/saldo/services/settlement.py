@@ -1,6 +1,6 @@
-"""Applying what processors say about payments: paying and fulfilling orders exactly once,
-and refunding money an order cannot use. Asking again about pending payments and reading
-webhooks is ``reconciliation``.
+"""What a payment for an order does when the payment flow (``payment_flow``) settles it:
+pay and fulfil the order exactly once, or flag the money for a refund when the order can no
+longer use it; and the moves of an order between its states.
 
 Every path that fulfils takes its locks in one order (the line's row, then the payment's,
 then the order's), and the decisive step is a conditional update: a payment moves from
@@ -11,8 +11,6 @@ once: the second finds the payment finished and does nothing.
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -27,51 +25,15 @@ from saldo.domain.orders import (
     OrderState,
     check_transition,
     late_payment,
-    next_payment_check,
     receipt_number,
 )
-from saldo.domain.periods import require_aware
 from saldo.services.fulfilment import Grant, addon_grant, fulfil_plan
 from saldo.services.payment_port import (
-    PaymentError,
-    PaymentProvider,
-    PaymentResult,
     PaymentStatus,
 )
-from saldo.services.ports import LineRecord, UnitOfWork
+from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
 
 BALANCE: Final = "balance"
-log = logging.getLogger(__name__)
-
-
-def installation_id(uow: UnitOfWork) -> str:
-    """This installation's id: 16 random hex digits, made and kept the first time it is
-    asked for. It begins every key Saldo sends a payment processor, so two databases sharing
-    one processor account (staging and production; a demo made again after ``make clean``
-    beside the sandbox's file) never send the same key for different payments."""
-    with uow.reading():
-        found = uow.payments.installation_id()
-    if found is None:
-        with uow:
-            uow.payments.keep_installation_id(secrets.token_hex(8))
-            uow.commit()
-        with uow.reading():
-            found = uow.payments.installation_id()
-    assert found is not None
-    return found
-
-
-def processor_reference(installation: str, payment_id: int) -> str:
-    """What Saldo calls a payment at its processor: the idempotency key and the order
-    reference sent with it (stable across retries of the same payment, unique per payment
-    and installation), by which a payment whose answer was lost is found again."""
-    return f"saldo-{installation}-payment-{payment_id}"
-
-
-class PaymentMismatch(SaldoError):
-    """A processor reports an amount or currency other than the payment's: never applied."""
-
-    code = "payment_mismatch"
 
 
 class UnableToFulfil(SaldoError):
@@ -208,146 +170,67 @@ def _fail(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> None
             uow.payments.flag_refund(payment.id, now=now)
 
 
-def apply_result(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    payment_id: int,
-    result: PaymentResult,
-    now: datetime,
-) -> None:
-    """Record what the processor says of a payment, in one transaction: a success pays and
-    fulfils its order (or, by the late-payment rule, is applied to an expired order or
-    flagged for a refund), a failure is recorded, a pending payment is scheduled for
-    another look."""
-    now = require_aware(now)
-    with uow:
-        apply_in(uow, payment_id=payment_id, result=result, now=now)
-        uow.commit()
+class OrderFulfilment:
+    """The payment flow's callbacks for a payment with the ``order`` purpose."""
 
-
-def apply_in(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: datetime) -> None:
-    payment = uow.payments.get(payment_id)
-    assert payment is not None
-    order = uow.orders.get(payment.order_id)
-    assert order is not None
-    record = uow.lines.get_by_msisdn(order.msisdn, for_update=True)
-    assert record is not None
-    if result.status is PaymentStatus.SUCCEEDED and result.amount != Money(
-        payment.amount, payment.currency
-    ):
-        raise PaymentMismatch(
-            f"payment {payment_id} is {Money(payment.amount, payment.currency)} here but "
-            f"{result.amount} at {payment.provider} ({result.reference}); left for staff"
-        )
-    if payment.reference is None and result.reference:
-        uow.payments.attach_reference(
-            payment_id, reference=result.reference, card_last4=result.card_last4, now=now
-        )
-    if result.status is PaymentStatus.PENDING:
-        if payment.status is PaymentStatus.PENDING and payment.next_check_at is None:
-            uow.payments.schedule_check(
-                payment_id, at=next_payment_check(checks=0, now=now), checks=0
+    def paid(
+        self, uow: UnitOfWork, *, payment: StoredPayment, record: LineRecord, now: datetime
+    ) -> None:
+        """Pay and fulfil the order (or, by the late-payment rule, apply the payment to an
+        expired order), or flag the payment for a refund when the order cannot use it."""
+        assert payment.order_id is not None
+        order = uow.orders.get(payment.order_id, for_update=True)
+        assert order is not None
+        recycled = (
+            state_at(
+                stored_state=record.line.state,
+                valid_until=record.line.valid_until,
+                rules=record.operator.lifecycle,
+                now=now,
             )
-        return
-    if not uow.payments.finish(
-        payment_id, status=result.status, decline_code=result.decline_code, now=now
-    ):
-        if payment.status is PaymentStatus.FAILED and result.status is PaymentStatus.SUCCEEDED:
-            # Money Saldo had given up on did arrive: it goes back.
-            log.warning("payment %s succeeded after it was failed; refunding it", payment_id)
-            uow.payments.flag_refund(payment_id, now=now)
-        elif payment.status is not result.status:
-            log.warning(
-                "payment %s is %s; ignoring a later report that it %s",
-                payment_id,
-                payment.status,
-                result.status,
-            )
-        return
-    if result.status is PaymentStatus.FAILED:
-        return
-    order = uow.orders.get(payment.order_id, for_update=True)
-    assert order is not None
-    recycled = (
-        state_at(
-            stored_state=record.line.state,
-            valid_until=record.line.valid_until,
-            rules=record.operator.lifecycle,
+            is LineState.RECYCLED
+        )
+        if order.state.payable:
+            reason = f"paid with {payment.provider}"
+        elif late_payment(state=order.state, line_recycled=recycled) is LatePayment.APPLY:
+            reason = f"late payment with {payment.provider} applied at the quoted price"
+        else:
+            uow.payments.flag_refund(payment.id, now=now)
+            return
+        if not mark_paid(uow, order_id=order.id, reason=reason, now=now):
+            uow.payments.flag_refund(payment.id, now=now)  # the order moved on meanwhile
+            return
+        if recycled:
+            _fail(uow, order_id=order.id, reason="the line was recycled", now=now)
+            return
+        fulfil_order(
+            uow,
+            order_id=order.id,
+            record=record,
+            paid_from=None,
+            provider=payment.provider,
             now=now,
         )
-        is LineState.RECYCLED
-    )
-    if order.state.payable:
-        reason = f"paid with {payment.provider}"
-    elif late_payment(state=order.state, line_recycled=recycled) is LatePayment.APPLY:
-        reason = f"late payment with {payment.provider} applied at the quoted price"
-    else:
-        uow.payments.flag_refund(payment_id, now=now)
-        return
-    if not mark_paid(uow, order_id=order.id, reason=reason, now=now):
-        uow.payments.flag_refund(payment_id, now=now)  # the order moved on meanwhile
-        return
-    if recycled:
-        _fail(uow, order_id=order.id, reason="the line was recycled", now=now)
-        return
-    fulfil_order(
-        uow, order_id=order.id, record=record, paid_from=None, provider=payment.provider, now=now
-    )
 
+    def declined(
+        self,
+        uow: UnitOfWork,
+        *,
+        payment: StoredPayment,
+        record: LineRecord,
+        decline_code: str | None,
+        now: datetime,
+    ) -> None:
+        """A declined payment leaves its order payable, with another card or method."""
 
-def settle_refunds(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    now: datetime,
-    order_id: int | None = None,
-    limit: int = 100,
-) -> int:
-    """Give back the payments flagged for a refund (of one order, when ``order_id`` is
-    given); return how many were refunded. A processor that fails leaves the refund for the
-    next run."""
-    with uow.reading():
-        due = uow.payments.refunds_due(limit=limit, order_id=order_id)
-    if not due:
-        return 0
-    installation = installation_id(uow)
-    refunded = 0
-    for payment in due:
-        processor = providers.get(payment.provider)
-        if processor is None or payment.reference is None:
-            continue
-        try:
-            processor.refund(
-                payment.reference,
-                amount=Money(payment.amount, payment.currency),
-                idempotency_key=f"{processor_reference(installation, payment.id)}-refund",
-            )
-        except PaymentError as error:
-            log.warning("refund of payment %s not made yet: %s", payment.id, error)
-            continue
-        with uow:
-            if uow.payments.mark_refunded(payment.id, now=now):
-                refunded += 1
-                move_order(
-                    uow,
-                    payment.order_id,
-                    from_states=(OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED),
-                    to_state=OrderState.REFUNDED,
-                    reason=f"payment {payment.reference} refunded",
-                    now=now,
-                )
-            uow.commit()
-    return refunded
-
-
-def settle_refunds_quietly(
-    uow: UnitOfWork, providers: Mapping[str, PaymentProvider], *, order_id: int, now: datetime
-) -> None:
-    """Make one order's refunds now, after its payment was applied and committed; any
-    failure is logged and left to the reconciliation job, never reported to a payer whose
-    order is already settled."""
-    try:
-        settle_refunds(uow, providers, now=now, order_id=order_id)
-    except Exception:  # the job retries; the caller's outcome is already committed
-        log.exception("refunds of order %s left to the reconciliation job", order_id)
+    def refunded(self, uow: UnitOfWork, *, payment: StoredPayment, now: datetime) -> None:
+        """An order that could not use its money ends refunded."""
+        assert payment.order_id is not None
+        move_order(
+            uow,
+            payment.order_id,
+            from_states=(OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED),
+            to_state=OrderState.REFUNDED,
+            reason=f"payment {payment.reference} refunded",
+            now=now,
+        )

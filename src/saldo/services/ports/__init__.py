@@ -35,6 +35,7 @@ from saldo.services.ports.orders import (
     OrderTerms,
     OutboxMessage,
     OutboxRepository,
+    PaymentPurpose,
     PaymentRepository,
     StoredOrder,
     StoredPayment,
@@ -53,7 +54,6 @@ from saldo.services.ports.selling import (
 from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
 from saldo.services.ports.worker import (
     AutoTopUp,
-    AutoTopUpAttempt,
     AutoTopUpRepository,
     JobRunRepository,
 )
@@ -64,7 +64,6 @@ __all__ = [
     "AutoRenewal",
     "AutoRenewalRepository",
     "AutoTopUp",
-    "AutoTopUpAttempt",
     "AutoTopUpRepository",
     "ChargingRepository",
     "ClaimedVoucher",
@@ -86,6 +85,7 @@ __all__ = [
     "OrderTerms",
     "OutboxMessage",
     "OutboxRepository",
+    "PaymentPurpose",
     "PaymentRepository",
     "PendingConfirmation",
     "PlanPurchaseRepository",

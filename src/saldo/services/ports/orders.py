@@ -1,8 +1,10 @@
-"""Ports of orders: the orders with their quotes and history, the payments taken for them,
-processors' webhook events, auto-renewal settings, and the outbox of notifications."""
+"""Ports of orders: the orders with their quotes and history, the payments taken at
+processors (for orders and auto top-ups), processors' webhook events, auto-renewal settings,
+and the outbox of notifications."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,13 +72,30 @@ class OrderEvent:
     created_at: datetime
 
 
+class PaymentPurpose(enum.StrEnum):
+    """What a payment pays for: each purpose has its fulfilment (``services.payment_flow``)."""
+
+    ORDER = "order"
+    AUTO_TOPUP = "auto_topup"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredPayment:
+    """One payment taken at a processor (or from the balance, for an order). ``order_id``
+    is set for an order's payment, ``topup_id`` once an auto top-up's charge was credited;
+    ``processor_key`` is the key it was sent with when that is not the one flow's own
+    (``payment_flow.processor_key``); ``msisdn`` is its line's number."""
+
     id: int
     operator_id: int
-    order_id: int
+    line_id: int
+    msisdn: str
+    purpose: PaymentPurpose
+    order_id: int | None
+    topup_id: int | None
     provider: str
     idempotency_key: str
+    processor_key: str | None
     reference: str | None
     status: PaymentStatus
     amount: int
@@ -166,7 +185,9 @@ class PaymentRepository(Protocol):
         self,
         *,
         operator_id: int,
-        order_id: int,
+        line_id: int,
+        purpose: PaymentPurpose,
+        order_id: int | None,
         provider: str,
         idempotency_key: str,
         amount: int,
@@ -176,7 +197,7 @@ class PaymentRepository(Protocol):
         """Record a payment about to be asked of a processor: pending, no reference yet, and
         a first check due a minute later, so that the reconciliation job finds it whatever
         happens to the caller. Raise DuplicateIdempotencyKey if the operator has used this
-        key with this provider already."""
+        key with this provider already, or (an auto top-up) the line has a charge pending."""
         ...
 
     def get(self, payment_id: int) -> StoredPayment | None: ...
@@ -189,6 +210,19 @@ class PaymentRepository(Protocol):
 
     def for_order(self, order_id: int) -> list[StoredPayment]:
         """Oldest first."""
+        ...
+
+    def pending(self, *, purpose: PaymentPurpose, limit: int) -> list[StoredPayment]:
+        """Payments for ``purpose`` still waiting for their processor's answer, oldest
+        first, whether or not their next check is due."""
+        ...
+
+    def pending_auto_topup(self, line_id: int) -> StoredPayment | None:
+        """The line's auto top-up charge still waiting for its processor's answer, if any."""
+        ...
+
+    def link_topup(self, payment_id: int, *, topup_id: int, now: datetime) -> None:
+        """Note the top-up an auto top-up's charge was credited as."""
         ...
 
     def attach_reference(
@@ -220,9 +254,9 @@ class PaymentRepository(Protocol):
         """Mark a succeeded payment as owed back to the payer."""
         ...
 
-    def refunds_due(self, *, limit: int, order_id: int | None = None) -> list[StoredPayment]:
-        """Payments flagged for a refund that has not been made yet (of one order, when
-        ``order_id`` is given)."""
+    def refunds_due(self, *, limit: int, line_id: int | None = None) -> list[StoredPayment]:
+        """Payments flagged for a refund that has not been made yet (of one line, when
+        ``line_id`` is given)."""
         ...
 
     def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:

@@ -1,4 +1,5 @@
-"""Payments taken for orders and processors' webhook events."""
+"""Payments taken at processors (for orders and auto top-ups) and processors' webhook
+events."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from saldo.adapters.db import tables as t
 from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import DuplicateIdempotencyKey
-from saldo.services.ports.orders import StoredPayment
+from saldo.services.ports.orders import PaymentPurpose, StoredPayment
+
+_P = t.payments
 
 # A payment is first asked about again a minute after it was recorded, whatever becomes of
 # the request that recorded it.
@@ -38,16 +41,18 @@ class SqlPaymentRepository:
         )
 
     def _select(self) -> Select[Any]:
-        query = select(t.order_payments)
+        query = select(_P, t.lines.c.msisdn).join(t.lines, t.lines.c.id == _P.c.line_id)
         if self._scope is not None:
-            query = query.where(t.order_payments.c.operator_id == self._scope)
+            query = query.where(_P.c.operator_id == self._scope)
         return query
 
     def add(
         self,
         *,
         operator_id: int,
-        order_id: int,
+        line_id: int,
+        purpose: PaymentPurpose,
+        order_id: int | None,
         provider: str,
         idempotency_key: str,
         amount: int,
@@ -58,9 +63,11 @@ class SqlPaymentRepository:
             with self._connection.begin_nested():
                 return int(
                     self._connection.execute(
-                        insert(t.order_payments)
+                        insert(_P)
                         .values(
                             operator_id=operator_id,
+                            line_id=line_id,
+                            purpose=purpose.value,
                             order_id=order_id,
                             provider=provider,
                             idempotency_key=idempotency_key,
@@ -72,31 +79,31 @@ class SqlPaymentRepository:
                             created_at=now,
                             updated_at=now,
                         )
-                        .returning(t.order_payments.c.id)
+                        .returning(_P.c.id)
                     ).scalar_one()
                 )
         except IntegrityError as error:
             raise DuplicateIdempotencyKey(idempotency_key) from error
 
     def get(self, payment_id: int) -> StoredPayment | None:
-        return self._one(self._select().where(t.order_payments.c.id == payment_id))
+        return self._one(self._select().where(_P.c.id == payment_id))
 
     def get_by_key(
         self, *, operator_id: int, provider: str, idempotency_key: str
     ) -> StoredPayment | None:
         return self._one(
             self._select().where(
-                t.order_payments.c.operator_id == operator_id,
-                t.order_payments.c.provider == provider,
-                t.order_payments.c.idempotency_key == idempotency_key,
+                _P.c.operator_id == operator_id,
+                _P.c.provider == provider,
+                _P.c.idempotency_key == idempotency_key,
             )
         )
 
     def get_by_reference(self, *, provider: str, reference: str) -> StoredPayment | None:
         return self._one(
             self._select().where(
-                t.order_payments.c.provider == provider,
-                t.order_payments.c.reference == reference,
+                _P.c.provider == provider,
+                _P.c.reference == reference,
             )
         )
 
@@ -106,18 +113,39 @@ class SqlPaymentRepository:
 
     def for_order(self, order_id: int) -> list[StoredPayment]:
         rows = self._connection.execute(
-            self._select()
-            .where(t.order_payments.c.order_id == order_id)
-            .order_by(t.order_payments.c.id)
+            self._select().where(_P.c.order_id == order_id).order_by(_P.c.id)
         )
         return [_payment(row) for row in rows]
+
+    def pending(self, *, purpose: PaymentPurpose, limit: int) -> list[StoredPayment]:
+        rows = self._connection.execute(
+            self._select()
+            .where(_P.c.purpose == purpose.value, _P.c.status == PaymentStatus.PENDING.value)
+            .order_by(_P.c.id)
+            .limit(limit)
+        )
+        return [_payment(row) for row in rows]
+
+    def pending_auto_topup(self, line_id: int) -> StoredPayment | None:
+        return self._one(
+            self._select().where(
+                _P.c.line_id == line_id,
+                _P.c.purpose == PaymentPurpose.AUTO_TOPUP.value,
+                _P.c.status == PaymentStatus.PENDING.value,
+            )
+        )
+
+    def link_topup(self, payment_id: int, *, topup_id: int, now: datetime) -> None:
+        self._connection.execute(
+            update(_P).where(_P.c.id == payment_id).values(topup_id=topup_id, updated_at=now)
+        )
 
     def attach_reference(
         self, payment_id: int, *, reference: str, card_last4: str | None, now: datetime
     ) -> None:
         self._connection.execute(
-            update(t.order_payments)
-            .where(t.order_payments.c.id == payment_id)
+            update(_P)
+            .where(_P.c.id == payment_id)
             .values(reference=reference, card_last4=card_last4, updated_at=now)
         )
 
@@ -132,10 +160,10 @@ class SqlPaymentRepository:
         if not status.finished:
             raise ValueError("finish records a succeeded or failed payment")
         changed = self._connection.execute(
-            update(t.order_payments)
+            update(_P)
             .where(
-                t.order_payments.c.id == payment_id,
-                t.order_payments.c.status == PaymentStatus.PENDING.value,
+                _P.c.id == payment_id,
+                _P.c.status == PaymentStatus.PENDING.value,
             )
             .values(
                 status=status.value, decline_code=decline_code, next_check_at=None, updated_at=now
@@ -145,44 +173,40 @@ class SqlPaymentRepository:
 
     def schedule_check(self, payment_id: int, *, at: datetime | None, checks: int) -> None:
         self._connection.execute(
-            update(t.order_payments)
-            .where(t.order_payments.c.id == payment_id)
-            .values(next_check_at=at, checks=checks)
+            update(_P).where(_P.c.id == payment_id).values(next_check_at=at, checks=checks)
         )
 
     def due_checks(self, *, now: datetime, limit: int) -> list[StoredPayment]:
         rows = self._connection.execute(
             self._select()
             .where(
-                t.order_payments.c.status == PaymentStatus.PENDING.value,
-                t.order_payments.c.next_check_at <= now,
+                _P.c.status == PaymentStatus.PENDING.value,
+                _P.c.next_check_at <= now,
             )
-            .order_by(t.order_payments.c.next_check_at, t.order_payments.c.id)
+            .order_by(_P.c.next_check_at, _P.c.id)
             .limit(limit)
         )
         return [_payment(row) for row in rows]
 
     def flag_refund(self, payment_id: int, *, now: datetime) -> None:
         self._connection.execute(
-            update(t.order_payments)
-            .where(t.order_payments.c.id == payment_id)
-            .values(refund_due=True, updated_at=now)
+            update(_P).where(_P.c.id == payment_id).values(refund_due=True, updated_at=now)
         )
 
-    def refunds_due(self, *, limit: int, order_id: int | None = None) -> list[StoredPayment]:
+    def refunds_due(self, *, limit: int, line_id: int | None = None) -> list[StoredPayment]:
         query = self._select().where(
-            t.order_payments.c.refund_due.is_(True),
-            t.order_payments.c.refunded_at.is_(None),
+            _P.c.refund_due.is_(True),
+            _P.c.refunded_at.is_(None),
         )
-        if order_id is not None:
-            query = query.where(t.order_payments.c.order_id == order_id)
-        rows = self._connection.execute(query.order_by(t.order_payments.c.id).limit(limit))
+        if line_id is not None:
+            query = query.where(_P.c.line_id == line_id)
+        rows = self._connection.execute(query.order_by(_P.c.id).limit(limit))
         return [_payment(row) for row in rows]
 
     def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
         changed = self._connection.execute(
-            update(t.order_payments)
-            .where(t.order_payments.c.id == payment_id, t.order_payments.c.refunded_at.is_(None))
+            update(_P)
+            .where(_P.c.id == payment_id, _P.c.refunded_at.is_(None))
             .values(refunded_at=now, updated_at=now)
         ).rowcount
         return bool(changed)
@@ -216,9 +240,14 @@ def _payment(row: Row[Any]) -> StoredPayment:
     return StoredPayment(
         id=row.id,
         operator_id=row.operator_id,
+        line_id=row.line_id,
+        msisdn=row.msisdn,
+        purpose=PaymentPurpose(row.purpose),
         order_id=row.order_id,
+        topup_id=row.topup_id,
         provider=row.provider,
         idempotency_key=row.idempotency_key,
+        processor_key=row.processor_key,
         reference=row.reference,
         status=PaymentStatus(row.status),
         amount=row.amount,

@@ -1,4 +1,4 @@
-"""When each of the worker's jobs last ran; auto top-ups and their attempts."""
+"""When each of the worker's jobs last ran; auto top-up settings."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import to_utc, to_utc_required
-from saldo.services.ports.core import DuplicateIdempotencyKey
-from saldo.services.ports.worker import AutoTopUp, AutoTopUpAttempt
+from saldo.adapters.db.prepared import to_utc
+from saldo.services.ports.worker import AutoTopUp
 
 
 class SqlJobRunRepository:
@@ -89,129 +87,6 @@ class SqlAutoTopUpRepository:
         if self._scope is not None:
             query = query.where(t.auto_topups.c.operator_id == self._scope)
         return [(_setting(row), str(row.msisdn)) for row in self._connection.execute(query)]
-
-    def record_outcome(
-        self, line_id: int, *, failures: int, next_attempt_at: datetime | None, now: datetime
-    ) -> None:
-        self._connection.execute(
-            update(t.auto_topups)
-            .where(t.auto_topups.c.line_id == line_id)
-            .values(failures=failures, next_attempt_at=next_attempt_at, updated_at=now)
-        )
-
-    def add_attempt(
-        self,
-        *,
-        operator_id: int,
-        line_id: int,
-        provider: str,
-        idempotency_key: str,
-        amount: int,
-        currency: str,
-        now: datetime,
-    ) -> int:
-        try:
-            with self._connection.begin_nested():
-                return self._add_attempt(
-                    operator_id=operator_id,
-                    line_id=line_id,
-                    provider=provider,
-                    idempotency_key=idempotency_key,
-                    amount=amount,
-                    currency=currency,
-                    now=now,
-                )
-        except IntegrityError as error:
-            raise DuplicateIdempotencyKey(idempotency_key) from error
-
-    def _add_attempt(
-        self,
-        *,
-        operator_id: int,
-        line_id: int,
-        provider: str,
-        idempotency_key: str,
-        amount: int,
-        currency: str,
-        now: datetime,
-    ) -> int:
-        return int(
-            self._connection.execute(
-                insert(t.auto_topup_attempts)
-                .values(
-                    operator_id=operator_id,
-                    line_id=line_id,
-                    provider=provider,
-                    idempotency_key=idempotency_key,
-                    status="pending",
-                    amount=amount,
-                    currency=currency,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(t.auto_topup_attempts.c.id)
-            ).scalar_one()
-        )
-
-    def _attempts(self) -> Any:
-        a = t.auto_topup_attempts
-        query = (
-            select(a, t.lines.c.msisdn)
-            .join(t.lines, t.lines.c.id == a.c.line_id)
-            .where(a.c.status == "pending")
-            .order_by(a.c.id)
-        )
-        if self._scope is not None:
-            query = query.where(a.c.operator_id == self._scope)
-        return query
-
-    def pending_attempt(self, line_id: int) -> AutoTopUpAttempt | None:
-        row = self._connection.execute(
-            self._attempts().where(t.auto_topup_attempts.c.line_id == line_id)
-        ).first()
-        return None if row is None else _attempt(row)
-
-    def pending_attempts(self, *, limit: int) -> list[AutoTopUpAttempt]:
-        rows = self._connection.execute(self._attempts().limit(limit))
-        return [_attempt(row) for row in rows]
-
-    def finish_attempt(
-        self,
-        attempt_id: int,
-        *,
-        status: str,
-        reference: str | None,
-        decline_code: str | None,
-        topup_id: int | None,
-        now: datetime,
-    ) -> bool:
-        a = t.auto_topup_attempts
-        changed = self._connection.execute(
-            update(a)
-            .where(a.c.id == attempt_id, a.c.status == "pending")
-            .values(
-                status=status,
-                reference=reference,
-                decline_code=decline_code,
-                topup_id=topup_id,
-                updated_at=now,
-            )
-        ).rowcount
-        return bool(changed)
-
-
-def _attempt(row: Any) -> AutoTopUpAttempt:
-    return AutoTopUpAttempt(
-        id=row.id,
-        line_id=row.line_id,
-        msisdn=row.msisdn,
-        provider=row.provider,
-        reference=row.reference,
-        status=row.status,
-        amount=row.amount,
-        currency=row.currency,
-        created_at=to_utc_required(row.created_at),
-    )
 
 
 def _setting(row: Any) -> AutoTopUp:

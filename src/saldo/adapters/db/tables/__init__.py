@@ -18,7 +18,6 @@ from saldo.adapters.db.tables.core import (
     topups,
 )
 from saldo.adapters.db.tables.lifecycle import (
-    auto_topup_attempts,
     auto_topups,
     job_runs,
     line_events,
@@ -27,10 +26,10 @@ from saldo.adapters.db.tables.orders import (
     auto_renewals,
     installation,
     order_events,
-    order_payments,
     orders,
     outbox,
     payment_events,
+    payments,
 )
 from saldo.adapters.db.tables.selling import (
     exchange_rates,
@@ -53,7 +52,6 @@ __all__ = [
     "accounts",
     "adjustments",
     "auto_renewals",
-    "auto_topup_attempts",
     "auto_topups",
     "charging_sessions",
     "exchange_rates",
@@ -68,10 +66,10 @@ __all__ = [
     "network_elements",
     "operators",
     "order_events",
-    "order_payments",
     "orders",
     "outbox",
     "payment_events",
+    "payments",
     "pending_confirmations",
     "pin_attempts",
     "plan_purchases",

@@ -12,7 +12,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 
 from saldo.adapters.db.tables.base import metadata
@@ -51,37 +50,6 @@ auto_topups = Table(
     Column("next_attempt_at", TZDateTime),
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("amount > 0 AND threshold >= 0", name="amounts"),
-)
-
-# One attempt to charge an auto top-up: claimed before the processor is asked, so that a
-# crash never charges twice (the key) nor loses a charge (the reconciliation of pending
-# attempts).
-auto_topup_attempts = Table(
-    "auto_topup_attempts",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("operator_id", ForeignKey("operators.id"), nullable=False),
-    Column("line_id", ForeignKey("lines.id"), nullable=False),
-    Column("provider", String(32), nullable=False),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
-    Column("reference", String(128)),
-    Column("status", String(16), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("decline_code", String(64)),
-    Column("topup_id", ForeignKey("topups.id")),
-    Column("created_at", TZDateTime, nullable=False),
-    Column("updated_at", TZDateTime, nullable=False),
-    CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
-    Index("ix_auto_topup_attempts_line_id", "line_id"),
-    # One charge at a time per line: two workers can never both charge it.
-    Index(
-        "uq_auto_topup_attempts_pending_line_id",
-        "line_id",
-        unique=True,
-        sqlite_where=text("status = 'pending'"),
-        postgresql_where=text("status = 'pending'"),
-    ),
 )
 
 # When each of the worker's jobs last ran to the end: the next run looks back to then (a

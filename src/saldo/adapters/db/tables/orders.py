@@ -1,4 +1,5 @@
-"""Orders and payments, auto-renewal, and the outbox."""
+"""Orders, the payments taken at processors (for orders and auto top-ups), auto-renewal,
+and the outbox."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from saldo.adapters.db.tables.base import metadata
@@ -100,16 +102,23 @@ installation = Table(
     CheckConstraint("one = 1", name="single_row"),
 )
 
-# One attempt to take an order's money through a processor. No card number is ever stored:
-# the processor's reference and, for receipts, the card's last four digits.
-order_payments = Table(
-    "order_payments",
+# One attempt to take money through a processor, for a ``purpose``: an ``order`` (its
+# ``order_id``) or an ``auto_topup`` of the line (the top-up it credited: ``topup_id``). No
+# card number is ever stored: the processor's reference and, for receipts, the card's last
+# four digits. ``processor_key`` is the idempotency key and reference it was sent with when
+# that is not ``saldo-<installation id>-payment-<id>`` (auto top-ups charged before 0011).
+payments = Table(
+    "payments",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("operator_id", ForeignKey("operators.id"), nullable=False),
-    Column("order_id", ForeignKey("orders.id"), nullable=False),
+    Column("line_id", ForeignKey("lines.id"), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("order_id", ForeignKey("orders.id")),
+    Column("topup_id", ForeignKey("topups.id")),
     Column("provider", String(32), nullable=False),
     Column("idempotency_key", String(128), nullable=False),
+    Column("processor_key", String(128)),
     Column("reference", String(128)),
     Column("status", String(16), nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -118,7 +127,7 @@ order_payments = Table(
     Column("card_last4", String(4)),
     Column("checks", BigInteger, nullable=False, server_default="0"),
     Column("next_check_at", TZDateTime),
-    # A succeeded payment the order could not use (a second payment, a cancelled order, a
+    # A succeeded payment its purpose could not use (a second payment, a cancelled order, a
     # recycled line): it is given back, and refunded_at says when.
     Column("refund_due", Boolean, nullable=False, server_default=false()),
     Column("refunded_at", TZDateTime),
@@ -126,10 +135,21 @@ order_payments = Table(
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
     CheckConstraint("amount >= 0", name="no_negative_amount"),
+    CheckConstraint("purpose IN ('order', 'auto_topup')", name="purpose"),
+    CheckConstraint("purpose <> 'order' OR order_id IS NOT NULL", name="order_has_order"),
     UniqueConstraint("operator_id", "provider", "idempotency_key"),
     UniqueConstraint("provider", "reference"),
-    Index("ix_order_payments_order_id", "order_id"),
-    Index("ix_order_payments_status_next_check_at", "status", "next_check_at"),
+    Index("ix_payments_order_id", "order_id"),
+    Index("ix_payments_line_id", "line_id"),
+    Index("ix_payments_status_next_check_at", "status", "next_check_at"),
+    # One auto top-up charge at a time per line: two workers can never both charge it.
+    Index(
+        "uq_payments_pending_auto_topup_line_id",
+        "line_id",
+        unique=True,
+        sqlite_where=text("status = 'pending' AND purpose = 'auto_topup'"),
+        postgresql_where=text("status = 'pending' AND purpose = 'auto_topup'"),
+    ),
 )
 
 # Processors' webhook events, each applied once.
