@@ -10,6 +10,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || packages+=(postgres
 if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
     packages+=(kannel kannel-extras)
 fi
+# jq: docs/cli.md's scripting examples use it, and a test runs them.
+command -v jq > /dev/null || packages+=(jq)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

@@ -14,7 +14,8 @@ HTML comments on the lines before a block steer it (they do not show on the page
 ``<!-- docs-test: serve [PORT] -->`` starts ``saldo serve`` on a free port first and points
 the block's ``127.0.0.1:PORT`` (8000 by default) at it; ``<!-- docs-test: setup COMMAND -->``
 runs a shell command first, e.g. to copy a file the block reads from ``$DOCS_DATA``
-(tests/data/docs).
+(tests/data/docs); ``<!-- docs-test: script -->`` runs a ``sh`` block as one script (an ``if``
+or ``case`` over several lines), whose output is the plain ``text`` block right after it.
 
 All examples of a page run in order in one fresh directory after ``saldo demo --no-serve``,
 with the clock frozen (``SALDO_FROZEN_NOW``) so dates are the same on every run.
@@ -91,8 +92,15 @@ def examples(path: Path) -> list[Example]:
     """Every runnable example of a page, in order."""
     page = str(path.relative_to(ROOT))
     found: list[Example] = []
-    for block in blocks(path):
-        if "skip" in block.directives:
+    every = list(blocks(path))
+    shown_by_script: set[int] = set()
+    for index, block in enumerate(every):
+        if "skip" in block.directives or index in shown_by_script:
+            continue
+        if "script" in block.directives:
+            output = every[index + 1]
+            shown_by_script.add(index + 1)
+            found.append(Example(page, output.first_line - 1, "\n".join(block.lines), output.lines))
             continue
         serve = None
         if "serve" in block.directives:
