@@ -12,11 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from rich.table import Table
-
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
-from saldo.channels.cli.render import local_time, money, out
+from saldo.channels.cli.render import local_time, money, new_table, out, phone_column
 from saldo.channels.cli.vouchers import export_pins
 from saldo.domain.buckets import BucketKind
 from saldo.domain.fx import ExchangeRate
@@ -197,7 +195,9 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
 
 
 def _show(saldo: Saldo, *, now: datetime) -> None:
-    table = Table("operator", "number", "language", "state", "main balance", "valid until")
+    table = new_table(
+        "operator", phone_column("number"), "language", "state", "main balance", "valid until"
+    )
     for demo in DEMO_LINES:
         view = inquire_balance(saldo.uow(), msisdn=demo.msisdn, now=now)
         table.add_row(

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from saldo.bootstrap import parse_rates_file
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, money, out, to_jsonable
+from saldo.channels.cli.render import emit_json, money, new_table, out, to_jsonable
 from saldo.domain.fx import (
     ROUNDING_MODES,
     ExchangeRate,
@@ -87,7 +86,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             ]
         )
         return
-    table = Table("pair", "rate", "source", "fetched (UTC)", "age", "usable")
+    table = new_table("pair", "rate", "source", "fetched (UTC)", "age", "usable")
     for rate in rates:
         table.add_row(
             rate.pair,

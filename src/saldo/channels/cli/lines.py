@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import CSV_ENCODING, emit_json, err, local_time, out, progress
+from saldo.channels.cli.render import (
+    CSV_ENCODING,
+    emit_json,
+    err,
+    local_time,
+    new_table,
+    out,
+    phone_column,
+    progress,
+)
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.operator import SimKind
@@ -90,7 +98,7 @@ def show_command(
     if as_json:
         emit_json(line_dict(line))
         return
-    table = Table(show_header=False)
+    table = new_table("", "", show_header=False)
     for key, value in line_dict(line).items():
         table.add_row(key, "—" if value is None else str(value))
     out.print(table)
@@ -118,7 +126,9 @@ def list_command(
     if as_json:
         emit_json([line_dict(line) for line in found])
         return
-    table = Table("msisdn", "operator", "state", "sim", "language", "valid until (UTC)")
+    table = new_table(
+        phone_column("msisdn"), "operator", "state", "sim", "language", "valid until (UTC)"
+    )
     for line in found:
         table.add_row(
             line.msisdn,

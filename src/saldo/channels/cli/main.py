@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
+from rich.table import Column
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from saldo.channels.cli import (
@@ -37,6 +37,7 @@ from saldo.channels.cli.render import (
     fail,
     local_time,
     money,
+    new_table,
     out,
     quantity,
     to_jsonable,
@@ -115,10 +116,12 @@ def balance_command(
     if as_json:
         emit_json(view)
         return
-    table = Table(title=f"{view.msisdn} · {view.operator_name} ({view.operator})")
-    table.add_column("balance")
-    table.add_column("amount", justify="right")
-    table.add_column("expires")
+    table = new_table(
+        "balance",
+        Column("amount", justify="right", overflow="fold"),
+        "expires",
+        title=f"{view.msisdn} · {view.operator_name} ({view.operator})",
+    )
     for bucket in view.buckets:
         amount = (
             money(Money(bucket.amount, bucket.unit), view.locale)

@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from saldo.bootstrap import MailNotConfigured, Saldo
 from saldo.channels.cli.context import state
 from saldo.channels.cli.orders import JsonFlag, app
-from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
+from saldo.channels.cli.render import (
+    emit_json,
+    err,
+    local_time,
+    money,
+    new_table,
+    out,
+    phone_column,
+    to_jsonable,
+)
 from saldo.channels.notifications import notification_renderer
 from saldo.channels.receipts import receipt_html, receipt_text
 from saldo.domain.errors import SaldoError
@@ -220,7 +228,9 @@ def list_command(
     if as_json:
         emit_json([_order_json(order) for order in orders])
         return
-    table = Table("order", "number", "plan", "state", "total", "placed", "receipt")
+    table = new_table(
+        "order", phone_column("number"), "plan", "state", "total", "placed", "receipt"
+    )
     for order in orders:
         table.add_row(
             str(order.id),
@@ -420,7 +430,7 @@ def _print_details(details: OrderDetails) -> None:
         f"{total.canonical()} {terms.pay_in} by {terms.method}"
         + (f", receipt {order.receipt_number}" if order.receipt_number else "")
     )
-    history = Table("when (UTC)", "from", "to", "reason", title="history")
+    history = new_table("when (UTC)", "from", "to", "reason", title="history")
     for event in details.history:
         history.add_row(
             f"{event.created_at:%Y-%m-%d %H:%M:%S}",
@@ -430,7 +440,7 @@ def _print_details(details: OrderDetails) -> None:
         )
     out.print(history)
     if details.payments:
-        payments = Table("provider", "reference", "status", "amount", "card", "note")
+        payments = new_table("provider", "reference", "status", "amount", "card", "note")
         for p in details.payments:
             note = p.decline_code or ("refunded" if p.refunded_at else "")
             payments.add_row(

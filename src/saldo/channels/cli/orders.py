@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.fx import percent_text, rate_json
-from saldo.channels.cli.render import emit_json, money, out, to_jsonable
+from saldo.channels.cli.render import emit_json, money, new_table, out, to_jsonable
 from saldo.domain.fx import describe_age, rate_age, rate_text
 from saldo.domain.quotes import Quote
 from saldo.services.lines import find_line
@@ -69,7 +68,7 @@ def quote_command(
 
 def _print_quote(quoted: Quote, *, locale: str, now: datetime) -> None:
     items = " + ".join([quoted.plan.name, *(addon.name for addon in quoted.addons)])
-    table = Table("", "", title=items, show_header=False)
+    table = new_table("", "", title=items, show_header=False)
     table.columns[1].justify = "right"
     table.add_row("price (tax included)", money(quoted.gross, locale))
     if quoted.promotion is not None:

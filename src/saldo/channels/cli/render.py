@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Column, Table
 
 from saldo.domain.money import Money, format_money
 
@@ -21,6 +22,25 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 # CSV files given to the CLI: UTF-8, with or without the byte-order mark that spreadsheets
 # write ("CSV UTF-8" in Excel), which would otherwise stick to the first column's name.
 CSV_ENCODING = "utf-8-sig"
+
+
+def phone_column(header: str) -> Column:
+    """A column of phone numbers: a number is never wrapped nor cut short, whatever the
+    terminal's width; the table's other columns give way (they wrap)."""
+    return Column(header, no_wrap=True)
+
+
+def new_table(*columns: str | Column, title: str | None = None, show_header: bool = True) -> Table:
+    """A table for people: its cells wrap at spaces and fold a word longer than the column
+    onto the next line, never ending it with an ellipsis (``phone_column`` never wraps)."""
+    return Table(
+        *(
+            column if isinstance(column, Column) else Column(column, overflow="fold")
+            for column in columns
+        ),
+        title=title,
+        show_header=show_header,
+    )
 
 
 def to_jsonable(value: Any) -> Any:

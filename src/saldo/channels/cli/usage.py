@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.lines import app as lines_app
@@ -18,6 +17,7 @@ from saldo.channels.cli.render import (
     emit_json,
     err,
     money,
+    new_table,
     out,
     progress,
     quantity,
@@ -157,7 +157,7 @@ def usage_command(
         operator = uow.operators.get(line.operator_id)
     assert operator is not None
     locale = operator.locale_for(line.language)
-    table = Table("day", "service", "events", "used", "from allowances", "money")
+    table = new_table("day", "service", "events", "used", "from allowances", "money")
     for day in days_used:
         table.add_row(
             day.day.isoformat(),

@@ -11,10 +11,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, local_time, money, out, progress
+from saldo.channels.cli.render import emit_json, local_time, money, new_table, out, progress
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money, parse_money
@@ -146,7 +145,7 @@ def list_command(
     if as_json:
         emit_json(batches)
         return
-    table = Table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
+    table = new_table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
     for batch in batches:
         table.add_row(
             str(batch.id),
