@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 
-from saldo.bootstrap import parse_rates_file
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, money, new_table, out, to_jsonable
 from saldo.domain.fx import (
@@ -49,6 +48,8 @@ def load_command(
     Examples: saldo fx load eurofxref-daily.xml
               saldo fx load usd-ars.csv --source bcra
     """
+    from saldo.bootstrap import parse_rates_file
+
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
     rates = parse_rates_file(file, fmt=fmt, source=source, now=now)

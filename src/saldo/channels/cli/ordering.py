@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from saldo.bootstrap import MailNotConfigured, Saldo
 from saldo.channels.cli.context import state
 from saldo.channels.cli.orders import JsonFlag, app
 from saldo.channels.cli.render import (
@@ -46,6 +45,9 @@ from saldo.services.ports import StoredOrder
 from saldo.services.receipts import receipt_for
 from saldo.services.reconciliation import reconcile_payments
 from saldo.services.settlement import BALANCE
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 OrderId = Annotated[int, typer.Argument(help="The order's number.", min=1)]
 
@@ -356,6 +358,8 @@ def autorenew_command(
 def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
     """Send the emails waiting in the outbox (receipts among them), when an SMTP server is
     configured; SMS and webhooks are the worker's."""
+    from saldo.bootstrap import MailNotConfigured
+
     try:
         mailer = saldo.mailer()
     except MailNotConfigured:
