@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, money, new_table, out, to_jsonable
+from saldo.channels.cli.render import (
+    CLI_LOCALE,
+    emit_json,
+    money,
+    new_table,
+    out,
+    shown_rate,
+    to_jsonable,
+)
 from saldo.domain.fx import (
     ROUNDING_MODES,
     ExchangeRate,
@@ -91,7 +99,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     for rate in rates:
         table.add_row(
             rate.pair,
-            rate_text(rate.rate),
+            shown_rate(rate.rate, CLI_LOCALE),
             rate.source,
             _utc(rate.fetched_at),
             describe_age(rate_age(rate, now=now)),
@@ -152,9 +160,10 @@ def convert_command(
         return
     rate, market = quote.rate, quote.market_rate
     out.print(f"{money(quote.price, locale)} = {money(quote.to_pay, locale)}")
-    shown = f"rate: 1 {rate.base} = {rate_text(rate.rate)} {rate.quote}"
+    shown = f"rate: 1 {rate.base} = {shown_rate(rate.rate, locale)} {rate.quote}"
     if quote.spread:
-        shown += f" (market {rate_text(market.rate)}, less a {percent_text(quote.spread)} % spread)"
+        market_rate = shown_rate(market.rate, locale)
+        shown += f" (market {market_rate}, less a {percent_text(quote.spread)} % spread)"
     out.print(shown)
     how = f", a cross rate via {rate.via}" if rate.via else ""
     out.print(

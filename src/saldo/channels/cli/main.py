@@ -99,7 +99,7 @@ def balance_command(
         amount = (
             money(Money(bucket.amount, bucket.unit), view.locale)
             if bucket.kind.is_money
-            else quantity(bucket.kind.value, bucket.amount)
+            else quantity(bucket.kind.value, bucket.amount, view.locale)
         )
         expires = local_time(bucket.expires_at, view.timezone) if bucket.expires_at else "—"
         table.add_row(bucket.kind.value, amount, expires)
@@ -216,7 +216,7 @@ def adjust_command(
     def shown(amount: int) -> str:
         if bucket.is_money:
             return money(Money(amount, receipt.unit), where)
-        return quantity(bucket.value, amount)
+        return quantity(bucket.value, amount, where)
 
     view = inquire_balance(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
     total = sum(b.amount for b in view.buckets if b.kind is bucket)

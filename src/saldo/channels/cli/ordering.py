@@ -29,7 +29,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
-from saldo.services.lines import find_line
+from saldo.services.lines import LineNotFound, find_line
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderDetails,
@@ -208,7 +208,7 @@ def show_command(
     if as_json:
         emit_json(_details_json(details))
         return
-    _print_details(details)
+    _print_details(details, locale=_locale_of(saldo, details.order))
 
 
 @app.command("list")
@@ -239,11 +239,24 @@ def list_command(
             order.msisdn,
             order.terms.plan_code,
             order.state.value,
-            Money(order.terms.total, order.terms.pay_in).canonical() + f" {order.terms.pay_in}",
+            money(Money(order.terms.total, order.terms.pay_in), _locale_of(saldo, order)),
             f"{order.created_at:%Y-%m-%d %H:%M}",
             order.receipt_number or "",
         )
     out.print(table)
+
+
+def _locale_of(saldo: Saldo, order: StoredOrder) -> str:
+    """The locale of the order's line: its amounts are written as the subscriber reads them
+    (the operator's own, once the number is no longer anyone's line)."""
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get(order.operator_id)
+    assert operator is not None
+    try:
+        line = find_line(saldo.uow(), msisdn=order.msisdn)
+    except LineNotFound:
+        return operator.default_locale
+    return operator.locale_for(line.language)
 
 
 @app.command("cancel")
@@ -426,12 +439,12 @@ def _details_json(details: OrderDetails) -> dict[str, Any]:
     }
 
 
-def _print_details(details: OrderDetails) -> None:
+def _print_details(details: OrderDetails, *, locale: str) -> None:
     order, terms = details.order, details.order.terms
     total = Money(terms.total, terms.pay_in)
     out.print(
         f"Order {order.id} — {terms.plan_code} for {order.msisdn}: {order.state.value}, "
-        f"{total.canonical()} {terms.pay_in} by {terms.method}"
+        f"{money(total, locale)} by {terms.method}"
         + (f", receipt {order.receipt_number}" if order.receipt_number else "")
     )
     history = new_table("when (UTC)", "from", "to", "reason", title="history")
@@ -451,7 +464,7 @@ def _print_details(details: OrderDetails) -> None:
                 p.provider,
                 p.reference or "",
                 p.status.value,
-                f"{Money(p.amount, p.currency).canonical()} {p.currency}",
+                money(Money(p.amount, p.currency), locale),
                 f"•••• {p.card_last4}" if p.card_last4 else "",
                 note,
             )

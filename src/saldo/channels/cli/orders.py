@@ -11,7 +11,7 @@ import typer
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.fx import percent_text, rate_json
-from saldo.channels.cli.render import emit_json, money, new_table, out, to_jsonable
+from saldo.channels.cli.render import emit_json, money, new_table, out, shown_rate, to_jsonable
 from saldo.domain.fx import describe_age, rate_age, rate_text
 from saldo.domain.quotes import Quote
 from saldo.services.lines import find_line
@@ -82,9 +82,10 @@ def _print_quote(quoted: Quote, *, locale: str, now: datetime) -> None:
         spread = percent_text(quoted.spread or Decimal(0))
         table.add_row(
             f"rate (less a {spread} % spread)",
-            f"1 {rate.base} = {rate_text(rate.rate)} {rate.quote}",
+            f"1 {rate.base} = {shown_rate(rate.rate, locale)} {rate.quote}",
         )
-        table.add_row("market rate", f"1 {market.base} = {rate_text(market.rate)} {market.quote}")
+        market_rate = shown_rate(market.rate, locale)
+        table.add_row("market rate", f"1 {market.base} = {market_rate} {market.quote}")
         via = f" via {rate.via}" if rate.via else ""
         age = describe_age(rate_age(rate, now=now))
         table.add_row("rate source", f"{rate.source}{via}, {age} old")

@@ -13,6 +13,7 @@ import typer
 from saldo.channels.cli.context import state
 from saldo.channels.cli.lines import app as lines_app
 from saldo.channels.cli.render import (
+    CLI_LOCALE,
     CSV_ENCODING,
     emit_json,
     err,
@@ -68,16 +69,14 @@ def import_command(
         emit_json(summary)
     else:
         money_text = ", ".join(
-            Money(v, c).canonical() + f" {c}" for c, v in sorted(summary.money.items())
+            money(Money(v, c), CLI_LOCALE) for c, v in sorted(summary.money.items())
         )
         out.print(
             f"{summary.charged} record(s) charged ({money_text or 'no money'}), "
             f"{summary.duplicates} already charged, {summary.rejected} rejected."
         )
         for currency, short in sorted(summary.shortfall.items()):
-            out.print(
-                f"Not covered by any balance: {Money(short, currency).canonical()} {currency}"
-            )
+            out.print(f"Not covered by any balance: {money(Money(short, currency), CLI_LOCALE)}")
         for row, reason in summary.rejections:
             err.print(f"row {row}: {reason}", markup=False, highlight=False)
     if summary.rejected:
@@ -163,8 +162,8 @@ def usage_command(
             day.day.isoformat(),
             day.service,
             str(day.events),
-            quantity(_KINDS[Service(day.service)], day.used),
-            quantity(_KINDS[Service(day.service)], day.allowance_used),
+            quantity(_KINDS[Service(day.service)], day.used, locale),
+            quantity(_KINDS[Service(day.service)], day.allowance_used, locale),
             money(Money(day.money, day.currency), locale),
         )
     out.print(table)
