@@ -20,7 +20,7 @@ NEVER_FOR_A_BALANCE = ("alembic", "fastapi", "uvicorn", "stripe", "mercadopago",
 NEVER_FOR_HELP = (*NEVER_FOR_A_BALANCE, "sqlalchemy", "pydantic", "yaml")
 
 
-def _loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+def _loaded_by(*args: str) -> tuple[int, list[str]]:
     """Run ``saldo ARGS`` in a fresh interpreter; its exit code and every module it loaded."""
     program = (
         "import json, sys\n"
@@ -29,10 +29,14 @@ def _loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[int, list
         "sys.stderr.write(json.dumps([code, sorted(sys.modules)]))\n"
     )
     finished = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     code, modules = json.loads(finished.stderr.splitlines()[-1])
-    return code, [module.split(".")[0] for module in modules]
+    return code, modules
+
+
+def _packages(modules: list[str]) -> set[str]:
+    return {module.split(".")[0] for module in modules}
 
 
 def test_saldo_help_loads_neither_the_database_nor_the_settings_nor_any_processor() -> None:
@@ -42,12 +46,10 @@ def test_saldo_help_loads_neither_the_database_nor_the_settings_nor_any_processo
 
     # then none of the heavy libraries was imported
     assert code == 0
-    assert sorted(set(NEVER_FOR_HELP) & set(loaded)) == []
+    assert sorted(set(NEVER_FOR_HELP) & _packages(loaded)) == []
 
 
-def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(
-    saldo_sqlite: Saldo, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(saldo_sqlite: Saldo) -> None:
     # given a migrated database with a Claro Colombia line
     add_line(
         saldo_sqlite.uow(),
@@ -62,7 +64,7 @@ def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(
 
     # then it answered without Alembic, the HTTP server or the processors' SDKs
     assert code == 0
-    assert sorted(set(NEVER_FOR_A_BALANCE) & set(loaded)) == []
+    assert sorted(set(NEVER_FOR_A_BALANCE) & _packages(loaded)) == []
 
 
 @pytest.mark.parametrize("name", list(LAZY_COMMANDS))
