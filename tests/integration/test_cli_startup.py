@@ -80,3 +80,36 @@ def test_each_command_is_listed_with_its_own_help(name: str) -> None:
     assert command.name == name
     for width in (40, 80, 1000):
         assert listed.get_short_help_str(width) == command.get_short_help_str(width)
+
+
+def _command_tree(*, import_every_module_first: bool) -> object:
+    """Every command and sub-command name ``saldo`` offers, as a fresh interpreter sees it."""
+    program = (
+        "import json, pkgutil, importlib, sys\n"
+        "import saldo.channels.cli as cli\n"
+        f"if {import_every_module_first!r}:\n"
+        "    for found in pkgutil.iter_modules(cli.__path__):\n"
+        "        importlib.import_module(f'saldo.channels.cli.{found.name}')\n"
+        "from saldo.channels.cli.lazy import LAZY_COMMANDS\n"
+        "tree = {}\n"
+        "for name, lazy in LAZY_COMMANDS.items():\n"
+        "    command = lazy.load(name)\n"
+        "    tree[name] = sorted(getattr(command, 'commands', {}))\n"
+        "sys.stdout.write(json.dumps(tree))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    return json.loads(finished.stdout)
+
+
+def test_a_command_loaded_on_first_use_has_every_sub_command_other_modules_add_to_it() -> None:
+    # given the commands as they are when every CLI module has been imported
+    everything = _command_tree(import_every_module_first=True)
+
+    # when each is loaded on first use in a fresh interpreter, as `saldo` does
+    on_first_use = _command_tree(import_every_module_first=False)
+
+    # then each has the same sub-commands (`lines usage` comes from the usage module)
+    assert on_first_use == everything
+    assert isinstance(everything, dict) and "usage" in everything["lines"]

@@ -78,7 +78,7 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "saldo.channels.cli.lines",
         "app",
         "Register subscriber lines, import them from CSV, look them up.",
-        extends=("saldo.channels.cli.line_settings",),
+        extends=("saldo.channels.cli.line_settings", "saldo.channels.cli.usage"),
     ),
     "vouchers": LazyCommand(
         "saldo.channels.cli.vouchers", "app", "Generate, list, void and redeem voucher PINs."
