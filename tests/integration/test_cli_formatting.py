@@ -75,3 +75,16 @@ def test_voice_minutes_are_grouped_like_data(cli: Cli) -> None:
     # then minutes and megabytes are both grouped the Colombian way
     assert "166.666 min 40 s" in shown
     assert "2.048 MB" in shown
+
+
+def test_a_line_shown_writes_its_times_as_every_other_command_does(cli: Cli) -> None:
+    # given a Claro Colombia line
+    # when it is shown
+    shown = cli.ok("lines", "show", CLARO_CO)
+    listed = cli.ok("lines", "list")
+
+    # then its validity reads as in `lines list`, to the minute in UTC, not as Python prints it
+    valid_until = re.search(r"valid_until\s+│ (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", shown)
+    assert valid_until is not None, shown
+    assert valid_until.group(1).split()[0] in listed
+    assert "+00:00" not in shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -100,8 +101,17 @@ def show_command(
         return
     table = new_table("", "", show_header=False)
     for key, value in line_dict(line).items():
-        table.add_row(key, "—" if value is None else str(value))
+        table.add_row(key, _cell(value))
     out.print(table)
+
+
+def _cell(value: object) -> str:
+    """A value of `lines show` for people: times as everywhere else in the CLI."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return local_time(value, "UTC")
+    return str(value)
 
 
 @app.command("list")
