@@ -14,14 +14,12 @@ from sqlalchemy import Engine
 from saldo.adapters.clock import FixedClock, SystemClock
 from saldo.adapters.db.backup import PG_DUMP_GUIDANCE, UnableToBackUp, back_up_sqlite
 from saldo.adapters.db.engine import make_engine
-from saldo.adapters.db.migrate import pending_revisions, upgrade
+from saldo.adapters.db.migrate import is_up_to_date, pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.adapters.email.smtp import SmtpMailer
 from saldo.adapters.folder import FolderMailer, FolderSmsSender
 from saldo.adapters.fx.files import read_rates_file
-from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.adapters.payments.sandbox import SandboxProvider
-from saldo.adapters.payments.stripe import StripeProvider
 from saldo.adapters.sms.kannel import KannelSmsSender
 from saldo.adapters.webhooks.http import HttpWebhookSender
 from saldo.config import Settings
@@ -149,13 +147,19 @@ class Saldo:
                 clock=self.clock,
                 settle_after=timedelta(seconds=settings.sandbox_settle_seconds),
             )
+        # The processors' SDKs are imported only when configured: they take longer to load
+        # than most commands take to run.
         if settings.stripe_api_key is not None and settings.stripe_webhook_secret is not None:
+            from saldo.adapters.payments.stripe import StripeProvider
+
             providers["stripe"] = StripeProvider(
                 api_key=settings.stripe_api_key.get_secret_value(),
                 webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
             )
         token, secret = settings.mercadopago_access_token, settings.mercadopago_webhook_secret
         if token is not None and secret is not None:
+            from saldo.adapters.payments.mercadopago import MercadoPagoProvider
+
             providers["mercadopago"] = MercadoPagoProvider(
                 access_token=token.get_secret_value(),
                 webhook_secret=secret.get_secret_value(),
@@ -211,6 +215,8 @@ class Saldo:
             raise DatabaseNotReady(
                 f"no database at {url.database}: run `saldo db upgrade` (or `saldo demo`)"
             )
+        if is_up_to_date(self.engine):
+            return
         pending = pending_revisions(self.engine)
         if pending:
             raise DatabaseNotReady(

@@ -52,7 +52,7 @@ def test_a_file_is_charged_once_and_its_bad_rows_reported(cli, tmp_path: Path) -
 
     assert first[0] == 3  # some rows were rejected
     # 2 minutes at $150, an SMS abroad at $300, 1 MiB billed as 11 steps of 100 KB at $12/MB
-    assert "3 record(s) charged (612.89 ARS), 0 already charged, 2 rejected." in first[1]
+    assert "3 record(s) charged (ARS612.89), 0 already charged, 2 rejected." in first[1]
     assert "row 4: type 'fax' is not voice, sms or data" in first[2]
     assert "row 5: start_time needs its UTC offset" in first[2]
     summary = json.loads(again[1])

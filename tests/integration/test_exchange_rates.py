@@ -393,11 +393,11 @@ def test_fx_load_list_and_convert_for_people(cli: Cli, tmp_path: Path) -> None:
 
     assert f"{ars}: 2 rate(s) from bcra, fetched up to " in loaded
     assert loaded.endswith("; 2 stored, 0 already stored\n")
-    assert "USD/ARS" in listed and "1450.25" in listed and "bcra" in listed
+    assert "USD/ARS" in listed and "1,450.25" in listed and "bcra" in listed
     assert "Quotes use rates up to 24 h old" in listed
     price, shown_rate, source, rounding = converted.splitlines()
     assert price == "ARS25,000.00 = $17.59"
-    assert shown_rate == "rate: 1 USD = 1421.2450 ARS (market 1450.25, less a 2 % spread)"
+    assert shown_rate == "rate: 1 USD = 1,421.24 ARS (market 1,450.25, less a 2 % spread)"
     assert source.startswith("source: bcra, fetched ")
     assert source.endswith(", 1 h ago (quotes accept up to 24 h)")
     assert rounding == "rounding: ROUND_HALF_UP"
@@ -437,7 +437,7 @@ def test_fx_load_reads_the_ecb_file_and_a_cross_rate_is_shown_as_one(
 
     assert converted.splitlines()[:2] == [
         "CN¥100.00 = ARS20,465.73",
-        "rate: 1 ARS = 0.00488621547944 CNY",
+        "rate: 1 ARS = 0.00488622 CNY",
     ]
     assert "source: bcra+ecb, a cross rate via EUR, fetched " in converted
     assert "rounding: ROUND_DOWN" in converted

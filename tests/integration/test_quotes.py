@@ -49,8 +49,8 @@ def test_an_ars_plan_paid_in_usd_shows_tax_rate_spread_fee_and_total(cli: Cli) -
     assert "│ price (tax included) │ $13.500,00 │" in lines
     assert "│ net │ $11.157,02 │" in lines
     assert "│ tax (21 %) │ $2.342,98 │" in lines
-    assert "│ rate (less a 2 % spread) │ 1 USD = 1421.2450 ARS │" in lines
-    assert "│ market rate │ 1 USD = 1450.25 ARS │" in lines
+    assert "│ rate (less a 2 % spread) │ 1 USD = 1.421,24 ARS │" in lines
+    assert "│ market rate │ 1 USD = 1.450,25 ARS │" in lines
     assert "│ rate source │ bcra, 1 h old │" in lines
     assert "│ in USD │ US$9,50 │" in lines
     assert "│ fee (paypal) │ US$0,63 │" in lines

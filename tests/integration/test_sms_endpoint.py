@@ -378,7 +378,7 @@ def test_a_claro_colombia_line_lists_plans_accepts_an_offer_and_buys_the_plan(
         "¿Comprar Todo Incluido 30 días por $30.000 con su saldo de $50.000? "
         "Responda SI en 10 minutos."
     )
-    assert bought == "Listo: Todo Incluido 30 días activo. Saldo $20.000. Válido hasta 20/03/2027."
+    assert bought == "Listo: Todo Incluido 30 días activo. Saldo $20.000. Válido hasta 20 mar 2027."
     after = inquire_balance(saldo.uow(), msisdn=CLARO_CO, now=saldo.clock.now())
     assert after.main == Money.of("20000", "COP")
     assert after.valid_until == datetime(2027, 3, 21, 5, 0, tzinfo=UTC)  # one calendar month

@@ -141,7 +141,7 @@ def test_choice_4_shows_the_number_its_validity_and_state(saldo: Saldo, client: 
 
     screen = dial(client, "4")
 
-    assert screen == "END Su número: +573001234567\nVálido hasta 22/12/2026\nEstado: activa"
+    assert screen == "END Su número: +573001234567\nVálido hasta 22 dic 2026\nEstado: activa"
 
 
 def test_choice_0_shows_help_with_the_sms_keywords(saldo: Saldo, client: TestClient) -> None:
@@ -243,7 +243,7 @@ def test_confirming_buys_the_plan_from_the_balance(saldo: Saldo, client: TestCli
     screen = dial(client, "3*1*1")
 
     assert screen == (
-        "END Listo: Todo Incluido 30 días activo. Saldo $20.000. Válido hasta 20/03/2027."
+        "END Listo: Todo Incluido 30 días activo. Saldo $20.000. Válido hasta 20 mar 2027."
     )
     view = inquire_balance(saldo.uow(), msisdn=CLARO_CO, now=saldo.clock.now())
     assert view.main == Money.of("20000", "COP")

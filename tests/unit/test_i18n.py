@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from saldo.i18n import LANGUAGES, catalog, last_valid_day, quantities, translate
+from saldo.i18n import (
+    LANGUAGES,
+    catalog,
+    date_text,
+    last_valid_day,
+    quantities,
+    rate_text,
+    translate,
+)
 
 MESSAGES = Path(__file__).parents[2] / "src" / "saldo" / "i18n" / "messages"
 OTHER_LANGUAGES = [language for language in LANGUAGES if language != "en"]
@@ -149,7 +158,7 @@ def test_a_validity_ending_in_the_afternoon_shows_that_day() -> None:
         ("Europe/Brussels", "fr_BE", datetime(2026, 12, 22, 23, 0, tzinfo=UTC), "22 déc. 2026"),
         ("Europe/Brussels", "nl_BE", datetime(2026, 12, 22, 23, 0, tzinfo=UTC), "22 dec 2026"),
         ("Europe/Brussels", "en", datetime(2026, 12, 22, 23, 0, tzinfo=UTC), "Dec 22, 2026"),
-        ("America/Bogota", "es_CO", datetime(2027, 3, 21, 5, 0, tzinfo=UTC), "20/03/2027"),
+        ("America/Bogota", "es_CO", datetime(2027, 3, 21, 5, 0, tzinfo=UTC), "20 mar 2027"),
         (
             "America/Argentina/Buenos_Aires",
             "zh_CN",
@@ -177,23 +186,23 @@ def test_the_last_valid_day_is_the_local_day_not_the_utc_day() -> None:
 
 
 def test_quantities_show_minutes_sms_and_data() -> None:
-    shown = quantities(language="en", voice_seconds=120 * 60, sms=50, data_bytes=2 * GB)
+    shown = quantities(locale="en", voice_seconds=120 * 60, sms=50, data_bytes=2 * GB)
 
     assert shown == "120 min, 50 SMS, 2 GB"
 
 
 def test_quantities_show_only_what_the_line_has() -> None:
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=0) == ""
-    assert quantities(language="en", voice_seconds=0, sms=10, data_bytes=0) == "10 SMS"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=0) == ""
+    assert quantities(locale="en", voice_seconds=0, sms=10, data_bytes=0) == "10 SMS"
 
 
 def test_quantities_count_whole_minutes() -> None:
-    assert quantities(language="en", voice_seconds=119, sms=0, data_bytes=0) == "1 min"
+    assert quantities(locale="en", voice_seconds=119, sms=0, data_bytes=0) == "1 min"
 
 
 def test_less_than_a_gigabyte_is_shown_in_whole_megabytes() -> None:
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=512 * MB) == "512 MB"
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=1023 * MB) == "1023 MB"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=512 * MB) == "512 MB"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=1023 * MB) == "1,023 MB"
 
 
 @pytest.mark.parametrize(
@@ -203,10 +212,48 @@ def test_less_than_a_gigabyte_is_shown_in_whole_megabytes() -> None:
 def test_fractions_of_a_gigabyte_use_each_language_s_decimal_mark(
     language: str, shown: str
 ) -> None:
-    assert quantities(language=language, voice_seconds=0, sms=0, data_bytes=1536 * MB) == shown
+    assert quantities(locale=language, voice_seconds=0, sms=0, data_bytes=1536 * MB) == shown
 
 
 def test_gigabytes_are_shown_with_at_most_one_decimal_and_no_trailing_zero() -> None:
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=12 * GB) == "12 GB"
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=1024 * MB) == "1 GB"
-    assert quantities(language="en", voice_seconds=0, sms=0, data_bytes=1100 * MB) == "1.1 GB"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=12 * GB) == "12 GB"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=1024 * MB) == "1 GB"
+    assert quantities(locale="en", voice_seconds=0, sms=0, data_bytes=1100 * MB) == "1.1 GB"
+
+
+@pytest.mark.parametrize(
+    ("rate", "locale", "shown"),
+    [
+        ("1450.25", "en", "1,450.25"),
+        ("1421.2450", "es_AR", "1.421,24"),
+        ("0.00488621547944", "en", "0.00488622"),
+        ("1.0876", "fr_BE", "1,0876"),
+        ("1E+3", "en", "1,000"),
+        ("123456789", "en", "123,456,789"),
+    ],
+)
+def test_an_exchange_rate_is_shown_with_six_significant_digits_in_the_locale(
+    rate: str, locale: str, shown: str
+) -> None:
+    # given a rate as stored (up to 12 significant digits when worked out)
+    # when it is written for people, then it keeps six significant digits at most
+    assert rate_text(Decimal(rate), locale=locale) == shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"),
+    [("es_CO", "7 abr 2027"), ("es_AR", "7 abr 2027"), ("nl_BE", "7 apr 2027")],
+)
+def test_a_date_never_writes_its_month_as_a_bare_number(locale: str, shown: str) -> None:
+    # given 7 April 2027, which CLDR's medium Colombian date writes as 7/04/2027
+    # when it is written for people, then the month is named
+    assert date_text(date(2027, 4, 7), locale=locale) == shown
+
+
+def test_large_allowances_are_grouped_in_the_locale() -> None:
+    # given a line with 20,000 minutes and 1,500 SMS
+    # when its allowances are written for an SMS in Spanish, then both counts are grouped
+    assert (
+        quantities(locale="es_CO", voice_seconds=1_200_000, sms=1500, data_bytes=0)
+        == "20.000 min, 1.500 SMS"
+    )

@@ -1,19 +1,41 @@
-"""Schema migrations (Alembic), run from code: ``saldo db upgrade`` and the tests use this."""
+"""Schema migrations (Alembic), run from code: ``saldo db upgrade`` and the tests use this.
+
+Alembic is imported only to migrate or to count pending migrations: every command checks the
+schema first, and an up-to-date database is recognised without it (``is_up_to_date``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+
+
+def newest_revision() -> str:
+    """The revision of the newest migration. Migrations are numbered in order and each file is
+    named after its revision (``0009_unread_indexes.py`` is revision ``"0009"``); a test checks
+    this against Alembic's own head."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
+def is_up_to_date(engine: Engine) -> bool:
+    """Whether the database is at the newest revision (one cheap query, no Alembic)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    return [row[0] for row in versions] == [newest_revision()]
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -22,6 +44,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, *, revision: str = "head") -> None:
     """Bring the database to ``revision`` (the newest by default); safe to run again."""
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -30,6 +54,9 @@ def upgrade(engine: Engine, *, revision: str = "head") -> None:
 
 def pending_revisions(engine: Engine) -> list[str]:
     """Revisions not yet applied to this database."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())

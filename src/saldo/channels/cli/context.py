@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import typer
 
-from saldo.bootstrap import Saldo, bootstrap
-from saldo.config import Settings
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 
 @dataclass
@@ -17,6 +18,11 @@ class CliState:
 
     def saldo(self, *, check_schema: bool = True) -> Saldo:
         if self._saldo is None:
+            # Imported here, not at the top: the database, its migrations and the payment
+            # processors' SDKs are what a command costs to start, and `--help` needs none.
+            from saldo.bootstrap import bootstrap
+            from saldo.config import Settings
+
             settings = Settings(database_url=self.database_url) if self.database_url else None
             self._saldo = bootstrap(settings)
             if check_schema:

@@ -13,11 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from rich.table import Table
-
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
-from saldo.channels.cli.render import local_time, money, out
+from saldo.channels.cli.render import local_time, money, new_table, out, phone_column
 from saldo.channels.cli.vouchers import export_pins
 from saldo.channels.cli.worker import log_to_stderr
 from saldo.domain.buckets import BucketKind
@@ -218,7 +216,9 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
 
 
 def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> None:
-    table = Table("operator", "number", "language", "state", "main balance", "valid until")
+    table = new_table(
+        "operator", phone_column("number"), "language", "state", "main balance", "valid until"
+    )
     for demo in DEMO_LINES:
         if demo.msisdn in recycled:
             table.add_row(demo.operator, demo.msisdn, demo.language, "recycled", "—", "—")

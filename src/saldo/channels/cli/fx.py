@@ -8,11 +8,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from saldo.bootstrap import parse_rates_file
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, money, out, supported_locale, to_jsonable
+from saldo.channels.cli.render import (
+    CLI_LOCALE,
+    emit_json,
+    money,
+    new_table,
+    out,
+    shown_rate,
+    supported_locale,
+    to_jsonable,
+)
 from saldo.domain.fx import (
     ROUNDING_MODES,
     ExchangeRate,
@@ -50,6 +57,8 @@ def load_command(
     Examples: saldo fx load eurofxref-daily.xml
               saldo fx load usd-ars.csv --source bcra
     """
+    from saldo.bootstrap import parse_rates_file
+
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
     rates = parse_rates_file(file, fmt=fmt, source=source, now=now)
@@ -87,11 +96,11 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             ]
         )
         return
-    table = Table("pair", "rate", "source", "fetched (UTC)", "age", "usable")
+    table = new_table("pair", "rate", "source", "fetched (UTC)", "age", "usable")
     for rate in rates:
         table.add_row(
             rate.pair,
-            rate_text(rate.rate),
+            shown_rate(rate.rate, CLI_LOCALE),
             rate.source,
             _utc(rate.fetched_at),
             describe_age(rate_age(rate, now=now)),
@@ -158,9 +167,10 @@ def convert_command(
         return
     rate, market = quote.rate, quote.market_rate
     out.print(f"{money(quote.price, locale)} = {money(quote.to_pay, locale)}")
-    shown = f"rate: 1 {rate.base} = {rate_text(rate.rate)} {rate.quote}"
+    shown = f"rate: 1 {rate.base} = {shown_rate(rate.rate, locale)} {rate.quote}"
     if quote.spread:
-        shown += f" (market {rate_text(market.rate)}, less a {percent_text(quote.spread)} % spread)"
+        market_rate = shown_rate(market.rate, locale)
+        shown += f" (market {market_rate}, less a {percent_text(quote.spread)} % spread)"
     out.print(shown)
     how = f", a cross rate via {rate.via}" if rate.via else ""
     out.print(

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import CSV_ENCODING, emit_json, err, local_time, out, progress
+from saldo.channels.cli.render import (
+    CSV_ENCODING,
+    emit_json,
+    err,
+    local_time,
+    new_table,
+    out,
+    phone_column,
+    progress,
+)
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.operator import SimKind
@@ -90,10 +99,19 @@ def show_command(
     if as_json:
         emit_json(line_dict(line))
         return
-    table = Table(show_header=False)
+    table = new_table("", "", show_header=False)
     for key, value in line_dict(line).items():
-        table.add_row(key, "—" if value is None else str(value))
+        table.add_row(key, _cell(value))
     out.print(table)
+
+
+def _cell(value: object) -> str:
+    """A value of `lines show` for people: times as everywhere else in the CLI."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return local_time(value, "UTC")
+    return str(value)
 
 
 @app.command("list")
@@ -118,7 +136,9 @@ def list_command(
     if as_json:
         emit_json([line_dict(line) for line in found])
         return
-    table = Table("msisdn", "operator", "state", "sim", "language", "valid until (UTC)")
+    table = new_table(
+        phone_column("msisdn"), "operator", "state", "sim", "language", "valid until (UTC)"
+    )
     for line in found:
         table.add_row(
             line.msisdn,

@@ -14,31 +14,17 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from pydantic import ValidationError
-from rich.table import Table
-from sqlalchemy.exc import ArgumentError, OperationalError
+from rich.table import Column
 
-from saldo.channels.cli import (
-    charging,
-    fx,
-    line_settings,
-    lines,
-    operators,
-    ordering,
-    orders,
-    outbox,
-    selfservice,
-    usage,
-    vouchers,
-    worker,
-)
 from saldo.channels.cli.context import CliState, state
+from saldo.channels.cli.lazy import LazyGroup
 from saldo.channels.cli.render import (
     calendar_day,
     emit_json,
     fail,
     local_time,
     money,
+    new_table,
     out,
     quantity,
     supported_locale,
@@ -55,7 +41,10 @@ from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import find_line
 from saldo.services.top_up import top_up
 
+# The other commands (operators, lines, orders, sms, worker, ...) are imported when they run:
+# see saldo.channels.cli.lazy.
 app = typer.Typer(
+    cls=LazyGroup,
     help="Saldo: prepaid balances, validity and top-ups for mobile operators.",
     no_args_is_help=True,
     add_completion=False,
@@ -64,21 +53,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
-app.add_typer(operators.app, name="operators")
-app.add_typer(lines.app, name="lines")
-app.add_typer(vouchers.app, name="vouchers")
-app.add_typer(fx.app, name="fx")
-# Importing ``ordering`` adds create, pay, show, list, cancel, reconcile and autorenew to
-# ``orders``; ``line_settings`` adds email, alert and autotopup to ``lines``, ``usage`` adds
-# usage.
-assert ordering.__name__ and line_settings.__name__
-app.add_typer(orders.app, name="orders")
-app.add_typer(usage.app, name="cdr")
-app.add_typer(charging.app, name="charging")
-app.add_typer(outbox.app, name="outbox")
-app.command("sms")(selfservice.sms_command)
-app.command("ussd")(selfservice.ussd_command)
-app.command("worker")(worker.worker_command)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -135,15 +109,17 @@ def balance_command(
     if as_json:
         emit_json(view)
         return
-    table = Table(title=f"{view.msisdn} · {view.operator_name} ({view.operator})")
-    table.add_column("balance")
-    table.add_column("amount", justify="right")
-    table.add_column("expires")
+    table = new_table(
+        "balance",
+        Column("amount", justify="right", overflow="fold"),
+        "expires",
+        title=f"{view.msisdn} · {view.operator_name} ({view.operator})",
+    )
     for bucket in view.buckets:
         amount = (
             money(Money(bucket.amount, bucket.unit), view.locale)
             if bucket.kind.is_money
-            else quantity(bucket.kind.value, bucket.amount)
+            else quantity(bucket.kind.value, bucket.amount, view.locale)
         )
         expires = local_time(bucket.expires_at, view.timezone) if bucket.expires_at else "—"
         table.add_row(bucket.kind.value, amount, expires)
@@ -269,7 +245,7 @@ def adjust_command(
     def shown(amount: int) -> str:
         if bucket.is_money:
             return money(Money(amount, receipt.unit), where)
-        return quantity(bucket.value, amount)
+        return quantity(bucket.value, amount, where)
 
     view = inquire_balance(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
     total = sum(b.amount for b in view.buckets if b.kind is bucket)
@@ -367,11 +343,6 @@ def run(argv: list[str] | None = None) -> int:
     except SaldoError as error:
         fail(error.message)
         return 1
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        fail(f"invalid setting {where or 'SALDO_*'}: {first['msg']}")
-        return 1
     except typer.Exit as error:
         return int(error.exit_code)
     except typer.Abort:
@@ -385,15 +356,38 @@ def run(argv: list[str] | None = None) -> int:
         message = format_message() if callable(format_message) else str(error)
         fail(str(message).replace("\n", " "))
         return int(getattr(error, "exit_code", 2))
-    except OperationalError as error:
-        fail(f"the database is unavailable: {str(error.orig).splitlines()[0]}")
-        return 1
-    except ArgumentError as error:
-        fail(f"invalid database URL: {error}")
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        message = _setup_failure(error)
+        if message is None:
+            raise
+        fail(message)
+        return 1
     return result if isinstance(result, int) else 0
+
+
+def _setup_failure(error: Exception) -> str | None:
+    """What to tell about bad settings or an unreachable database; None for anything else.
+
+    Pydantic and SQLAlchemy are imported only by the commands that read the settings or the
+    database (not by ``--help``); an error cannot come from a library that was never loaded,
+    so neither is imported here to find out."""
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        if isinstance(error, ValidationError):
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            return f"invalid setting {where or 'SALDO_*'}: {first['msg']}"
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import ArgumentError, OperationalError
+
+        if isinstance(error, OperationalError):
+            return f"the database is unavailable: {str(error.orig).splitlines()[0]}"
+        if isinstance(error, ArgumentError):
+            return f"invalid database URL: {error}"
+    return None
 
 
 def main() -> None:

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from saldo.catalog.schema import load_spec_file
 from saldo.channels.cli.context import state
-from saldo.channels.cli.render import emit_json, money, out
+from saldo.channels.cli.render import emit_json, money, new_table, out
 from saldo.domain.operator import Operator
 from saldo.services.operators import OperatorInUse, list_operators, register_operator
 
@@ -47,7 +46,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json([summary(op) for op in operators])
         return
-    table = Table("slug", "operator", "country", "currency", "SMS", "USSD", "top-up")
+    table = new_table("slug", "operator", "country", "currency", "SMS", "USSD", "top-up")
     for op in operators:
         keywords = ", ".join(op.sms.keywords.get("balance", ()))
         table.add_row(

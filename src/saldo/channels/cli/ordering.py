@@ -6,15 +6,22 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from saldo.bootstrap import Saldo
 from saldo.channels.cli.context import state
 from saldo.channels.cli.orders import JsonFlag, app
-from saldo.channels.cli.render import emit_json, err, local_time, money, out, to_jsonable
+from saldo.channels.cli.render import (
+    emit_json,
+    err,
+    local_time,
+    money,
+    new_table,
+    out,
+    phone_column,
+    to_jsonable,
+)
 from saldo.channels.notifications import notification_renderer
 from saldo.channels.receipts import receipt_html, receipt_text
 from saldo.domain.errors import SaldoError
@@ -22,7 +29,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
-from saldo.services.lines import find_line
+from saldo.services.lines import LineNotFound, find_line
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderDetails,
@@ -38,6 +45,9 @@ from saldo.services.ports import StoredOrder
 from saldo.services.receipts import receipt_for
 from saldo.services.reconciliation import reconcile_payments
 from saldo.services.settlement import BALANCE
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 OrderId = Annotated[int, typer.Argument(help="The order's number.", min=1)]
 
@@ -198,7 +208,7 @@ def show_command(
     if as_json:
         emit_json(_details_json(details))
         return
-    _print_details(details)
+    _print_details(details, locale=_locale_of(saldo, details.order))
 
 
 @app.command("list")
@@ -220,18 +230,33 @@ def list_command(
     if as_json:
         emit_json([_order_json(order) for order in orders])
         return
-    table = Table("order", "number", "plan", "state", "total", "placed", "receipt")
+    table = new_table(
+        "order", phone_column("number"), "plan", "state", "total", "placed", "receipt"
+    )
     for order in orders:
         table.add_row(
             str(order.id),
             order.msisdn,
             order.terms.plan_code,
             order.state.value,
-            Money(order.terms.total, order.terms.pay_in).canonical() + f" {order.terms.pay_in}",
+            money(Money(order.terms.total, order.terms.pay_in), _locale_of(saldo, order)),
             f"{order.created_at:%Y-%m-%d %H:%M}",
             order.receipt_number or "",
         )
     out.print(table)
+
+
+def _locale_of(saldo: Saldo, order: StoredOrder) -> str:
+    """The locale of the order's line: its amounts are written as the subscriber reads them
+    (the operator's own, once the number is no longer anyone's line)."""
+    with saldo.uow().reading() as uow:
+        operator = uow.operators.get(order.operator_id)
+    assert operator is not None
+    try:
+        line = find_line(saldo.uow(), msisdn=order.msisdn)
+    except LineNotFound:
+        return operator.default_locale
+    return operator.locale_for(line.language)
 
 
 @app.command("cancel")
@@ -411,15 +436,15 @@ def _details_json(details: OrderDetails) -> dict[str, Any]:
     }
 
 
-def _print_details(details: OrderDetails) -> None:
+def _print_details(details: OrderDetails, *, locale: str) -> None:
     order, terms = details.order, details.order.terms
     total = Money(terms.total, terms.pay_in)
     out.print(
         f"Order {order.id} — {terms.plan_code} for {order.msisdn}: {order.state.value}, "
-        f"{total.canonical()} {terms.pay_in} by {terms.method}"
+        f"{money(total, locale)} by {terms.method}"
         + (f", receipt {order.receipt_number}" if order.receipt_number else "")
     )
-    history = Table("when (UTC)", "from", "to", "reason", title="history")
+    history = new_table("when (UTC)", "from", "to", "reason", title="history")
     for event in details.history:
         history.add_row(
             f"{event.created_at:%Y-%m-%d %H:%M:%S}",
@@ -429,14 +454,14 @@ def _print_details(details: OrderDetails) -> None:
         )
     out.print(history)
     if details.payments:
-        payments = Table("provider", "reference", "status", "amount", "card", "note")
+        payments = new_table("provider", "reference", "status", "amount", "card", "note")
         for p in details.payments:
             note = p.decline_code or ("refunded" if p.refunded_at else "")
             payments.add_row(
                 p.provider,
                 p.reference or "",
                 p.status.value,
-                f"{Money(p.amount, p.currency).canonical()} {p.currency}",
+                money(Money(p.amount, p.currency), locale),
                 f"•••• {p.card_last4}" if p.card_last4 else "",
                 note,
             )

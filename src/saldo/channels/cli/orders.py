@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.fx import percent_text, rate_json
-from saldo.channels.cli.render import emit_json, money, out, to_jsonable
+from saldo.channels.cli.render import emit_json, money, new_table, out, shown_rate, to_jsonable
 from saldo.domain.fx import describe_age, rate_age, rate_text
 from saldo.domain.quotes import Quote
 from saldo.services.lines import find_line
@@ -70,7 +69,7 @@ def quote_command(
 def _print_quote(quoted: Quote, *, language: str, locale: str, now: datetime) -> None:
     sold = (quoted.plan, *quoted.addons)
     items = " + ".join(item.name_in(language) for item in sold)
-    table = Table("", "", title=items, show_header=False)
+    table = new_table("", "", title=items, show_header=False)
     table.columns[1].justify = "right"
     table.add_row("price (tax included)", money(quoted.gross, locale))
     if quoted.promotion is not None:
@@ -84,9 +83,10 @@ def _print_quote(quoted: Quote, *, language: str, locale: str, now: datetime) ->
         spread = percent_text(quoted.spread or Decimal(0))
         table.add_row(
             f"rate (less a {spread} % spread)",
-            f"1 {rate.base} = {rate_text(rate.rate)} {rate.quote}",
+            f"1 {rate.base} = {shown_rate(rate.rate, locale)} {rate.quote}",
         )
-        table.add_row("market rate", f"1 {market.base} = {rate_text(market.rate)} {market.quote}")
+        market_rate = shown_rate(market.rate, locale)
+        table.add_row("market rate", f"1 {market.base} = {market_rate} {market.quote}")
         via = f" via {rate.via}" if rate.via else ""
         age = describe_age(rate_age(rate, now=now))
         table.add_row("rate source", f"{rate.source}{via}, {age} old")

@@ -8,22 +8,48 @@ import json
 import re
 import sys
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Column, Table
 
 from saldo.domain.money import Money, format_money
 from saldo.domain.periods import impossible_day
+from saldo.i18n import data_text, minutes_text, number_text, rate_text
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+# The CLI speaks English: amounts that belong to no one line (a CDR file's totals, a rate
+# list) are written as in English; a line's own amounts, in the line's locale.
+CLI_LOCALE = "en"
+
 # CSV files given to the CLI: UTF-8, with or without the byte-order mark that spreadsheets
 # write ("CSV UTF-8" in Excel), which would otherwise stick to the first column's name.
 CSV_ENCODING = "utf-8-sig"
+
+
+def phone_column(header: str) -> Column:
+    """A column of phone numbers: a number is never wrapped nor cut short, whatever the
+    terminal's width; the table's other columns give way (they wrap)."""
+    return Column(header, no_wrap=True)
+
+
+def new_table(*columns: str | Column, title: str | None = None, show_header: bool = True) -> Table:
+    """A table for people: its cells wrap at spaces and fold a word longer than the column
+    onto the next line, never ending it with an ellipsis (``phone_column`` never wraps)."""
+    return Table(
+        *(
+            column if isinstance(column, Column) else Column(column, overflow="fold")
+            for column in columns
+        ),
+        title=title,
+        show_header=show_header,
+    )
 
 
 def to_jsonable(value: Any) -> Any:
@@ -90,17 +116,20 @@ def money(value: Money, locale: str) -> str:
     return format_money(value, locale=locale)
 
 
-def quantity(kind: str, amount: int) -> str:
-    """Allowances for people: minutes, SMS, megabytes."""
+def quantity(kind: str, amount: int, locale: str) -> str:
+    """Allowances for people, grouped as in ``locale``: minutes, SMS, megabytes."""
     if kind == "voice":
-        minutes, seconds = divmod(amount, 60)
-        return f"{minutes} min" + (f" {seconds} s" if seconds else "")
+        return minutes_text(amount, locale=locale)
     if kind == "data":
-        megabytes = amount / (1024 * 1024)
-        return f"{megabytes:,.0f} MB" if megabytes >= 1 else f"{amount:,} B"
+        return data_text(amount, locale=locale)
     if kind == "sms":
-        return f"{amount} SMS"
-    return str(amount)
+        return f"{number_text(amount, locale=locale)} SMS"
+    return number_text(amount, locale=locale)
+
+
+def shown_rate(value: Decimal, locale: str) -> str:
+    """An exchange rate for people (saldo.i18n.rate_text); --json keeps the exact decimal."""
+    return rate_text(value, locale=locale)
 
 
 def progress(*, quiet: bool) -> Progress:

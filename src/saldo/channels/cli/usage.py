@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.lines import app as lines_app
 from saldo.channels.cli.render import (
+    CLI_LOCALE,
     CSV_ENCODING,
     emit_json,
     err,
     money,
+    new_table,
     out,
     progress,
     quantity,
@@ -69,16 +70,14 @@ def import_command(
         emit_json(summary)
     else:
         money_text = ", ".join(
-            Money(v, c).canonical() + f" {c}" for c, v in sorted(summary.money.items())
+            money(Money(v, c), CLI_LOCALE) for c, v in sorted(summary.money.items())
         )
         out.print(
             f"{summary.charged} record(s) charged ({money_text or 'no money'}), "
             f"{summary.duplicates} already charged, {summary.rejected} rejected."
         )
         for currency, short in sorted(summary.shortfall.items()):
-            out.print(
-                f"Not covered by any balance: {Money(short, currency).canonical()} {currency}"
-            )
+            out.print(f"Not covered by any balance: {money(Money(short, currency), CLI_LOCALE)}")
         for row, reason in summary.rejections:
             err.print(f"row {row}: {reason}", markup=False, highlight=False)
     if summary.rejected:
@@ -164,14 +163,14 @@ def usage_command(
         operator = uow.operators.get(line.operator_id)
     assert operator is not None
     locale = operator.locale_for(line.language)
-    table = Table("day", "service", "events", "used", "from allowances", "money")
+    table = new_table("day", "service", "events", "used", "from allowances", "money")
     for day in days_used:
         table.add_row(
             day.day.isoformat(),
             day.service,
             str(day.events),
-            quantity(_KINDS[Service(day.service)], day.used),
-            quantity(_KINDS[Service(day.service)], day.allowance_used),
+            quantity(_KINDS[Service(day.service)], day.used, locale),
+            quantity(_KINDS[Service(day.service)], day.allowance_used, locale),
             money(Money(day.money, day.currency), locale),
         )
     out.print(table)

@@ -11,7 +11,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import (
@@ -19,6 +18,7 @@ from saldo.channels.cli.render import (
     emit_json,
     local_time,
     money,
+    new_table,
     out,
     progress,
 )
@@ -26,7 +26,8 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money, parse_money
 from saldo.domain.vouchers import format_pin
-from saldo.services.operators import get_operator
+from saldo.services.lines import find_line
+from saldo.services.operators import get_operator, list_operators
 from saldo.services.vouchers import (
     GeneratedVoucher,
     generate_vouchers,
@@ -157,11 +158,12 @@ def list_command(
     if as_json:
         emit_json(batches)
         return
-    table = Table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
+    locales = {op.id: op.default_locale for op in list_operators(saldo.uow())}
+    table = new_table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
     for batch in batches:
         table.add_row(
             str(batch.id),
-            str(Money(batch.value, batch.currency)),
+            money(Money(batch.value, batch.currency), locales[batch.operator_id]),
             str(batch.count),
             str(batch.redeemed),
             str(batch.expired),
@@ -207,10 +209,13 @@ def redeem_command(
     if as_json:
         emit_json(receipt)
         return
+    line = find_line(saldo.uow(), msisdn=receipt.msisdn)
+    where = get_operator(saldo.uow(), slug=receipt.operator).locale_for(line.language)
+    amount, balance = money(receipt.amount, where), money(receipt.balance, where)
     if receipt.replayed:  # this line had used the PIN already: nothing credited now
         out.print(
             f"Receipt {receipt.receipt_number} (already applied to this line: no new credit): "
-            f"{receipt.amount}, balance then {receipt.balance}"
+            f"{amount}, balance then {balance}"
         )
         return
-    out.print(f"Receipt {receipt.receipt_number}: {receipt.amount} → balance {receipt.balance}")
+    out.print(f"Receipt {receipt.receipt_number}: {amount} → balance {balance}")

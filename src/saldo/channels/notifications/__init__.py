@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
-from saldo.bootstrap import Saldo
 from saldo.channels.notifications.subscribers import (
     EXPIRY_REMINDER,
     SMS_KINDS,
@@ -25,6 +25,9 @@ from saldo.channels.receipts import outbox_email
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK
 from saldo.services.outbox import Delivery, Outgoing, Renderer, Undeliverable, deliver_outbox
 from saldo.services.ports import OutboxMessage, UnitOfWork
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 __all__ = [
     "deliver_notifications",

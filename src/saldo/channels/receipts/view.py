@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel.lists import format_list
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_percent
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money, format_money
-from saldo.i18n import last_valid_day, local_moment, translate
+from saldo.i18n import exact_rate_text, last_valid_day, local_moment, translate
 from saldo.services.receipts import Receipt
 
 PAYMENT_METHODS = ("card", "debit_card", "paypal", "wallet", "balance")
@@ -165,7 +165,7 @@ def _payment_rows(receipt: Receipt, say: _Sayer) -> tuple[Row, ...]:
     rows = []
     if receipt.rate is not None:
         currency = receipt.price.currency
-        rate = f"1 {receipt.pay_in} = {_rate_text(receipt.rate, say.locale)} {currency}"
+        rate = f"1 {receipt.pay_in} = {exact_rate_text(receipt.rate, locale=say.locale)} {currency}"
         rows.append(Row(say("receipt_rate"), rate))
         if receipt.spread is not None:
             rows.append(Row(say("receipt_spread"), say.percent(receipt.spread)))
@@ -178,13 +178,3 @@ def _payment_rows(receipt: Receipt, say: _Sayer) -> tuple[Row, ...]:
         rows.append(Row(say("receipt_fee"), say.money(receipt.fee)))
     rows.append(Row(say("receipt_total"), say.money(receipt.total), emphasis=True))
     return tuple(rows)
-
-
-def _rate_text(rate: Decimal, locale: str) -> str:
-    """The rate exactly as the amount was converted with it (docs/exchange-rates.md), with at
-    least two decimals: "1.421,245", "0,000952381"."""
-    return str(
-        format_decimal(
-            rate.normalize(), format="#,##0.00", locale=locale, decimal_quantization=False
-        )
-    )

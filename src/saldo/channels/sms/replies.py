@@ -63,7 +63,7 @@ class Speaker:
 
 def balance(speaker: Speaker, view: BalanceView) -> str:
     allowances = quantities(
-        language=speaker.language,
+        locale=speaker.locale,
         voice_seconds=view.voice_seconds,
         sms=view.sms,
         data_bytes=view.data_bytes,

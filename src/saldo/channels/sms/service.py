@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from saldo.bootstrap import Saldo
 from saldo.channels.sms import replies
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.errors import SaldoError
@@ -33,6 +33,9 @@ from saldo.services.operators import list_operators
 from saldo.services.vouchers import (
     redeem_voucher,
 )
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 log = logging.getLogger(__name__)
 

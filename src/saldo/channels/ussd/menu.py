@@ -14,9 +14,8 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from saldo.bootstrap import Saldo
 from saldo.channels.sms import replies
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.errors import SaldoError
@@ -33,6 +32,9 @@ from saldo.services.lines import LineNotFound, identify_line
 from saldo.services.operators import list_operators
 from saldo.services.ports import LineWithBuckets
 from saldo.services.vouchers import redeem_voucher
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from saldo.bootstrap import Saldo
 from saldo.channels.notifications import deliver_notifications
 from saldo.services.auto_renewal import renew_due
 from saldo.services.auto_topup import run_auto_topups
@@ -26,6 +25,9 @@ from saldo.services.lifecycle_sweep import sweep_lifecycle
 from saldo.services.orders import expire_orders
 from saldo.services.reconciliation import reconcile_payments
 from saldo.services.reminders import queue_expiry_reminders
+
+if TYPE_CHECKING:
+    from saldo.bootstrap import Saldo
 
 log = logging.getLogger(__name__)
 
