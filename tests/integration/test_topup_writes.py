@@ -23,7 +23,7 @@ from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
 from saldo.services.idempotency import IdempotencyKeyReused
 from saldo.services.lines import NewLine, add_line
-from saldo.services.ports import DuplicateIdempotencyKey, NewTopUp
+from saldo.services.ports import DuplicateIdempotencyKey, NewTopUp, TopUpBonus
 from saldo.services.top_up import top_up
 
 CLARO_CO = "+573001234567"
@@ -224,19 +224,33 @@ def _new_topup(
     )
 
 
-def _credit(uow: SqlUnitOfWork, topup: NewTopUp, *, main_bucket_id: int) -> tuple[int, int]:
+def _credit(
+    uow: SqlUnitOfWork, topup: NewTopUp, *, main_bucket_id: int, bonus: TopUpBonus | None = None
+) -> tuple[int, int]:
     """Every write of ``topup`` through the one write path, from the operator's TOPUPS
-    account to ``main_bucket_id``."""
-    source = uow.accounts.operator_account(
+    account to ``main_bucket_id`` (and its PROMOTIONS account to ``bonus``'s bucket)."""
+    accounts = uow.accounts
+    source = accounts.operator_account(
         operator_id=topup.operator_id, kind=OperatorAccount.TOPUPS, unit="COP", now=topup.now
     )
+    postings = transfer(
+        from_account=source, to_account=main_bucket_id, unit="COP", amount=topup.amount
+    )
+    if bonus is not None:
+        promotions = accounts.operator_account(
+            operator_id=topup.operator_id,
+            kind=OperatorAccount.PROMOTIONS,
+            unit="COP",
+            now=topup.now,
+        )
+        postings += transfer(
+            from_account=promotions, to_account=bonus.bucket_id, unit="COP", amount=bonus.amount
+        )
     return uow.topups.credit(
         topup,
         main_bucket_id=main_bucket_id,
-        bonus=None,
-        postings=transfer(
-            from_account=source, to_account=main_bucket_id, unit="COP", amount=topup.amount
-        ),
+        bonus=bonus,
+        postings=postings,
         memo="top-up via store",
         reactivate=False,
     )
@@ -313,7 +327,8 @@ def test_a_topup_credits_no_bucket_and_extends_no_line_of_another_operator(
     claro_main = _main_bucket(saldo, CLARO_CO)
     lines_before = _rows(saldo, select(t.lines.c.id, t.lines.c.valid_until).order_by(t.lines.c.id))
 
-    # when a Movistar top-up names the Claro line's bucket, or the Claro line
+    # when a Movistar top-up names the Claro line's bucket, or the Claro line, or the Claro
+    # line's bucket as its bonus's
     uow = saldo.uow()
     with uow, pytest.raises(IntegrityViolation):
         _credit(
@@ -327,6 +342,14 @@ def test_a_topup_credits_no_bucket_and_extends_no_line_of_another_operator(
             uow,
             _new_topup(saldo, line_id=claro.id, key="k", operator="movistar-co", days=90),
             main_bucket_id=claro_main,
+        )
+        uow.commit()
+    with uow, pytest.raises(IntegrityViolation):
+        _credit(
+            uow,
+            _new_topup(saldo, line_id=movistar.id, key="k", operator="movistar-co"),
+            main_bucket_id=_main_bucket(saldo, MOVISTAR_CO),
+            bonus=TopUpBonus(bucket_id=claro_main, amount=50_000),
         )
         uow.commit()
 

@@ -112,7 +112,8 @@ class SqlTopUpRepository:
             balance = params["balance"] = _first(self._connection, _SQLITE_CREDIT_MAIN, params)
             if bonus is not None:
                 params["bonus_balance"] = _first(self._connection, _SQLITE_CREDIT_BONUS, params)
-            topup_id = params["topup_id"] = _first(self._connection, _SQLITE_INSERT_TOPUP, params)
+            insert_topup = _SQLITE_INSERT_TOPUP[bonus is not None]
+            topup_id = params["topup_id"] = _first(self._connection, insert_topup, params)
             params["transaction_id"] = _first(self._connection, _SQLITE_INSERT_TRANSACTION, params)
             _sqlite_entries(roles).execute(self._connection, **params)
             if changes_line:
@@ -176,7 +177,7 @@ def _role(posting: Posting, *, main: int, bonus: TopUpBonus | None) -> str:
 # before it returned as SQL expressions (a ``WITH`` query's result on PostgreSQL, a bound
 # parameter on SQLite). A bucket is credited only if it is the top-up's line's and the line
 # is the top-up's operator's; otherwise no balance comes back and the top-up row, whose
-# balance after may not be NULL, is refused.
+# balance after may not be NULL, is refused (see ``_insert_topup``).
 
 
 def _credit_bucket(amount: str, bucket: str) -> str:
@@ -185,7 +186,11 @@ def _credit_bucket(amount: str, bucket: str) -> str:
             RETURNING balance"""
 
 
-def _insert_topup(balance: str) -> str:
+def _insert_topup(balance: str, *, bonus_balance: str | None) -> str:
+    """``balance``: the main bucket's balance after; ``bonus_balance``, with a bonus, the bonus
+    bucket's: without it the top-up has no balance after either, and is refused."""
+    if bonus_balance is not None:
+        balance = f"CASE WHEN {bonus_balance} IS NOT NULL THEN {balance} END"
     return f"""INSERT INTO topups (
                 operator_id, line_id, idempotency_key, request_fingerprint, amount, currency,
                 channel, validity_days, state_before, valid_until_before, valid_until_after,
@@ -222,7 +227,12 @@ def _set_validity(*, reactivate: bool) -> str:
 
 _SQLITE_CREDIT_MAIN = Prepared(text(_credit_bucket("amount", "main_bucket_id")))
 _SQLITE_CREDIT_BONUS = Prepared(text(_credit_bucket("bonus", "bonus_bucket_id")))
-_SQLITE_INSERT_TOPUP = Prepared(text(_insert_topup(":balance")))
+_SQLITE_INSERT_TOPUP = {
+    with_bonus: Prepared(
+        text(_insert_topup(":balance", bonus_balance=":bonus_balance" if with_bonus else None))
+    )
+    for with_bonus in (False, True)
+}
 _SQLITE_INSERT_TRANSACTION = Prepared(text(_insert_transaction(":topup_id")))
 _SQLITE_SET_VALIDITY = {
     reactivate: Prepared(text(_set_validity(reactivate=reactivate))) for reactivate in (False, True)
@@ -248,6 +258,7 @@ def _credit_statement(roles: tuple[str, ...], *, line: bool, reactivate: bool) -
         _BONUS: "(SELECT balance FROM bonus_balance)",
         _NONE: "NULL",
     }
+    credited_bonus = "(SELECT balance FROM bonus_balance)" if _BONUS in roles else None
     bonus = (
         f""", bonus_balance AS (
             {_credit_bucket("bonus", "bonus_bucket_id")}
@@ -268,7 +279,7 @@ def _credit_statement(roles: tuple[str, ...], *, line: bool, reactivate: bool) -
         WITH balance AS (
             {_credit_bucket("amount", "main_bucket_id")}
         ){bonus}, topup AS (
-            {_insert_topup("(SELECT balance FROM balance)")}
+            {_insert_topup("(SELECT balance FROM balance)", bonus_balance=credited_bonus)}
         ), txn AS (
             {_insert_transaction("(SELECT id FROM topup)")}
         ), entries AS (
