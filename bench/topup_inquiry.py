@@ -202,8 +202,9 @@ def raw_sqlite_side(path: Path) -> Iterator[Side]:
 
 # What a Saldo top-up runs on SQLite, in order (SqlLineRepository.get_by_msisdn with the key,
 # SqlTopUpRepository.credit): the line lock that also finds the key's earlier top-up, the
-# conditional balance update, the top-up row, the ledger transaction, its two entries, and
-# the line's new validity when it changes. Columns and values as Saldo writes them.
+# balance update (of the line's bucket of the top-up's operator), the top-up row, the ledger
+# transaction, its two entries in one statement, and the line's new validity when it changes
+# (of the operator's line). Columns and values as Saldo writes them.
 SALDO_LOCK = (
     "SELECT lines.id, lines.operator_id, lines.msisdn, lines.iccid, lines.sim_kind, "
     "lines.language, lines.state, lines.activated_at, lines.valid_until, lines.email, "
@@ -215,24 +216,24 @@ SALDO_LOCK = (
     "WHERE lines.id = (SELECT max(lines.id) FROM lines WHERE lines.msisdn = ?)"
 )
 SALDO_BALANCE = (
-    "UPDATE accounts SET balance = accounts.balance + ? "
-    "WHERE accounts.id = ? AND accounts.balance + ? >= 0 RETURNING balance"
+    "UPDATE accounts SET balance = balance + ? "
+    "WHERE id = ? AND operator_id = ? AND line_id = ? RETURNING balance"
 )
 SALDO_TOPUP = (
     "INSERT INTO topups (operator_id, line_id, idempotency_key, request_fingerprint, amount, "
     "currency, channel, validity_days, state_before, valid_until_before, valid_until_after, "
-    "balance_after, created_at, bonus) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+    "balance_after, created_at, bonus) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "RETURNING id"
 )
 SALDO_TRANSACTION = (
     "INSERT INTO ledger_transactions (operator_id, line_id, event_type, event_id, memo, "
     "created_at) VALUES (?, ?, 'topup', ?, 'top-up via store', ?) RETURNING id"
 )
-SALDO_ENTRY = (
+SALDO_ENTRIES = (
     "INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) "
-    "VALUES (?, ?, ?, ?)"
+    "VALUES (?, ?, ?, NULL), (?, ?, ?, ?)"
 )
-SALDO_VALIDITY = "UPDATE lines SET valid_until = ? WHERE lines.id = ?"
+SALDO_VALIDITY = "UPDATE lines SET valid_until = ? WHERE id = ? AND operator_id = ?"
 
 
 @contextmanager
@@ -273,7 +274,9 @@ def saldo_statements_side(path: Path, scenario: Scenario = SMALL) -> Iterator[Si
         at = scenario.at(i)
         after = max(before, granted(at))
         stamp = at.replace(tzinfo=None).isoformat(" ", "microseconds")
-        (balance,) = cursor.execute(SALDO_BALANCE, (amount, bucket, amount)).fetchone()
+        (balance,) = cursor.execute(
+            SALDO_BALANCE, (amount, bucket, operator_id, line_id)
+        ).fetchone()
         (topup_id,) = cursor.execute(
             SALDO_TOPUP,
             (
@@ -290,17 +293,20 @@ def saldo_statements_side(path: Path, scenario: Scenario = SMALL) -> Iterator[Si
                 after.isoformat(" ", "microseconds"),
                 balance,
                 stamp,
+                None,
             ),
         ).fetchone()
         (transaction_id,) = cursor.execute(
             SALDO_TRANSACTION, (operator_id, line_id, topup_id, stamp)
         ).fetchone()
-        cursor.executemany(
-            SALDO_ENTRY,
-            [(transaction_id, clearing, -amount, None), (transaction_id, bucket, amount, balance)],
+        cursor.execute(
+            SALDO_ENTRIES,
+            (transaction_id, clearing, -amount, transaction_id, bucket, amount, balance),
         )
         if after != before:
-            cursor.execute(SALDO_VALIDITY, (after.isoformat(" ", "microseconds"), line_id))
+            cursor.execute(
+                SALDO_VALIDITY, (after.isoformat(" ", "microseconds"), line_id, operator_id)
+            )
         cursor.execute("COMMIT")
         cursor.close()
 

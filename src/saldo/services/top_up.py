@@ -30,6 +30,7 @@ from saldo.services.ports import (
     LineRecord,
     NewTopUp,
     StoredTopUp,
+    TopUpBonus,
     UnitOfWork,
 )
 
@@ -151,46 +152,37 @@ def credit_topup(
         from_account=source, to_account=main, unit=amount.currency, amount=amount.minor
     )
     memo = f"top-up via {channel.value}"
-    reactivate = line.state is not LineState.ACTIVE
     earned = topup_bonus_for(amount, operator.promotions, now)
-    bonus = None if earned is None else earned[1]
-    if earned is None:
-        # The common top-up: every write at once (one round trip on PostgreSQL).
-        topup_id, balance = uow.topups.credit(
-            topup, main_bucket_id=main, postings=postings, memo=memo, reactivate=reactivate
-        )
-    else:
+    bonus: TopUpBonus | None = None
+    if earned is not None:
         promotion, credit = earned
-        credited = uow.accounts.change_balance(main, amount.minor)
-        assert credited is not None, "a credit cannot overdraw"
-        balance = credited
-        topup_id = uow.topups.add(topup, balance_after=balance, bonus=credit.minor)
-        bucket, bonus_balance = _credit_bonus(
-            uow, record=record, bonus=credit, days=promotion.bonus_validity_days, now=now
+        bucket = uow.accounts.open_bucket(
+            operator_id=operator.id,
+            line_id=line.id,
+            kind=BucketKind.BONUS,
+            unit=credit.currency,
+            expires_at=end_of_local_day_after(
+                now, promotion.bonus_validity_days, timezone=operator.timezone
+            ),
+            now=now,
         )
+        bonus = TopUpBonus(bucket_id=bucket, amount=credit.minor)
         promotions = uow.accounts.operator_account(
             operator_id=operator.id, kind=OperatorAccount.PROMOTIONS, unit=credit.currency, now=now
         )
         postings += transfer(
             from_account=promotions, to_account=bucket, unit=credit.currency, amount=credit.minor
         )
-        uow.ledger.record(
-            operator_id=operator.id,
-            line_id=line.id,
-            event_type="topup",
-            event_id=topup_id,
-            postings=postings,
-            balances_after={main: balance, bucket: bonus_balance},
-            memo=f"{memo}, bonus {promotion.code}",
-            now=now,
-        )
-        if topup.changes_line(reactivate=reactivate):
-            uow.lines.set_validity(
-                line.id,
-                valid_until=valid_until,
-                state=LineState.ACTIVE if reactivate else None,
-                now=now,
-            )
+        memo = f"{memo}, bonus {promotion.code}"
+    # Every write at once (one round trip on PostgreSQL), the bonus's with them.
+    topup_id, balance = uow.topups.credit(
+        topup,
+        main_bucket_id=main,
+        bonus=bonus,
+        postings=postings,
+        memo=memo,
+        reactivate=line.state is not LineState.ACTIVE,
+    )
     return TopUpReceipt(
         topup_id=topup_id,
         receipt_number=receipt_number(topup_id, operator_slug=operator.slug),
@@ -202,28 +194,8 @@ def credit_topup(
         state_before=state_before,
         channel=channel,
         created_at=now,
-        bonus=bonus,
+        bonus=None if earned is None else earned[1],
     )
-
-
-def _credit_bonus(
-    uow: UnitOfWork, *, record: LineRecord, bonus: Money, days: int, now: datetime
-) -> tuple[int, int]:
-    """Open a BONUS bucket expiring at the end of the local day ``days`` after ``now`` and
-    credit ``bonus`` to it; return the bucket and its balance."""
-    operator = record.operator
-    assert operator.id is not None
-    bucket = uow.accounts.open_bucket(
-        operator_id=operator.id,
-        line_id=record.line.id,
-        kind=BucketKind.BONUS,
-        unit=bonus.currency,
-        expires_at=end_of_local_day_after(now, days, timezone=operator.timezone),
-        now=now,
-    )
-    balance = uow.accounts.change_balance(bucket, bonus.minor)
-    assert balance is not None, "a credit cannot overdraw"
-    return bucket, balance
 
 
 def _replay(

@@ -165,7 +165,7 @@ class SqlUnitOfWork:
 
     @property
     def topups(self) -> SqlTopUpRepository:
-        return self._repository(SqlTopUpRepository)
+        return self._repository(SqlTopUpRepository, scoped=True)
 
     @property
     def adjustments(self) -> SqlAdjustmentRepository:

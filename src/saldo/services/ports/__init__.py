@@ -24,6 +24,7 @@ from saldo.services.ports.core import (
     OperatorRepository,
     StoredAdjustment,
     StoredTopUp,
+    TopUpBonus,
     TopUpRepository,
     ValidityWindow,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "StoredPlanPurchase",
     "StoredSession",
     "StoredTopUp",
+    "TopUpBonus",
     "TopUpRepository",
     "UnitOfWork",
     "UsageRecord",

@@ -284,30 +284,40 @@ class NewTopUp:
         return reactivate or self.valid_until_after != self.valid_until_before
 
 
+@dataclass(frozen=True, slots=True)
+class TopUpBonus:
+    """A top-up promotion's bonus: ``amount`` (minor units) credited to the line's BONUS
+    bucket ``bucket_id``, already open."""
+
+    bucket_id: int
+    amount: int
+
+
 class TopUpRepository(Protocol):
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None: ...
-
-    def add(self, topup: NewTopUp, *, balance_after: int, bonus: int | None = None) -> int:
-        """Insert a top-up (``bonus``: the promotion's bonus credit, minor units); raise
-        DuplicateIdempotencyKey if the key is taken."""
-        ...
 
     def credit(
         self,
         topup: NewTopUp,
         *,
         main_bucket_id: int,
+        bonus: TopUpBonus | None,
         postings: Sequence[Posting],
         memo: str,
         reactivate: bool,
     ) -> tuple[int, int]:
-        """Every write of a top-up without a bonus, at once: ``topup.amount`` credited to the
-        main bucket, the top-up stored with the balance after, its balanced ledger
-        transaction (``postings``, the main bucket's entry carrying its balance after), and
-        the line's new validity (and state ACTIVE, with ``reactivate``) when
-        ``topup.changes_line``. Return the top-up's
-        id and the main bucket's balance after. On PostgreSQL this is one statement, one
-        round trip. Raise DuplicateIdempotencyKey if the key is taken."""
+        """Every write of a top-up, at once, the one way a top-up is written:
+        ``topup.amount`` credited to the main bucket (and ``bonus.amount`` to its BONUS
+        bucket), the top-up stored with the balance after and its bonus, its balanced
+        ledger transaction (``postings``, each bucket's entry carrying its balance after),
+        and the line's new validity (and state ACTIVE, with ``reactivate``) when
+        ``topup.changes_line``. Return the top-up's id and the main bucket's balance after.
+        On PostgreSQL this is one statement, one round trip.
+
+        Every write is confined to ``topup.operator_id``: a bucket or line of another
+        operator is not written (the database refuses the top-up), and a unit of work
+        scoped to another operator raises PermissionError before writing. Raise
+        DuplicateIdempotencyKey if the key is taken."""
         ...
 
 

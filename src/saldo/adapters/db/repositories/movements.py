@@ -14,8 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc
-from saldo.adapters.db.repositories.accounts import SqlAccountRepository, SqlLedgerRepository
-from saldo.adapters.db.repositories.lines import SqlLineRepository
 from saldo.domain.ledger import Posting
 from saldo.domain.lifecycle import LineState
 from saldo.services.ports import (
@@ -24,6 +22,7 @@ from saldo.services.ports import (
     StoredAdjustment,
     StoredPlanPurchase,
     StoredTopUp,
+    TopUpBonus,
 )
 
 _TOPUP_BY_KEY = select(
@@ -46,18 +45,18 @@ _TOPUP_BY_KEY = select(
     )
 )
 _TOPUP_BY_KEY_PREPARED = Prepared(_TOPUP_BY_KEY)
-_INSERT_TOPUP = Prepared(
-    insert(t.topups)
-    .values({column.name: bindparam(column.name) for column in t.topups.c if column.name != "id"})
-    .returning(t.topups.c.id)
-)
 
 
 class SqlTopUpRepository:
-    def __init__(self, connection: Connection) -> None:
+    """Top-ups. ``operator_id`` scopes it to one operator, as the unit of work is."""
+
+    def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
         self._connection = connection
+        self._scope = operator_id
 
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None:
+        if self._scope is not None and operator_id != self._scope:
+            return None
         row = _TOPUP_BY_KEY_PREPARED.first(
             self._connection, operator_id=operator_id, key=idempotency_key
         )
@@ -80,60 +79,53 @@ class SqlTopUpRepository:
             bonus=row[11],
         )
 
-    def add(self, topup: NewTopUp, *, balance_after: int, bonus: int | None = None) -> int:
-        values = _topup_values(topup, balance_after=balance_after, bonus=bonus)
-        with _refused_key(topup):
-            created = _INSERT_TOPUP.first(self._connection, **values)
-        assert created is not None
-        return int(created[0])
-
     def credit(
         self,
         topup: NewTopUp,
         *,
         main_bucket_id: int,
+        bonus: TopUpBonus | None,
         postings: Sequence[Posting],
         memo: str,
         reactivate: bool,
     ) -> tuple[int, int]:
         assert topup.amount > 0, "a top-up credits"
+        assert bonus is None or bonus.amount > 0, "a bonus credits"
+        if self._scope is not None and topup.operator_id != self._scope:
+            raise PermissionError("this unit of work is scoped to another operator")
         changes_line = topup.changes_line(reactivate=reactivate)
+        roles = tuple(_role(posting, main=main_bucket_id, bonus=bonus) for posting in postings)
+        params = _topup_values(topup, bonus=bonus)
+        params.update(main_bucket_id=main_bucket_id, memo=memo)
+        for n, posting in enumerate(postings):
+            params[f"account_{n}"] = posting.account_id
+            params[f"amount_{n}"] = posting.amount
         if self._connection.dialect.name == "postgresql":
-            mains = tuple(posting.account_id == main_bucket_id for posting in postings)
-            params: dict[str, Any] = _topup_values(topup, balance_after=None, bonus=None)
-            params.update(main_bucket_id=main_bucket_id, memo=memo, event_type="topup")
-            for n, posting in enumerate(postings):
-                params[f"account_{n}"] = posting.account_id
-                params[f"amount_{n}"] = posting.amount
-            statement = _credit_statement(mains, line=changes_line, reactivate=reactivate)
+            statement = _credit_statement(roles, line=changes_line, reactivate=reactivate)
             with _refused_key(topup):
                 row = statement.first(self._connection, **params)
             assert row is not None and row[0] is not None
             return int(row[0]), int(row[1])
-        # SQLite runs in-process: five statements cost no round trips.
-        balance = SqlAccountRepository(self._connection).change_balance(
-            main_bucket_id, topup.amount
-        )
-        assert balance is not None, "a credit cannot overdraw"
-        topup_id = self.add(topup, balance_after=balance)
-        SqlLedgerRepository(self._connection, operator_id=None).record(
-            operator_id=topup.operator_id,
-            line_id=topup.line_id,
-            event_type="topup",
-            event_id=topup_id,
-            postings=postings,
-            balances_after={main_bucket_id: balance},
-            memo=memo,
-            now=topup.now,
-        )
-        if changes_line:
-            SqlLineRepository(self._connection, operator_id=None).set_validity(
-                topup.line_id,
-                valid_until=topup.valid_until_after,
-                state=LineState.ACTIVE if reactivate else None,
-                now=topup.now,
-            )
+        # SQLite runs in-process: the same writes one statement after the other cost no
+        # round trips, each one's result bound into the next.
+        with _refused_key(topup):
+            balance = params["balance"] = _first(self._connection, _SQLITE_CREDIT_MAIN, params)
+            if bonus is not None:
+                params["bonus_balance"] = _first(self._connection, _SQLITE_CREDIT_BONUS, params)
+            insert_topup = _SQLITE_INSERT_TOPUP[bonus is not None]
+            topup_id = params["topup_id"] = _first(self._connection, insert_topup, params)
+            params["transaction_id"] = _first(self._connection, _SQLITE_INSERT_TRANSACTION, params)
+            _sqlite_entries(roles).execute(self._connection, **params)
+            if changes_line:
+                _SQLITE_SET_VALIDITY[reactivate].execute(self._connection, **params)
+        assert topup_id is not None and balance is not None
         return topup_id, balance
+
+
+def _first(connection: Connection, statement: Prepared, params: dict[str, Any]) -> int | None:
+    """The one value the statement returns, None when it changed no row."""
+    row = statement.first(connection, **params)
+    return None if row is None else int(row[0])
 
 
 @contextmanager
@@ -149,9 +141,7 @@ def _refused_key(topup: NewTopUp) -> Iterator[None]:
         raise
 
 
-def _topup_values(
-    topup: NewTopUp, *, balance_after: int | None, bonus: int | None
-) -> dict[str, Any]:
+def _topup_values(topup: NewTopUp, *, bonus: TopUpBonus | None) -> dict[str, Any]:
     return {
         "operator_id": topup.operator_id,
         "line_id": topup.line_id,
@@ -164,29 +154,121 @@ def _topup_values(
         "state_before": topup.state_before.value,
         "valid_until_before": topup.valid_until_before,
         "valid_until_after": topup.valid_until_after,
-        "balance_after": balance_after,
         "created_at": topup.now,
-        "bonus": bonus,
+        "bonus": None if bonus is None else bonus.amount,
+        "bonus_bucket_id": None if bonus is None else bonus.bucket_id,
     }
 
 
-@functools.cache
-def _credit_statement(mains: tuple[bool, ...], *, line: bool, reactivate: bool) -> Prepared:
-    """A top-up's writes in one PostgreSQL statement: data-modifying ``WITH`` queries pass
-    the new balance and the new ids along through their ``RETURNING``, and every one of them
-    runs to completion whether the final ``SELECT`` reads it or not. ``mains`` tells which
-    postings are the main bucket's (their entry carries the balance after); ``line`` whether
-    the line's validity (and with ``reactivate``, its state) is written."""
-    entries = ",\n            ".join(
-        f"((SELECT id FROM txn), :account_{n}, :amount_{n}, "
-        + ("(SELECT balance FROM balance))" if main else "NULL)")
-        for n, main in enumerate(mains)
+# What a ledger entry's balance after is: the main bucket's, the bonus bucket's, or none (an
+# operator account's).
+_MAIN, _BONUS, _NONE = "main", "bonus", "none"
+
+
+def _role(posting: Posting, *, main: int, bonus: TopUpBonus | None) -> str:
+    if posting.account_id == main:
+        return _MAIN
+    if bonus is not None and posting.account_id == bonus.bucket_id:
+        return _BONUS
+    return _NONE
+
+
+# A top-up's writes, written once for both databases: each takes the values the writes
+# before it returned as SQL expressions (a ``WITH`` query's result on PostgreSQL, a bound
+# parameter on SQLite). A bucket is credited only if it is the top-up's line's and the line
+# is the top-up's operator's; otherwise no balance comes back and the top-up row, whose
+# balance after may not be NULL, is refused (see ``_insert_topup``).
+
+
+def _credit_bucket(amount: str, bucket: str) -> str:
+    return f"""UPDATE accounts SET balance = balance + :{amount}
+            WHERE id = :{bucket} AND operator_id = :operator_id AND line_id = :line_id
+            RETURNING balance"""
+
+
+def _insert_topup(balance: str, *, bonus_balance: str | None) -> str:
+    """``balance``: the main bucket's balance after; ``bonus_balance``, with a bonus, the bonus
+    bucket's: without it the top-up has no balance after either, and is refused."""
+    if bonus_balance is not None:
+        balance = f"CASE WHEN {bonus_balance} IS NOT NULL THEN {balance} END"
+    return f"""INSERT INTO topups (
+                operator_id, line_id, idempotency_key, request_fingerprint, amount, currency,
+                channel, validity_days, state_before, valid_until_before, valid_until_after,
+                balance_after, created_at, bonus
+            ) VALUES (
+                :operator_id, :line_id, :idempotency_key, :request_fingerprint, :amount,
+                :currency, :channel, :validity_days, :state_before, :valid_until_before,
+                :valid_until_after, {balance}, :created_at, :bonus
+            )
+            RETURNING id"""
+
+
+def _insert_transaction(topup: str) -> str:
+    return f"""INSERT INTO ledger_transactions (
+                operator_id, line_id, event_type, event_id, memo, created_at
+            ) VALUES (:operator_id, :line_id, 'topup', {topup}, :memo, :created_at)
+            RETURNING id"""
+
+
+def _insert_entries(transaction: str, balances: Sequence[str]) -> str:
+    rows = ",\n            ".join(
+        f"({transaction}, :account_{n}, :amount_{n}, {balance})"
+        for n, balance in enumerate(balances)
     )
+    return f"""INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+            VALUES {rows}"""
+
+
+def _set_validity(*, reactivate: bool) -> str:
     state = ", state = 'active', state_changed_at = :created_at" if reactivate else ""
+    return f"""UPDATE lines SET valid_until = :valid_until_after{state}
+            WHERE id = :line_id AND operator_id = :operator_id"""
+
+
+_SQLITE_CREDIT_MAIN = Prepared(text(_credit_bucket("amount", "main_bucket_id")))
+_SQLITE_CREDIT_BONUS = Prepared(text(_credit_bucket("bonus", "bonus_bucket_id")))
+_SQLITE_INSERT_TOPUP = {
+    with_bonus: Prepared(
+        text(_insert_topup(":balance", bonus_balance=":bonus_balance" if with_bonus else None))
+    )
+    for with_bonus in (False, True)
+}
+_SQLITE_INSERT_TRANSACTION = Prepared(text(_insert_transaction(":topup_id")))
+_SQLITE_SET_VALIDITY = {
+    reactivate: Prepared(text(_set_validity(reactivate=reactivate))) for reactivate in (False, True)
+}
+
+
+@functools.cache
+def _sqlite_entries(roles: tuple[str, ...]) -> Prepared:
+    """A top-up's ledger entries on SQLite, one row per posting, in one statement."""
+    balances = {_MAIN: ":balance", _BONUS: ":bonus_balance", _NONE: "NULL"}
+    return Prepared(text(_insert_entries(":transaction_id", [balances[r] for r in roles])))
+
+
+@functools.cache
+def _credit_statement(roles: tuple[str, ...], *, line: bool, reactivate: bool) -> Prepared:
+    """A top-up's writes in one PostgreSQL statement: data-modifying ``WITH`` queries pass
+    the new balances and the new ids along through their ``RETURNING``, and every one of
+    them runs to completion whether the final ``SELECT`` reads it or not. ``roles`` tells
+    whose balance after each posting's entry carries; ``line`` whether the line's validity
+    (and with ``reactivate``, its state) is written."""
+    balances = {
+        _MAIN: "(SELECT balance FROM balance)",
+        _BONUS: "(SELECT balance FROM bonus_balance)",
+        _NONE: "NULL",
+    }
+    credited_bonus = "(SELECT balance FROM bonus_balance)" if _BONUS in roles else None
+    bonus = (
+        f""", bonus_balance AS (
+            {_credit_bucket("bonus", "bonus_bucket_id")}
+        )"""
+        if _BONUS in roles
+        else ""
+    )
     validity = (
         f""", validity AS (
-            UPDATE lines SET valid_until = :valid_until_after{state}
-            WHERE id = :line_id
+            {_set_validity(reactivate=reactivate)}
         )"""
         if line
         else ""
@@ -195,30 +277,13 @@ def _credit_statement(mains: tuple[bool, ...], *, line: bool, reactivate: bool) 
         text(
             f"""
         WITH balance AS (
-            UPDATE accounts SET balance = balance + :amount
-            WHERE id = :main_bucket_id
-            RETURNING balance
-        ), topup AS (
-            INSERT INTO topups (
-                operator_id, line_id, idempotency_key, request_fingerprint, amount, currency,
-                channel, validity_days, state_before, valid_until_before, valid_until_after,
-                balance_after, created_at, bonus
-            ) VALUES (
-                :operator_id, :line_id, :idempotency_key, :request_fingerprint, :amount,
-                :currency, :channel, :validity_days, :state_before, :valid_until_before,
-                :valid_until_after, (SELECT balance FROM balance), :created_at, :bonus
-            )
-            RETURNING id
+            {_credit_bucket("amount", "main_bucket_id")}
+        ){bonus}, topup AS (
+            {_insert_topup("(SELECT balance FROM balance)", bonus_balance=credited_bonus)}
         ), txn AS (
-            INSERT INTO ledger_transactions (
-                operator_id, line_id, event_type, event_id, memo, created_at
-            ) VALUES (
-                :operator_id, :line_id, :event_type, (SELECT id FROM topup), :memo, :created_at
-            )
-            RETURNING id
+            {_insert_transaction("(SELECT id FROM topup)")}
         ), entries AS (
-            INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
-            VALUES {entries}
+            {_insert_entries("(SELECT id FROM txn)", [balances[r] for r in roles])}
         ){validity}
         SELECT (SELECT id FROM topup), (SELECT balance FROM balance)
         """
