@@ -75,17 +75,18 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
                     )
                 )
     recycles_at = rules.recycles_at(line.valid_until)
+    state = state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now)
     return BalanceView(
         msisdn=line.msisdn,
         operator=operator.slug,
         operator_name=operator.name,
         locale=operator.locale_for(line.language),
         timezone=operator.timezone,
-        state=state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now),
+        state=state,
         valid_until=line.valid_until,
         recycles_at=recycles_at,
         days_until_recycling=(
-            0 if line.state is LineState.RECYCLED else whole_days_between(now, recycles_at)
+            0 if state is LineState.RECYCLED else whole_days_between(now, recycles_at)
         ),
         main=Money(totals[BucketKind.MAIN], operator.currency),
         bonus=Money(totals[BucketKind.BONUS], operator.currency),

@@ -23,6 +23,31 @@ class LineNotFound(SaldoError):
     code = "line_not_found"
 
 
+class LineRecycled(SaldoError):
+    """The line's number has expired for good: its state at the moment asked is recycled,
+    whether or not the lifecycle sweep has written that down yet. ``language`` is the
+    line's, to tell its subscriber."""
+
+    code = "line_recycled"
+
+    def __init__(self, message: str, *, language: str) -> None:
+        super().__init__(message)
+        self.language = language
+
+
+def live_state(*, line: Line, operator: Operator, now: datetime) -> LineState:
+    """The line's state at ``now`` (``state_at``: the one rule every use case follows);
+    raise LineRecycled when that is recycled."""
+    state = state_at(
+        stored_state=line.state, valid_until=line.valid_until, rules=operator.lifecycle, now=now
+    )
+    if state is LineState.RECYCLED:
+        raise LineRecycled(
+            f"{line.msisdn} has expired for good and is being recycled", language=line.language
+        )
+    return state
+
+
 class LineAlreadyExists(SaldoError):
     code = "line_exists"
 
@@ -165,14 +190,16 @@ def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     return record.line
 
 
-def identify_line(uow: UnitOfWork, *, msisdn: str) -> LineWithBuckets:
+def identify_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineWithBuckets:
     """The line with this number, its operator and its buckets, read at once; raise
-    InvalidMsisdn or LineNotFound. A recycled number is no longer anyone's line."""
+    InvalidMsisdn or LineNotFound, and LineRecycled when the line's state at ``now`` is
+    recycled (written down by the sweep or not: every use case answers it alike)."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
         record = uow.lines.get_with_buckets(number)
-    if record is None or record.line.state is LineState.RECYCLED:
+    if record is None:
         raise LineNotFound(f"no line with number {number}")
+    live_state(line=record.line, operator=record.operator, now=require_aware(now))
     return record
 
 

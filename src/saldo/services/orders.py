@@ -21,7 +21,7 @@ from saldo.services.idempotency import (
     check_same_request,
     fingerprint,
 )
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import LineNotFound, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     OrderEvent,
@@ -30,7 +30,7 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
-from saldo.services.quotes import check_not_recycled, quote_order
+from saldo.services.quotes import quote_order
 from saldo.services.settlement import (
     move_order,
 )
@@ -177,7 +177,7 @@ def create_order(
         assert operator_id is not None
         previous = uow.orders.get_by_key(operator_id=operator_id, idempotency_key=key)
         if previous is None:
-            check_not_recycled(record, now)
+            live_state(line=record.line, operator=record.operator, now=now)
             try:
                 order_id = uow.orders.add(
                     operator_id=operator_id,

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
-from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
-from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel, Line
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
@@ -24,7 +23,7 @@ from saldo.domain.topup import (
     validity_days_for,
 )
 from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import LineNotFound, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
@@ -32,14 +31,6 @@ from saldo.services.ports import (
     StoredTopUp,
     UnitOfWork,
 )
-
-
-class UnableToTopUp(SaldoError):
-    code = "unable_to_top_up"
-
-
-class LineRecycled(UnableToTopUp):
-    code = "line_recycled"
 
 
 def top_up(
@@ -118,14 +109,7 @@ def credit_topup(
     else:
         online = channel in (Channel.WEB, Channel.APP)
         check_topup_amount(amount, rules=operator.topup, online=online)
-    state_before = state_at(
-        stored_state=line.state,
-        valid_until=line.valid_until,
-        rules=operator.lifecycle,
-        now=now,
-    )
-    if state_before is LineState.RECYCLED:
-        raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
+    state_before = live_state(line=line, operator=operator, now=now)
     days = validity_days_for(amount, rules=operator.topup)
     valid_until = valid_until_after_topup(
         valid_until=line.valid_until, validity_days=days, timezone=operator.timezone, now=now
