@@ -21,13 +21,15 @@ from saldo.services.buy_plan import NotEnoughBalance, UnknownPlan
 from saldo.services.idempotency import IdempotencyKeyReused
 from saldo.services.lines import LineRecycled, NewLine, add_line
 from saldo.services.operators import register_operator
-from saldo.services.order_payment import pay_order
-from saldo.services.orders import (
-    OrderNotPayable,
+from saldo.services.order_payment import (
     PaymentDeclined,
     PaymentInProgress,
-    PlacedBy,
     QuoteExpired,
+    pay_order,
+)
+from saldo.services.orders import (
+    OrderNotPayable,
+    PlacedBy,
     UnableToOrder,
     cancel_order,
     create_order,

@@ -25,8 +25,8 @@ from saldo.domain.orders import OrderState
 from saldo.domain.periods import renewed_until, require_aware
 from saldo.domain.promotions import AppliedPromotion, best_plan_promotion
 from saldo.services.fulfilment import Grant, fulfil_plan
-from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound, live_state
+from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
+from saldo.services.lines import line_record, line_with_buckets, live_state
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
 from saldo.services.reminders import alert_low_balance
 
@@ -174,9 +174,7 @@ def quote_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        found = uow.lines.get_with_buckets(number)
-        if found is None:
-            raise LineNotFound(f"no line with number {number}")
+        found = line_with_buckets(uow, number=number)
         return price_plan(uow, found=found, plan=find_plan(found.operator, plan_code), now=now)
 
 
@@ -205,9 +203,7 @@ def buy_plan(
     request = fingerprint("plan", number, plan_code.strip().lower(), channel.value)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True)
-            if record is None:
-                raise LineNotFound(f"no line with number {number}")
+            record = line_record(uow, number=number, for_update=True)
             plan = find_plan(record.operator, plan_code)
             assert record.operator.id is not None
             previous = uow.plan_purchases.get_by_key(
@@ -227,15 +223,15 @@ def buy_plan(
                 uow.commit()
                 return receipt
     except DuplicateIdempotencyKey:
-        with uow.reading():
-            record = uow.lines.get_by_msisdn(number)
-            assert record is not None and record.operator.id is not None
-            previous = uow.plan_purchases.get_by_key(
-                operator_id=record.operator.id, idempotency_key=key
-            )
-            plan = find_plan(record.operator, plan_code)
-    assert previous is not None
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+        record, previous = committed_first(
+            uow,
+            msisdn=number,
+            find=lambda operator_id: uow.plan_purchases.get_by_key(
+                operator_id=operator_id, idempotency_key=key
+            ),
+        )
+        plan = find_plan(record.operator, plan_code)
+    previous = replay_of(previous, request=request, key=key)
     return PlanPurchaseReceipt(
         purchase_id=previous.id,
         msisdn=number,

@@ -10,7 +10,7 @@ from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware, whole_days_between
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_with_buckets
 from saldo.services.ports import LineWithBuckets, UnitOfWork
 
 
@@ -49,9 +49,7 @@ def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceVi
     Raises InvalidMsisdn or LineNotFound."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        found = uow.lines.get_with_buckets(number)
-    if found is None:
-        raise LineNotFound(f"no line with number {number}")
+        found = line_with_buckets(uow, number=number)
     return balance_view(found, now=now)
 
 

@@ -16,7 +16,13 @@ from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msi
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import LineWithBuckets, NumberTaken, UnitOfWork, ValidityWindow
+from saldo.services.ports import (
+    LineRecord,
+    LineWithBuckets,
+    NumberTaken,
+    UnitOfWork,
+    ValidityWindow,
+)
 
 
 class LineNotFound(SaldoError):
@@ -33,6 +39,27 @@ class LineRecycled(SaldoError):
     def __init__(self, message: str, *, language: str) -> None:
         super().__init__(message)
         self.language = language
+
+
+def line_record(
+    uow: UnitOfWork, *, number: str, for_update: bool = False, topup_key: str | None = None
+) -> LineRecord:
+    """The line with ``number`` (already in international format) and its operator, read in
+    the caller's open transaction (locked ``for_update``; with ``topup_key``, whether a
+    top-up already took that key); raise LineNotFound when no line has it."""
+    record = uow.lines.get_by_msisdn(number, for_update=for_update, topup_key=topup_key)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    return record
+
+
+def line_with_buckets(uow: UnitOfWork, *, number: str) -> LineWithBuckets:
+    """The line with ``number`` (already in international format), its operator and its
+    buckets, read in the caller's open transaction; raise LineNotFound when no line has it."""
+    record = uow.lines.get_with_buckets(number)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    return record
 
 
 def live_state(*, line: Line, operator: Operator, now: datetime) -> LineState:
@@ -184,9 +211,7 @@ def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     """The line with this number (international format); raise LineNotFound otherwise."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
     return record.line
 
 
@@ -196,9 +221,7 @@ def identify_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineWithBuc
     recycled (written down by the sweep or not: every use case answers it alike)."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_with_buckets(number)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_with_buckets(uow, number=number)
     live_state(line=record.line, operator=record.operator, now=require_aware(now))
     return record
 
@@ -239,9 +262,7 @@ def show_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineView:
     """The line with this number as it stands at ``now``; raise LineNotFound otherwise."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
     return _view(record.line, record.operator, now=require_aware(now))
 
 
@@ -288,9 +309,7 @@ def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
     number = lookup_msisdn(msisdn)
     address = None if email is None else check_email(email)
     with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number, for_update=True)
         uow.lines.set_email(record.line.id, email=address)
         uow.commit()
     return replace(record.line, email=address)
@@ -304,9 +323,7 @@ def set_low_balance_alert(
     UnableToSetAlert (another currency, zero or a negative amount)."""
     number = lookup_msisdn(msisdn)
     with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number, for_update=True)
         operator = record.operator
         if threshold is not None and (
             threshold.currency != operator.currency or threshold.minor <= 0

@@ -26,16 +26,8 @@ from saldo.domain.quotes import PaymentMethod
 from saldo.services.buy_plan import find_plan, is_first_order, pay_from_balance
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
 from saldo.services.lines import live_state
-from saldo.services.orders import (
-    OrderNotFound,
-    OrderNotPayable,
-    PaymentDeclined,
-    PaymentInProgress,
-    QuoteExpired,
-    UnknownProvider,
-    get_order,
-)
-from saldo.services.payment_flow import charge
+from saldo.services.orders import OrderNotFound, OrderNotPayable, UnableToOrder, get_order
+from saldo.services.payment_flow import charge, processor_for
 from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
@@ -46,6 +38,26 @@ from saldo.services.ports import (
     UnitOfWork,
 )
 from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
+
+
+class QuoteExpired(UnableToOrder):
+    code = "quote_expired"
+
+
+class PaymentInProgress(UnableToOrder):
+    code = "payment_in_progress"
+
+
+class PaymentDeclined(UnableToOrder):
+    """The processor declined the payment; the order stays payable with another card or
+    method. Raised after the decline is recorded."""
+
+    code = "payment_declined"
+
+    def __init__(self, message: str, *, order_id: int, decline_code: str | None) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.decline_code = decline_code
 
 
 def pay_order(
@@ -65,17 +77,14 @@ def pay_order(
     returns the first attempt's outcome and never charges twice.
 
     Raises OrderNotFound, QuoteExpired (the order is then expired), OrderNotPayable,
-    PaymentInProgress, UnknownProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
+    PaymentInProgress, UnknownPaymentProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
     PaymentRefused, IdempotencyKeyReused.
     """
     now = require_aware(now)
     key = check_key(idempotency_key, internal_allowed=saldo_key)
     if provider == BALANCE:
         return _pay_from_balance(uow, order_id=order_id, key=key, now=now)
-    processor = providers.get(provider)
-    if processor is None:
-        known = ", ".join([BALANCE, *providers])
-        raise UnknownProvider(f"{provider!r} is not a payment provider here ({known})")
+    processor = processor_for(providers, name=provider, also=(BALANCE,))
     if not source:
         raise OrderNotPayable(f"paying with {provider} needs a card or a saved method")
     payment, first_send = _claim_payment(

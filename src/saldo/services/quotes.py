@@ -15,7 +15,7 @@ from saldo.domain.periods import require_aware
 from saldo.domain.quotes import PaymentMethod, Quote, UnableToQuote, quote
 from saldo.services.buy_plan import find_plan, plan_promotion
 from saldo.services.exchange_rates import latest_rate
-from saldo.services.lines import LineNotFound, live_state
+from saldo.services.lines import line_record, live_state
 from saldo.services.ports import UnitOfWork
 
 
@@ -57,9 +57,7 @@ def quote_order(
         known = ", ".join(m.value for m in PaymentMethod)
         raise UnknownPaymentMethod(f"{method!r} is not a payment method ({known})") from None
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         operator = record.operator
         # No price for a number that is going away.
         live_state(line=record.line, operator=operator, now=now)

@@ -22,8 +22,8 @@ from saldo.domain.topup import (
     valid_until_after_topup,
     validity_days_for,
 )
-from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound, live_state
+from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
+from saldo.services.lines import line_record, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
@@ -55,14 +55,12 @@ def top_up(
     request = fingerprint("topup", number, amount.minor, amount.currency, channel.value)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True, topup_key=key)
-            if record is None:
-                raise LineNotFound(f"no line with number {number}")
+            record = line_record(uow, number=number, for_update=True, topup_key=key)
             line, operator = record.line, record.operator
             if record.earlier_topup_id is not None:
                 previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
-                assert previous is not None
-                return _replay(previous, request=request, key=key, line=line, operator=operator)
+                first = replay_of(previous, request=request, key=key)
+                return replayed_receipt(first, line=line, operator=operator)
             receipt = credit_topup(
                 uow,
                 record=record,
@@ -75,14 +73,15 @@ def top_up(
             uow.commit()
             return receipt
     except DuplicateIdempotencyKey:
-        # Another process committed this key between our read and our insert.
-        with uow.reading():
-            record = uow.lines.get_by_msisdn(number)
-            assert record is not None
-            line, operator = record.line, record.operator
-            previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
-            assert previous is not None
-            return _replay(previous, request=request, key=key, line=line, operator=operator)
+        record, previous = committed_first(
+            uow,
+            msisdn=number,
+            find=lambda operator_id: uow.topups.get_by_key(
+                operator_id=operator_id, idempotency_key=key
+            ),
+        )
+        first = replay_of(previous, request=request, key=key)
+        return replayed_receipt(first, line=record.line, operator=record.operator)
 
 
 def credit_topup(
@@ -208,13 +207,6 @@ def _credit_bonus(
     balance = uow.accounts.change_balance(bucket, bonus.minor)
     assert balance is not None, "a credit cannot overdraw"
     return bucket, balance
-
-
-def _replay(
-    previous: StoredTopUp, *, request: str, key: str, line: Line, operator: Operator
-) -> TopUpReceipt:
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
-    return replayed_receipt(previous, line=line, operator=operator)
 
 
 def replayed_receipt(previous: StoredTopUp, *, line: Line, operator: Operator) -> TopUpReceipt:
