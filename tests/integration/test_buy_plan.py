@@ -27,8 +27,8 @@ from saldo.services.buy_plan import (
 )
 from saldo.services.idempotency import IdempotencyKeyReused
 from saldo.services.inquire_balance import BalanceView, inquire_balance
-from saldo.services.lines import NewLine, add_line
-from saldo.services.top_up import LineRecycled, top_up
+from saldo.services.lines import LineRecycled, NewLine, add_line
+from saldo.services.top_up import top_up
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 BOGOTA = "America/Bogota"

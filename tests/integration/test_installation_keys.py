@@ -16,7 +16,8 @@ from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.domain.orders import OrderState
 from saldo.services.lines import NewLine, add_line
-from saldo.services.orders import PaymentDeclined, order_details
+from saldo.services.order_payment import PaymentDeclined
+from saldo.services.orders import order_details
 from saldo.services.payment_flow import installation_id
 from tests.conftest import load_catalog, wire
 from tests.integration.test_orders import LINE, order, pay

@@ -20,9 +20,8 @@ from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
 from saldo.services.lines import NewLine, add_line
-from saldo.services.order_payment import pay_order
+from saldo.services.order_payment import PaymentInProgress, pay_order
 from saldo.services.orders import (
-    PaymentInProgress,
     PlacedBy,
     UnableToOrder,
     create_order,

@@ -19,15 +19,17 @@ from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.buy_plan import NotEnoughBalance, UnknownPlan
 from saldo.services.idempotency import IdempotencyKeyReused
-from saldo.services.lines import NewLine, add_line
+from saldo.services.lines import LineRecycled, NewLine, add_line
 from saldo.services.operators import register_operator
-from saldo.services.order_payment import pay_order
-from saldo.services.orders import (
-    OrderNotPayable,
+from saldo.services.order_payment import (
     PaymentDeclined,
     PaymentInProgress,
-    PlacedBy,
     QuoteExpired,
+    pay_order,
+)
+from saldo.services.orders import (
+    OrderNotPayable,
+    PlacedBy,
     UnableToOrder,
     cancel_order,
     create_order,
@@ -38,7 +40,7 @@ from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import StoredOrder
 from saldo.services.quotes import quote_order
 from saldo.services.reconciliation import reconcile_payments
-from saldo.services.top_up import LineRecycled, top_up
+from saldo.services.top_up import top_up
 
 LINE = "+5491155551234"  # movistar-ar: pack-mensual-1m $9.000, card fee 3.5 %, no promotions
 MAX_RATE_AGE = timedelta(hours=24)

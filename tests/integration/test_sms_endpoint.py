@@ -18,7 +18,8 @@ from saldo.domain.money import Money
 from saldo.domain.sms_text import is_gsm7, sms_parts
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import NewLine, add_line
+from saldo.services.lifecycle_sweep import sweep_lifecycle
+from saldo.services.lines import LineRecycled, NewLine, add_line
 from saldo.services.top_up import top_up
 
 PATH = "/channels/sms/inbound"
@@ -430,6 +431,30 @@ def test_a_line_past_its_recycling_date_cannot_buy_a_plan(
 
     assert response.text == "Esta línea venció definitivamente. Contacte a su operador."
     assert money_state(saldo) == before
+
+
+def test_a_line_past_its_recycling_date_is_answered_as_recycled_before_and_after_the_sweep(
+    saldo: Saldo, client: TestClient, clock: FixedClock
+) -> None:
+    # Given a line with money, a day past its recycling date, the sweep not run yet
+    given_line(saldo, CLARO_CO, "claro-co")
+    given_money(saldo, CLARO_CO, Money.of("50000", "COP"))
+    view = inquire_balance(saldo.uow(), msisdn=CLARO_CO, now=saldo.clock.now())
+    clock.set(view.recycles_at + timedelta(days=1))
+    recycled = "Esta línea venció definitivamente. Contacte a su operador."
+
+    # When it asks its balance by SMS and a store tops it up
+    asked = send(client, CLARO_CO, "123", "SALDO").text
+    with pytest.raises(LineRecycled):
+        given_money(saldo, CLARO_CO, Money.of("30000", "COP"))
+    # and again once the sweep has written the line down as recycled
+    sweep_lifecycle(saldo.uow(), now=clock.now())
+    asked_after_sweep = send(client, CLARO_CO, "123", "SALDO").text
+    with pytest.raises(LineRecycled):
+        given_money(saldo, CLARO_CO, Money.of("40000", "COP"))
+
+    # Then both answer that the line expired for good, the same before and after the sweep
+    assert (asked, asked_after_sweep) == (recycled, recycled)
 
 
 # -- gateway message ids ----------------------------------------------------------------------

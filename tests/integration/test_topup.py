@@ -15,8 +15,8 @@ from saldo.domain.topup import AmountBelowMinimum, WrongCurrency
 from saldo.services.audit import audit_ledger
 from saldo.services.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import LineNotFound, NewLine, add_line
-from saldo.services.top_up import LineRecycled, top_up
+from saldo.services.lines import LineNotFound, LineRecycled, NewLine, add_line
+from saldo.services.top_up import top_up
 
 CLARO_CO = "+573001234567"
 

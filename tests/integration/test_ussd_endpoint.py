@@ -18,6 +18,7 @@ from saldo.domain.money import Money
 from saldo.domain.vouchers import format_pin
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lifecycle_sweep import sweep_lifecycle
 from saldo.services.lines import NewLine, add_line
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers
@@ -440,6 +441,24 @@ def test_an_unknown_phone_dialling_a_code_no_operator_has_is_answered_in_english
     screen = dial(client, "", phone="+573009999999", code="*999#")
 
     assert screen == "END Your number is not registered with this service."
+
+
+def test_a_line_past_its_recycling_date_is_told_so_before_and_after_the_sweep(
+    saldo: Saldo, client: TestClient, clock: FixedClock
+) -> None:
+    # Given a line a day past its recycling date, the lifecycle sweep not run yet
+    given_line(saldo, CLARO_CO, "claro-co")
+    view = inquire_balance(saldo.uow(), msisdn=CLARO_CO, now=saldo.clock.now())
+    clock.set(view.recycles_at + timedelta(days=1))
+
+    # When it dials the menu, and again once the sweep has recorded it as recycled
+    before_sweep = dial(client, "")
+    sweep_lifecycle(saldo.uow(), now=clock.now())
+    after_sweep = dial(client, "", session="ATUid_0002")
+
+    # Then both times it is told, in its language, that the line expired for good
+    told = "END Esta línea venció definitivamente. Contacte a su operador."
+    assert (before_sweep, after_sweep) == (told, told)
 
 
 def test_a_session_idle_for_four_minutes_has_expired(

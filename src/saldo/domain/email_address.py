@@ -18,10 +18,17 @@ def mask_email(address: str) -> str:
     return f"{mailbox[0]}***@{domain}"
 
 
-_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-)
+# RFC 5322 dot-atom-text: what the local part of an address without quotes, and the left
+# side of a Message-ID, may hold.
+DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+# One ASCII address as a person types it: no display name, no list, no angle brackets.
+_ADDRESS = re.compile(DOT_ATOM + r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def is_email_address(text: str) -> bool:
+    """Whether ``text`` is exactly one plain ASCII address (``ana@example.org``; an
+    internationalised domain in its ``xn--`` form)."""
+    return _ADDRESS.fullmatch(text) is not None
 
 
 class InvalidEmail(SaldoError, ValueError):
@@ -32,6 +39,6 @@ def check_email(address: str) -> str:
     """``address`` stripped, if it is one plain ASCII address (``ana@example.org``; an
     internationalised domain in its ``xn--`` form); raise InvalidEmail otherwise."""
     stripped = address.strip()
-    if len(stripped) > 254 or not _ADDRESS.fullmatch(stripped):
+    if len(stripped) > 254 or not is_email_address(stripped):
         raise InvalidEmail(f"{quoted(stripped)} is not an email address")
     return stripped

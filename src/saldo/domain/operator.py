@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from saldo.domain.keywords import normalize
 from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.money import Money
 from saldo.domain.promotions import Promotion
@@ -159,6 +160,14 @@ class Operator:
                 return fee
         return PaymentMethodFee(method=method, percent=Decimal(0))
 
+    def answers_short_code(self, short_code: str) -> bool:
+        """Whether an SMS sent to ``short_code`` (as a gateway wrote it) is this operator's."""
+        return normalize(short_code) == self.sms.short_code
+
+    def answers_ussd_code(self, service_code: str) -> bool:
+        """Whether ``service_code`` (``*123#``, ``123``) dials this operator's USSD menu."""
+        return _ussd_digits(service_code) == _ussd_digits(self.ussd_code)
+
     def locale_for(self, language: str) -> str:
         """The locale used to talk to a line in ``language``: the operator's own locale for
         it (es → es_AR in Argentina) or the bare language (zh → zh_CN, en)."""
@@ -166,3 +175,7 @@ class Operator:
             if locale.split("_")[0] == language:
                 return locale
         return {"zh": "zh_CN"}.get(language, language)
+
+
+def _ussd_digits(service_code: str) -> str:
+    return service_code.strip().rstrip("#").lstrip("*")

@@ -14,8 +14,8 @@ from saldo.domain.money import MAX_MINOR, Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.charge_usage import MAX_QUANTITY
-from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound
+from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
+from saldo.services.lines import line_record
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
 from saldo.services.reminders import alert_low_balance
 
@@ -106,14 +106,13 @@ def adjust_balance(
     request = fingerprint("adjust", number, kind.value, amount, expiry, reason, actor)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True)
-            if record is None:
-                raise LineNotFound(f"no line with number {number}")
+            record = line_record(uow, number=number, for_update=True)
             line, operator = record.line, record.operator
             assert operator.id is not None
             previous = uow.adjustments.get_by_key(operator_id=operator.id, idempotency_key=key)
             if previous is not None:
-                return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
+                first = replay_of(previous, request=request, key=key)
+                return _replay(first, msisdn=number, kind=kind)
             unit = unit_of(kind, currency=operator.currency)
             bucket = uow.accounts.open_bucket(
                 operator_id=operator.id,
@@ -172,20 +171,18 @@ def adjust_balance(
                 created_at=now,
             )
     except DuplicateIdempotencyKey:
-        with uow.reading():
-            found = uow.lines.get_by_msisdn(number)
-            assert found is not None
-            previous = uow.adjustments.get_by_key(
-                operator_id=found.line.operator_id, idempotency_key=key
-            )
-            assert previous is not None
-            return _replay(previous, request=request, key=key, msisdn=number, kind=kind)
+        _, previous = committed_first(
+            uow,
+            msisdn=number,
+            find=lambda operator_id: uow.adjustments.get_by_key(
+                operator_id=operator_id, idempotency_key=key
+            ),
+        )
+        return _replay(replay_of(previous, request=request, key=key), msisdn=number, kind=kind)
 
 
-def _replay(
-    previous: StoredAdjustment, *, request: str, key: str, msisdn: str, kind: BucketKind
-) -> AdjustmentReceipt:
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+def _replay(previous: StoredAdjustment, *, msisdn: str, kind: BucketKind) -> AdjustmentReceipt:
+    """The receipt of an adjustment already made, given again (``replayed=True``)."""
     return AdjustmentReceipt(
         adjustment_id=previous.id,
         msisdn=msisdn,

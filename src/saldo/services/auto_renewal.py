@@ -27,15 +27,11 @@ from saldo.domain.orders import RENEWAL_RETRY_DELAYS, OrderState, next_renewal_a
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
 from saldo.services.idempotency import fingerprint, internal_key
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record
 from saldo.services.notifications import SMS, queue, sms_allowed_from
 from saldo.services.order_payment import pay_order
-from saldo.services.orders import (
-    PaymentDeclined,
-    PlacedBy,
-    UnableToOrder,
-    create_order,
-)
+from saldo.services.orders import PlacedBy, UnableToOrder, create_order
+from saldo.services.payment_flow import UnknownPaymentProvider
 from saldo.services.payment_port import (
     PaymentError,
     PaymentProvider,
@@ -104,9 +100,7 @@ def set_auto_renewal(
     if not 0 <= days_before <= MAX_DAYS_BEFORE:
         raise UnableToSetAutoRenewal("renew from 0 to 30 days before the validity ends")
     with uow:
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         plan = find_plan(record.operator, plan_code)
         assert record.operator.id is not None
         setting = AutoRenewal(
@@ -141,9 +135,7 @@ def renew_automatically(
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         setting = uow.auto_renewals.get(record.line.id)
         last, waiting = None, False
         if setting is not None and setting.last_order_id is not None:
@@ -203,7 +195,7 @@ def renew_automatically(
             now=now,
             saldo_key=True,
         )
-    except (PaymentDeclined, NotEnoughBalance, PaymentError, UnableToOrder) as error:
+    except (NotEnoughBalance, PaymentError, UnableToOrder, UnknownPaymentProvider) as error:
         return _failed(
             uow, setting, msisdn=number, reason=error.message, fallback=fallback, now=now
         )

@@ -26,7 +26,7 @@ from saldo.domain.numbering import lookup_msisdn, mask_msisdn
 from saldo.domain.periods import require_aware
 from saldo.domain.topup import TopUpAmountRefused, check_topup_amount
 from saldo.services.auto_topup_settlement import tell
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record
 from saldo.services.payment_flow import (
     apply_result,
     ask_processor,
@@ -89,9 +89,7 @@ def set_auto_topup(
             "that is a card number; Saldo keeps only the processor's token for a saved card"
         )
     with uow:
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         operator = record.operator
         assert operator.id is not None
         if not operator.auto_topup:

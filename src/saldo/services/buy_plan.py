@@ -17,7 +17,6 @@ from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
@@ -26,11 +25,10 @@ from saldo.domain.orders import OrderState
 from saldo.domain.periods import renewed_until, require_aware
 from saldo.domain.promotions import AppliedPromotion, best_plan_promotion
 from saldo.services.fulfilment import Grant, fulfil_plan
-from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound
+from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
+from saldo.services.lines import line_record, line_with_buckets, live_state
 from saldo.services.ports import DuplicateIdempotencyKey, LineRecord, LineWithBuckets, UnitOfWork
 from saldo.services.reminders import alert_low_balance
-from saldo.services.top_up import LineRecycled
 
 
 class UnableToBuyPlan(SaldoError):
@@ -49,6 +47,37 @@ class NotEnoughBalance(UnableToBuyPlan):
         self.plan = plan
         self.price = price
         self.balance = balance
+
+
+def pay_from_balance(
+    uow: UnitOfWork, *, record: LineRecord, plan: Plan, price: Money, now: datetime
+) -> int:
+    """Take ``price`` for ``plan`` from the line's main money (the line locked by the
+    caller's open unit of work) with one conditional update, and alert the subscriber if the
+    balance fell below its threshold; return the balance after. Raises NotEnoughBalance
+    (nothing taken) when the balance does not cover the price."""
+    balance = uow.accounts.change_balance(record.main_bucket_id, -price.minor)
+    if balance is None:
+        found = uow.lines.get_with_buckets(record.line.msisdn)
+        current = Money(
+            sum(b.balance for b in (found.buckets if found else ()) if b.kind is BucketKind.MAIN),
+            price.currency,
+        )
+        raise NotEnoughBalance(
+            f"{plan.name} costs {price}; the balance is {current}",
+            plan=plan,
+            price=price,
+            balance=current,
+        )
+    alert_low_balance(
+        uow,
+        operator=record.operator,
+        line=record.line,
+        before=balance + price.minor,
+        after=balance,
+        now=now,
+    )
+    return balance
 
 
 class PriceChanged(UnableToBuyPlan):
@@ -145,9 +174,7 @@ def quote_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        found = uow.lines.get_with_buckets(number)
-        if found is None:
-            raise LineNotFound(f"no line with number {number}")
+        found = line_with_buckets(uow, number=number)
         return price_plan(uow, found=found, plan=find_plan(found.operator, plan_code), now=now)
 
 
@@ -176,9 +203,7 @@ def buy_plan(
     request = fingerprint("plan", number, plan_code.strip().lower(), channel.value)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True)
-            if record is None:
-                raise LineNotFound(f"no line with number {number}")
+            record = line_record(uow, number=number, for_update=True)
             plan = find_plan(record.operator, plan_code)
             assert record.operator.id is not None
             previous = uow.plan_purchases.get_by_key(
@@ -198,15 +223,15 @@ def buy_plan(
                 uow.commit()
                 return receipt
     except DuplicateIdempotencyKey:
-        with uow.reading():
-            record = uow.lines.get_by_msisdn(number)
-            assert record is not None and record.operator.id is not None
-            previous = uow.plan_purchases.get_by_key(
-                operator_id=record.operator.id, idempotency_key=key
-            )
-            plan = find_plan(record.operator, plan_code)
-    assert previous is not None
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+        record, previous = committed_first(
+            uow,
+            msisdn=number,
+            find=lambda operator_id: uow.plan_purchases.get_by_key(
+                operator_id=operator_id, idempotency_key=key
+            ),
+        )
+        plan = find_plan(record.operator, plan_code)
+    previous = replay_of(previous, request=request, key=key)
     return PlanPurchaseReceipt(
         purchase_id=previous.id,
         msisdn=number,
@@ -243,11 +268,7 @@ def _buy(
 ) -> PlanPurchaseReceipt:
     line, operator, main = record.line, record.operator, record.main_bucket_id
     assert operator.id is not None
-    state = state_at(
-        stored_state=line.state, valid_until=line.valid_until, rules=operator.lifecycle, now=now
-    )
-    if state is LineState.RECYCLED:
-        raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
+    live_state(line=line, operator=operator, now=now)
     applied = plan_promotion(uow, operator=operator, line_id=line.id, plan=plan, now=now)
     price = plan.price if applied is None else plan.price - applied.discount
     if expected_price is not None and price != expected_price:
@@ -257,21 +278,7 @@ def _buy(
             price=price,
         )
     free_months = 0 if applied is None else applied.free_months
-    balance = uow.accounts.change_balance(main, -price.minor)
-    if balance is None:
-        found = uow.lines.get_with_buckets(line.msisdn)
-        current = sum(
-            b.balance for b in (found.buckets if found else ()) if b.kind is BucketKind.MAIN
-        )
-        raise NotEnoughBalance(
-            f"{plan.name} costs {price}; the balance is {Money(current, price.currency)}",
-            plan=plan,
-            price=price,
-            balance=Money(current, price.currency),
-        )
-    alert_low_balance(
-        uow, operator=operator, line=line, before=balance + price.minor, after=balance, now=now
-    )
+    balance = pay_from_balance(uow, record=record, plan=plan, price=price, now=now)
     # The purchase row needs the new end of validity before the ledger can point at it.
     valid_until = renewed_until(
         line.valid_until, plan.months + free_months, timezone=operator.timezone, now=now

@@ -30,7 +30,7 @@ from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import local_date, require_aware
 from saldo.domain.rating import Service, rate
 from saldo.domain.usage import UsageCharge, split_charge
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record
 from saldo.services.ports import DailyUsage, DuplicateIdempotencyKey, UnitOfWork, UsageRecord
 
 _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
@@ -108,9 +108,7 @@ def _charge(
     uow: UnitOfWork, *, event: UsageEvent, number: str, started_at: datetime, now: datetime
 ) -> ChargedUsage | None:
     """``charge_usage`` inside an open unit of work."""
-    record = uow.lines.get_by_msisdn(number, for_update=True)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+    record = line_record(uow, number=number, for_update=True)
     line, operator = record.line, record.operator
     assert operator.id is not None
     charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
@@ -308,8 +306,6 @@ def line_usage(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> lis
     days, today included). Raises LineNotFound."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         today = local_date(require_aware(now), timezone=record.operator.timezone)
         return uow.usage.daily(line_id=record.line.id, since=today - timedelta(days=days - 1))

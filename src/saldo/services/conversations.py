@@ -20,7 +20,7 @@ from saldo.services.buy_plan import (
     price_plan,
 )
 from saldo.services.idempotency import internal_key
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record, line_with_buckets
 from saldo.services.ports import UnitOfWork
 
 CONFIRMATION_WINDOW: Final = timedelta(minutes=10)
@@ -43,9 +43,7 @@ def offer_plan(uow: UnitOfWork, *, msisdn: str, plan_code: str, now: datetime) -
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow:
-        found = uow.lines.get_with_buckets(number)
-        if found is None:
-            raise LineNotFound(f"no line with number {number}")
+        found = line_with_buckets(uow, number=number)
         plan = find_plan(found.operator, plan_code)
         quote = price_plan(uow, found=found, plan=plan, now=now)
         expires_at = now + CONFIRMATION_WINDOW
@@ -69,9 +67,7 @@ def confirm_offer(
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow:
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         pending = uow.conversations.take_confirmation(line_id=record.line.id, now=now)
         uow.commit()
     if pending is None or pending.action != BUY_PLAN:

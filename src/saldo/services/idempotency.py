@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from saldo.domain.errors import SaldoError
+from saldo.services.ports import LineRecord, UnitOfWork
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 # Saldo's own keys (a voucher's top-up, a confirmed offer) start with "~", which no caller's
@@ -55,3 +58,33 @@ def fingerprint(*parts: object) -> str:
 def check_same_request(*, stored: str, incoming: str, key: str) -> None:
     if stored != incoming:
         raise IdempotencyKeyReused(f"idempotency key {key!r} was already used for another request")
+
+
+class _Stored(Protocol):
+    @property
+    def request_fingerprint(self) -> str: ...
+
+
+Stored = TypeVar("Stored", bound=_Stored)
+
+
+def replay_of(previous: Stored | None, *, request: str, key: str) -> Stored:
+    """The first request's stored result under ``key`` (found by the caller, or committed by
+    a concurrent request first), to be given again; raise IdempotencyKeyReused when
+    ``request`` is not that first request. The key is known to be taken."""
+    assert previous is not None, "a key that is taken has its first result stored"
+    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
+    return previous
+
+
+def committed_first(
+    uow: UnitOfWork, *, msisdn: str, find: Callable[[int], Stored | None]
+) -> tuple[LineRecord, Stored | None]:
+    """After DuplicateIdempotencyKey (another process committed the key between this
+    request's read and its insert): the line, read again, and what ``find`` (given the
+    line's operator id) finds stored under the key, in a new read-only transaction. Give it
+    to ``replay_of``."""
+    with uow.reading():
+        record = uow.lines.get_by_msisdn(msisdn)
+        assert record is not None, "the line of a committed request is there"
+        return record, find(record.line.operator_id)

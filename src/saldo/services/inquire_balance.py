@@ -10,7 +10,7 @@ from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware, whole_days_between
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_with_buckets
 from saldo.services.ports import LineWithBuckets, UnitOfWork
 
 
@@ -49,9 +49,7 @@ def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceVi
     Raises InvalidMsisdn or LineNotFound."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        found = uow.lines.get_with_buckets(number)
-    if found is None:
-        raise LineNotFound(f"no line with number {number}")
+        found = line_with_buckets(uow, number=number)
     return balance_view(found, now=now)
 
 
@@ -75,17 +73,18 @@ def balance_view(found: LineWithBuckets, *, now: datetime) -> BalanceView:
                     )
                 )
     recycles_at = rules.recycles_at(line.valid_until)
+    state = state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now)
     return BalanceView(
         msisdn=line.msisdn,
         operator=operator.slug,
         operator_name=operator.name,
         locale=operator.locale_for(line.language),
         timezone=operator.timezone,
-        state=state_at(stored_state=line.state, valid_until=line.valid_until, rules=rules, now=now),
+        state=state,
         valid_until=line.valid_until,
         recycles_at=recycles_at,
         days_until_recycling=(
-            0 if line.state is LineState.RECYCLED else whole_days_between(now, recycles_at)
+            0 if state is LineState.RECYCLED else whole_days_between(now, recycles_at)
         ),
         main=Money(totals[BucketKind.MAIN], operator.currency),
         bonus=Money(totals[BucketKind.BONUS], operator.currency),

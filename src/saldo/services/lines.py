@@ -16,11 +16,63 @@ from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msi
 from saldo.domain.operator import Operator, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import LineWithBuckets, NumberTaken, UnitOfWork, ValidityWindow
+from saldo.services.ports import (
+    LineRecord,
+    LineWithBuckets,
+    NumberTaken,
+    UnitOfWork,
+    ValidityWindow,
+)
 
 
 class LineNotFound(SaldoError):
     code = "line_not_found"
+
+
+class LineRecycled(SaldoError):
+    """The line's number has expired for good: its state at the moment asked is recycled,
+    whether or not the lifecycle sweep has written that down yet. ``language`` is the
+    line's, to tell its subscriber."""
+
+    code = "line_recycled"
+
+    def __init__(self, message: str, *, language: str) -> None:
+        super().__init__(message)
+        self.language = language
+
+
+def line_record(
+    uow: UnitOfWork, *, number: str, for_update: bool = False, topup_key: str | None = None
+) -> LineRecord:
+    """The line with ``number`` (already in international format) and its operator, read in
+    the caller's open transaction (locked ``for_update``; with ``topup_key``, whether a
+    top-up already took that key); raise LineNotFound when no line has it."""
+    record = uow.lines.get_by_msisdn(number, for_update=for_update, topup_key=topup_key)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    return record
+
+
+def line_with_buckets(uow: UnitOfWork, *, number: str) -> LineWithBuckets:
+    """The line with ``number`` (already in international format), its operator and its
+    buckets, read in the caller's open transaction; raise LineNotFound when no line has it."""
+    record = uow.lines.get_with_buckets(number)
+    if record is None:
+        raise LineNotFound(f"no line with number {number}")
+    return record
+
+
+def live_state(*, line: Line, operator: Operator, now: datetime) -> LineState:
+    """The line's state at ``now`` (``state_at``: the one rule every use case follows);
+    raise LineRecycled when that is recycled."""
+    state = state_at(
+        stored_state=line.state, valid_until=line.valid_until, rules=operator.lifecycle, now=now
+    )
+    if state is LineState.RECYCLED:
+        raise LineRecycled(
+            f"{line.msisdn} has expired for good and is being recycled", language=line.language
+        )
+    return state
 
 
 class LineAlreadyExists(SaldoError):
@@ -159,20 +211,18 @@ def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     """The line with this number (international format); raise LineNotFound otherwise."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
     return record.line
 
 
-def identify_line(uow: UnitOfWork, *, msisdn: str) -> LineWithBuckets:
+def identify_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineWithBuckets:
     """The line with this number, its operator and its buckets, read at once; raise
-    InvalidMsisdn or LineNotFound. A recycled number is no longer anyone's line."""
+    InvalidMsisdn or LineNotFound, and LineRecycled when the line's state at ``now`` is
+    recycled (written down by the sweep or not: every use case answers it alike)."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_with_buckets(number)
-    if record is None or record.line.state is LineState.RECYCLED:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_with_buckets(uow, number=number)
+    live_state(line=record.line, operator=record.operator, now=require_aware(now))
     return record
 
 
@@ -212,9 +262,7 @@ def show_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineView:
     """The line with this number as it stands at ``now``; raise LineNotFound otherwise."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-    if record is None:
-        raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
     return _view(record.line, record.operator, now=require_aware(now))
 
 
@@ -261,9 +309,7 @@ def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
     number = lookup_msisdn(msisdn)
     address = None if email is None else check_email(email)
     with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number, for_update=True)
         uow.lines.set_email(record.line.id, email=address)
         uow.commit()
     return replace(record.line, email=address)
@@ -277,9 +323,7 @@ def set_low_balance_alert(
     UnableToSetAlert (another currency, zero or a negative amount)."""
     number = lookup_msisdn(msisdn)
     with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number, for_update=True)
         operator = record.operator
         if threshold is not None and (
             threshold.currency != operator.currency or threshold.minor <= 0

@@ -15,15 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from saldo.domain.email_address import DOT_ATOM, is_email_address
 from saldo.domain.errors import SaldoError
 
-# RFC 5322 dot-atom-text: what the left side of a Message-ID, and the local part of an
-# address without quotes, may hold.
-_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_MESSAGE_ID = re.compile(_DOT_ATOM)
+_MESSAGE_ID = re.compile(DOT_ATOM)
 _MAX_MESSAGE_ID = 200
-# One ASCII address as a person types it: no display name, no list, no angle brackets.
-_ADDRESS = re.compile(_DOT_ATOM + r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
 # Headers the adapter writes from the value itself; extra headers may not replace them.
@@ -89,7 +85,7 @@ class OutgoingEmail:
 
     def __post_init__(self) -> None:
         for name, address in (("to", self.to), ("reply_to", self.reply_to)):
-            if address is not None and not _ADDRESS.fullmatch(address):
+            if address is not None and not is_email_address(address):
                 raise ValueError(f"{name} must be one email address")
         if len(self.message_id) > _MAX_MESSAGE_ID or not _MESSAGE_ID.fullmatch(self.message_id):
             raise ValueError(f"message_id {self.message_id!r} cannot go into a Message-ID")

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from saldo.domain.errors import SaldoError
+from saldo.domain.lines import Channel
 from saldo.domain.operator import Operator
 from saldo.domain.periods import require_aware
 from saldo.services.ports import UnitOfWork
@@ -64,6 +65,17 @@ def _in_use(uow: UnitOfWork, *, operator_id: int, now: datetime) -> bool:
 def list_operators(uow: UnitOfWork) -> list[Operator]:
     with uow.reading():
         return uow.operators.list()
+
+
+def language_of_code(uow: UnitOfWork, *, code: str, channel: Channel) -> str:
+    """The language to answer a number that is no line's in, on the SMS short code or USSD
+    code (``channel``) it wrote to: that of the operators behind the code when they agree,
+    else English."""
+    answers = Operator.answers_ussd_code if channel is Channel.USSD else Operator.answers_short_code
+    languages = {
+        operator.languages[0] for operator in list_operators(uow) if answers(operator, code)
+    }
+    return languages.pop() if len(languages) == 1 else "en"
 
 
 def get_operator(uow: UnitOfWork, *, slug: str) -> Operator:

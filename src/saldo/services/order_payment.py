@@ -18,24 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from saldo.domain.buckets import BucketKind
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
 from saldo.domain.promotions import FirstOrderDiscount, applied_names
 from saldo.domain.quotes import PaymentMethod
-from saldo.services.buy_plan import NotEnoughBalance, find_plan, is_first_order
+from saldo.services.buy_plan import find_plan, is_first_order, pay_from_balance
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
-from saldo.services.orders import (
-    OrderNotFound,
-    OrderNotPayable,
-    PaymentDeclined,
-    PaymentInProgress,
-    QuoteExpired,
-    UnknownProvider,
-    get_order,
-)
-from saldo.services.payment_flow import charge
+from saldo.services.lines import live_state
+from saldo.services.orders import OrderNotFound, OrderNotPayable, UnableToOrder, get_order
+from saldo.services.payment_flow import charge, processor_for
 from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
@@ -45,9 +37,27 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
-from saldo.services.quotes import check_not_recycled
-from saldo.services.reminders import alert_low_balance
 from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
+
+
+class QuoteExpired(UnableToOrder):
+    code = "quote_expired"
+
+
+class PaymentInProgress(UnableToOrder):
+    code = "payment_in_progress"
+
+
+class PaymentDeclined(UnableToOrder):
+    """The processor declined the payment; the order stays payable with another card or
+    method. Raised after the decline is recorded."""
+
+    code = "payment_declined"
+
+    def __init__(self, message: str, *, order_id: int, decline_code: str | None) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.decline_code = decline_code
 
 
 def pay_order(
@@ -67,17 +77,14 @@ def pay_order(
     returns the first attempt's outcome and never charges twice.
 
     Raises OrderNotFound, QuoteExpired (the order is then expired), OrderNotPayable,
-    PaymentInProgress, UnknownProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
+    PaymentInProgress, UnknownPaymentProvider, NotEnoughBalance, LineRecycled, PaymentDeclined,
     PaymentRefused, IdempotencyKeyReused.
     """
     now = require_aware(now)
     key = check_key(idempotency_key, internal_allowed=saldo_key)
     if provider == BALANCE:
         return _pay_from_balance(uow, order_id=order_id, key=key, now=now)
-    processor = providers.get(provider)
-    if processor is None:
-        known = ", ".join([BALANCE, *providers])
-        raise UnknownProvider(f"{provider!r} is not a payment provider here ({known})")
+    processor = processor_for(providers, name=provider, also=(BALANCE,))
     if not source:
         raise OrderNotPayable(f"paying with {provider} needs a card or a saved method")
     payment, first_send = _claim_payment(
@@ -192,7 +199,7 @@ def _payable(
     first. An order whose quote ran out is expired (committed) and QuoteExpired raised."""
     if not order.state.payable:
         raise OrderNotPayable(f"order {order.id} is {order.state}; it cannot be paid")
-    check_not_recycled(record, now)
+    live_state(line=record.line, operator=record.operator, now=now)
     find_plan(record.operator, order.terms.plan_code)
     first_order = {
         promotion.name
@@ -247,31 +254,7 @@ def _pay_from_balance(uow: UnitOfWork, *, order_id: int, key: str, now: datetime
                 )
             plan = find_plan(record.operator, order.terms.plan_code)
             price = Money(order.terms.price, order.terms.currency)
-            balance = uow.accounts.change_balance(record.main_bucket_id, -price.minor)
-            if balance is None:
-                found = uow.lines.get_with_buckets(record.line.msisdn)
-                current = Money(
-                    sum(
-                        b.balance
-                        for b in (found.buckets if found else ())
-                        if b.kind is BucketKind.MAIN
-                    ),
-                    price.currency,
-                )
-                raise NotEnoughBalance(
-                    f"{plan.name} costs {price}; the balance is {current}",
-                    plan=plan,
-                    price=price,
-                    balance=current,
-                )
-            alert_low_balance(
-                uow,
-                operator=record.operator,
-                line=record.line,
-                before=balance + price.minor,
-                after=balance,
-                now=now,
-            )
+            balance = pay_from_balance(uow, record=record, plan=plan, price=price, now=now)
             _confirm(uow, order, now=now)
             payment_id = uow.payments.add(
                 operator_id=order.operator_id,

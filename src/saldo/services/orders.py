@@ -18,10 +18,10 @@ from saldo.domain.orders import QUOTE_VALIDITY, OrderState
 from saldo.domain.periods import require_aware
 from saldo.services.idempotency import (
     check_key,
-    check_same_request,
     fingerprint,
+    replay_of,
 )
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     OrderEvent,
@@ -30,7 +30,7 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
-from saldo.services.quotes import check_not_recycled, quote_order
+from saldo.services.quotes import quote_order
 from saldo.services.settlement import (
     move_order,
 )
@@ -47,32 +47,8 @@ class OrderNotFound(UnableToOrder):
     code = "order_not_found"
 
 
-class QuoteExpired(UnableToOrder):
-    code = "quote_expired"
-
-
 class OrderNotPayable(UnableToOrder):
     code = "order_not_payable"
-
-
-class PaymentInProgress(UnableToOrder):
-    code = "payment_in_progress"
-
-
-class UnknownProvider(UnableToOrder):
-    code = "unknown_payment_provider"
-
-
-class PaymentDeclined(UnableToOrder):
-    """The processor declined the payment; the order stays payable with another card or
-    method. Raised after the decline is recorded."""
-
-    code = "payment_declined"
-
-    def __init__(self, message: str, *, order_id: int, decline_code: str | None) -> None:
-        super().__init__(message)
-        self.order_id = order_id
-        self.decline_code = decline_code
 
 
 class PlacedBy:
@@ -126,15 +102,12 @@ def create_order(
         placed_by,
     )
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         assert record.operator.id is not None
         replayed = uow.orders.get_by_key(operator_id=record.operator.id, idempotency_key=key)
     if replayed is not None:
         # A replay returns the first order, even once its quote could no longer be made.
-        check_same_request(stored=replayed.request_fingerprint, incoming=request, key=key)
-        return replayed
+        return replay_of(replayed, request=request, key=key)
     quote = quote_order(
         uow,
         msisdn=number,
@@ -170,14 +143,12 @@ def create_order(
         total=quote.total.minor,
     )
     with uow:
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         operator_id = record.operator.id
         assert operator_id is not None
         previous = uow.orders.get_by_key(operator_id=operator_id, idempotency_key=key)
         if previous is None:
-            check_not_recycled(record, now)
+            live_state(line=record.line, operator=record.operator, now=now)
             try:
                 order_id = uow.orders.add(
                     operator_id=operator_id,
@@ -198,8 +169,7 @@ def create_order(
                 uow.commit()
     if previous is None:
         return get_order(uow, order_id)
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
-    return previous
+    return replay_of(previous, request=request, key=key)
 
 
 def get_order(uow: UnitOfWork, order_id: int) -> StoredOrder:
@@ -230,9 +200,7 @@ def list_orders(
     with uow.reading():
         line_id = None
         if msisdn is not None:
-            record = uow.lines.get_by_msisdn(lookup_msisdn(msisdn))
-            if record is None:
-                raise LineNotFound(f"no line with number {msisdn}")
+            record = line_record(uow, number=lookup_msisdn(msisdn))
             line_id = record.line.id
         return uow.orders.recent(line_id=line_id, state=state, limit=limit)
 

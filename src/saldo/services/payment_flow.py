@@ -53,6 +53,25 @@ NEVER_RECEIVED: Final = "never_received"
 REFUSED: Final = "refused"
 
 
+class UnknownPaymentProvider(SaldoError):
+    """A payment provider that is not configured here: asked to pay with, or sending a
+    webhook."""
+
+    code = "unknown_payment_provider"
+
+
+def processor_for(
+    providers: Mapping[str, PaymentProvider], *, name: str, also: tuple[str, ...] = ()
+) -> PaymentProvider:
+    """The processor configured as ``name``; raise UnknownPaymentProvider otherwise, naming
+    the ones there are (and ``also``: other ways the caller pays, such as the balance)."""
+    processor = providers.get(name)
+    if processor is None:
+        known = ", ".join([*also, *providers]) or "none"
+        raise UnknownPaymentProvider(f"{name!r} is not a payment provider here ({known})")
+    return processor
+
+
 class PaymentMismatch(SaldoError):
     """A processor reports an amount or currency other than the payment's: never applied."""
 

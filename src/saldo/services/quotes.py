@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from saldo.domain.fx import ExchangeRate
-from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import minor_unit_exponent
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import AddOn, Operator
@@ -16,9 +15,8 @@ from saldo.domain.periods import require_aware
 from saldo.domain.quotes import PaymentMethod, Quote, UnableToQuote, quote
 from saldo.services.buy_plan import find_plan, plan_promotion
 from saldo.services.exchange_rates import latest_rate
-from saldo.services.lines import LineNotFound
-from saldo.services.ports import LineRecord, UnitOfWork
-from saldo.services.top_up import LineRecycled
+from saldo.services.lines import line_record, live_state
+from saldo.services.ports import UnitOfWork
 
 
 class UnknownAddOn(UnableToQuote):
@@ -59,11 +57,10 @@ def quote_order(
         known = ", ".join(m.value for m in PaymentMethod)
         raise UnknownPaymentMethod(f"{method!r} is not a payment method ({known})") from None
     with uow.reading():
-        record = uow.lines.get_by_msisdn(number)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number)
         operator = record.operator
-        check_not_recycled(record, now)  # no price for a number that is going away
+        # No price for a number that is going away.
+        live_state(line=record.line, operator=operator, now=now)
         plan = find_plan(operator, plan_code)
         addons = tuple(_find_addon(operator, code) for code in addon_codes)
         promotion = plan_promotion(
@@ -92,15 +89,3 @@ def _find_addon(operator: Operator, code: str) -> AddOn:
         if addon.code == wanted:
             return addon
     raise UnknownAddOn(f"{operator.name} has no add-on {code!r}")
-
-
-def check_not_recycled(record: LineRecord, now: datetime) -> None:
-    """Raise LineRecycled when the line's number has expired for good."""
-    state = state_at(
-        stored_state=record.line.state,
-        valid_until=record.line.valid_until,
-        rules=record.operator.lifecycle,
-        now=now,
-    )
-    if state is LineState.RECYCLED:
-        raise LineRecycled(f"{record.line.msisdn} has expired for good and is being recycled")

@@ -20,6 +20,7 @@ from saldo.services.payment_flow import (
     apply_result,
     ask_processor,
     installation_id,
+    processor_for,
     settle_refunds,
     settle_refunds_quietly,
 )
@@ -27,12 +28,6 @@ from saldo.services.payment_port import PaymentProvider, PaymentResult, PaymentS
 from saldo.services.ports import StoredPayment, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class UnknownPaymentProvider(SaldoError):
-    """A webhook for a payment provider that is not configured here."""
-
-    code = "unknown_payment_provider"
 
 
 class UnknownPayment(SaldoError):
@@ -114,9 +109,7 @@ def handle_webhook(
     sends it again later); PaymentMismatch (nothing applied).
     """
     now = require_aware(now)
-    processor = providers.get(provider)
-    if processor is None:
-        raise UnknownPaymentProvider(f"no payment provider {provider!r}")
+    processor = processor_for(providers, name=provider)
     event = processor.parse_webhook(body=body, headers=headers, now=now)
     with uow.reading():
         payment = uow.payments.get_by_reference(provider=provider, reference=event.reference)

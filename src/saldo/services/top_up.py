@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
-from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
-from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel, Line
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
@@ -23,8 +22,8 @@ from saldo.domain.topup import (
     valid_until_after_topup,
     validity_days_for,
 )
-from saldo.services.idempotency import check_key, check_same_request, fingerprint
-from saldo.services.lines import LineNotFound
+from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
+from saldo.services.lines import line_record, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
@@ -33,14 +32,6 @@ from saldo.services.ports import (
     TopUpBonus,
     UnitOfWork,
 )
-
-
-class UnableToTopUp(SaldoError):
-    code = "unable_to_top_up"
-
-
-class LineRecycled(UnableToTopUp):
-    code = "line_recycled"
 
 
 def top_up(
@@ -65,14 +56,12 @@ def top_up(
     request = fingerprint("topup", number, amount.minor, amount.currency, channel.value)
     try:
         with uow:
-            record = uow.lines.get_by_msisdn(number, for_update=True, topup_key=key)
-            if record is None:
-                raise LineNotFound(f"no line with number {number}")
+            record = line_record(uow, number=number, for_update=True, topup_key=key)
             line, operator = record.line, record.operator
             if record.earlier_topup_id is not None:
                 previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
-                assert previous is not None
-                return _replay(previous, request=request, key=key, line=line, operator=operator)
+                first = replay_of(previous, request=request, key=key)
+                return replayed_receipt(first, line=line, operator=operator)
             receipt = credit_topup(
                 uow,
                 record=record,
@@ -85,14 +74,15 @@ def top_up(
             uow.commit()
             return receipt
     except DuplicateIdempotencyKey:
-        # Another process committed this key between our read and our insert.
-        with uow.reading():
-            record = uow.lines.get_by_msisdn(number)
-            assert record is not None
-            line, operator = record.line, record.operator
-            previous = uow.topups.get_by_key(operator_id=line.operator_id, idempotency_key=key)
-            assert previous is not None
-            return _replay(previous, request=request, key=key, line=line, operator=operator)
+        record, previous = committed_first(
+            uow,
+            msisdn=number,
+            find=lambda operator_id: uow.topups.get_by_key(
+                operator_id=operator_id, idempotency_key=key
+            ),
+        )
+        first = replay_of(previous, request=request, key=key)
+        return replayed_receipt(first, line=record.line, operator=record.operator)
 
 
 def credit_topup(
@@ -119,14 +109,7 @@ def credit_topup(
     else:
         online = channel in (Channel.WEB, Channel.APP)
         check_topup_amount(amount, rules=operator.topup, online=online)
-    state_before = state_at(
-        stored_state=line.state,
-        valid_until=line.valid_until,
-        rules=operator.lifecycle,
-        now=now,
-    )
-    if state_before is LineState.RECYCLED:
-        raise LineRecycled(f"{line.msisdn} has expired for good and is being recycled")
+    state_before = live_state(line=line, operator=operator, now=now)
     days = validity_days_for(amount, rules=operator.topup)
     valid_until = valid_until_after_topup(
         valid_until=line.valid_until, validity_days=days, timezone=operator.timezone, now=now
@@ -196,13 +179,6 @@ def credit_topup(
         created_at=now,
         bonus=None if earned is None else earned[1],
     )
-
-
-def _replay(
-    previous: StoredTopUp, *, request: str, key: str, line: Line, operator: Operator
-) -> TopUpReceipt:
-    check_same_request(stored=previous.request_fingerprint, incoming=request, key=key)
-    return replayed_receipt(previous, line=line, operator=operator)
 
 
 def replayed_receipt(previous: StoredTopUp, *, line: Line, operator: Operator) -> TopUpReceipt:

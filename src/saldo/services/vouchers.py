@@ -32,7 +32,7 @@ from saldo.domain.vouchers import (
     wrong_pins_left,
 )
 from saldo.services.idempotency import fingerprint, internal_key
-from saldo.services.lines import LineNotFound
+from saldo.services.lines import line_record
 from saldo.services.operators import UnknownOperator
 from saldo.services.ports import LineRecord, UnitOfWork, VoucherBatch
 from saldo.services.top_up import credit_topup, replayed_receipt
@@ -217,9 +217,7 @@ def redeem_voucher(
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow:
-        record = uow.lines.get_by_msisdn(number, for_update=True)
-        if record is None:
-            raise LineNotFound(f"no line with number {number}")
+        record = line_record(uow, number=number, for_update=True)
         line, operator = record.line, record.operator
         assert operator.id is not None
         history = uow.vouchers.wrong_attempts_since(

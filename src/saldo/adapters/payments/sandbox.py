@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Final
 
 from saldo.domain.money import InvalidAmount, Money
+from saldo.domain.numbering import luhn_valid
 from saldo.services.payment_port import (
     InvalidWebhook,
     PaymentEvent,
@@ -101,15 +102,9 @@ CREATE TABLE IF NOT EXISTS refunds (
 """
 
 
-def luhn_valid(number: str) -> bool:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        return False
-    total = 0
-    for position, digit in enumerate(int(ch) for ch in reversed(number)):
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
+def _card_number(number: str) -> bool:
+    """Whether ``number`` could be a card's: 12 to 19 digits ending in their Luhn check digit."""
+    return number.isdecimal() and 12 <= len(number) <= 19 and luhn_valid(number)
 
 
 class SandboxProvider:
@@ -167,7 +162,7 @@ class SandboxProvider:
         number = TOKENS.get(source.strip()) or "".join(source.split())
         if source.startswith("tok_") and source.strip() not in TOKENS:
             raise PaymentRefused(f"the sandbox has no saved method {source.strip()!r}")
-        if not luhn_valid(number):
+        if not _card_number(number):
             behaviour: tuple[str, str, str | None] = ("failed", "failed", "incorrect_number")
         else:
             behaviour = _BEHAVIOUR.get(number, ("failed", "failed", "card_not_supported"))

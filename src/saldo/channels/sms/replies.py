@@ -21,7 +21,7 @@ from saldo.services.buy_plan import (
 )
 from saldo.services.conversations import NothingToConfirm
 from saldo.services.inquire_balance import BalanceView
-from saldo.services.top_up import LineRecycled
+from saldo.services.lines import LineRecycled
 from saldo.services.vouchers import (
     RedemptionBlocked,
     VoucherAlreadyUsed,

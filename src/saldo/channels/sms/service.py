@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from saldo.channels.sms import replies
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.errors import SaldoError
-from saldo.domain.keywords import match_keyword, normalize
+from saldo.domain.keywords import match_keyword
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import InvalidMsisdn, mask_msisdn, same_number
 from saldo.domain.sms_text import fit_sms, plain_spaces
@@ -28,8 +28,8 @@ from saldo.services.conversations import (
     remember_reply,
 )
 from saldo.services.inquire_balance import balance_view
-from saldo.services.lines import LineNotFound, identify_line
-from saldo.services.operators import list_operators
+from saldo.services.lines import LineNotFound, LineRecycled, identify_line
+from saldo.services.operators import language_of_code
 from saldo.services.vouchers import (
     redeem_voucher,
 )
@@ -77,11 +77,14 @@ def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
 
 def _reply(saldo: Saldo, sms: InboundSms) -> str:
     try:
-        record = identify_line(saldo.uow(), msisdn=sms.sender)
+        record = identify_line(saldo.uow(), msisdn=sms.sender, now=saldo.clock.now())
     except (InvalidMsisdn, LineNotFound):
-        return translate("unknown_sender", language=_language_of_short_code(saldo, sms.to))
+        language = language_of_code(saldo.uow(), code=sms.to, channel=Channel.SMS)
+        return translate("unknown_sender", language=language)
+    except LineRecycled as recycled:
+        return translate("recycled", language=recycled.language)
     speaker = Speaker(operator=record.operator, language=record.line.language)
-    if normalize(sms.to) != record.operator.sms.short_code:
+    if not record.operator.answers_short_code(sms.to):
         return speaker.say("unknown_service")
     command = match_keyword(sms.text[:MAX_TEXT], keywords=record.operator.sms.keywords)
     try:
@@ -123,14 +126,3 @@ def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisd
         purchase = confirm_offer(saldo.uow(), msisdn=msisdn, channel=Channel.SMS, now=now)
         return replies.plan_bought(speaker, purchase)
     return replies.help_text(speaker)
-
-
-def _language_of_short_code(saldo: Saldo, short_code: str) -> str:
-    """The language to answer an unknown sender in: that of the operators behind the short
-    code when they agree, else English."""
-    languages = {
-        operator.languages[0]
-        for operator in list_operators(saldo.uow())
-        if operator.sms.short_code == normalize(short_code)
-    }
-    return languages.pop() if len(languages) == 1 else "en"

@@ -28,8 +28,8 @@ from saldo.services.buy_plan import PlanQuote, buy_plan, quote_plan
 from saldo.services.conversations import touch_ussd_session
 from saldo.services.idempotency import internal_key
 from saldo.services.inquire_balance import balance_view
-from saldo.services.lines import LineNotFound, identify_line
-from saldo.services.operators import list_operators
+from saldo.services.lines import LineNotFound, LineRecycled, identify_line
+from saldo.services.operators import language_of_code
 from saldo.services.ports import LineWithBuckets
 from saldo.services.vouchers import redeem_voucher
 
@@ -61,12 +61,14 @@ def screen(kind: str, text: str) -> str:
 def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     """The next screen. Never raises for anything a handset can send."""
     try:
-        record = identify_line(saldo.uow(), msisdn=request.phone_number)
+        record = identify_line(saldo.uow(), msisdn=request.phone_number, now=saldo.clock.now())
     except (InvalidMsisdn, LineNotFound):
-        language = _language_of_code(saldo, request.service_code)
+        language = language_of_code(saldo.uow(), code=request.service_code, channel=Channel.USSD)
         return screen("END", translate("unknown_sender", language=language))
+    except LineRecycled as recycled:
+        return screen("END", translate("recycled", language=recycled.language))
     speaker = Speaker(operator=record.operator, language=record.line.language)
-    if _code(request.service_code) != _code(record.operator.ussd_code):
+    if not record.operator.answers_ussd_code(request.service_code):
         return screen("END", speaker.say("ussd_unknown_service"))
     session = _session_key(request.session_id)
     choices = _choices(request.text)
@@ -89,22 +91,6 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     except Exception:
         log.exception("USSD from %s could not be handled", mask_msisdn(record.line.msisdn))
         return screen("END", speaker.say("failed"))
-
-
-def _language_of_code(saldo: Saldo, service_code: str) -> str:
-    """The language to answer an unknown number in: that of the operators whose USSD code was
-    dialled, when they agree, else English."""
-    dialled = _code(service_code)
-    languages = {
-        operator.languages[0]
-        for operator in list_operators(saldo.uow())
-        if _code(operator.ussd_code) == dialled
-    }
-    return languages.pop() if len(languages) == 1 else "en"
-
-
-def _code(service_code: str) -> str:
-    return service_code.strip().rstrip("#").lstrip("*")
 
 
 def _choices(text: str) -> list[str]:
