@@ -98,6 +98,24 @@ def test_a_debit_never_overdraws(saldo: Saldo, line: str) -> None:
     assert audit_ledger(saldo.uow()).transactions == 1
 
 
+def test_an_adjustment_of_colombian_pesos_with_centavos_is_refused_and_writes_nothing(
+    saldo: Saldo,
+) -> None:
+    # given a Claro Colombia line
+    colombian = "+573001234567"
+    add_line(saldo.uow(), new_line=NewLine(msisdn=colombian, operator="claro-co"),
+             now=saldo.clock.now())  # fmt: skip
+
+    # when staff credit 50.000,50 COP in minor units
+    with pytest.raises(UnableToAdjust, match="amounts in COP are whole units"):
+        adjust_balance(saldo.uow(), msisdn=colombian, kind=BucketKind.MAIN, amount=5_000_050,
+                       reason="goodwill", actor="ana", idempotency_key="cents",
+                       now=saldo.clock.now())  # fmt: skip
+
+    # then nothing was written
+    assert audit_ledger(saldo.uow()).transactions == 0
+
+
 def test_an_adjustment_needs_a_reason(saldo: Saldo, line: str) -> None:
     with pytest.raises(UnableToAdjust):
         adjust(saldo, 1000, "k", reason="  ")

@@ -167,3 +167,38 @@ def test_an_auto_top_up_charge_pending_across_the_migration_is_found_by_its_old_
     assert topups.main_balance(shop) == 100 + 1000
     assert [row["status"] for row in payments(shop)] == ["succeeded"]
     assert audit_ledger(shop.uow()).clean
+
+
+def test_payments_sent_before_there_was_an_installation_id_keep_the_keys_they_were_sent_with(
+    shop: Saldo,
+) -> None:
+    # given an order payment pending at the processor and, in a database from before
+    # installation ids (0009), an auto top-up charge whose answer was lost
+    pending = order(shop).id
+    pay(shop, pending, cards.SETTLE_LATER)
+    order_payment = payments(shop)[0]
+    with shop.uow().reading() as uow:
+        found = uow.lines.get_by_msisdn(topups.LINE)
+        assert found is not None and found.operator.id is not None
+        line_id, operator_id = found.line.id, found.operator.id
+    downgrade_to(shop, "0009")
+    now = shop.clock.now()
+    with shop.engine.begin() as connection:
+        attempt_id = connection.execute(
+            text(
+                "INSERT INTO auto_topup_attempts (operator_id, line_id, provider, "
+                "idempotency_key, status, amount, currency, created_at, updated_at) VALUES "
+                "(:operator, :line, 'sandbox', 'auto-topup-lost', 'pending', 1000, 'EUR', "
+                ":now, :now) RETURNING id"
+            ),
+            {"operator": operator_id, "line": line_id, "now": now},
+        ).scalar_one()
+
+    # when the database is upgraded to the newest revision
+    upgrade(shop.engine)
+
+    # then each is asked about under the key Saldo sent before installation ids
+    by_purpose = {row["purpose"]: row for row in payments(shop)}
+    assert by_purpose["order"]["id"] == order_payment["id"]
+    assert by_purpose["order"]["processor_key"] == f"saldo-payment-{order_payment['id']}"
+    assert by_purpose["auto_topup"]["processor_key"] == f"saldo-topup-{attempt_id}"

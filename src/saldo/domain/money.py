@@ -103,6 +103,13 @@ def decimals_in_use(currency: str) -> int:
 MAX_MINOR = 10**15
 
 
+def smallest_amount(currency: str) -> int:
+    """The minor units of the smallest amount of ``currency`` in use: 100 (one peso) for a
+    whole-units currency such as COP, 1 otherwise. Raises UnknownCurrency."""
+    step: int = 10 ** (minor_unit_exponent(currency) - decimals_in_use(currency))
+    return step
+
+
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
     """An exact amount: ``minor`` units (cents, centavos) of ``currency``."""

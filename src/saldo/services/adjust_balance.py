@@ -10,7 +10,7 @@ from typing import Final
 from saldo.domain.buckets import BucketKind, unit_of
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
-from saldo.domain.money import MAX_MINOR, Money
+from saldo.domain.money import MAX_MINOR, Money, smallest_amount
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.charge_usage import MAX_QUANTITY
@@ -114,6 +114,8 @@ def adjust_balance(
                 first = replay_of(previous, request=request, key=key)
                 return _replay(first, msisdn=number, kind=kind)
             unit = unit_of(kind, currency=operator.currency)
+            if kind.is_money and amount % smallest_amount(unit):
+                raise UnableToAdjust(f"amounts in {unit} are whole units")
             bucket = uow.accounts.open_bucket(
                 operator_id=operator.id,
                 line_id=line.id,

@@ -89,7 +89,9 @@ def set_auto_topup(
             "that is a card number; Saldo keeps only the processor's token for a saved card"
         )
     with uow:
-        record = line_record(uow, number=number)
+        # Locked, as a charge being settled locks it: the settlement reads the setting and
+        # writes it back, and must not put back what the subscriber just changed.
+        record = line_record(uow, number=number, for_update=True)
         operator = record.operator
         assert operator.id is not None
         if not operator.auto_topup:

@@ -220,6 +220,10 @@ def apply_in(uow: UnitOfWork, *, payment_id: int, result: PaymentResult, now: da
     assert payment is not None
     record = uow.lines.get_by_msisdn(payment.msisdn, for_update=True)
     assert record is not None
+    # Read again under the line's lock, which every settlement of it holds: a poll that
+    # failed it while this waited is seen, so a late success is refunded, not ignored.
+    payment = uow.payments.get(payment_id)
+    assert payment is not None
     if result.status is PaymentStatus.SUCCEEDED and result.amount != Money(
         payment.amount, payment.currency
     ):

@@ -99,7 +99,8 @@ def _write(
 ) -> None:
     stem = re.sub(r"[^A-Za-z0-9._-]", "-", message_id).lstrip(".") or "message"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # the messages hold subscribers' numbers and addresses: for this user's eyes only
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for attempt in range(1, 10_000):
             name = stem if attempt == 1 else f"{stem}~{attempt}"
             if _publish(folder, name, files):

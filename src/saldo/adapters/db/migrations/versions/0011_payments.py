@@ -27,6 +27,8 @@ depends_on = None
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _AT = saldo.adapters.db.types.TZDateTime(timezone=True)
 _PENDING_AUTO_TOPUP = "status = 'pending' AND purpose = 'auto_topup'"
+# Whether this database had made its installation id (0010) before it was migrated.
+_INSTALLED = "EXISTS (SELECT 1 FROM installation)"
 
 
 def upgrade() -> None:
@@ -93,12 +95,19 @@ def upgrade() -> None:
             sqlite_where=sa.text(_PENDING_AUTO_TOPUP),
             postgresql_where=sa.text(_PENDING_AUTO_TOPUP),
         )
+    # Every payment keeps the key it was sent to its processor with, by which one whose answer
+    # was lost is found again. Before 0010 there was no installation id: an order's payment
+    # went as ``saldo-payment-<id>``, an auto top-up's as ``saldo-topup-<attempt id>``. A
+    # database that has an installation id already sent them with it (an order payment's is
+    # then the flow's own, so it needs no key of its own).
     op.execute(
         "INSERT INTO payments (id, operator_id, line_id, purpose, order_id, provider, "
-        "idempotency_key, reference, status, amount, currency, decline_code, card_last4, "
-        "checks, next_check_at, refund_due, refunded_at, created_at, updated_at) "
+        "idempotency_key, processor_key, reference, status, amount, currency, decline_code, "
+        "card_last4, checks, next_check_at, refund_due, refunded_at, created_at, updated_at) "
         "SELECT p.id, p.operator_id, o.line_id, 'order', p.order_id, p.provider, "
-        "p.idempotency_key, p.reference, p.status, p.amount, p.currency, p.decline_code, "
+        f"p.idempotency_key, CASE WHEN {_INSTALLED} THEN NULL "
+        "ELSE 'saldo-payment-' || p.id END, "
+        "p.reference, p.status, p.amount, p.currency, p.decline_code, "
         "p.card_last4, p.checks, p.next_check_at, p.refund_due, p.refunded_at, p.created_at, "
         "p.updated_at FROM order_payments p JOIN orders o ON o.id = p.order_id"
     )
@@ -114,7 +123,8 @@ def upgrade() -> None:
         "checks, next_check_at, created_at, updated_at) "
         "SELECT a.operator_id, a.line_id, 'auto_topup', a.topup_id, a.provider, "
         "a.idempotency_key, "
-        "'saldo-' || (SELECT installation_id FROM installation) || '-topup-' || a.id, "
+        f"CASE WHEN {_INSTALLED} THEN 'saldo-' || (SELECT installation_id FROM installation) "
+        "|| '-topup-' || a.id ELSE 'saldo-topup-' || a.id END, "
         "a.reference, a.status, a.amount, a.currency, a.decline_code, 0, "
         "CASE WHEN a.status = 'pending' THEN a.created_at END, a.created_at, a.updated_at "
         "FROM auto_topup_attempts a ORDER BY a.id"
