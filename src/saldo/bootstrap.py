@@ -196,16 +196,19 @@ class Saldo:
     def migrate(self) -> None:
         upgrade(self.engine)
 
-    def back_up(self, target: Path) -> int:
+    def back_up(self, target: Path, *, new_installation: bool = False) -> int:
         """Write a consistent copy of the SQLite database to ``target`` (also while servers
-        and workers use it) and return its size in bytes. Raises UnableToBackUp, with
-        pg_dump guidance for PostgreSQL."""
+        and workers use it) and return its size in bytes; ``new_installation``: the copy
+        gets an installation id of its own. Raises UnableToBackUp, with pg_dump guidance for
+        PostgreSQL."""
         url = self.engine.url
         if url.get_backend_name() != "sqlite":
             raise UnableToBackUp(PG_DUMP_GUIDANCE)
         if not url.database or url.database == ":memory:":
             raise UnableToBackUp("an in-memory database has no file to back up")
-        return back_up_sqlite(source=Path(url.database), target=target)
+        return back_up_sqlite(
+            source=Path(url.database), target=target, new_installation=new_installation
+        )
 
     def check_schema(self) -> None:
         """Raise DatabaseNotReady when the database is missing or migrations are pending."""

@@ -10,8 +10,10 @@ import pytest
 
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import pending_revisions
-from saldo.bootstrap import Saldo
+from saldo.bootstrap import Saldo, bootstrap
+from saldo.config import Settings
 from saldo.services.lines import NewLine, add_line
+from saldo.services.payment_flow import installation_id
 from tests.cli import Cli
 
 
@@ -58,6 +60,30 @@ def test_a_backup_taken_while_saldo_writes_has_every_committed_line_and_no_pendi
             "SELECT count(*) FROM operators WHERE name = 'uncommitted'"
         ).fetchone() == (0,)
     assert cli.ok("--database-url", f"sqlite:///{tmp_path / 'copy.db'}", "audit")
+
+
+def installation_of(file: Path) -> str | None:
+    with sqlite3.connect(file) as db:
+        row = db.execute("SELECT installation_id FROM installation").fetchone()
+    return None if row is None else str(row[0])
+
+
+def test_a_backup_is_the_same_installation_unless_asked_for_a_new_one(
+    saldo_sqlite: Saldo, cli: Cli, tmp_path: Path
+) -> None:
+    # Given a database that has paid once (so it has made its installation id),
+    installation = installation_id(saldo_sqlite.uow())
+
+    # When it is copied as a restore, and as a staging copy,
+    cli.ok("db", "backup", str(tmp_path / "restore.db"))
+    cli.ok("db", "backup", str(tmp_path / "staging.db"), "--new-installation")
+
+    # Then the restore keys payments as the original does; the staging copy will make its own.
+    assert installation_of(tmp_path / "restore.db") == installation
+    assert installation_of(tmp_path / "staging.db") is None
+    staging = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'staging.db'}"))
+    assert installation_id(staging.uow()) not in (None, installation)
+    staging.close()
 
 
 def test_a_backup_never_overwrites_a_file(cli: Cli, tmp_path: Path) -> None:

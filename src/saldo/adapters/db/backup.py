@@ -29,11 +29,13 @@ PG_DUMP_GUIDANCE = (
 )
 
 
-def back_up_sqlite(*, source: Path, target: Path) -> int:
+def back_up_sqlite(*, source: Path, target: Path, new_installation: bool = False) -> int:
     """Write a consistent copy of the SQLite database ``source`` to ``target`` (a new file)
     and return its size in bytes. Committed transactions still in the write-ahead log are
     in the copy; a transaction open elsewhere is not. The copy is written beside ``target``
-    first and renamed, so a failure leaves nothing behind.
+    first and renamed, so a failure leaves nothing behind. With ``new_installation`` the copy
+    forgets the installation id (it makes its own the first time it pays), so a staging copy
+    never sends a payment processor the keys of the installation it was copied from.
 
     Raises UnableToBackUp when ``source`` does not exist, ``target`` already exists or its
     folder cannot take it."""
@@ -50,6 +52,9 @@ def back_up_sqlite(*, source: Path, target: Path) -> int:
             closing(sqlite3.connect(partial)) as writing,
         ):
             reading.backup(writing)
+            if new_installation:
+                with writing:
+                    writing.execute("DELETE FROM installation")
             # One self-contained file: the copy keeps no write-ahead log of its own.
             writing.execute("PRAGMA journal_mode=DELETE")
         os.replace(partial, target)

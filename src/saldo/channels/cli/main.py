@@ -81,6 +81,14 @@ def db_upgrade(ctx: typer.Context) -> None:
 def db_backup(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The new file to write the copy to.")],
+    new_installation: Annotated[
+        bool,
+        typer.Option(
+            "--new-installation",
+            help="The copy gets its own installation id: for a staging copy that shares a "
+            "payment processor account with this database.",
+        ),
+    ] = False,
 ) -> None:
     """Write a consistent copy of the SQLite database to FILE, also while the demo, a server
     or a worker is using it (cp would miss what is still in saldo.db-wal). On PostgreSQL it
@@ -89,7 +97,7 @@ def db_backup(
     Example: saldo db backup replay.db
     """
     saldo = state(ctx).saldo(check_schema=False)
-    size = saldo.back_up(file)
+    size = saldo.back_up(file, new_installation=new_installation)
     out.print(f"Backup written to {file} ({size:,} bytes); use it with", markup=False)
     out.print(f"  SALDO_DATABASE_URL=sqlite:///{file} saldo …", markup=False)
 
