@@ -16,6 +16,7 @@ from saldo.adapters.db import tables as t
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.domain.lines import Channel
+from saldo.domain.numbering import mask_msisdn
 from saldo.domain.orders import OrderState
 from saldo.services.audit import audit_ledger
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
@@ -30,6 +31,7 @@ from saldo.services.orders import (
 from saldo.services.payment_port import (
     PaymentProvider,
     PaymentRefused,
+    PaymentResult,
     PaymentTimedOut,
 )
 from saldo.services.reconciliation import reconcile_payments
@@ -179,3 +181,31 @@ def test_the_reconciliation_pass_runs_the_auto_renewals_that_are_due(
     )
 
     assert counts[RenewalOutcome.RENEWED] == 1
+
+
+class Recording(Flaky):
+    """The sandbox, keeping what each request told the processor."""
+
+    def __init__(self, real: cards.SandboxProvider) -> None:
+        super().__init__(real, [])
+        self.descriptions: list[str] = []
+
+    def create_payment(self, **request: object) -> PaymentResult:
+        self.descriptions.append(str(request["description"]))
+        return super().create_payment(**request)
+
+
+def test_the_processor_sees_the_order_but_never_the_subscriber_s_whole_number(
+    placed: tuple[Saldo, int], clock: FixedClock
+) -> None:
+    saldo, order_id = placed
+    recording = Recording(sandbox(saldo))
+
+    pay_order(
+        saldo.uow(), {"sandbox": recording}, order_id=order_id, provider="sandbox",
+        source=cards.APPROVE, idempotency_key="p-1", now=clock.now(),
+    )  # fmt: skip
+
+    (description,) = recording.descriptions
+    assert description.startswith(f"Order {order_id}: pack-mensual-1m for ")
+    assert LINE not in description and description.endswith(mask_msisdn(LINE))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from saldo.domain.money import Money
+from saldo.domain.numbering import mask_msisdn
 from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
 from saldo.domain.promotions import FirstOrderDiscount, applied_names
@@ -98,7 +99,10 @@ def pay_order(
                 processor,
                 payment=payment,
                 source=source,
-                description=f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}",
+                # a processor's dashboard is no place for a subscriber's whole number
+                description=(
+                    f"Order {order.id}: {order.terms.plan_code} for {mask_msisdn(order.msisdn)}"
+                ),
                 payer_email=order.email,
                 providers=providers,
                 first_send=first_send,
