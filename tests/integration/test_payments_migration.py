@@ -59,6 +59,27 @@ def downgrade_to(saldo: Saldo, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+def lost_attempt_before_0011(saldo: Saldo, *, revision: str) -> int:
+    """Take the database back to ``revision`` and record there, as the code of the day did,
+    a pending 10 € auto top-up charge of the Belgian line (its answer lost); its id."""
+    with saldo.uow().reading() as uow:
+        found = uow.lines.get_by_msisdn(topups.LINE)
+        assert found is not None and found.operator.id is not None
+        line_id, operator_id = found.line.id, found.operator.id
+    downgrade_to(saldo, revision)
+    with saldo.engine.begin() as connection:
+        attempt_id: int = connection.execute(
+            text(
+                "INSERT INTO auto_topup_attempts (operator_id, line_id, provider, "
+                "idempotency_key, status, amount, currency, created_at, updated_at) VALUES "
+                "(:operator, :line, 'sandbox', 'auto-topup-lost', 'pending', 1000, 'EUR', "
+                ":now, :now) RETURNING id"
+            ),
+            {"operator": operator_id, "line": line_id, "now": saldo.clock.now()},
+        ).scalar_one()
+    return attempt_id
+
+
 def payments(saldo: Saldo) -> list[dict[str, Any]]:
     with saldo.engine.connect() as connection:
         rows = connection.execute(select(t.payments).order_by(t.payments.c.id))
@@ -134,22 +155,8 @@ def test_an_auto_top_up_charge_pending_across_the_migration_is_found_by_its_old_
         idempotency_key="s1",
         now=shop.clock.now(),
     )  # fmt: skip  (1 €: under 2 €)
-    with shop.uow().reading() as uow:
-        found = uow.lines.get_by_msisdn(topups.LINE)
-        assert found is not None and found.operator.id is not None
-        line_id, operator_id = found.line.id, found.operator.id
-    downgrade_to(shop, "0010")
     now = shop.clock.now()
-    with shop.engine.begin() as connection:
-        attempt_id = connection.execute(
-            text(
-                "INSERT INTO auto_topup_attempts (operator_id, line_id, provider, "
-                "idempotency_key, status, amount, currency, created_at, updated_at) VALUES "
-                "(:operator, :line, 'sandbox', 'auto-topup-lost', 'pending', 1000, 'EUR', "
-                ":now, :now) RETURNING id"
-            ),
-            {"operator": operator_id, "line": line_id, "now": now},
-        ).scalar_one()
+    attempt_id = lost_attempt_before_0011(shop, revision="0010")
     old_key = f"saldo-{installation}-topup-{attempt_id}"
     sandbox = shop.payment_providers()["sandbox"]
     assert isinstance(sandbox, cards.SandboxProvider)
@@ -177,22 +184,7 @@ def test_payments_sent_before_there_was_an_installation_id_keep_the_keys_they_we
     pending = order(shop).id
     pay(shop, pending, cards.SETTLE_LATER)
     order_payment = payments(shop)[0]
-    with shop.uow().reading() as uow:
-        found = uow.lines.get_by_msisdn(topups.LINE)
-        assert found is not None and found.operator.id is not None
-        line_id, operator_id = found.line.id, found.operator.id
-    downgrade_to(shop, "0009")
-    now = shop.clock.now()
-    with shop.engine.begin() as connection:
-        attempt_id = connection.execute(
-            text(
-                "INSERT INTO auto_topup_attempts (operator_id, line_id, provider, "
-                "idempotency_key, status, amount, currency, created_at, updated_at) VALUES "
-                "(:operator, :line, 'sandbox', 'auto-topup-lost', 'pending', 1000, 'EUR', "
-                ":now, :now) RETURNING id"
-            ),
-            {"operator": operator_id, "line": line_id, "now": now},
-        ).scalar_one()
+    attempt_id = lost_attempt_before_0011(shop, revision="0009")
 
     # when the database is upgraded to the newest revision
     upgrade(shop.engine)
