@@ -25,7 +25,7 @@ from saldo.services.payment_flow import (
     settle_refunds_quietly,
 )
 from saldo.services.payment_port import PaymentProvider, PaymentResult, PaymentStatus
-from saldo.services.ports import StoredPayment, UnitOfWork
+from saldo.services.ports import PaymentPurpose, StoredPayment, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,11 @@ def reconcile_payments(
     ``payment_flow.LOST_REQUEST_AFTER``."""
     now = require_aware(now)
     with uow.reading():
-        due = uow.payments.due_checks(now=now, limit=limit)
+        # Auto top-up charges are asked about by the auto top-up job itself, at every pass
+        # (run_auto_topups): asking here too would ask the processor twice.
+        due = uow.payments.due_checks(purpose=PaymentPurpose.ORDER, now=now, limit=limit)
     settled = pending = 0
-    installation = installation_id(uow)
+    installation = installation_id(uow) if due else ""  # no read when nothing is due
     for payment in due:
         try:
             result = ask_processor(providers, payment, installation=installation, now=now)

@@ -246,8 +246,10 @@ class PaymentRepository(Protocol):
         """When the reconciliation job asks the processor about this pending payment next."""
         ...
 
-    def due_checks(self, *, now: datetime, limit: int) -> list[StoredPayment]:
-        """Pending payments whose next check is due, oldest due first."""
+    def due_checks(
+        self, *, purpose: PaymentPurpose, now: datetime, limit: int
+    ) -> list[StoredPayment]:
+        """Pending payments for ``purpose`` whose next check is due, oldest due first."""
         ...
 
     def flag_refund(self, payment_id: int, *, now: datetime) -> None:

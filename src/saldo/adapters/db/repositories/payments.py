@@ -176,10 +176,13 @@ class SqlPaymentRepository:
             update(_P).where(_P.c.id == payment_id).values(next_check_at=at, checks=checks)
         )
 
-    def due_checks(self, *, now: datetime, limit: int) -> list[StoredPayment]:
+    def due_checks(
+        self, *, purpose: PaymentPurpose, now: datetime, limit: int
+    ) -> list[StoredPayment]:
         rows = self._connection.execute(
             self._select()
             .where(
+                _P.c.purpose == purpose.value,
                 _P.c.status == PaymentStatus.PENDING.value,
                 _P.c.next_check_at <= now,
             )
