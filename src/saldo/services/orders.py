@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
 from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
@@ -16,6 +15,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.orders import QUOTE_VALIDITY, OrderState
 from saldo.domain.periods import require_aware
+from saldo.services.adjust_balance import MAX_REASON
 from saldo.services.idempotency import (
     check_key,
     fingerprint,
@@ -34,9 +34,6 @@ from saldo.services.quotes import quote_order
 from saldo.services.settlement import (
     move_order,
 )
-
-# A cancellation's reason is kept in the order's history: a sentence, as an adjustment's.
-MAX_REASON: Final = 200
 
 
 class UnableToOrder(SaldoError):
@@ -62,6 +59,15 @@ class OrderDetails:
     order: StoredOrder
     history: tuple[OrderEvent, ...]
     payments: tuple[StoredPayment, ...]
+    # The locale its amounts are shown in: its line's (the operator's own once the number is
+    # no longer that line's).
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    order: StoredOrder
+    locale: str  # as OrderDetails.locale
 
 
 def create_order(
@@ -187,6 +193,7 @@ def order_details(uow: UnitOfWork, *, order_id: int) -> OrderDetails:
         if order is None:
             raise OrderNotFound(f"there is no order {order_id}")
         return OrderDetails(
+            locale=_locale_of(uow, order),
             order=order,
             history=tuple(uow.orders.history(order_id)),
             payments=tuple(uow.payments.for_order(order_id)),
@@ -198,11 +205,40 @@ def list_orders(
 ) -> list[StoredOrder]:
     """Orders, newest first, of one line or all (of the unit of work's operator)."""
     with uow.reading():
-        line_id = None
-        if msisdn is not None:
-            record = line_record(uow, number=lookup_msisdn(msisdn))
-            line_id = record.line.id
-        return uow.orders.recent(line_id=line_id, state=state, limit=limit)
+        return _recent(uow, msisdn=msisdn, state=state, limit=limit)
+
+
+def _recent(
+    uow: UnitOfWork, *, msisdn: str | None, state: OrderState | None, limit: int
+) -> list[StoredOrder]:
+    line_id = None
+    if msisdn is not None:
+        line_id = line_record(uow, number=lookup_msisdn(msisdn)).line.id
+    return uow.orders.recent(line_id=line_id, state=state, limit=limit)
+
+
+def order_listing(
+    uow: UnitOfWork, *, msisdn: str | None, state: OrderState | None, limit: int
+) -> list[ListedOrder]:
+    """``list_orders``, each order with the locale its amounts are shown in (read in the
+    same transaction, once per line)."""
+    with uow.reading():
+        orders = _recent(uow, msisdn=msisdn, state=state, limit=limit)
+        locales: dict[int, str] = {}
+        for order in orders:
+            if order.line_id not in locales:
+                locales[order.line_id] = _locale_of(uow, order)
+        return [ListedOrder(order=order, locale=locales[order.line_id]) for order in orders]
+
+
+def _locale_of(uow: UnitOfWork, order: StoredOrder) -> str:
+    """The locale of the order's line, read in the caller's open transaction."""
+    found = uow.lines.get_by_msisdn(order.msisdn)
+    if found is not None and found.line.id == order.line_id:
+        return found.operator.locale_for(found.line.language)
+    operator = uow.operators.get(order.operator_id)
+    assert operator is not None
+    return operator.default_locale
 
 
 def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> StoredOrder:

@@ -29,7 +29,7 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
-from saldo.services.lines import LineNotFound, find_line
+from saldo.services.lines import find_line
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import (
     OrderDetails,
@@ -37,8 +37,8 @@ from saldo.services.orders import (
     cancel_order,
     create_order,
     expire_orders,
-    list_orders,
     order_details,
+    order_listing,
 )
 from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.ports import StoredOrder
@@ -208,7 +208,7 @@ def show_command(
     if as_json:
         emit_json(_details_json(details))
         return
-    _print_details(details, locale=_locale_of(saldo, details.order))
+    _print_details(details, locale=details.locale)
 
 
 @app.command("list")
@@ -226,37 +226,24 @@ def list_command(
     Example: saldo orders list --line +5491155550000 --state fulfilled
     """
     saldo = state(ctx).saldo()
-    orders = list_orders(saldo.uow(), msisdn=line, state=order_state, limit=limit)
+    listed = order_listing(saldo.uow(), msisdn=line, state=order_state, limit=limit)
     if as_json:
-        emit_json([_order_json(order) for order in orders])
+        emit_json([_order_json(item.order) for item in listed])
         return
     table = new_table(
         "order", phone_column("number"), "plan", "state", "total", "placed", "receipt"
     )
-    for order in orders:
+    for order, locale in ((item.order, item.locale) for item in listed):
         table.add_row(
             str(order.id),
             order.msisdn,
             order.terms.plan_code,
             order.state.value,
-            money(Money(order.terms.total, order.terms.pay_in), _locale_of(saldo, order)),
+            money(Money(order.terms.total, order.terms.pay_in), locale),
             f"{order.created_at:%Y-%m-%d %H:%M}",
             order.receipt_number or "",
         )
     out.print(table)
-
-
-def _locale_of(saldo: Saldo, order: StoredOrder) -> str:
-    """The locale of the order's line: its amounts are written as the subscriber reads them
-    (the operator's own, once the number is no longer anyone's line)."""
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(order.operator_id)
-    assert operator is not None
-    try:
-        line = find_line(saldo.uow(), msisdn=order.msisdn)
-    except LineNotFound:
-        return operator.default_locale
-    return operator.locale_for(line.language)
 
 
 @app.command("cancel")
