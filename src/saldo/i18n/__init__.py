@@ -73,6 +73,13 @@ def date_text(day: date, *, locale: str) -> str:
 def number_text(count: int, *, locale: str) -> str:
     """A whole number grouped as in ``locale``: 166.666.666 (es), 166,666,666 (en), 166 666 666
     (fr, with a narrow no-break space)."""
+    if 0 <= count < 1000:
+        return str(count)  # nothing to group: Babel would cost ~20 µs for each SMS reply
+    return _grouped(count, locale)
+
+
+@lru_cache(maxsize=8192)
+def _grouped(count: int, locale: str) -> str:
     return str(format_decimal(count, locale=locale))
 
 
