@@ -9,7 +9,6 @@ committing it, and trim long output again with ``...``.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -17,16 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.docs_examples import ROOT, Example, Shell, examples, matches
+from tests.serving import free_port
 
 pytestmark = pytest.mark.slow
 
 PAGES = ["README.md", "docs/cli.md"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(port: int) -> None:
@@ -63,7 +57,7 @@ def test_every_example_on_the_page_prints_what_the_page_says(page: str, tmp_path
     try:
         for example in examples(path):
             if example.serve and not shell.serving:
-                port = _free_port()
+                port = free_port()
                 shell.serve(port, documented=example.serve)
                 _wait_for(port)
             if example.setup:

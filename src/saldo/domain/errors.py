@@ -22,4 +22,4 @@ def quoted(text: str, *, limit: int = 40) -> str:
     characters with how long it was (``'aaaa…' (312 characters)``)."""
     if len(text) <= limit:
         return repr(text)
-    return f"{text[:limit]!r}… ({len(text)} characters)".replace("'…", "…'", 1)
+    return f"{text[:limit] + '…'!r} ({len(text)} characters)"

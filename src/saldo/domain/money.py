@@ -106,8 +106,7 @@ MAX_MINOR = 10**15
 def smallest_amount(currency: str) -> int:
     """The minor units of the smallest amount of ``currency`` in use: 100 (one peso) for a
     whole-units currency such as COP, 1 otherwise. Raises UnknownCurrency."""
-    step: int = 10 ** (minor_unit_exponent(currency) - decimals_in_use(currency))
-    return step
+    return int(10 ** (minor_unit_exponent(currency) - decimals_in_use(currency)))
 
 
 @dataclass(frozen=True, slots=True, order=False)

@@ -29,7 +29,7 @@ from typing import Final
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.money import Money
+from saldo.domain.money import Money, smallest_amount
 
 # Usage never rounds in the subscriber's favour below half a minor unit, nor against it above.
 RATING_ROUNDING: Final = ROUND_HALF_UP
@@ -291,8 +291,11 @@ def price_of(*, tariff: Tariff, service: Service, zone: str, billable: int) -> M
     # Enough digits that a third or a sixtieth of a cent cannot round to a false half.
     with localcontext() as context:
         context.prec = 60
-        price = (Decimal(unit_price.minor * billable) / per).scaleb(-unit_price.exponent)
-        return Money.of_rounded(price, unit_price.currency, rounding=RATING_ROUNDING)
+        step = smallest_amount(unit_price.currency)
+        steps = (Decimal(unit_price.minor * billable) / (per * step)).quantize(
+            Decimal(1), rounding=RATING_ROUNDING
+        )
+    return Money(int(steps) * step, unit_price.currency)
 
 
 def allowance_for(*, tariff: Tariff, service: Service, zone: str) -> BucketKind | None:

@@ -43,7 +43,7 @@ from typing import Any, Final
 import mercadopago  # type: ignore[import-untyped]
 import mercadopago.webhook  # type: ignore[import-untyped]
 
-from saldo.domain.money import InvalidAmount, Money
+from saldo.domain.money import WHOLE_UNITS_ONLY, InvalidAmount, Money
 from saldo.services.payment_port import (
     InvalidWebhook,
     PaymentEvent,
@@ -66,7 +66,6 @@ _STATUSES: Final[Mapping[str, PaymentStatus]] = {
     "refunded": PaymentStatus.FAILED,
     "charged_back": PaymentStatus.FAILED,
 }
-_WHOLE_UNITS_ONLY: Final = frozenset({"COP"})
 _RETRY_LATER: Final = frozenset({408, 423, 424, 429})
 _MAX_KEY_LENGTH: Final = 64
 _SDK_ADDRESS: Final[str] = mercadopago.config.Config().api_base_url
@@ -332,7 +331,7 @@ def _major_units(amount: Money) -> int | float:
     value = amount.to_decimal()
     if value == value.to_integral_value():
         return int(value)
-    if amount.currency in _WHOLE_UNITS_ONLY:
+    if amount.currency in WHOLE_UNITS_ONLY:
         raise PaymentRefused(f"Mercado Pago takes {amount.currency} in whole units, not {amount}")
     number = float(value)
     if Decimal(repr(number)) != value:
