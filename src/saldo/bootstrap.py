@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 
@@ -28,9 +30,13 @@ from saldo.domain.fx import ExchangeRate
 from saldo.services.mail_port import Mailer
 from saldo.services.outbox import Senders
 from saldo.services.payment_port import PaymentProvider
-from saldo.services.ports import Clock, NetworkElement
+from saldo.services.ports import Clock, NetworkElement, UnitOfWork
 from saldo.services.sms_port import SmsSender
 from saldo.services.webhook_port import WebhookSender
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Processors = Mapping[str, PaymentProvider]
 
 
 class DatabaseNotReady(SaldoError):
@@ -57,6 +63,30 @@ class Saldo:
     def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
         """A new unit of work, optionally scoped to one operator's data."""
         return SqlUnitOfWork(self.engine, operator_id=operator_id)
+
+    def run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """One use case, given a fresh unit of work of this installation's database: the way
+        every channel request reaches the services. A channel never holds a unit of work, a
+        repository or an adapter; it passes the request's own arguments and renders what the
+        use case returns."""
+        return use_case(self.uow(), *args, **kwargs)
+
+    def run_paying(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, Processors, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """``run`` for a use case that also takes money at the payment processors this
+        installation offers."""
+        return use_case(self.uow(), self.payment_providers(), *args, **kwargs)
 
     @property
     def pin_key(self) -> bytes:

@@ -45,7 +45,7 @@ class LinesCollector(Collector):
         gauge = GaugeMetricFamily(
             "saldo_lines", "Subscriber lines by operator and state", labels=["operator", "state"]
         )
-        for row in count_lines(self._saldo.uow(), now=self._saldo.clock.now()):
+        for row in self._saldo.run(count_lines, now=self._saldo.clock.now()):
             gauge.add_metric([row.operator, row.state.value], row.count)
         yield gauge
 

@@ -217,8 +217,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
     async def open_session(body: StartRequest, caller: NetworkElement = caller_of) -> JSONResponse:
         """Reserve units for a line and a service."""
         return await _answer(
-            lambda: start_session(
-                saldo.uow(),
+            lambda: saldo.run(
+                start_session,
                 operator_id=caller.operator_id,
                 element_id=caller.id,
                 session_key=body.session_id,
@@ -237,8 +237,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
     ) -> JSONResponse:
         """Report units used and reserve more."""
         return await _answer(
-            lambda: update_session(
-                saldo.uow(),
+            lambda: saldo.run(
+                update_session,
                 operator_id=caller.operator_id,
                 session_id=session_id,
                 request_number=body.request_number,
@@ -254,8 +254,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
     ) -> JSONResponse:
         """Report the final use; the rest of the reservation comes back."""
         return await _answer(
-            lambda: end_session(
-                saldo.uow(),
+            lambda: saldo.run(
+                end_session,
                 operator_id=caller.operator_id,
                 session_id=session_id,
                 request_number=body.request_number,
@@ -268,8 +268,8 @@ def charging_router(saldo: Saldo) -> APIRouter:
     async def sms(body: SmsRequest, caller: NetworkElement = caller_of) -> JSONResponse:
         """Charge one SMS at once."""
         return await _answer(
-            lambda: charge_sms(
-                saldo.uow(),
+            lambda: saldo.run(
+                charge_sms,
                 operator_id=caller.operator_id,
                 element_id=caller.id,
                 event_key=body.event_id,

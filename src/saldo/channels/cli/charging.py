@@ -25,8 +25,8 @@ def key_command(
     """
     saldo = state(ctx).saldo()
     key = new_api_key()
-    register_element(
-        saldo.uow(),
+    saldo.run(
+        register_element,
         operator_slug=operator,
         name=name,
         key_hash=saldo.element_key_hash(key),

@@ -84,8 +84,11 @@ def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
     specs = bundled_specs()
     currencies: dict[str, str] = {}
     for spec in specs:
-        operator = register_operator(
-            saldo.uow(), operator=spec.to_operator(), spec=spec.model_dump(mode="json"), now=now
+        operator = saldo.run(
+            register_operator,
+            operator=spec.to_operator(),
+            spec=spec.model_dump(mode="json"),
+            now=now,
         )
         currencies[operator.slug] = operator.currency
     recycled = [
@@ -125,10 +128,10 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bo
     # Everything is anchored on the line's activation, so a second run asks for exactly the
     # same movements with the same keys, and each replays instead of applying again.
     try:
-        line = find_line(saldo.uow(), msisdn=demo.msisdn)
+        line = saldo.run(find_line, msisdn=demo.msisdn)
     except LineNotFound:
-        line = add_line(
-            saldo.uow(),
+        line = saldo.run(
+            add_line,
             new_line=NewLine(
                 msisdn=demo.msisdn,
                 operator=demo.operator,
@@ -141,8 +144,8 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bo
         return False
     started = line.activated_at
     for number, amount in enumerate(demo.topups):
-        top_up(
-            saldo.uow(),
+        saldo.run(
+            top_up,
             msisdn=demo.msisdn,
             amount=Money.of(amount, currency),
             channel=Channel.STORE,
@@ -156,8 +159,8 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bo
     )
     for kind, units in allowances:
         if units:
-            adjust_balance(
-                saldo.uow(),
+            saldo.run(
+                adjust_balance,
                 msisdn=demo.msisdn,
                 kind=kind,
                 amount=units,
@@ -173,13 +176,13 @@ def _set_up(saldo: Saldo, demo: DemoLine, *, currency: str, now: datetime) -> bo
 def _vouchers(saldo: Saldo, *, now: datetime) -> None:
     """A small batch of Claro Colombia vouchers, once; its PINs go to demo-vouchers.csv."""
     if DEMO_VOUCHERS.exists() or any(
-        batch.count for batch in list_batches(saldo.uow(), operator="claro-co", now=now)
+        batch.count for batch in saldo.run(list_batches, operator="claro-co", now=now)
     ):
         return
     expires_at = now + timedelta(days=365)
     value = Money.of("10000", "COP")
-    generate_vouchers(
-        saldo.uow(),
+    saldo.run(
+        generate_vouchers,
         operator="claro-co",
         value=value,
         count=10,
@@ -203,7 +206,7 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
     max_age = timedelta(hours=saldo.settings.fx_max_age_hours) / 2
     fresh = {
         (rate.base, rate.quote)
-        for rate in list_rates(saldo.uow())
+        for rate in saldo.run(list_rates)
         if rate.source == "demo" and now - rate.fetched_at < max_age
     }
     rates = [
@@ -212,7 +215,7 @@ def _rates(saldo: Saldo, *, now: datetime) -> None:
         if (base, quote) not in fresh
     ]
     if rates:
-        load_rates(saldo.uow(), rates=rates, now=now)
+        saldo.run(load_rates, rates=rates, now=now)
 
 
 def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> None:
@@ -223,7 +226,7 @@ def _show(saldo: Saldo, *, recycled: list[str], port: int, now: datetime) -> Non
         if demo.msisdn in recycled:
             table.add_row(demo.operator, demo.msisdn, demo.language, "recycled", "—", "—")
             continue
-        view = inquire_balance(saldo.uow(), msisdn=demo.msisdn, now=now)
+        view = saldo.run(inquire_balance, msisdn=demo.msisdn, now=now)
         table.add_row(
             view.operator,
             view.msisdn,

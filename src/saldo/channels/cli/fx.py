@@ -62,7 +62,7 @@ def load_command(
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
     rates = parse_rates_file(file, fmt=fmt, source=source, now=now)
-    loaded = load_rates(saldo.uow(), rates=rates, now=now)
+    loaded = saldo.run(load_rates, rates=rates, now=now)
     if as_json:
         emit_json(
             {
@@ -87,7 +87,7 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
     max_age = _max_age(ctx)
-    rates = list_rates(saldo.uow())
+    rates = saldo.run(list_rates)
     if as_json:
         emit_json(
             [
@@ -143,8 +143,8 @@ def convert_command(
     now = saldo.clock.now()
     max_age = _max_age(ctx)
     price = parse_money(amount, currency=from_currency.upper(), locale=locale)
-    quote = quote_price(
-        saldo.uow(),
+    quote = saldo.run(
+        quote_price,
         price=price,
         pay_in=to_currency.upper(),
         spread=parse_spread(spread),

@@ -34,7 +34,7 @@ def email_command(
     if (address is None) is not forget:
         raise typer.BadParameter("give an address, or --forget")
     saldo = state(ctx).saldo()
-    line = set_line_email(saldo.uow(), msisdn=msisdn, email=address)
+    line = saldo.run(set_line_email, msisdn=msisdn, email=address)
     shown = "no email" if line.email is None else mask_email(line.email)
     out.print(f"{line.msisdn}: {shown}.")
 
@@ -58,14 +58,14 @@ def alert_command(
     if (below is None) is not default:
         raise typer.BadParameter("give --below AMOUNT, or --default")
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     with saldo.uow().reading() as uow:
         operator = uow.operators.get(line.operator_id)
     assert operator is not None
     threshold = None
     if below is not None:
         threshold = parse_money(below, currency=operator.currency, locale=operator.default_locale)
-    changed, in_force = set_low_balance_alert(saldo.uow(), msisdn=line.msisdn, threshold=threshold)
+    changed, in_force = saldo.run(set_low_balance_alert, msisdn=line.msisdn, threshold=threshold)
     shown = (
         "never"
         if in_force is None
@@ -98,7 +98,7 @@ def autotopup_command(
     Example: saldo lines autotopup +32470123456 --below 2,00 --amount 10 --token tok_approve
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     with saldo.uow().reading() as uow:
         operator = uow.operators.get(line.operator_id)
         current = uow.auto_topups.get(line.id)
@@ -115,8 +115,8 @@ def autotopup_command(
         locale = operator.default_locale
         below_money = parse_money(below, currency=operator.currency, locale=locale)
         amount_money = parse_money(amount, currency=operator.currency, locale=locale)
-    set_auto_topup(
-        saldo.uow(),
+    saldo.run(
+        set_auto_topup,
         msisdn=line.msisdn,
         threshold=below_money,
         amount=amount_money,

@@ -67,8 +67,8 @@ def add_command(
     Example: saldo lines add 3001234567 --operator claro-co --language es
     """
     saldo = state(ctx).saldo()
-    line = add_line(
-        saldo.uow(),
+    line = saldo.run(
+        add_line,
         new_line=NewLine(
             msisdn=msisdn,
             operator=operator,
@@ -78,7 +78,7 @@ def add_command(
         ),
         now=saldo.clock.now(),
     )
-    view = show_line(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
+    view = saldo.run(show_line, msisdn=line.msisdn, now=saldo.clock.now())
     if as_json:
         emit_json(line_dict(view))
         return
@@ -95,7 +95,7 @@ def show_command(
 ) -> None:
     """Show one line."""
     saldo = state(ctx).saldo()
-    line = show_line(saldo.uow(), msisdn=msisdn, now=saldo.clock.now())
+    line = saldo.run(show_line, msisdn=msisdn, now=saldo.clock.now())
     if as_json:
         emit_json(line_dict(line))
         return
@@ -125,8 +125,8 @@ def list_command(
 ) -> None:
     """List lines, optionally of one operator or in one state."""
     saldo = state(ctx).saldo()
-    found = list_lines(
-        saldo.uow(),
+    found = saldo.run(
+        list_lines,
         now=saldo.clock.now(),
         operator=operator,
         state=line_state,
@@ -167,8 +167,8 @@ def import_command(
     saldo = state(ctx).saldo()
     with progress(quiet=as_json) as bar:
         task = bar.add_task("importing lines", total=total)
-        report = import_lines(
-            saldo.uow(),
+        report = saldo.run(
+            import_lines,
             rows=_read_rows(file),
             now=saldo.clock.now(),
             on_row=lambda: bar.advance(task),

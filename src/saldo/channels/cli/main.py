@@ -113,7 +113,7 @@ def balance_command(
     Example: saldo balance +573001234567
     """
     saldo = state(ctx).saldo()
-    view = inquire_balance(saldo.uow(), msisdn=msisdn, now=saldo.clock.now())
+    view = saldo.run(inquire_balance, msisdn=msisdn, now=saldo.clock.now())
     if as_json:
         emit_json(view)
         return
@@ -163,13 +163,13 @@ def topup_command(
     Example: saldo topup +573001234567 30.000 --key store-42-0001
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     operator = _operator(ctx, line.operator_id)
     parsed = parse_money(
         amount, currency=operator.currency, locale=locale or operator.default_locale
     )
-    receipt = top_up(
-        saldo.uow(),
+    receipt = saldo.run(
+        top_up,
         msisdn=line.msisdn,
         amount=parsed,
         channel=channel,
@@ -217,7 +217,7 @@ def adjust_command(
     Example: saldo adjust +5491123456789 500 --reason "network outage goodwill" --actor ana
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     operator = _operator(ctx, line.operator_id)
     if bucket.is_money:
         quantity_minor = parse_money(
@@ -234,8 +234,8 @@ def adjust_command(
         # A bucket "expiring on 2026-12-31" lasts to the end of that day, local time.
         day_end = datetime.combine(expires, time.max, tzinfo=ZoneInfo(operator.timezone))
         expires_at = day_end.astimezone(UTC)
-    receipt = adjust_balance(
-        saldo.uow(),
+    receipt = saldo.run(
+        adjust_balance,
         msisdn=line.msisdn,
         kind=bucket,
         amount=-quantity_minor if debit else quantity_minor,
@@ -255,7 +255,7 @@ def adjust_command(
             return money(Money(amount, receipt.unit), where)
         return quantity(bucket.value, amount, where)
 
-    view = inquire_balance(saldo.uow(), msisdn=line.msisdn, now=saldo.clock.now())
+    view = saldo.run(inquire_balance, msisdn=line.msisdn, now=saldo.clock.now())
     total = sum(b.amount for b in view.buckets if b.kind is bucket)
     which = (
         f"bucket expiring {local_time(expires_at, operator.timezone)}" if expires_at else "bucket"
@@ -269,7 +269,7 @@ def adjust_command(
 @app.command("audit")
 def audit_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Recompute every balance from the ledger; exit 1 naming the first difference."""
-    report = audit_ledger(state(ctx).saldo().uow())
+    report = state(ctx).saldo().run(audit_ledger)
     if as_json:
         emit_json({**to_jsonable(report), "clean": report.clean})
     elif report.clean:

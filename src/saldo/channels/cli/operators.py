@@ -42,7 +42,7 @@ def summary(operator: Operator) -> dict[str, object]:
 @app.command("list")
 def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the operators loaded in this instance."""
-    operators = list_operators(state(ctx).saldo().uow())
+    operators = state(ctx).saldo().run(list_operators)
     if as_json:
         emit_json([summary(op) for op in operators])
         return
@@ -74,8 +74,8 @@ def load_command(
     spec = load_spec_file(file)
     saldo = state(ctx).saldo()
     try:
-        operator = register_operator(
-            saldo.uow(),
+        operator = saldo.run(
+            register_operator,
             operator=spec.to_operator(),
             spec=spec.model_dump(mode="json"),
             now=saldo.clock.now(),

@@ -83,12 +83,12 @@ def create_command(
     Example: saldo orders create +5491155550000 pack-mensual-1m --pay-in USD --email ana@example.org
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     with saldo.uow().reading() as uow:
         operator = uow.operators.get(line.operator_id)
     assert operator is not None
-    order = create_order(
-        saldo.uow(),
+    order = saldo.run(
+        create_order,
         msisdn=line.msisdn,
         plan_code=plan,
         addon_codes=tuple(addon or ()),
@@ -143,15 +143,14 @@ def pay_command(
     Example: saldo orders pay 12 --card 4242424242424242
     """
     saldo = state(ctx).saldo()
-    details = order_details(saldo.uow(), order_id=order_id)
+    details = saldo.run(order_details, order_id=order_id)
     chosen = provider or (BALANCE if details.order.terms.method == BALANCE else "sandbox")
     if card is not None and chosen != "sandbox":
         # Real processors take a token made by their own card form; a card number typed
         # here would pass through Saldo (and the shell's history).
         raise typer.BadParameter(f"--card is for sandbox test cards; give {chosen} a --token")
-    order = pay_order(
-        saldo.uow(),
-        saldo.payment_providers(),
+    order = saldo.run_paying(
+        pay_order,
         order_id=order_id,
         provider=chosen,
         source=token or card,
@@ -192,7 +191,7 @@ def show_command(
     Example: saldo orders show 12 --html receipt-12.html
     """
     saldo = state(ctx).saldo()
-    details = order_details(saldo.uow(), order_id=order_id)
+    details = saldo.run(order_details, order_id=order_id)
     if receipt or html:
         with saldo.uow().reading() as uow:
             kept = receipt_for(uow, order_id=order_id)
@@ -226,7 +225,7 @@ def list_command(
     Example: saldo orders list --line +5491155550000 --state fulfilled
     """
     saldo = state(ctx).saldo()
-    listed = order_listing(saldo.uow(), msisdn=line, state=order_state, limit=limit)
+    listed = saldo.run(order_listing, msisdn=line, state=order_state, limit=limit)
     if as_json:
         emit_json([_order_json(item.order) for item in listed])
         return
@@ -254,7 +253,7 @@ def cancel_command(
 ) -> None:
     """Cancel an order not yet paid; a payment still pending is refunded if it succeeds."""
     saldo = state(ctx).saldo()
-    order = cancel_order(saldo.uow(), order_id=order_id, reason=reason, now=saldo.clock.now())
+    order = saldo.run(cancel_order, order_id=order_id, reason=reason, now=saldo.clock.now())
     out.print(f"Order {order.id} is {order.state}.")
 
 
@@ -265,15 +264,13 @@ def reconcile_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     send receipts waiting in the outbox. Safe to run from cron every minute."""
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
-    providers = saldo.payment_providers()
-    expired = expire_orders(saldo.uow(), now=now)
-    renewals = renew_due(
-        saldo.uow(),
-        providers,
+    expired = saldo.run(expire_orders, now=now)
+    renewals = saldo.run_paying(
+        renew_due,
         max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
         now=now,
     )
-    done = reconcile_payments(saldo.uow(), providers, now=now)
+    done = saldo.run_paying(reconcile_payments, now=now)
     sent = _send_receipts(saldo, quiet=True)
     renewed = renewals[RenewalOutcome.RENEWED]
     summary = {
@@ -319,7 +316,7 @@ def autorenew_command(
     --provider sandbox --token tok_approve
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     with saldo.uow().reading() as uow:
         current = uow.auto_renewals.get(line.id)
     if off and current is not None:
@@ -331,8 +328,8 @@ def autorenew_command(
         if current is None:
             raise typer.BadParameter("--plan is needed to turn auto-renewal on")
         plan = current.plan_code
-    setting = set_auto_renewal(
-        saldo.uow(),
+    setting = saldo.run(
+        set_auto_renewal,
         msisdn=line.msisdn,
         plan_code=plan,
         provider=provider,
@@ -361,8 +358,8 @@ def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
     mailer = saldo.notification_senders().email
     if mailer is None:
         return 0
-    delivery = deliver_outbox(
-        saldo.uow(),
+    delivery = saldo.run(
+        deliver_outbox,
         senders=Senders(email=mailer),
         render=notification_renderer(webhook_secret=saldo.webhook_secret),
         now=saldo.clock.now(),

@@ -46,12 +46,12 @@ def quote_command(
     """
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
-    line = find_line(saldo.uow(), msisdn=msisdn)
+    line = saldo.run(find_line, msisdn=msisdn)
     with saldo.uow().reading() as uow:
         operator = uow.operators.get(line.operator_id)
     assert operator is not None
-    quoted = quote_order(
-        saldo.uow(),
+    quoted = saldo.run(
+        quote_order,
         msisdn=line.msisdn,
         plan_code=plan,
         addon_codes=tuple(addon or ()),

@@ -52,7 +52,7 @@ def list_command(
     Example: saldo outbox list --state dead
     """
     saldo = state(ctx).saldo()
-    messages = outbox_messages(saldo.uow(), state=state_.value if state_ else None, limit=limit)
+    messages = saldo.run(outbox_messages, state=state_.value if state_ else None, limit=limit)
     if as_json:
         emit_json([_message_json(message) for message in messages])
         return
@@ -90,7 +90,7 @@ def retry_command(
     Example: saldo outbox retry 42
     """
     saldo = state(ctx).saldo()
-    message = retry_dead_message(saldo.uow(), message_id=message_id, now=saldo.clock.now())
+    message = saldo.run(retry_dead_message, message_id=message_id, now=saldo.clock.now())
     if as_json:
         emit_json(_message_json(message))
         return
@@ -112,8 +112,8 @@ def show_command(
     Example: saldo outbox show 3
     """
     saldo = state(ctx).saldo()
-    written = write_message(
-        saldo.uow(),
+    written = saldo.run(
+        write_message,
         message_id=message_id,
         render=notification_renderer(webhook_secret=saldo.webhook_secret),
         now=saldo.clock.now(),
@@ -157,7 +157,7 @@ def secret_command(
     Example: saldo outbox secret proximus-be
     """
     saldo = state(ctx).saldo()
-    found = get_operator(saldo.uow(), slug=operator)
+    found = saldo.run(get_operator, slug=operator)
     secret = saldo.webhook_secret(found.slug)
     url = shown_url(found.webhook_url) if found.webhook_url else None
     if as_json:

@@ -60,8 +60,8 @@ def import_command(
         raise BadCdr(f"cannot read {file}: {error.strerror}") from None
     with handle, progress(quiet=as_json) as bar:
         task = bar.add_task("Charging CDRs", total=None)
-        summary = import_usage(
-            saldo.uow(),
+        summary = saldo.run(
+            import_usage,
             rows=_rows(handle, name=str(file)),
             now=saldo.clock.now(),
             on_row=lambda: bar.advance(task),
@@ -154,8 +154,8 @@ def usage_command(
     Example: saldo lines usage +573001234567 --days 7
     """
     saldo = state(ctx).saldo()
-    line = find_line(saldo.uow(), msisdn=msisdn)
-    days_used = line_usage(saldo.uow(), msisdn=line.msisdn, days=days, now=saldo.clock.now())
+    line = saldo.run(find_line, msisdn=msisdn)
+    days_used = saldo.run(line_usage, msisdn=line.msisdn, days=days, now=saldo.clock.now())
     if as_json:
         emit_json(to_jsonable(days_used))
         return

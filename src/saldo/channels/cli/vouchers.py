@@ -74,13 +74,13 @@ def generate_command(
             --expires 2027-06-30 --out claro-co-10000.csv
     """
     saldo = state(ctx).saldo()
-    found = get_operator(saldo.uow(), slug=operator)
+    found = saldo.run(get_operator, slug=operator)
     face = parse_money(value, currency=found.currency, locale=found.default_locale)
     last_day = datetime.combine(expires, time.max, tzinfo=ZoneInfo(found.timezone))
     with progress(quiet=as_json) as bar:
         task = bar.add_task("generating PINs", total=count)
-        batch = generate_vouchers(
-            saldo.uow(),
+        batch = saldo.run(
+            generate_vouchers,
             operator=operator,
             value=face,
             count=count,
@@ -154,11 +154,11 @@ def list_command(
 ) -> None:
     """List voucher batches with how many were redeemed."""
     saldo = state(ctx).saldo()
-    batches = list_batches(saldo.uow(), operator=operator, now=saldo.clock.now())
+    batches = saldo.run(list_batches, operator=operator, now=saldo.clock.now())
     if as_json:
         emit_json(batches)
         return
-    locales = {op.id: op.default_locale for op in list_operators(saldo.uow())}
+    locales = {op.id: op.default_locale for op in saldo.run(list_operators)}
     table = new_table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
     for batch in batches:
         table.add_row(
@@ -182,7 +182,7 @@ def void_command(
 ) -> None:
     """Void every unredeemed voucher of a batch (a lost or stolen box of cards)."""
     saldo = state(ctx).saldo()
-    voided = void_batch(saldo.uow(), batch_id=batch_id, operator=operator, now=saldo.clock.now())
+    voided = saldo.run(void_batch, batch_id=batch_id, operator=operator, now=saldo.clock.now())
     if as_json:
         emit_json({"batch_id": batch_id, "voided": voided})
         return
@@ -198,8 +198,8 @@ def redeem_command(
 ) -> None:
     """Top a line up with a voucher PIN, as a store clerk would."""
     saldo = state(ctx).saldo()
-    receipt = redeem_voucher(
-        saldo.uow(),
+    receipt = saldo.run(
+        redeem_voucher,
         msisdn=msisdn,
         pin=pin,
         channel=Channel.STORE,
@@ -209,8 +209,8 @@ def redeem_command(
     if as_json:
         emit_json(receipt)
         return
-    line = find_line(saldo.uow(), msisdn=receipt.msisdn)
-    where = get_operator(saldo.uow(), slug=receipt.operator).locale_for(line.language)
+    line = saldo.run(find_line, msisdn=receipt.msisdn)
+    where = saldo.run(get_operator, slug=receipt.operator).locale_for(line.language)
     amount, balance = money(receipt.amount, where), money(receipt.balance, where)
     if receipt.replayed:  # this line had used the PIN already: nothing credited now
         out.print(

@@ -66,8 +66,8 @@ def notification_renderer(*, webhook_secret: WebhookSecret) -> Renderer:
 def deliver_notifications(saldo: Saldo, *, now: datetime, limit: int = 100) -> Delivery:
     """One pass over the due outbox messages of every channel this instance can send on
     (SMS when Kannel is configured, email when SMTP is, webhooks always)."""
-    return deliver_outbox(
-        saldo.uow(),
+    return saldo.run(
+        deliver_outbox,
         senders=saldo.notification_senders(),
         render=notification_renderer(webhook_secret=saldo.webhook_secret),
         now=now,

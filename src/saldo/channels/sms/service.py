@@ -64,22 +64,20 @@ def handle_sms(saldo: Saldo, sms: InboundSms) -> str:
     # The sender however the gateway wrote the number (``+57…``, ``57…``, ``0057…``).
     key = f"{same_number(printable(sms.sender)[:24])}:{message_id}" if message_id else ""
     if key:
-        earlier = recall_reply(saldo.uow(), channel="sms", message_id=key)
+        earlier = saldo.run(recall_reply, channel="sms", message_id=key)
         if earlier is not None:
             return earlier
     reply = fit_sms(plain_spaces(_reply(saldo, sms)))  # GSM 7-bit: one SMS holds more
     if key:
-        remember_reply(
-            saldo.uow(), channel="sms", message_id=key, reply=reply, now=saldo.clock.now()
-        )
+        saldo.run(remember_reply, channel="sms", message_id=key, reply=reply, now=saldo.clock.now())
     return reply
 
 
 def _reply(saldo: Saldo, sms: InboundSms) -> str:
     try:
-        record = identify_line(saldo.uow(), msisdn=sms.sender, now=saldo.clock.now())
+        record = saldo.run(identify_line, msisdn=sms.sender, now=saldo.clock.now())
     except (InvalidMsisdn, LineNotFound):
-        language = language_of_code(saldo.uow(), code=sms.to, channel=Channel.SMS)
+        language = saldo.run(language_of_code, code=sms.to, channel=Channel.SMS)
         return translate("unknown_sender", language=language)
     except LineRecycled as recycled:
         return translate("recycled", language=recycled.language)
@@ -104,8 +102,8 @@ def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisd
     if action == "topup":
         if not argument:
             return speaker.say("pin_missing", topup=speaker.keyword("topup"))
-        receipt = redeem_voucher(
-            saldo.uow(),
+        receipt = saldo.run(
+            redeem_voucher,
             msisdn=msisdn,
             pin=argument,
             channel=Channel.SMS,
@@ -120,9 +118,9 @@ def _carry_out(saldo: Saldo, speaker: Speaker, action: str, argument: str, msisd
             return speaker.say(
                 "renew_missing", renew=speaker.keyword("renew"), plans=speaker.keyword("plans")
             )
-        offered = offer_plan(saldo.uow(), msisdn=msisdn, plan_code=argument, now=now)
+        offered = saldo.run(offer_plan, msisdn=msisdn, plan_code=argument, now=now)
         return replies.offer(speaker, offered.quote)
     if action == "confirm":
-        purchase = confirm_offer(saldo.uow(), msisdn=msisdn, channel=Channel.SMS, now=now)
+        purchase = saldo.run(confirm_offer, msisdn=msisdn, channel=Channel.SMS, now=now)
         return replies.plan_bought(speaker, purchase)
     return replies.help_text(speaker)

@@ -61,9 +61,9 @@ def screen(kind: str, text: str) -> str:
 def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
     """The next screen. Never raises for anything a handset can send."""
     try:
-        record = identify_line(saldo.uow(), msisdn=request.phone_number, now=saldo.clock.now())
+        record = saldo.run(identify_line, msisdn=request.phone_number, now=saldo.clock.now())
     except (InvalidMsisdn, LineNotFound):
-        language = language_of_code(saldo.uow(), code=request.service_code, channel=Channel.USSD)
+        language = saldo.run(language_of_code, code=request.service_code, channel=Channel.USSD)
         return screen("END", translate("unknown_sender", language=language))
     except LineRecycled as recycled:
         return screen("END", translate("recycled", language=recycled.language))
@@ -72,8 +72,8 @@ def handle_ussd(saldo: Saldo, request: UssdRequest) -> str:
         return screen("END", speaker.say("ussd_unknown_service"))
     session = _session_key(request.session_id)
     choices = _choices(request.text)
-    started = touch_ussd_session(
-        saldo.uow(),
+    started = saldo.run(
+        touch_ussd_session,
         session_id=session,
         msisdn=record.line.msisdn,
         now=saldo.clock.now(),
@@ -180,8 +180,8 @@ class Menu:
     def quote(self, plan_index: int) -> PlanQuote:
         found = self._quotes.get(plan_index)
         if found is None:
-            found = self._quotes[plan_index] = quote_plan(
-                self.saldo.uow(),
+            found = self._quotes[plan_index] = self.saldo.run(
+                quote_plan,
                 msisdn=self.record.line.msisdn,
                 plan_code=self.record.operator.plans[plan_index].code,
                 now=self.saldo.clock.now(),
@@ -225,8 +225,8 @@ class Menu:
         )
 
     def redeem(self, pin: str) -> str:
-        receipt = redeem_voucher(
-            self.saldo.uow(),
+        receipt = self.saldo.run(
+            redeem_voucher,
             msisdn=self.record.line.msisdn,
             pin=pin,
             channel=Channel.USSD,
@@ -237,8 +237,8 @@ class Menu:
 
     def buy(self, plan_index: int) -> str:
         plan = self.record.operator.plans[plan_index]
-        receipt = buy_plan(
-            self.saldo.uow(),
+        receipt = self.saldo.run(
+            buy_plan,
             msisdn=self.record.line.msisdn,
             plan_code=plan.code,
             channel=Channel.USSD,

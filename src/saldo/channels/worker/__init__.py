@@ -81,19 +81,18 @@ def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
     # quiet hours must be judged at the time of sending. ``now`` pins them all (replays).
     clock: Callable[[], datetime] = (lambda: now) if now is not None else saldo.clock.now
     started = clock()
-    providers = saldo.payment_providers()
     max_rate_age = timedelta(hours=saldo.settings.fx_max_age_hours)
     jobs: list[tuple[str, Callable[[], Any]]] = [
-        ("orders_expired", lambda: expire_orders(saldo.uow(), now=clock())),
-        ("charging_sessions_expired", lambda: expire_sessions(saldo.uow(), now=clock())),
-        ("lifecycle", lambda: sweep_lifecycle(saldo.uow(), now=clock())),
-        ("reminders_queued", lambda: queue_expiry_reminders(saldo.uow(), now=clock())),
-        ("auto_topups", lambda: run_auto_topups(saldo.uow(), providers, now=clock())),
+        ("orders_expired", lambda: saldo.run(expire_orders, now=clock())),
+        ("charging_sessions_expired", lambda: saldo.run(expire_sessions, now=clock())),
+        ("lifecycle", lambda: saldo.run(sweep_lifecycle, now=clock())),
+        ("reminders_queued", lambda: saldo.run(queue_expiry_reminders, now=clock())),
+        ("auto_topups", lambda: saldo.run_paying(run_auto_topups, now=clock())),
         (
             "auto_renewals",
-            lambda: renew_due(saldo.uow(), providers, max_rate_age=max_rate_age, now=clock()),
+            lambda: saldo.run_paying(renew_due, max_rate_age=max_rate_age, now=clock()),
         ),
-        ("payments", lambda: reconcile_payments(saldo.uow(), providers, now=clock())),
+        ("payments", lambda: saldo.run_paying(reconcile_payments, now=clock())),
         ("outbox", lambda: deliver(saldo, now=clock())),
     ]
     report = PassReport(at=started)
