@@ -110,6 +110,19 @@ class SmsService:
 
 
 @dataclass(frozen=True, slots=True)
+class Presentation:
+    """How a line's facts are shown to people: its operator (slug and name), the locale of
+    the line's language at that operator, the operator's time zone and currency. Every
+    render-ready view carries one, so a channel needs nothing else to render it."""
+
+    operator: str
+    operator_name: str
+    locale: str
+    timezone: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
 class Operator:
     slug: str
     name: str
@@ -175,6 +188,16 @@ class Operator:
             if locale.split("_")[0] == language:
                 return locale
         return {"zh": "zh_CN"}.get(language, language)
+
+    def presentation_for(self, language: str) -> Presentation:
+        """How to show things to a line of this operator that speaks ``language``."""
+        return Presentation(
+            operator=self.slug,
+            operator_name=self.name,
+            locale=self.locale_for(language),
+            timezone=self.timezone,
+            currency=self.currency,
+        )
 
 
 def _ussd_digits(service_code: str) -> str:

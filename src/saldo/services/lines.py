@@ -215,6 +215,15 @@ def find_line(uow: UnitOfWork, *, msisdn: str) -> Line:
     return record.line
 
 
+def line_and_operator(uow: UnitOfWork, *, msisdn: str) -> LineRecord:
+    """The line with this number and its operator, read at once: for a use case that needs
+    the operator's currency, locale or time zone to read what a person typed before it acts.
+    Raises InvalidMsisdn or LineNotFound."""
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        return line_record(uow, number=number)
+
+
 def identify_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineWithBuckets:
     """The line with this number, its operator and its buckets, read at once; raise
     InvalidMsisdn or LineNotFound, and LineRecycled when the line's state at ``now`` is
