@@ -23,12 +23,14 @@ from saldo.adapters.db import tables as t
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.bootstrap import Saldo
+from saldo.services.notices import Notice, OperatorEvent
 from saldo.services.notifications import queue
 from saldo.services.outbox import CLAIM_FOR, OutgoingSms, Senders, deliver_outbox
 from saldo.services.ports import OutboxMessage, UnitOfWork
 
 pytestmark = pytest.mark.slow
 
+WEBHOOK_URL = "https://127.0.0.1/events"
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)  # 12:00 in Buenos Aires: no quiet hours
 
 
@@ -51,7 +53,13 @@ class LoggingSmsSender:
         time.sleep(self._pause)
 
 
-def render_key(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> OutgoingSms:
+def read_as_is(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Notice:
+    # These messages are about delivery itself: any notice that carries the message will do.
+    return OperatorEvent(message=message, operator_slug="movistar-ar", webhook_url=WEBHOOK_URL)
+
+
+def render_key(notice: Notice, now: datetime) -> OutgoingSms:
+    message = notice.message
     return OutgoingSms(to=message.recipient, sender="121", text=message.key)
 
 
@@ -59,7 +67,9 @@ def deliver_all(uow: UnitOfWork, sender: LoggingSmsSender, *, at: datetime) -> i
     """Passes until one finds nothing due; the number of messages sent."""
     sent = 0
     while True:
-        delivery = deliver_outbox(uow, senders=Senders(sms=sender), render=render_key, now=at)
+        delivery = deliver_outbox(
+            uow, senders=Senders(sms=sender), read=read_as_is, render=render_key, now=at
+        )
         sent += delivery.sent
         if delivery.handled == 0:
             return sent

@@ -189,6 +189,16 @@ class Operator:
                 return locale
         return {"zh": "zh_CN"}.get(language, language)
 
+    def presentation(self) -> Presentation:
+        """How to show the operator's own amounts and times (its first locale)."""
+        return Presentation(
+            operator=self.slug,
+            operator_name=self.name,
+            locale=self.default_locale,
+            timezone=self.timezone,
+            currency=self.currency,
+        )
+
     def presentation_for(self, language: str) -> Presentation:
         """How to show things to a line of this operator that speaks ``language``."""
         return Presentation(

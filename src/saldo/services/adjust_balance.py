@@ -4,18 +4,21 @@ the person who made it, written to the ledger like any other movement."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from saldo.domain.buckets import BucketKind, unit_of
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, transfer
-from saldo.domain.money import MAX_MINOR, Money, smallest_amount
+from saldo.domain.money import MAX_MINOR, Money, parse_money, smallest_amount
 from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.periods import require_aware
 from saldo.services.charge_usage import MAX_QUANTITY
 from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
-from saldo.services.lines import line_record
+from saldo.services.inquire_balance import inquire_balance
+from saldo.services.lines import line_and_operator, line_record
 from saldo.services.ports import DuplicateIdempotencyKey, StoredAdjustment, UnitOfWork
 from saldo.services.reminders import alert_low_balance
 
@@ -57,6 +60,70 @@ class AdjustmentReceipt:
     balance: int
     created_at: datetime
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentDone:
+    """An adjustment's receipt, how to show it, the expiry its bucket was given and the
+    line's total in that kind of balance afterwards (every bucket of the kind)."""
+
+    receipt: AdjustmentReceipt
+    shown: Presentation
+    expires_at: datetime | None
+    line_total: int
+
+
+def adjust_as_typed(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    kind: BucketKind,
+    amount: str,
+    debit: bool,
+    reason: str,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
+    expires_on: date | None = None,
+) -> AdjustmentDone:
+    """``adjust_balance`` of an amount as staff typed it: money in the operator's locale and
+    currency, or a whole number of seconds, SMS or bytes; ``debit`` takes it away. A bucket
+    "expiring on 2026-12-31" lasts to the end of that day in the operator's time zone. Raises
+    InvalidAmount, UnableToAdjust and what ``adjust_balance`` raises; nothing is written then."""
+    record = line_and_operator(uow, msisdn=msisdn)
+    line, operator = record.line, record.operator
+    if kind.is_money:
+        minor = parse_money(
+            amount, currency=operator.currency, locale=operator.default_locale
+        ).minor
+    elif amount.isascii() and amount.isdigit() and int(amount) > 0:
+        minor = int(amount)  # adjust_balance bounds it
+    else:
+        raise UnableToAdjust(
+            f"{amount!r}: allowances are whole positive numbers of seconds, SMS or bytes"
+        )
+    expires_at = None
+    if expires_on is not None:
+        day_end = datetime.combine(expires_on, time.max, tzinfo=ZoneInfo(operator.timezone))
+        expires_at = day_end.astimezone(UTC)
+    receipt = adjust_balance(
+        uow,
+        msisdn=line.msisdn,
+        kind=kind,
+        amount=-minor if debit else minor,
+        reason=reason,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        expires_at=expires_at,
+        now=now,
+    )
+    view = inquire_balance(uow, msisdn=line.msisdn, now=now)
+    return AdjustmentDone(
+        receipt=receipt,
+        shown=operator.presentation_for(line.language),
+        expires_at=expires_at,
+        line_total=sum(bucket.amount for bucket in view.buckets if bucket.kind is kind),
+    )
 
 
 def adjust_balance(

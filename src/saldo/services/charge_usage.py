@@ -27,6 +27,7 @@ from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.periods import local_date, require_aware
 from saldo.domain.rating import Service, rate
 from saldo.domain.usage import UsageCharge, split_charge
@@ -304,8 +305,23 @@ def _add(totals: dict[str, int], money: Money) -> None:
 def line_usage(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> list[DailyUsage]:
     """The line's use per day and service over the last ``days`` days (the operator's local
     days, today included). Raises LineNotFound."""
+    return usage_report(uow, msisdn=msisdn, days=days, now=now).days
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """A line's use per day and service, and how to show it to the line."""
+
+    days: list[DailyUsage]
+    shown: Presentation
+
+
+def usage_report(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> UsageReport:
+    """``line_usage`` with the line's presentation, read at once. Raises LineNotFound."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
         record = line_record(uow, number=number)
-        today = local_date(require_aware(now), timezone=record.operator.timezone)
-        return uow.usage.daily(line_id=record.line.id, since=today - timedelta(days=days - 1))
+        operator = record.operator
+        today = local_date(require_aware(now), timezone=operator.timezone)
+        found = uow.usage.daily(line_id=record.line.id, since=today - timedelta(days=days - 1))
+    return UsageReport(days=found, shown=operator.presentation_for(record.line.language))

@@ -275,6 +275,13 @@ def show_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineView:
     return _view(record.line, record.operator, now=require_aware(now))
 
 
+def register_line(uow: UnitOfWork, *, new_line: NewLine, now: datetime) -> LineView:
+    """``add_line``, answered with the new line as ``show_line`` shows it; raises what
+    ``add_line`` raises."""
+    line = add_line(uow, new_line=new_line, now=now)
+    return show_line(uow, msisdn=line.msisdn, now=now)
+
+
 def list_lines(
     uow: UnitOfWork,
     *,

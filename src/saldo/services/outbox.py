@@ -16,13 +16,15 @@ the price of never losing a notification.
 
 Outcomes. A failed send is retried with backoff (1, 5, 15, 60 minutes, then every 4 hours)
 and the message is marked dead after ``MAX_ATTEMPTS`` claims (``saldo outbox retry`` puts it
-back). A renderer that returns None marks it skipped: its facts changed (a reminder for a
-line renewed meanwhile). A message that can never be written (``Undeliverable``, or a
-renderer's ValueError) is dead at once. An SMS whose turn comes in the quiet hours of the
-operator's zone is put back untried until the morning.
+back). A message that is no longer true when its turn comes is marked skipped: its facts
+changed (a reminder for a line renewed meanwhile; ``saldo.services.notices`` decides). A
+message that can never be written (``Undeliverable``, or a renderer's ValueError) is dead at
+once. An SMS whose turn comes in the quiet hours of the operator's zone is put back untried
+until the morning.
 
-Rendering is the channels' business: the caller passes ``render``, which writes a message in
-the recipient's language from the database as it is at delivery.
+Deciding is the services' business, writing the channels': ``read`` (``notice_for``) reads
+what a message says from the database as it is at delivery, and the caller's ``render``
+writes that notice in the recipient's language without reading anything.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.mail_port import Mailer, OutgoingEmail
+from saldo.services.notices import Notice, NoticeReader, Undeliverable, notice_for
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK, sms_allowed_from
 from saldo.services.ports import OutboxMessage, UnitOfWork
 from saldo.services.sms_port import SmsSender
@@ -63,14 +66,6 @@ STATES: Final = ("pending", "sent", "dead", "skipped")
 log = logging.getLogger(__name__)
 
 
-class Undeliverable(SaldoError):
-    """A queued message can never be written or sent: a kind no renderer knows, a payload
-    without the facts it needs, a recipient that cannot receive. It is marked dead at once
-    instead of being retried."""
-
-    code = "undeliverable"
-
-
 class UnableToRetry(SaldoError):
     """A message cannot be put back to pending: there is none with that id, or it is not
     dead."""
@@ -89,9 +84,8 @@ class OutgoingSms:
 
 
 Outgoing = OutgoingSms | OutgoingEmail | WebhookRequest
-# Writes a queued message from the database as it is now (inside an open unit of work), or
-# returns None when it is no longer true.
-Renderer = Callable[[UnitOfWork, OutboxMessage, datetime], Outgoing | None]
+# Writes what a message says, decided at delivery, in its recipient's language, at a time.
+Renderer = Callable[[Notice, datetime], Outgoing]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +143,13 @@ def masked_recipient(message: OutboxMessage) -> str:
 
 
 def deliver_outbox(
-    uow: UnitOfWork, *, senders: Senders, render: Renderer, now: datetime, limit: int = 100
+    uow: UnitOfWork,
+    *,
+    senders: Senders,
+    render: Renderer,
+    now: datetime,
+    limit: int = 100,
+    read: NoticeReader = notice_for,
 ) -> Delivery:
     """Deliver up to ``limit`` due messages of the channels ``senders`` has, oldest first,
     and record each outcome. Safe to run in several processes at once: each message is
@@ -172,7 +172,9 @@ def deliver_outbox(
             break
         claimed += len(batch)
         for message in batch:
-            outcomes[_deliver(uow, message, senders=senders, render=render, now=now)] += 1
+            outcomes[
+                _deliver(uow, message, senders=senders, read=read, render=render, now=now)
+            ] += 1
     return Delivery(
         sent=outcomes[_Outcome.SENT],
         failed=outcomes[_Outcome.RETRY] + outcomes[_Outcome.DEAD],
@@ -183,7 +185,13 @@ def deliver_outbox(
 
 
 def _deliver(
-    uow: UnitOfWork, message: OutboxMessage, *, senders: Senders, render: Renderer, now: datetime
+    uow: UnitOfWork,
+    message: OutboxMessage,
+    *,
+    senders: Senders,
+    read: NoticeReader,
+    render: Renderer,
+    now: datetime,
 ) -> _Outcome:
     if message.attempts > MAX_ATTEMPTS:
         # Failures alone make a message dead at MAX_ATTEMPTS: some claims ended without an
@@ -202,7 +210,8 @@ def _deliver(
             return _Outcome.DEFERRED
     try:
         with uow.reading():
-            outgoing = render(uow, message, now)
+            notice = read(uow, message, now)
+        outgoing = None if notice is None else render(notice, now)
     except (Undeliverable, ValueError) as error:
         return _failed(uow, message, error=str(error), retry=False, now=now)
     except Exception as error:
@@ -311,9 +320,13 @@ def write_message(
         if message is None:
             raise MessageNotFound(f"there is no outbox message {message_id}")
         try:
-            outgoing = render(uow, message, now)
+            notice = notice_for(uow, message, now)
         except ValueError as error:
             raise Undeliverable(str(error)) from None
+    try:
+        outgoing = None if notice is None else render(notice, now)
+    except ValueError as error:
+        raise Undeliverable(str(error)) from None
     return WrittenMessage(message=message, outgoing=outgoing)
 
 

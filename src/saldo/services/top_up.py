@@ -3,15 +3,16 @@ grace or suspension. Every caller sends an idempotency key."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.ledger import OperatorAccount, transfer
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Channel, Line
-from saldo.domain.money import Money
+from saldo.domain.money import Money, parse_money
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.operator import Operator
+from saldo.domain.operator import Operator, Presentation
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.domain.promotions import topup_bonus_for
 from saldo.domain.topup import (
@@ -23,7 +24,7 @@ from saldo.domain.topup import (
     validity_days_for,
 )
 from saldo.services.idempotency import check_key, committed_first, fingerprint, replay_of
-from saldo.services.lines import line_record, live_state
+from saldo.services.lines import line_and_operator, line_record, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
@@ -83,6 +84,43 @@ def top_up(
         )
         first = replay_of(previous, request=request, key=key)
         return replayed_receipt(first, line=record.line, operator=record.operator)
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpDone:
+    """A top-up's receipt and how to show it to the line."""
+
+    receipt: TopUpReceipt
+    shown: Presentation
+
+
+def top_up_as_typed(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    amount: str,
+    locale: str | None,
+    channel: Channel,
+    idempotency_key: str,
+    now: datetime,
+) -> TopUpDone:
+    """``top_up`` of an amount as a person typed it ("30.000"), read in ``locale`` (None: the
+    operator's own) and the operator's currency. Raises InvalidAmount, and what ``top_up``
+    raises; nothing is written then."""
+    record = line_and_operator(uow, msisdn=msisdn)
+    line, operator = record.line, record.operator
+    parsed = parse_money(
+        amount, currency=operator.currency, locale=locale or operator.default_locale
+    )
+    receipt = top_up(
+        uow,
+        msisdn=line.msisdn,
+        amount=parsed,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    return TopUpDone(receipt=receipt, shown=operator.presentation_for(line.language))
 
 
 def credit_topup(

@@ -8,15 +8,17 @@ that types five wrong PINs within 24 hours may not redeem for the next 24 hours.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
-from saldo.domain.money import Money
+from saldo.domain.money import Money, parse_money
 from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.periods import add_months_local, require_aware
 from saldo.domain.topup import TopUpReceipt, WrongCurrency, check_topup_amount
 from saldo.domain.vouchers import (
@@ -32,8 +34,8 @@ from saldo.domain.vouchers import (
     wrong_pins_left,
 )
 from saldo.services.idempotency import fingerprint, internal_key
-from saldo.services.lines import line_record
-from saldo.services.operators import UnknownOperator
+from saldo.services.lines import line_and_operator, line_record
+from saldo.services.operators import UnknownOperator, get_operator
 from saldo.services.ports import LineRecord, UnitOfWork, VoucherBatch
 from saldo.services.top_up import credit_topup, replayed_receipt
 
@@ -96,6 +98,30 @@ class GeneratedBatch:
     value: Money
     expires_at: datetime
     vouchers: tuple[GeneratedVoucher, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMade:
+    """A new batch, PINs included, and how to show its amounts (the operator's own)."""
+
+    batch: GeneratedBatch
+    shown: Presentation
+
+
+@dataclass(frozen=True, slots=True)
+class BatchListing:
+    """Voucher batches, and the locale each operator's amounts are shown in (by its id)."""
+
+    batches: list[VoucherBatch]
+    locales: Mapping[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionDone:
+    """A voucher's top-up receipt and how to show it to the line."""
+
+    receipt: TopUpReceipt
+    shown: Presentation
 
 
 def random_pin_digits() -> str:
@@ -168,6 +194,40 @@ def generate_vouchers(
             deliver(batch)
         uow.commit()
     return batch
+
+
+def generate_vouchers_as_typed(
+    uow: UnitOfWork,
+    *,
+    operator: str,
+    value: str,
+    count: int,
+    expires_on: date,
+    created_by: str,
+    pin_key: bytes,
+    now: datetime,
+    on_voucher: Callable[[], None] | None = None,
+    deliver: Callable[[GeneratedBatch], None] | None = None,
+) -> BatchMade:
+    """``generate_vouchers`` of a face value as staff typed it in the operator's locale and
+    currency, valid to the end of ``expires_on`` in the operator's time zone. Raises
+    InvalidAmount and what ``generate_vouchers`` raises; nothing is stored then."""
+    found = get_operator(uow, slug=operator)
+    face = parse_money(value, currency=found.currency, locale=found.default_locale)
+    last_day = datetime.combine(expires_on, time.max, tzinfo=ZoneInfo(found.timezone))
+    batch = generate_vouchers(
+        uow,
+        operator=operator,
+        value=face,
+        count=count,
+        expires_at=last_day.astimezone(UTC),
+        created_by=created_by,
+        pin_key=pin_key,
+        now=now,
+        on_voucher=on_voucher,
+        deliver=deliver,
+    )
+    return BatchMade(batch=batch, shown=found.presentation())
 
 
 def _new_pins(
@@ -298,6 +358,23 @@ def _unclaimed(
     return VoucherExpired("this PIN has expired")
 
 
+def redeem_voucher_shown(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    pin: str,
+    channel: Channel,
+    pin_key: bytes,
+    now: datetime,
+) -> RedemptionDone:
+    """``redeem_voucher``, with how to show its receipt to the line; raises what it raises."""
+    receipt = redeem_voucher(uow, msisdn=msisdn, pin=pin, channel=channel, pin_key=pin_key, now=now)
+    record = line_and_operator(uow, msisdn=receipt.msisdn)
+    return RedemptionDone(
+        receipt=receipt, shown=record.operator.presentation_for(record.line.language)
+    )
+
+
 def void_batch(
     uow: UnitOfWork, *, batch_id: int, operator: str | None = None, now: datetime
 ) -> int:
@@ -327,3 +404,14 @@ def list_batches(
                 raise UnknownOperator(f"no operator {operator!r}")
             operator_id = found.id
         return uow.vouchers.batches(operator_id=operator_id, now=require_aware(now))
+
+
+def voucher_batches(uow: UnitOfWork, *, now: datetime, operator: str | None = None) -> BatchListing:
+    """``list_batches``, with the locale each operator's amounts are shown in."""
+    batches = list_batches(uow, now=now, operator=operator)
+    with uow.reading():
+        locales = {found.id: found.default_locale for found in uow.operators.list()}
+    return BatchListing(
+        batches=batches,
+        locales={key: value for key, value in locales.items() if key is not None},
+    )

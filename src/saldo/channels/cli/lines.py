@@ -24,7 +24,14 @@ from saldo.channels.cli.render import (
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
 from saldo.domain.operator import SimKind
-from saldo.services.lines import LineView, NewLine, add_line, import_lines, list_lines, show_line
+from saldo.services.lines import (
+    LineView,
+    NewLine,
+    import_lines,
+    list_lines,
+    register_line,
+    show_line,
+)
 
 app = typer.Typer(help="Register subscriber lines, import them from CSV, look them up.")
 
@@ -67,8 +74,8 @@ def add_command(
     Example: saldo lines add 3001234567 --operator claro-co --language es
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(
-        add_line,
+    view = saldo.run(
+        register_line,
         new_line=NewLine(
             msisdn=msisdn,
             operator=operator,
@@ -78,7 +85,6 @@ def add_command(
         ),
         now=saldo.clock.now(),
     )
-    view = saldo.run(show_line, msisdn=line.msisdn, now=saldo.clock.now())
     if as_json:
         emit_json(line_dict(view))
         return

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Column
@@ -33,13 +32,11 @@ from saldo.channels.cli.render import (
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
-from saldo.domain.money import Money, parse_money
-from saldo.domain.operator import Operator
-from saldo.services.adjust_balance import UnableToAdjust, adjust_balance
+from saldo.domain.money import Money
+from saldo.services.adjust_balance import adjust_as_typed
 from saldo.services.audit import audit_ledger
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import find_line
-from saldo.services.top_up import top_up
+from saldo.services.top_up import top_up_as_typed
 
 # The other commands (operators, lines, orders, sms, worker, ...) are imported when they run:
 # see saldo.channels.cli.lazy.
@@ -163,30 +160,26 @@ def topup_command(
     Example: saldo topup +573001234567 30.000 --key store-42-0001
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    operator = _operator(ctx, line.operator_id)
-    parsed = parse_money(
-        amount, currency=operator.currency, locale=locale or operator.default_locale
-    )
-    receipt = saldo.run(
-        top_up,
-        msisdn=line.msisdn,
-        amount=parsed,
+    done = saldo.run(
+        top_up_as_typed,
+        msisdn=msisdn,
+        amount=amount,
+        locale=locale,
         channel=channel,
         idempotency_key=key if key is not None else f"cli-{uuid.uuid4()}",
         now=saldo.clock.now(),
     )
+    receipt, shown = done.receipt, done.shown
     if as_json:
         emit_json(receipt)
         return
-    where = operator.locale_for(line.language)
     replay = " (replayed: this key was already applied)" if receipt.replayed else ""
     out.print(f"Receipt {receipt.receipt_number}{replay}")
-    out.print(f"top-up: {money(receipt.amount, where)} to {receipt.msisdn}")
-    out.print(f"new balance: {money(receipt.balance, where)}")
+    out.print(f"top-up: {money(receipt.amount, shown.locale)} to {receipt.msisdn}")
+    out.print(f"new balance: {money(receipt.balance, shown.locale)}")
     if receipt.bonus is not None:
-        out.print(f"bonus: {money(receipt.bonus, where)}")
-    out.print(f"valid until: {local_time(receipt.valid_until, operator.timezone)}")
+        out.print(f"bonus: {money(receipt.bonus, shown.locale)}")
+    out.print(f"valid until: {local_time(receipt.valid_until, shown.timezone)}")
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})
@@ -217,52 +210,37 @@ def adjust_command(
     Example: saldo adjust +5491123456789 500 --reason "network outage goodwill" --actor ana
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    operator = _operator(ctx, line.operator_id)
-    if bucket.is_money:
-        quantity_minor = parse_money(
-            amount, currency=operator.currency, locale=operator.default_locale
-        ).minor
-    else:
-        if not (amount.isascii() and amount.isdigit()) or int(amount) == 0:
-            raise UnableToAdjust(
-                f"{amount!r}: allowances are whole positive numbers of seconds, SMS or bytes"
-            )
-        quantity_minor = int(amount)  # adjust_balance bounds it
-    expires_at = None
-    if expires is not None:
-        # A bucket "expiring on 2026-12-31" lasts to the end of that day, local time.
-        day_end = datetime.combine(expires, time.max, tzinfo=ZoneInfo(operator.timezone))
-        expires_at = day_end.astimezone(UTC)
-    receipt = saldo.run(
-        adjust_balance,
-        msisdn=line.msisdn,
+    done = saldo.run(
+        adjust_as_typed,
+        msisdn=msisdn,
         kind=bucket,
-        amount=-quantity_minor if debit else quantity_minor,
+        amount=amount,
+        debit=debit,
         reason=reason,
         actor=actor,
         idempotency_key=key if key is not None else f"cli-{uuid.uuid4()}",
-        expires_at=expires_at,
+        expires_on=expires,
         now=saldo.clock.now(),
     )
+    receipt, shown = done.receipt, done.shown
     if as_json:
         emit_json(receipt)
         return
-    where = operator.locale_for(line.language)
 
-    def shown(amount: int) -> str:
+    def shown_amount(amount: int) -> str:
         if bucket.is_money:
-            return money(Money(amount, receipt.unit), where)
-        return quantity(bucket.value, amount, where)
+            return money(Money(amount, receipt.unit), shown.locale)
+        return quantity(bucket.value, amount, shown.locale)
 
-    view = saldo.run(inquire_balance, msisdn=line.msisdn, now=saldo.clock.now())
-    total = sum(b.amount for b in view.buckets if b.kind is bucket)
     which = (
-        f"bucket expiring {local_time(expires_at, operator.timezone)}" if expires_at else "bucket"
+        f"bucket expiring {local_time(done.expires_at, shown.timezone)}"
+        if done.expires_at
+        else "bucket"
     )
     out.print(
         f"Adjustment {receipt.adjustment_id}{' (replayed)' if receipt.replayed else ''}: "
-        f"{bucket.value} {which} now {shown(receipt.balance)}; line total {shown(total)}"
+        f"{bucket.value} {which} now {shown_amount(receipt.balance)}; "
+        f"line total {shown_amount(done.line_total)}"
     )
 
 
@@ -332,13 +310,6 @@ def demo_command(
     except CannotListen as error:
         fail(error.message)
         raise typer.Exit(4) from None
-
-
-def _operator(ctx: typer.Context, operator_id: int) -> Operator:
-    with state(ctx).saldo().uow().reading() as uow:
-        found = uow.operators.get(operator_id)
-    assert found is not None
-    return found
 
 
 def run(argv: list[str] | None = None) -> int:

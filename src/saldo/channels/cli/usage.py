@@ -28,8 +28,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.periods import impossible_day
 from saldo.domain.rating import Service
-from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, line_usage
-from saldo.services.lines import find_line
+from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, usage_report
 
 app = typer.Typer(help="Rate and charge call detail records (CDRs) from other systems.")
 
@@ -154,15 +153,11 @@ def usage_command(
     Example: saldo lines usage +573001234567 --days 7
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    days_used = saldo.run(line_usage, msisdn=line.msisdn, days=days, now=saldo.clock.now())
+    report = saldo.run(usage_report, msisdn=msisdn, days=days, now=saldo.clock.now())
+    days_used, locale = report.days, report.shown.locale
     if as_json:
         emit_json(to_jsonable(days_used))
         return
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(line.operator_id)
-    assert operator is not None
-    locale = operator.locale_for(line.language)
     table = new_table("day", "service", "events", "used", "from allowances", "money")
     for day in days_used:
         table.add_row(

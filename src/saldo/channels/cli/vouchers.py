@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -24,16 +23,14 @@ from saldo.channels.cli.render import (
 )
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
-from saldo.domain.money import Money, parse_money
+from saldo.domain.money import Money
 from saldo.domain.vouchers import format_pin
-from saldo.services.lines import find_line
-from saldo.services.operators import get_operator, list_operators
 from saldo.services.vouchers import (
     GeneratedVoucher,
-    generate_vouchers,
-    list_batches,
-    redeem_voucher,
+    generate_vouchers_as_typed,
+    redeem_voucher_shown,
     void_batch,
+    voucher_batches,
 )
 
 app = typer.Typer(help="Generate, list, void and redeem voucher PINs.")
@@ -74,25 +71,23 @@ def generate_command(
             --expires 2027-06-30 --out claro-co-10000.csv
     """
     saldo = state(ctx).saldo()
-    found = saldo.run(get_operator, slug=operator)
-    face = parse_money(value, currency=found.currency, locale=found.default_locale)
-    last_day = datetime.combine(expires, time.max, tzinfo=ZoneInfo(found.timezone))
     with progress(quiet=as_json) as bar:
         task = bar.add_task("generating PINs", total=count)
-        batch = saldo.run(
-            generate_vouchers,
+        made = saldo.run(
+            generate_vouchers_as_typed,
             operator=operator,
-            value=face,
+            value=value,
             count=count,
-            expires_at=last_day.astimezone(UTC),
+            expires_on=expires,
             created_by=created_by,
             pin_key=saldo.pin_key,
             now=saldo.clock.now(),
             on_voucher=lambda: bar.advance(task),
             deliver=lambda made: export_pins(
-                out_file, made.vouchers, value=face, expires=expires.isoformat()
+                out_file, made.vouchers, value=made.value, expires=expires.isoformat()
             ),
         )
+    batch, face = made.batch, made.batch.value
     summary = {
         "batch_id": batch.batch_id,
         "operator": operator,
@@ -106,7 +101,7 @@ def generate_command(
         return
     out.print(
         f"Batch {batch.batch_id}: {len(batch.vouchers)} vouchers of "
-        f"{money(face, found.default_locale)} for {operator}, PINs in {out_file}"
+        f"{money(face, made.shown.locale)} for {operator}, PINs in {out_file}"
     )
 
 
@@ -154,11 +149,11 @@ def list_command(
 ) -> None:
     """List voucher batches with how many were redeemed."""
     saldo = state(ctx).saldo()
-    batches = saldo.run(list_batches, operator=operator, now=saldo.clock.now())
+    listing = saldo.run(voucher_batches, operator=operator, now=saldo.clock.now())
+    batches, locales = listing.batches, listing.locales
     if as_json:
         emit_json(batches)
         return
-    locales = {op.id: op.default_locale for op in saldo.run(list_operators)}
     table = new_table("batch", "value", "count", "redeemed", "expired", "expires (UTC)", "voided")
     for batch in batches:
         table.add_row(
@@ -198,19 +193,18 @@ def redeem_command(
 ) -> None:
     """Top a line up with a voucher PIN, as a store clerk would."""
     saldo = state(ctx).saldo()
-    receipt = saldo.run(
-        redeem_voucher,
+    done = saldo.run(
+        redeem_voucher_shown,
         msisdn=msisdn,
         pin=pin,
         channel=Channel.STORE,
         pin_key=saldo.pin_key,
         now=saldo.clock.now(),
     )
+    receipt, where = done.receipt, done.shown.locale
     if as_json:
         emit_json(receipt)
         return
-    line = saldo.run(find_line, msisdn=receipt.msisdn)
-    where = saldo.run(get_operator, slug=receipt.operator).locale_for(line.language)
     amount, balance = money(receipt.amount, where), money(receipt.balance, where)
     if receipt.replayed:  # this line had used the PIN already: nothing credited now
         out.print(

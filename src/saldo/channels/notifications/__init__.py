@@ -1,11 +1,10 @@
 """Notifications written at delivery: the outbox's renderers for SMS, email and operator
 webhooks, and one pass of delivery through the gateways this instance has.
 
-``render_notification`` turns a queued outbox row into what travels, reading the database as
-it is at delivery (inside the unit of work the outbox opened): an ``OutgoingSms`` from the
-operator's short code, an ``OutgoingEmail``, or a signed ``WebhookRequest``; None when the
-facts changed and the message should be skipped. Kinds are those of
-``saldo.services.notifications``.
+``render_notification`` writes a notice (what an outbox row says, read and decided at
+delivery by ``saldo.services.notices``) as what travels: an ``OutgoingSms`` from the
+operator's short code, an ``OutgoingEmail``, or a signed ``WebhookRequest``. It reads
+nothing and decides nothing.
 """
 
 from __future__ import annotations
@@ -14,17 +13,18 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from saldo.channels.notifications.subscribers import (
-    EXPIRY_REMINDER,
-    SMS_KINDS,
-    expiry_reminder_email,
-    subscriber_sms,
-)
+from saldo.channels.notifications.subscribers import expiry_reminder_email, subscriber_sms
 from saldo.channels.notifications.webhooks import WebhookSecret, event_body, operator_webhook
 from saldo.channels.receipts import outbox_email
-from saldo.services.notifications import EMAIL, SMS, WEBHOOK
-from saldo.services.outbox import Delivery, Outgoing, Renderer, Undeliverable, deliver_outbox
-from saldo.services.ports import OutboxMessage, UnitOfWork
+from saldo.services.notices import (
+    LineNotice,
+    Notice,
+    OperatorEvent,
+    ReceiptNotice,
+    Undeliverable,
+)
+from saldo.services.notifications import EMAIL, SMS
+from saldo.services.outbox import Delivery, Outgoing, Renderer, deliver_outbox
 
 if TYPE_CHECKING:
     from saldo.bootstrap import Saldo
@@ -36,26 +36,24 @@ __all__ = [
     "render_notification",
 ]
 
-ORDER_RECEIPT = "order_receipt"
-
 
 def render_notification(
-    uow: UnitOfWork, message: OutboxMessage, now: datetime, *, webhook_secret: WebhookSecret
-) -> Outgoing | None:
-    """What ``message`` stands for, written now, or None when it is no longer true.
-
-    Raises Undeliverable for a kind that is not written on the message's channel, or a
-    payload without the facts it needs."""
-    kind = message.payload.get("kind")
-    if message.channel == WEBHOOK:
-        return operator_webhook(uow, message, now, secret=webhook_secret)
-    if message.channel == SMS and kind in SMS_KINDS:
-        return subscriber_sms(uow, message, now)
-    if message.channel == EMAIL and kind == EXPIRY_REMINDER:
-        return expiry_reminder_email(uow, message, now)
-    if message.channel == EMAIL and kind == ORDER_RECEIPT:
-        return outbox_email(uow, message)
-    raise Undeliverable(f"no {message.channel} is written for a {kind!r} notification")
+    notice: Notice, now: datetime, *, webhook_secret: WebhookSecret
+) -> Outgoing:
+    """What ``notice`` says, written now. Raises Undeliverable for a notice that is not
+    written on its message's channel or a recipient that cannot receive it."""
+    match notice:
+        case OperatorEvent():
+            return operator_webhook(notice, now, secret=webhook_secret)
+        case ReceiptNotice():
+            return outbox_email(notice)
+        case LineNotice() if notice.message.channel == SMS:
+            return subscriber_sms(notice)
+        case LineNotice() if notice.message.channel == EMAIL:
+            return expiry_reminder_email(notice)
+    raise Undeliverable(
+        f"no {notice.message.channel} is written for outbox message {notice.message.key}"
+    )
 
 
 def notification_renderer(*, webhook_secret: WebhookSecret) -> Renderer:

@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from saldo.services.outbox import Undeliverable
-from saldo.services.ports import OutboxMessage, UnitOfWork
+from saldo.services.notices import OperatorEvent, Undeliverable
+from saldo.services.ports import OutboxMessage
 from saldo.services.webhook_port import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -39,20 +39,18 @@ def event_body(message: OutboxMessage, *, operator_slug: str) -> bytes:
 
 
 def operator_webhook(
-    uow: UnitOfWork, message: OutboxMessage, now: datetime, *, secret: WebhookSecret
-) -> WebhookRequest | None:
-    """The signed request for ``message`` to its operator's webhook URL as configured now,
-    or None when the operator has none. Raises Undeliverable when the URL cannot be used."""
-    operator = uow.operators.get(message.operator_id)
-    if operator is None or operator.webhook_url is None:
-        return None
-    body = event_body(message, operator_slug=operator.slug)
+    event: OperatorEvent, now: datetime, *, secret: WebhookSecret
+) -> WebhookRequest:
+    """The signed request for ``event`` to its operator's webhook URL. Raises Undeliverable
+    when the URL cannot be used."""
+    message = event.message
+    body = event_body(message, operator_slug=event.operator_slug)
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature(body, secret=secret(operator.slug), at=now),
+        SIGNATURE_HEADER: signature(body, secret=secret(event.operator_slug), at=now),
         EVENT_ID_HEADER: message.key,
     }
     try:
-        return WebhookRequest(url=operator.webhook_url, body=body, headers=headers)
+        return WebhookRequest(url=event.webhook_url, body=body, headers=headers)
     except ValueError as error:
         raise Undeliverable(f"outbox message {message.key}: {error}") from None

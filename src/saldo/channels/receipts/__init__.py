@@ -23,9 +23,9 @@ from saldo.channels.receipts.view import (
     receipt_subject,
 )
 from saldo.services.mail_port import OutgoingEmail
+from saldo.services.notices import ReceiptNotice
 from saldo.services.outbox import message_id
-from saldo.services.ports import OutboxMessage, UnitOfWork
-from saldo.services.receipts import Receipt, receipt_for
+from saldo.services.receipts import Receipt
 
 __all__ = [
     "PAYMENT_METHODS",
@@ -91,10 +91,8 @@ def receipt_email(receipt: Receipt, *, to: str, message_id: str) -> OutgoingEmai
     )
 
 
-def outbox_email(uow: UnitOfWork, message: OutboxMessage) -> OutgoingEmail:
-    """The email a queued outbox message stands for, rendered from the database as it is
-    now (inside an open unit of work). Raises ValueError for a message of another kind."""
-    if message.payload.get("kind") != "order_receipt":
-        raise ValueError(f"outbox message {message.key} is not an email Saldo can write")
-    receipt = receipt_for(uow, order_id=int(message.payload["order_id"]))
-    return receipt_email(receipt, to=message.recipient, message_id=message_id(message.key))
+def outbox_email(notice: ReceiptNotice) -> OutgoingEmail:
+    """The receipt email an order's outbox message stands for. Raises ValueError when its
+    recipient cannot receive email (see OutgoingEmail)."""
+    message = notice.message
+    return receipt_email(notice.receipt, to=message.recipient, message_id=message_id(message.key))
