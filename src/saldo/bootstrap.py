@@ -223,6 +223,11 @@ class Saldo:
         """This Saldo with its clock stopped at ``moment`` (replaying a day)."""
         return Saldo(settings=self.settings, engine=self.engine, clock=FixedClock(moment))
 
+    @property
+    def database_shown(self) -> str:
+        """The database's URL as people may see it (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def migrate(self) -> None:
         upgrade(self.engine)
 

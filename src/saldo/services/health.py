@@ -10,6 +10,13 @@ from saldo.domain.periods import require_aware
 from saldo.services.ports import UnitOfWork, ValidityWindow
 
 
+def database_answers(uow: UnitOfWork) -> None:
+    """Return when the database answers a read; raise whatever the driver raises otherwise
+    (the health endpoint reports its kind)."""
+    with uow.reading():
+        uow.payments.installation_id()  # one row of one table
+
+
 @dataclass(frozen=True, slots=True)
 class LineCount:
     operator: str

@@ -13,7 +13,6 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from saldo import __version__
@@ -23,7 +22,7 @@ from saldo.channels.api.errors import http_error, invalid_request
 from saldo.channels.api.gateways import GatewayRouter
 from saldo.channels.api.openapi import describe
 from saldo.channels.api.webhooks import webhook_router
-from saldo.services.health import count_lines
+from saldo.services.health import count_lines, database_answers
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -75,8 +74,7 @@ def create_api(saldo: Saldo) -> FastAPI:
     def healthz() -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
         try:
-            with saldo.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            saldo.run(database_answers)
         except Exception as error:  # any database failure means "not healthy"
             return JSONResponse({"status": "unavailable", "error": type(error).__name__}, 503)
         return JSONResponse({"status": "ok", "version": __version__})

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from saldo.bootstrap import Saldo
 from saldo.channels.api.errors import error_responses
 from saldo.domain.errors import SaldoError
+from saldo.services.payment_flow import UnknownPaymentProvider
 from saldo.services.payment_port import InvalidWebhook, PaymentError
 from saldo.services.reconciliation import UnknownPayment, handle_webhook
 
@@ -50,17 +51,13 @@ def webhook_router(saldo: Saldo) -> APIRouter:
     @router.post("/webhooks/payments/{provider}", response_model=WebhookAnswer, responses=_ANSWERS)
     async def payment_webhook(provider: str, request: Request) -> JSONResponse:
         """A payment processor's event about a payment (sandbox, stripe, mercadopago)."""
-        providers = saldo.payment_providers()
-        if provider not in providers:
-            return _error(404, "unknown_payment_provider", f"no payment provider {provider!r}")
         body = await request.body()
         headers = {name.lower(): value for name, value in request.headers.items()}
         try:
             # Database work and perhaps a question to the processor: off the event loop.
             applied = await run_in_threadpool(
+                saldo.run_paying,
                 handle_webhook,
-                saldo.uow(),
-                providers,
                 provider=provider,
                 body=body,
                 headers=headers,
@@ -69,6 +66,9 @@ def webhook_router(saldo: Saldo) -> APIRouter:
         except InvalidWebhook as error:
             log.warning("refused a %s webhook: %s", provider, error.message)
             return _error(400, error.code, error.message)
+        except UnknownPaymentProvider as error:
+            # Not the configured ones' names: a stranger may be asking.
+            return _error(404, error.code, f"no payment provider {provider!r}")
         except UnknownPayment as error:
             return _error(404, error.code, error.message)
         except PaymentError as error:

@@ -71,7 +71,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the database schema to the newest version (safe to repeat)."""
     saldo = state(ctx).saldo(check_schema=False)
     saldo.migrate()
-    out.print(f"Database is up to date: {saldo.engine.url.render_as_string(hide_password=True)}")
+    out.print(f"Database is up to date: {saldo.database_shown}")
 
 
 @db_app.command("backup")
