@@ -241,11 +241,7 @@ def adjust_balance(
             )
     except DuplicateIdempotencyKey:
         _, previous = committed_first(
-            uow,
-            msisdn=number,
-            find=lambda operator_id: uow.adjustments.get_by_key(
-                operator_id=operator_id, idempotency_key=key
-            ),
+            uow, msisdn=number, key=key, kept_in=lambda uow: uow.adjustments
         )
         return _replay(replay_of(previous, request=request, key=key), msisdn=number, kind=kind)
 

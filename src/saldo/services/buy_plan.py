@@ -224,11 +224,7 @@ def buy_plan(
                 return receipt
     except DuplicateIdempotencyKey:
         record, previous = committed_first(
-            uow,
-            msisdn=number,
-            find=lambda operator_id: uow.plan_purchases.get_by_key(
-                operator_id=operator_id, idempotency_key=key
-            ),
+            uow, msisdn=number, key=key, kept_in=lambda uow: uow.plan_purchases
         )
         plan = find_plan(record.operator, plan_code)
     previous = replay_of(previous, request=request, key=key)

@@ -66,6 +66,7 @@ class _Stored(Protocol):
 
 
 Stored = TypeVar("Stored", bound=_Stored)
+StoredT_co = TypeVar("StoredT_co", covariant=True)
 
 
 def replay_of(previous: Stored | None, *, request: str, key: str) -> Stored:
@@ -77,14 +78,21 @@ def replay_of(previous: Stored | None, *, request: str, key: str) -> Stored:
     return previous
 
 
+class KeptByKey(Protocol[StoredT_co]):
+    """A repository of requests kept under their operator's idempotency keys."""
+
+    def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredT_co | None: ...
+
+
 def committed_first(
-    uow: UnitOfWork, *, msisdn: str, find: Callable[[int], Stored | None]
+    uow: UnitOfWork, *, msisdn: str, key: str, kept_in: Callable[[UnitOfWork], KeptByKey[Stored]]
 ) -> tuple[LineRecord, Stored | None]:
     """After DuplicateIdempotencyKey (another process committed the key between this
-    request's read and its insert): the line, read again, and what ``find`` (given the
-    line's operator id) finds stored under the key, in a new read-only transaction. Give it
-    to ``replay_of``."""
+    request's read and its insert): the line, read again, and what is kept under ``key`` for
+    the line's operator in the repository ``kept_in`` names, in a new read-only transaction.
+    Give it to ``replay_of``."""
     with uow.reading():
         record = uow.lines.get_by_msisdn(msisdn)
         assert record is not None, "the line of a committed request is there"
-        return record, find(record.line.operator_id)
+        found = kept_in(uow).get_by_key(operator_id=record.line.operator_id, idempotency_key=key)
+        return record, found

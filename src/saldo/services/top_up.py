@@ -76,11 +76,7 @@ def top_up(
             return receipt
     except DuplicateIdempotencyKey:
         record, previous = committed_first(
-            uow,
-            msisdn=number,
-            find=lambda operator_id: uow.topups.get_by_key(
-                operator_id=operator_id, idempotency_key=key
-            ),
+            uow, msisdn=number, key=key, kept_in=lambda uow: uow.topups
         )
         first = replay_of(previous, request=request, key=key)
         return replayed_receipt(first, line=record.line, operator=record.operator)
