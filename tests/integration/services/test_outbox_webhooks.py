@@ -18,7 +18,7 @@ from saldo.domain.lines import Line
 from saldo.services.operators import register_operator
 from saldo.services.outbox import Delivery
 from saldo.services.webhook_port import verify_signature
-from tests.integration.test_outbox_delivery import (
+from tests.integration.services.test_outbox import (
     NOW,
     PROXIMUS,
     Gateways,

@@ -17,7 +17,7 @@ from saldo.channels.notifications import deliver_notifications
 from saldo.config import Settings
 from saldo.services.outbox import Delivery
 from tests.conftest import load_catalog
-from tests.integration.test_outbox_delivery import (
+from tests.integration.services.test_outbox import (
     NOW,
     PROXIMUS,
     given_line,

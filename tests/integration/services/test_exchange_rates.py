@@ -33,7 +33,7 @@ from saldo.services.exchange_rates import (
     quote_price,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "eurofxref-daily.xml"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "eurofxref-daily.xml"
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 THREE_DAYS = timedelta(hours=72)

@@ -20,7 +20,7 @@ from saldo.services.order_payment import PaymentDeclined
 from saldo.services.orders import order_details
 from saldo.services.payment_flow import installation_id
 from tests.conftest import load_catalog, wire
-from tests.integration.test_orders import LINE, order, pay
+from tests.integration.services.test_orders import LINE, order, pay
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from saldo.services.lines import NewLine, add_line
 from saldo.services.orders import order_details
 from saldo.services.payment_flow import installation_id
 from saldo.services.top_up import top_up
-from tests.integration import test_auto_topup as topups
-from tests.integration.test_orders import LINE, order, pay
+from tests.integration.services import test_auto_topup as topups
+from tests.integration.services.test_orders import LINE, order, pay
 
 
 @pytest.fixture
