@@ -25,7 +25,7 @@ from saldo.services.buy_plan import (
     UnknownPlan,
     buy_plan,
 )
-from saldo.services.idempotency import IdempotencyKeyReused
+from saldo.services.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from saldo.services.inquire_balance import BalanceView, inquire_balance
 from saldo.services.lines import LineRecycled, NewLine, add_line
 from saldo.services.top_up import top_up
@@ -348,3 +348,21 @@ def test_the_same_key_with_another_plan_is_refused(saldo: Saldo) -> None:
 
     assert balance(saldo).main == cop("70000")
     assert plan_purchases(saldo) == 1
+
+
+def test_an_outside_caller_cannot_take_a_key_saldo_keeps_for_itself(saldo: Saldo) -> None:
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="+573001234567", operator="claro-co"),
+        now=saldo.clock.now(),
+    )
+
+    with pytest.raises(InvalidIdempotencyKey):
+        buy_plan(
+            saldo.uow(),
+            msisdn="+573001234567",
+            plan_code="todo-incluido-1m",
+            channel=Channel.APP,
+            idempotency_key="~offer:1",
+            now=saldo.clock.now(),
+        )

@@ -100,6 +100,31 @@ def test_a_topup_below_the_minimum_or_in_another_currency_is_refused(saldo: Sald
     assert report.transactions == 0
 
 
+def test_web_and_app_top_ups_respect_the_online_minimum(saldo: Saldo) -> None:
+    add_line(
+        saldo.uow(),
+        new_line=NewLine(msisdn="+573001234567", operator="claro-co"),
+        now=saldo.clock.now(),
+    )
+
+    def pay(amount: str, channel: Channel, key: str) -> None:
+        top_up(
+            saldo.uow(),
+            msisdn="+573001234567",
+            amount=Money.of(amount, "COP"),
+            channel=channel,
+            idempotency_key=key,
+            now=saldo.clock.now(),
+        )
+
+    with pytest.raises(AmountBelowMinimum, match="online"):
+        pay("1000", Channel.APP, "app-1")  # claro-co: 1.000 in stores, 5.000 online
+    pay("1000", Channel.STORE, "store-1")
+    pay("5000", Channel.WEB, "web-1")
+
+    assert audit_ledger(saldo.uow()).transactions == 2
+
+
 def test_an_unknown_number_or_a_bad_key_is_refused(saldo: Saldo) -> None:
     with pytest.raises(LineNotFound):
         topup(saldo, cop("30000"), "k", msisdn="+573209999999")

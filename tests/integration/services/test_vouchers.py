@@ -526,6 +526,46 @@ def test_an_operator_cannot_void_another_operators_batch(saldo: Saldo) -> None:
     assert voucher_rows(saldo)[0]["state"] == "active"
 
 
+def test_a_unit_of_work_scoped_to_one_operator_cannot_make_or_void_anothers_vouchers(
+    saldo: Saldo,
+) -> None:
+    with saldo.uow().reading() as uow:
+        claro = uow.operators.get_by_slug("claro-co")
+    assert claro is not None
+    batch = generate_vouchers(
+        saldo.uow(),
+        operator="tigo-co",
+        value=Money.of("10000", "COP"),
+        count=2,
+        expires_at=saldo.clock.now().replace(year=2027),
+        created_by="tigo staff",
+        pin_key=saldo.pin_key,
+        now=saldo.clock.now(),
+    )
+
+    with pytest.raises(PermissionError):
+        generate_vouchers(
+            saldo.uow(operator_id=claro.id),
+            operator="tigo-co",
+            value=Money.of("10000", "COP"),
+            count=2,
+            expires_at=saldo.clock.now().replace(year=2027),
+            created_by="claro staff",
+            pin_key=saldo.pin_key,
+            now=saldo.clock.now(),
+        )
+    with pytest.raises(UnknownBatch):
+        void_batch(
+            saldo.uow(operator_id=claro.id),
+            batch_id=batch.batch_id,
+            operator="tigo-co",
+            now=saldo.clock.now(),
+        )
+
+    batches = list_batches(saldo.uow(), now=saldo.clock.now())
+    assert [(b.count, b.voided_at) for b in batches] == [(2, None)]
+
+
 # -- wrong PINs ------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""Whatever a handset or a gateway sends, the SMS and USSD endpoints answer within the
-channel's limits and move no money (Hypothesis, on SQLite).
+"""The SMS and USSD gateway endpoints: a request without the configured gateway token is
+refused; and whatever a handset or a gateway sends, they answer within the channel's limits
+and move no money (Hypothesis, on SQLite).
 
 The lines here all have a balance of zero and no voucher exists, so no text can buy a plan
 ("RENOVAR …" then "SI", or "3*1*1", is refused for want of money) and no PIN can be redeemed:
@@ -14,14 +15,17 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.config import Settings
 from saldo.domain.sms_text import sms_parts
 from saldo.services.lines import NewLine, add_line
 
 MAX_SCREEN = 182
+PERSONAL = "+5492614445566"
 PROPERTY = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -184,3 +188,29 @@ def test_no_ussd_request_gets_a_server_error_an_oversized_screen_or_moves_money(
         assert response.text[:4] in ("CON ", "END "), response.text
         assert len(response.text[4:]) <= MAX_SCREEN, response.text
     assert money_state(penniless) == before
+
+
+def test_the_gateways_refuse_requests_without_the_configured_token(saldo_sqlite: Saldo) -> None:
+    add_line(
+        saldo_sqlite.uow(),
+        new_line=NewLine(msisdn=PERSONAL, operator="personal-ar"),
+        now=saldo_sqlite.clock.now(),
+    )
+    saldo_sqlite.settings = Settings(
+        database_url=saldo_sqlite.settings.database_url, gateway_token=SecretStr("s3cret-token")
+    )
+    client = TestClient(create_app(saldo_sqlite))
+    query = {"from": PERSONAL, "to": "100", "text": "SALDO"}
+
+    refused = client.get("/channels/sms/inbound", params=query)
+    wrong = client.get("/channels/sms/inbound", params={**query, "token": "guess"})
+    by_query = client.get("/channels/sms/inbound", params={**query, "token": "s3cret-token"})
+    by_header = client.post(
+        "/channels/ussd",
+        data={"sessionId": "s", "serviceCode": "*150#", "phoneNumber": PERSONAL, "text": ""},
+        headers={"X-Saldo-Gateway-Token": "s3cret-token"},
+    )
+
+    assert (refused.status_code, wrong.status_code) == (401, 401)
+    assert by_query.status_code == 200 and "saldo" in by_query.text
+    assert by_header.status_code == 200 and by_header.text.startswith("CON ")
