@@ -16,7 +16,7 @@ from saldo.adapters.email.smtp import SmtpMailer
 from saldo.channels.receipts import receipt_email
 from saldo.services.receipts import Receipt
 from tests.smtp import SmtpServer, smtp_server
-from tests.unit.test_receipts_rendering import ARS_IN_USD, CHINESE, PROXIMUS_FR
+from tests.unit.channels.receipts.test_rendering import ARS_IN_USD, CHINESE, PROXIMUS_FR
 
 ANA = "ana.gomez@example.org"
 

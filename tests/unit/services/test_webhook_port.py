@@ -83,7 +83,7 @@ def test_a_header_with_a_line_break_cannot_travel() -> None:
 
 
 def test_the_checking_code_in_the_docs_accepts_an_event_and_refuses_a_changed_one() -> None:
-    docs = Path(__file__).parents[2] / "docs" / "channels.md"
+    docs = Path(__file__).parents[3] / "docs" / "channels.md"
     found = re.search(r"```python\n(# verify_saldo_webhook\.py.*?)```", docs.read_text(), re.S)
     assert found is not None
     namespace: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from saldo.adapters.fx.errors import UnreadableRateFile
 from saldo.adapters.fx.files import MAX_BYTES, parse_csv, parse_json, read_rates_file
 from saldo.domain.fx import InvalidRate
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "eurofxref-daily.xml"
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "eurofxref-daily.xml"
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 ECB_PUBLISHED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 16:00 in Frankfurt (CET)
 
