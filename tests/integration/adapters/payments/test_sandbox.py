@@ -1,7 +1,8 @@
 """The sandbox card processor, as the payment port promises: each documented test card,
 idempotency keys, saved-method tokens, finding a payment whose answer was lost, refunds and
 signed webhooks. (The Stripe and Mercado Pago adapters are held to the same promises in
-tests/unit/test_payments_*.py against recorded API answers on loopback.)"""
+test_stripe.py and test_mercadopago.py beside this file, against recorded API answers on
+loopback.)"""
 
 from __future__ import annotations
 
