@@ -3,8 +3,8 @@
 Use cases and the outbox worker see only ``Mailer`` and ``OutgoingEmail``: plain data,
 already rendered in the line's language. The real adapter speaks SMTP
 (``saldo.adapters.email.smtp``); ``saldo.adapters.email.fake`` keeps emails in memory, and
-one contract test (tests/integration/test_mailer.py) holds both to the same behaviour.
-Nothing here names SMTP, MIME or a transfer encoding: turning the value into a
+one contract test (tests/integration/adapters/email/test_mailer.py) holds both to the same
+behaviour. Nothing here names SMTP, MIME or a transfer encoding: turning the value into a
 multipart/alternative message is the adapter's job.
 """
 

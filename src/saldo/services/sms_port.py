@@ -4,8 +4,8 @@ Use cases and the outbox worker see only ``SmsSender``. The first adapter speaks
 ``sendsms`` HTTP interface (``saldo.adapters.sms.kannel``); an SMPP 3.4 adapter implements
 the same Protocol later, so nothing here names HTTP, Kannel or a data coding: choosing GSM-7
 or UCS-2 for the text is the adapter's job. ``saldo.adapters.sms.fake`` keeps messages in
-memory, and one contract test (tests/integration/test_sms_sender.py) holds every adapter to
-the same behaviour.
+memory, and one contract test (tests/integration/adapters/sms/test_sms_sender.py) holds every
+adapter to the same behaviour.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ HMAC-signed JSON posted to the URL in the operator's catalog entry.
 
 The outbox worker sees only ``WebhookSender`` and ``WebhookRequest``. The real adapter posts
 with the standard library (``saldo.adapters.webhooks.http``); ``saldo.adapters.webhooks.fake``
-keeps requests in memory, and one contract test (tests/integration/test_webhook_sender.py)
-holds both to the same behaviour.
+keeps requests in memory, and one contract test
+(tests/integration/adapters/webhooks/test_webhook_sender.py) holds both to the same behaviour.
 
 Signatures: each request carries ``Saldo-Signature: t=<unix time>,v1=<hex>``, where ``<hex>``
 is the HMAC-SHA256 of ``"<t>.<body>"`` under the operator's webhook secret (``saldo outbox
