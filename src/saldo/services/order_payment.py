@@ -13,7 +13,8 @@ a crash between its steps loses nothing:
    unanswered payment is left to the reconciliation job and the processor's webhooks.
 
 ``checkout`` is ``pay_order`` as a payer at a till asks for it: the method as quoted unless
-another is chosen, the receipt emailed at once, the order ready to show.
+another is chosen, the receipt emailed at once (``send_receipts``, rather than left to the
+worker), the order ready to show.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from saldo.services.orders import (
     get_order,
     presentation_of,
 )
-from saldo.services.outbox import Delivery, Renderer
+from saldo.services.outbox import Delivery, Renderer, Senders, deliver_outbox
 from saldo.services.payment_flow import charge, processor_for
 from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
@@ -51,7 +52,6 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
-from saldo.services.receipts import send_receipts
 from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
 
 # The test-card processor, which ``checkout`` pays with by default (outside production).
@@ -141,6 +141,17 @@ def checkout(
     with uow.reading():
         presentation = presentation_of(uow, paid)
     return PaidOrder(order=paid, provider=chosen, receipts=receipts, presentation=presentation)
+
+
+def send_receipts(
+    uow: UnitOfWork, *, mailer: Mailer | None, render: Renderer, now: datetime
+) -> Delivery:
+    """Send the emails waiting in the outbox (receipts among them) through ``mailer``; SMS
+    and webhooks are left to the worker, and everything when there is no mailer."""
+    now = require_aware(now)
+    if mailer is None:
+        return Delivery()
+    return deliver_outbox(uow, senders=Senders(email=mailer), render=render, now=now)
 
 
 def pay_order(

@@ -2,9 +2,7 @@
 printable page (``saldo.channels.receipts`` renders it in the line's language).
 
 Receipts are kept for disputes: ``receipt_for`` rebuilds one from the stored order at any
-time, so what ``saldo orders show`` prints is what the email said. ``send_receipts`` sends
-the receipt emails waiting in the outbox at once, for a command that should not leave them
-to the worker.
+time, so what ``saldo orders show`` prints is what the email said.
 """
 
 from __future__ import annotations
@@ -16,9 +14,6 @@ from decimal import Decimal
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
-from saldo.domain.periods import require_aware
-from saldo.services.mail_port import Mailer
-from saldo.services.outbox import Delivery, Renderer, Senders, deliver_outbox
 from saldo.services.ports import UnitOfWork
 
 
@@ -118,14 +113,3 @@ def receipt_for(uow: UnitOfWork, *, order_id: int) -> Receipt:
         paid_at=order.paid_at,
         valid_until=order.valid_until_after,
     )
-
-
-def send_receipts(
-    uow: UnitOfWork, *, mailer: Mailer | None, render: Renderer, now: datetime
-) -> Delivery:
-    """Send the emails waiting in the outbox (receipts among them) through ``mailer``; SMS
-    and webhooks are left to the worker, and everything when there is no mailer."""
-    now = require_aware(now)
-    if mailer is None:
-        return Delivery()
-    return deliver_outbox(uow, senders=Senders(email=mailer), render=render, now=now)

@@ -18,6 +18,7 @@ from saldo.domain.orders import next_payment_check
 from saldo.domain.periods import require_aware
 from saldo.services.auto_renewal import RenewalOutcome, renew_due
 from saldo.services.mail_port import Mailer
+from saldo.services.order_payment import send_receipts
 from saldo.services.orders import expire_orders
 from saldo.services.outbox import Delivery, Renderer
 from saldo.services.payment_flow import (
@@ -31,7 +32,6 @@ from saldo.services.payment_flow import (
 )
 from saldo.services.payment_port import PaymentProvider, PaymentResult, PaymentStatus
 from saldo.services.ports import PaymentPurpose, StoredPayment, UnitOfWork
-from saldo.services.receipts import send_receipts
 
 log = logging.getLogger(__name__)
 
