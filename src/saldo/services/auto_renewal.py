@@ -23,6 +23,7 @@ from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.orders import RENEWAL_RETRY_DELAYS, OrderState, next_renewal_attempt
 from saldo.domain.periods import require_aware
 from saldo.services.buy_plan import NotEnoughBalance, find_plan
@@ -49,6 +50,12 @@ MAX_DAYS_BEFORE = 30
 
 class UnableToSetAutoRenewal(SaldoError):
     code = "unable_to_set_auto_renewal"
+
+
+class AutoRenewalNeedsPlan(UnableToSetAutoRenewal):
+    """No plan was named, and the line has no auto-renewal whose plan could be kept."""
+
+    code = "auto_renewal_needs_plan"
 
 
 class RenewalOutcome(enum.StrEnum):
@@ -120,6 +127,67 @@ def set_auto_renewal(
         uow.auto_renewals.put(setting, now=now)
         uow.commit()
     return setting
+
+
+@dataclass(frozen=True, slots=True)
+class LineAutoRenewal:
+    """A line's auto-renewal as ``change_auto_renewal`` left it, ready to show."""
+
+    msisdn: str
+    setting: AutoRenewal
+    presentation: Presentation
+
+
+def change_auto_renewal(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    msisdn: str,
+    plan_code: str | None,
+    provider: str,
+    token: str | None,
+    fallback_to_balance: bool,
+    days_before: int,
+    email: str | None,
+    enabled: bool,
+    now: datetime,
+) -> LineAutoRenewal:
+    """``set_auto_renewal`` with the processors of ``providers``, the plan by default the
+    one the line's auto-renewal has. Turning it off keeps its plan, saved method, schedule
+    and email (unless another email is given), for turning it on again.
+
+    Raises InvalidMsisdn, LineNotFound, AutoRenewalNeedsPlan, then everything
+    ``set_auto_renewal`` raises."""
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        record = line_record(uow, number=number)
+        current = uow.auto_renewals.get(record.line.id)
+    if not enabled and current is not None:
+        plan_code, provider, token = current.plan_code, current.provider, current.token
+        fallback_to_balance, days_before = current.fallback_to_balance, current.days_before
+        email = email or current.email
+    if plan_code is None:
+        if current is None:
+            raise AutoRenewalNeedsPlan(f"{number} has no auto-renewal; name the plan it renews")
+        plan_code = current.plan_code
+    setting = set_auto_renewal(
+        uow,
+        msisdn=number,
+        plan_code=plan_code,
+        provider=provider,
+        token=token,
+        providers=providers.keys(),
+        fallback_to_balance=fallback_to_balance,
+        days_before=days_before,
+        email=email,
+        enabled=enabled,
+        now=now,
+    )
+    return LineAutoRenewal(
+        msisdn=record.line.msisdn,
+        setting=setting,
+        presentation=record.operator.presentation_for(record.line.language),
+    )
 
 
 def renew_automatically(

@@ -21,8 +21,9 @@ from typing import Final
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
-from saldo.domain.money import Money
+from saldo.domain.money import Money, parse_money
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.periods import require_aware
 from saldo.domain.topup import TopUpAmountRefused, check_topup_amount
 from saldo.services.auto_topup_settlement import tell
@@ -55,6 +56,31 @@ BATCH: Final = 200
 
 class UnableToSetAutoTopUp(SaldoError):
     code = "unable_to_set_auto_topup"
+
+
+class NoAutoTopUp(UnableToSetAutoTopUp):
+    """The line has no auto top-up to turn off."""
+
+    code = "no_auto_topup"
+
+
+class AutoTopUpIncomplete(UnableToSetAutoTopUp):
+    """Auto top-up is turned on with a threshold, an amount and a saved card's token, and
+    one of them is missing."""
+
+    code = "auto_topup_incomplete"
+
+
+@dataclass(frozen=True, slots=True)
+class LineAutoTopUp:
+    """A line's auto top-up as ``change_auto_topup`` left it, ready to show."""
+
+    msisdn: str
+    threshold: Money
+    amount: Money
+    provider: str
+    enabled: bool
+    presentation: Presentation
 
 
 @dataclass(slots=True)
@@ -120,6 +146,66 @@ def set_auto_topup(
         uow.auto_topups.put(setting, now=now)
         uow.commit()
     return setting
+
+
+def change_auto_topup(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    msisdn: str,
+    below: str | None,
+    amount: str | None,
+    provider: str,
+    token: str | None,
+    enabled: bool,
+    now: datetime,
+) -> LineAutoTopUp:
+    """``set_auto_topup`` with the processors of ``providers``, ``below`` and ``amount`` as a
+    person typed them (read in the operator's currency and locale: "2,00" in Belgium).
+    Turning it off keeps the line's threshold, amount and saved card (the others are not
+    needed then).
+
+    Raises InvalidMsisdn, LineNotFound, NoAutoTopUp (turned off, and there is none),
+    AutoTopUpIncomplete (turned on without a threshold, an amount and a token), an amount
+    that cannot be read, then everything ``set_auto_topup`` raises."""
+    number = lookup_msisdn(msisdn)
+    with uow.reading():
+        record = line_record(uow, number=number)
+        current = uow.auto_topups.get(record.line.id)
+    line, operator = record.line, record.operator
+    if not enabled:
+        if current is None:
+            raise NoAutoTopUp(f"{line.msisdn} has no auto top-up")
+        threshold = Money(current.threshold, current.currency)
+        each = Money(current.amount, current.currency)
+        provider, token = current.provider, current.token
+    else:
+        if below is None or amount is None or token is None:
+            raise AutoTopUpIncomplete(
+                "auto top-up is turned on with a threshold, an amount and a saved card's token"
+            )
+        locale = operator.default_locale
+        threshold = parse_money(below, currency=operator.currency, locale=locale)
+        each = parse_money(amount, currency=operator.currency, locale=locale)
+    set_auto_topup(
+        uow,
+        msisdn=line.msisdn,
+        threshold=threshold,
+        amount=each,
+        provider=provider,
+        token=token,
+        providers=providers.keys(),
+        enabled=enabled,
+        now=now,
+    )
+    return LineAutoTopUp(
+        msisdn=line.msisdn,
+        threshold=threshold,
+        amount=each,
+        provider=provider,
+        enabled=enabled,
+        presentation=operator.presentation_for(line.language),
+    )
 
 
 def run_auto_topups(

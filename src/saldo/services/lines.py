@@ -11,9 +11,9 @@ from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState, state_at, valid_until_window
 from saldo.domain.lines import Line, check_language
-from saldo.domain.money import Money
+from saldo.domain.money import Money, parse_money
 from saldo.domain.numbering import lookup_msisdn, normalize_iccid, normalize_msisdn
-from saldo.domain.operator import Operator, SimKind
+from saldo.domain.operator import Operator, Presentation, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
 from saldo.services.ports import (
@@ -331,16 +331,33 @@ def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
     return replace(record.line, email=address)
 
 
+@dataclass(frozen=True, slots=True)
+class LowBalanceAlert:
+    """When a line is told its main money runs low: below ``threshold`` (None: never),
+    the line's ``own`` threshold or its operator's."""
+
+    msisdn: str
+    threshold: Money | None
+    own: bool
+    presentation: Presentation
+
+
 def set_low_balance_alert(
-    uow: UnitOfWork, *, msisdn: str, threshold: Money | None
-) -> tuple[Line, Money | None]:
+    uow: UnitOfWork, *, msisdn: str, threshold: Money | str | None
+) -> LowBalanceAlert:
     """Alert the line when its main money falls below ``threshold`` (None: the operator's
-    threshold again); return the line and the threshold now in force. Raises LineNotFound,
-    UnableToSetAlert (another currency, zero or a negative amount)."""
+    threshold again), an amount or one as a person typed it (read in the operator's currency
+    and locale: "5.000" in Colombia); return the alert now in force. Raises LineNotFound,
+    an amount that cannot be read, UnableToSetAlert (another currency, zero or a negative
+    amount)."""
     number = lookup_msisdn(msisdn)
     with uow:
         record = line_record(uow, number=number, for_update=True)
         operator = record.operator
+        if isinstance(threshold, str):
+            threshold = parse_money(
+                threshold, currency=operator.currency, locale=operator.default_locale
+            )
         if threshold is not None and (
             threshold.currency != operator.currency or threshold.minor <= 0
         ):
@@ -352,5 +369,9 @@ def set_low_balance_alert(
         minor = None if threshold is None else threshold.minor
         uow.lines.set_low_balance_threshold(record.line.id, threshold=minor)
         uow.commit()
-    in_force = threshold if threshold is not None else operator.low_balance_threshold
-    return replace(record.line, low_balance_threshold=minor), in_force
+    return LowBalanceAlert(
+        msisdn=record.line.msisdn,
+        threshold=threshold if threshold is not None else operator.low_balance_threshold,
+        own=threshold is not None,
+        presentation=operator.presentation_for(record.line.language),
+    )

@@ -11,15 +11,21 @@ a crash between its steps loses nothing:
    the first outcome), and apply the outcome: a success pays and fulfils the order exactly
    once (``settlement.OrderFulfilment``), a decline leaves it payable, a pending or
    unanswered payment is left to the reconciliation job and the processor's webhooks.
+
+``checkout`` is ``pay_order`` as a payer at a till asks for it: the method as quoted unless
+another is chosen, the receipt emailed at once (``send_receipts``, rather than left to the
+worker), the order ready to show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from saldo.domain.money import Money
 from saldo.domain.numbering import mask_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
 from saldo.domain.promotions import FirstOrderDiscount, applied_names
@@ -27,7 +33,15 @@ from saldo.domain.quotes import PaymentMethod
 from saldo.services.buy_plan import find_plan, is_first_order, pay_from_balance
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
 from saldo.services.lines import live_state
-from saldo.services.orders import OrderNotFound, OrderNotPayable, UnableToOrder, get_order
+from saldo.services.mail_port import Mailer
+from saldo.services.orders import (
+    OrderNotFound,
+    OrderNotPayable,
+    UnableToOrder,
+    get_order,
+    presentation_of,
+)
+from saldo.services.outbox import Delivery, Renderer, Senders, deliver_outbox
 from saldo.services.payment_flow import charge, processor_for
 from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
@@ -39,6 +53,9 @@ from saldo.services.ports import (
     UnitOfWork,
 )
 from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
+
+# The test-card processor, which ``checkout`` pays with by default (outside production).
+SANDBOX = "sandbox"
 
 
 class QuoteExpired(UnableToOrder):
@@ -59,6 +76,82 @@ class PaymentDeclined(UnableToOrder):
         super().__init__(message)
         self.order_id = order_id
         self.decline_code = decline_code
+
+
+class CardNumberRefused(UnableToOrder):
+    """A card number for a processor other than the sandbox: real processors take a token
+    made by their own card form; a card number typed here would pass through Saldo (and
+    wherever it was typed). ``provider`` is the processor it was given for."""
+
+    code = "card_number_refused"
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    """An order after ``checkout``: fulfilled, or awaiting a payment that is pending at
+    ``provider``, and the receipt emails sent with it."""
+
+    order: StoredOrder
+    provider: str
+    receipts: Delivery
+    presentation: Presentation  # of the order's line
+
+
+def checkout(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    order_id: int,
+    provider: str | None,
+    card: str | None,
+    token: str | None,
+    idempotency_key: str,
+    mailer: Mailer | None,
+    render: Renderer,
+    now: datetime,
+) -> PaidOrder:
+    """``pay_order`` with ``provider``, or, when it is None, as the order was quoted: from
+    the balance, or with the sandbox's test ``card``. A real processor charges a saved
+    method's ``token``, never a ``card``. Then the emails waiting in the outbox, the receipt
+    among them, are sent through ``mailer`` (``send_receipts``).
+
+    Raises OrderNotFound, CardNumberRefused, then everything ``pay_order`` raises (and then
+    no email is sent)."""
+    order = get_order(uow, order_id)
+    chosen = provider or (BALANCE if order.terms.method == BALANCE else SANDBOX)
+    if card is not None and chosen != SANDBOX:
+        raise CardNumberRefused(
+            f"a card number is for sandbox test cards; give {chosen} a saved method's token",
+            provider=chosen,
+        )
+    paid = pay_order(
+        uow,
+        providers,
+        order_id=order_id,
+        provider=chosen,
+        source=token or card,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    receipts = send_receipts(uow, mailer=mailer, render=render, now=now)
+    with uow.reading():
+        presentation = presentation_of(uow, paid)
+    return PaidOrder(order=paid, provider=chosen, receipts=receipts, presentation=presentation)
+
+
+def send_receipts(
+    uow: UnitOfWork, *, mailer: Mailer | None, render: Renderer, now: datetime
+) -> Delivery:
+    """Send the emails waiting in the outbox (receipts among them) through ``mailer``; SMS
+    and webhooks are left to the worker, and everything when there is no mailer."""
+    now = require_aware(now)
+    if mailer is None:
+        return Delivery()
+    return deliver_outbox(uow, senders=Senders(email=mailer), render=render, now=now)
 
 
 def pay_order(

@@ -13,6 +13,7 @@ from saldo.domain.email_address import check_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.operator import Presentation
 from saldo.domain.orders import QUOTE_VALIDITY, OrderState
 from saldo.domain.periods import require_aware
 from saldo.services.adjust_balance import MAX_REASON
@@ -21,7 +22,7 @@ from saldo.services.idempotency import (
     fingerprint,
     replay_of,
 )
-from saldo.services.lines import line_record, live_state
+from saldo.services.lines import line_and_operator, line_record, live_state
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     OrderEvent,
@@ -31,6 +32,7 @@ from saldo.services.ports import (
     UnitOfWork,
 )
 from saldo.services.quotes import quote_order
+from saldo.services.receipts import Receipt, receipt_for
 from saldo.services.settlement import (
     move_order,
 )
@@ -59,15 +61,22 @@ class OrderDetails:
     order: StoredOrder
     history: tuple[OrderEvent, ...]
     payments: tuple[StoredPayment, ...]
-    # The locale its amounts are shown in: its line's (the operator's own once the number is
-    # no longer that line's).
-    locale: str
+    # How it is shown: as its line's (as the operator's own once the number is no longer
+    # that line's).
+    presentation: Presentation
+    receipt: Receipt | None = None  # when asked for
 
 
 @dataclass(frozen=True, slots=True)
 class ListedOrder:
     order: StoredOrder
-    locale: str  # as OrderDetails.locale
+    presentation: Presentation  # as OrderDetails.presentation
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: StoredOrder
+    presentation: Presentation  # of the order's line
 
 
 def create_order(
@@ -178,6 +187,43 @@ def create_order(
     return replay_of(previous, request=request, key=key)
 
 
+def place_order(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    plan_code: str,
+    addon_codes: tuple[str, ...] = (),
+    pay_in: str | None,
+    method: str,
+    email: str | None,
+    channel: Channel,
+    placed_by: str,
+    idempotency_key: str,
+    max_rate_age: timedelta,
+    now: datetime,
+) -> PlacedOrder:
+    """``create_order``, paid in ``pay_in`` or, when it is None, in the line's own currency,
+    ready to show. Raises InvalidMsisdn, LineNotFound, then everything ``create_order``
+    raises."""
+    record = line_and_operator(uow, msisdn=msisdn)
+    line, operator = record.line, record.operator
+    order = create_order(
+        uow,
+        msisdn=line.msisdn,
+        plan_code=plan_code,
+        addon_codes=addon_codes,
+        pay_in=pay_in or operator.currency,
+        method=method,
+        email=email,
+        channel=channel,
+        placed_by=placed_by,
+        idempotency_key=idempotency_key,
+        max_rate_age=max_rate_age,
+        now=now,
+    )
+    return PlacedOrder(order=order, presentation=operator.presentation_for(line.language))
+
+
 def get_order(uow: UnitOfWork, order_id: int) -> StoredOrder:
     with uow.reading():
         order = uow.orders.get(order_id)
@@ -186,17 +232,19 @@ def get_order(uow: UnitOfWork, order_id: int) -> StoredOrder:
     return order
 
 
-def order_details(uow: UnitOfWork, *, order_id: int) -> OrderDetails:
-    """The order, its transitions and its payments. Raises OrderNotFound."""
+def order_details(uow: UnitOfWork, *, order_id: int, with_receipt: bool = False) -> OrderDetails:
+    """The order, its transitions and its payments, and ``with_receipt`` its receipt, read
+    at once. Raises OrderNotFound; with_receipt, NoReceipt when it is not fulfilled."""
     with uow.reading():
         order = uow.orders.get(order_id)
         if order is None:
             raise OrderNotFound(f"there is no order {order_id}")
         return OrderDetails(
-            locale=_locale_of(uow, order),
+            presentation=presentation_of(uow, order),
             order=order,
             history=tuple(uow.orders.history(order_id)),
             payments=tuple(uow.payments.for_order(order_id)),
+            receipt=receipt_for(uow, order_id=order_id) if with_receipt else None,
         )
 
 
@@ -220,25 +268,26 @@ def _recent(
 def order_listing(
     uow: UnitOfWork, *, msisdn: str | None, state: OrderState | None, limit: int
 ) -> list[ListedOrder]:
-    """``list_orders``, each order with the locale its amounts are shown in (read in the
-    same transaction, once per line)."""
+    """``list_orders``, each order with how it is shown (read in the same transaction, once
+    per line)."""
     with uow.reading():
         orders = _recent(uow, msisdn=msisdn, state=state, limit=limit)
-        locales: dict[int, str] = {}
+        shown: dict[int, Presentation] = {}
         for order in orders:
-            if order.line_id not in locales:
-                locales[order.line_id] = _locale_of(uow, order)
-        return [ListedOrder(order=order, locale=locales[order.line_id]) for order in orders]
+            if order.line_id not in shown:
+                shown[order.line_id] = presentation_of(uow, order)
+        return [ListedOrder(order=order, presentation=shown[order.line_id]) for order in orders]
 
 
-def _locale_of(uow: UnitOfWork, order: StoredOrder) -> str:
-    """The locale of the order's line, read in the caller's open transaction."""
+def presentation_of(uow: UnitOfWork, order: StoredOrder) -> Presentation:
+    """How the order is shown: as its line, read in the caller's open transaction; as its
+    operator's first language once the number is no longer that line's."""
     found = uow.lines.get_by_msisdn(order.msisdn)
     if found is not None and found.line.id == order.line_id:
-        return found.operator.locale_for(found.line.language)
+        return found.operator.presentation_for(found.line.language)
     operator = uow.operators.get(order.operator_id)
     assert operator is not None
-    return operator.default_locale
+    return operator.presentation_for(operator.languages[0])
 
 
 def cancel_order(uow: UnitOfWork, *, order_id: int, reason: str, now: datetime) -> StoredOrder:

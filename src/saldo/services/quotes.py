@@ -5,17 +5,18 @@ the payment method's fee. Reads only; nothing is stored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from saldo.domain.fx import ExchangeRate
 from saldo.domain.money import minor_unit_exponent
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.operator import AddOn, Operator
+from saldo.domain.operator import AddOn, Operator, Presentation
 from saldo.domain.periods import require_aware
 from saldo.domain.quotes import PaymentMethod, Quote, UnableToQuote, quote
 from saldo.services.buy_plan import find_plan, plan_promotion
 from saldo.services.exchange_rates import latest_rate
-from saldo.services.lines import line_record, live_state
+from saldo.services.lines import line_and_operator, line_record, live_state
 from saldo.services.ports import UnitOfWork
 
 
@@ -80,6 +81,51 @@ def quote_order(
         rate=rate,
         spread=operator.fx_spread,
         fee=operator.fee_for(payment),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LineQuote:
+    """A quote as the line's payer is shown it: the number, the quote, what it sells named in
+    the line's language (the plan, then each add-on), and how to show its amounts."""
+
+    msisdn: str
+    quote: Quote
+    names: tuple[str, ...]
+    presentation: Presentation
+
+
+def quote_for_line(
+    uow: UnitOfWork,
+    *,
+    msisdn: str,
+    plan_code: str,
+    addon_codes: tuple[str, ...],
+    pay_in: str | None,
+    method: str,
+    max_rate_age: timedelta,
+    now: datetime,
+) -> LineQuote:
+    """``quote_order``, paid in ``pay_in`` or, when it is None, in the line's own currency,
+    ready to show. Raises InvalidMsisdn, LineNotFound, then everything ``quote_order``
+    raises."""
+    record = line_and_operator(uow, msisdn=msisdn)
+    line, operator = record.line, record.operator
+    quoted = quote_order(
+        uow,
+        msisdn=line.msisdn,
+        plan_code=plan_code,
+        addon_codes=addon_codes,
+        pay_in=pay_in or operator.currency,
+        method=method,
+        max_rate_age=max_rate_age,
+        now=now,
+    )
+    return LineQuote(
+        msisdn=line.msisdn,
+        quote=quoted,
+        names=tuple(item.name_in(line.language) for item in (quoted.plan, *quoted.addons)),
+        presentation=operator.presentation_for(line.language),
     )
 
 

@@ -1,7 +1,8 @@
 """Finding out what became of payments, whatever they pay for (orders, auto top-ups):
 asking processors again about pending ones (with backoff), and their webhooks. Both end in
 ``payment_flow.apply_result``, whose conditional updates make a webhook and a poll racing
-for one payment settle it once.
+for one payment settle it once. ``reconcile_now`` is the whole round an operator runs from
+cron: orders expired, auto-renewals due, payments asked about, receipts sent.
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.orders import next_payment_check
 from saldo.domain.periods import require_aware
+from saldo.services.auto_renewal import RenewalOutcome, renew_due
+from saldo.services.mail_port import Mailer
+from saldo.services.order_payment import send_receipts
+from saldo.services.orders import expire_orders
+from saldo.services.outbox import Delivery, Renderer
 from saldo.services.payment_flow import (
     apply_in,
     apply_result,
@@ -80,6 +86,40 @@ def reconcile_payments(
     refunded = settle_refunds(uow, providers, now=now)
     return Reconciliation(
         checked=len(due), settled=settled, still_pending=pending, refunded=refunded
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationRound:
+    """What ``reconcile_now`` did, step by step."""
+
+    expired: int  # orders whose quote ran out unpaid
+    renewals: dict[RenewalOutcome, int]  # every outcome, counted (zero included)
+    payments: Reconciliation
+    receipts: Delivery
+
+
+def reconcile_now(
+    uow: UnitOfWork,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    max_rate_age: timedelta,
+    mailer: Mailer | None,
+    render: Renderer,
+    now: datetime,
+) -> ReconciliationRound:
+    """In this order: expire unpaid orders whose quote ran out (``expire_orders``), run the
+    auto-renewals that are due (``renew_due``), ask processors about the pending payments
+    that are due and make the refunds due (``reconcile_payments``), then send the emails
+    waiting in the outbox through ``mailer`` (``send_receipts``). Each step commits its
+    own work; calling it again when nothing is due does nothing."""
+    now = require_aware(now)
+    expired = expire_orders(uow, now=now)
+    renewals = renew_due(uow, providers, max_rate_age=max_rate_age, now=now)
+    payments = reconcile_payments(uow, providers, now=now)
+    receipts = send_receipts(uow, mailer=mailer, render=render, now=now)
+    return ReconciliationRound(
+        expired=expired, renewals=renewals, payments=payments, receipts=receipts
     )
 
 

@@ -11,9 +11,8 @@ from saldo.channels.cli.context import state
 from saldo.channels.cli.lines import app
 from saldo.channels.cli.render import money, out
 from saldo.domain.email_address import mask_email
-from saldo.domain.money import Money, parse_money
-from saldo.services.auto_topup import set_auto_topup
-from saldo.services.lines import find_line, set_line_email, set_low_balance_alert
+from saldo.services.auto_topup import AutoTopUpIncomplete, NoAutoTopUp, change_auto_topup
+from saldo.services.lines import set_line_email, set_low_balance_alert
 
 Msisdn = Annotated[str, typer.Argument(help="The number in international format.")]
 
@@ -58,21 +57,14 @@ def alert_command(
     if (below is None) is not default:
         raise typer.BadParameter("give --below AMOUNT, or --default")
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(line.operator_id)
-    assert operator is not None
-    threshold = None
-    if below is not None:
-        threshold = parse_money(below, currency=operator.currency, locale=operator.default_locale)
-    changed, in_force = saldo.run(set_low_balance_alert, msisdn=line.msisdn, threshold=threshold)
+    alert = saldo.run(set_low_balance_alert, msisdn=msisdn, threshold=below)
     shown = (
         "never"
-        if in_force is None
-        else f"below {money(in_force, operator.locale_for(changed.language))}"
+        if alert.threshold is None
+        else f"below {money(alert.threshold, alert.presentation.locale)}"
     )
-    whose = "the operator's" if threshold is None else "its own"
-    out.print(f"{changed.msisdn} is warned {shown} ({whose} threshold).")
+    whose = "its own" if alert.own else "the operator's"
+    out.print(f"{alert.msisdn} is warned {shown} ({whose} threshold).")
 
 
 @app.command("autotopup")
@@ -98,39 +90,26 @@ def autotopup_command(
     Example: saldo lines autotopup +32470123456 --below 2,00 --amount 10 --token tok_approve
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(line.operator_id)
-        current = uow.auto_topups.get(line.id)
-    assert operator is not None
+    try:
+        setting = saldo.run_paying(
+            change_auto_topup,
+            msisdn=msisdn,
+            below=below,
+            amount=amount,
+            provider=provider,
+            token=token,
+            enabled=not off,
+            now=saldo.clock.now(),
+        )
+    except NoAutoTopUp as error:
+        raise typer.BadParameter(error.message) from None
+    except AutoTopUpIncomplete:
+        raise typer.BadParameter("--below, --amount and --token turn auto top-up on") from None
     if off:
-        if current is None:
-            raise typer.BadParameter(f"{line.msisdn} has no auto top-up")
-        below_money = Money(current.threshold, current.currency)
-        amount_money = Money(current.amount, current.currency)
-        provider, token = current.provider, current.token
-    else:
-        if below is None or amount is None or token is None:
-            raise typer.BadParameter("--below, --amount and --token turn auto top-up on")
-        locale = operator.default_locale
-        below_money = parse_money(below, currency=operator.currency, locale=locale)
-        amount_money = parse_money(amount, currency=operator.currency, locale=locale)
-    saldo.run(
-        set_auto_topup,
-        msisdn=line.msisdn,
-        threshold=below_money,
-        amount=amount_money,
-        provider=provider,
-        token=token,
-        providers=saldo.payment_providers().keys(),
-        enabled=not off,
-        now=saldo.clock.now(),
-    )
-    if off:
-        out.print(f"Auto top-up of {line.msisdn} is off.")
+        out.print(f"Auto top-up of {setting.msisdn} is off.")
         return
-    locale = operator.locale_for(line.language)
+    locale = setting.presentation.locale
     out.print(
-        f"Auto top-up of {line.msisdn}: {money(amount_money, locale)} whenever main money "
-        f"falls below {money(below_money, locale)}, paid with {provider}."
+        f"Auto top-up of {setting.msisdn}: {money(setting.amount, locale)} whenever main "
+        f"money falls below {money(setting.threshold, locale)}, paid with {setting.provider}."
     )

@@ -28,22 +28,20 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
-from saldo.services.auto_renewal import RenewalOutcome, renew_due, set_auto_renewal
-from saldo.services.lines import find_line
-from saldo.services.order_payment import pay_order
+from saldo.services.auto_renewal import AutoRenewalNeedsPlan, RenewalOutcome, change_auto_renewal
+from saldo.services.mail_port import Mailer
+from saldo.services.order_payment import CardNumberRefused, checkout
 from saldo.services.orders import (
     OrderDetails,
     PlacedBy,
     cancel_order,
-    create_order,
-    expire_orders,
     order_details,
     order_listing,
+    place_order,
 )
-from saldo.services.outbox import Senders, deliver_outbox
+from saldo.services.outbox import Renderer
 from saldo.services.ports import StoredOrder
-from saldo.services.receipts import receipt_for
-from saldo.services.reconciliation import reconcile_payments
+from saldo.services.reconciliation import reconcile_now
 from saldo.services.settlement import BALANCE
 
 if TYPE_CHECKING:
@@ -83,16 +81,12 @@ def create_command(
     Example: saldo orders create +5491155550000 pack-mensual-1m --pay-in USD --email ana@example.org
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(line.operator_id)
-    assert operator is not None
-    order = saldo.run(
-        create_order,
-        msisdn=line.msisdn,
+    placed = saldo.run(
+        place_order,
+        msisdn=msisdn,
         plan_code=plan,
         addon_codes=tuple(addon or ()),
-        pay_in=pay_in or operator.currency,
+        pay_in=pay_in,
         method=method,
         email=email,
         channel=Channel.CLI,
@@ -101,15 +95,15 @@ def create_command(
         max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
         now=saldo.clock.now(),
     )
+    order, shown = placed.order, placed.presentation
     if as_json:
         emit_json(_order_json(order))
         return
-    locale = operator.locale_for(line.language)
     total = Money(order.terms.total, order.terms.pay_in)
     out.print(
         f"Order {order.id}: {order.terms.plan_code} for {order.msisdn}, "
-        f"{money(total, locale)} by {order.terms.method}; "
-        f"quote valid until {local_time(order.expires_at, operator.timezone)}."
+        f"{money(total, shown.locale)} by {order.terms.method}; "
+        f"quote valid until {local_time(order.expires_at, shown.timezone)}."
     )
     how = (
         f"saldo orders pay {order.id}"
@@ -143,35 +137,36 @@ def pay_command(
     Example: saldo orders pay 12 --card 4242424242424242
     """
     saldo = state(ctx).saldo()
-    details = saldo.run(order_details, order_id=order_id)
-    chosen = provider or (BALANCE if details.order.terms.method == BALANCE else "sandbox")
-    if card is not None and chosen != "sandbox":
-        # Real processors take a token made by their own card form; a card number typed
-        # here would pass through Saldo (and the shell's history).
-        raise typer.BadParameter(f"--card is for sandbox test cards; give {chosen} a --token")
-    order = saldo.run_paying(
-        pay_order,
-        order_id=order_id,
-        provider=chosen,
-        source=token or card,
-        idempotency_key=key or f"cli-{uuid.uuid4()}",
-        now=saldo.clock.now(),
-    )
-    _send_receipts(saldo, quiet=as_json)
+    try:
+        paid = saldo.run_paying(
+            checkout,
+            order_id=order_id,
+            provider=provider,
+            card=card,
+            token=token,
+            idempotency_key=key or f"cli-{uuid.uuid4()}",
+            mailer=_mailer(saldo),
+            render=_renderer(saldo),
+            now=saldo.clock.now(),
+        )
+    except CardNumberRefused as refused:
+        raise typer.BadParameter(
+            f"--card is for sandbox test cards; give {refused.provider} a --token"
+        ) from None
+    order = paid.order
+    if paid.receipts.failed and not as_json:
+        err.print(f"{paid.receipts.failed} receipt email(s) not sent yet; they will be retried.")
     if as_json:
         emit_json(_order_json(order))
         return
     if order.state is OrderState.FULFILLED and order.valid_until_after is not None:
-        with saldo.uow().reading() as uow:
-            operator = uow.operators.get(order.operator_id)
-        assert operator is not None
         out.print(
             f"Order {order.id} paid and fulfilled: receipt {order.receipt_number}, "
-            f"valid until {local_time(order.valid_until_after, operator.timezone)}."
+            f"valid until {local_time(order.valid_until_after, paid.presentation.timezone)}."
         )
     else:
         out.print(
-            f"Order {order.id} is {order.state}: the payment is pending at {chosen}; "
+            f"Order {order.id} is {order.state}: the payment is pending at {paid.provider}; "
             "`saldo orders reconcile` asks again."
         )
 
@@ -191,10 +186,9 @@ def show_command(
     Example: saldo orders show 12 --html receipt-12.html
     """
     saldo = state(ctx).saldo()
-    details = saldo.run(order_details, order_id=order_id)
-    if receipt or html:
-        with saldo.uow().reading() as uow:
-            kept = receipt_for(uow, order_id=order_id)
+    details = saldo.run(order_details, order_id=order_id, with_receipt=bool(receipt or html))
+    if details.receipt is not None:
+        kept = details.receipt
         if html:
             try:
                 html.write_text(receipt_html(kept), encoding="utf-8")
@@ -207,7 +201,7 @@ def show_command(
     if as_json:
         emit_json(_details_json(details))
         return
-    _print_details(details, locale=details.locale)
+    _print_details(details)
 
 
 @app.command("list")
@@ -232,7 +226,7 @@ def list_command(
     table = new_table(
         "order", phone_column("number"), "plan", "state", "total", "placed", "receipt"
     )
-    for order, locale in ((item.order, item.locale) for item in listed):
+    for order, locale in ((item.order, item.presentation.locale) for item in listed):
         table.add_row(
             str(order.id),
             order.msisdn,
@@ -263,20 +257,18 @@ def reconcile_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     processors about pending payments that are due (backing off), make the refunds due and
     send receipts waiting in the outbox. Safe to run from cron every minute."""
     saldo = state(ctx).saldo()
-    now = saldo.clock.now()
-    expired = saldo.run(expire_orders, now=now)
-    renewals = saldo.run_paying(
-        renew_due,
+    round_ = saldo.run_paying(
+        reconcile_now,
         max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
-        now=now,
+        mailer=_mailer(saldo),
+        render=_renderer(saldo),
+        now=saldo.clock.now(),
     )
-    done = saldo.run_paying(reconcile_payments, now=now)
-    sent = _send_receipts(saldo, quiet=True)
-    renewed = renewals[RenewalOutcome.RENEWED]
+    done, sent = round_.payments, round_.receipts.sent
     summary = {
         **to_jsonable(done),
-        "expired": expired,
-        "auto_renewals": {outcome.value: count for outcome, count in renewals.items()},
+        "expired": round_.expired,
+        "auto_renewals": {outcome.value: count for outcome, count in round_.renewals.items()},
         "receipts_sent": sent,
     }
     if as_json:
@@ -285,7 +277,8 @@ def reconcile_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     out.print(
         f"{done.checked} payment(s) checked: {done.settled} settled, "
         f"{done.still_pending} still pending; {done.refunded} refunded; "
-        f"{expired} order(s) expired; {renewed} line(s) renewed automatically; "
+        f"{round_.expired} order(s) expired; "
+        f"{round_.renewals[RenewalOutcome.RENEWED]} line(s) renewed automatically; "
         f"{sent} receipt(s) sent."
     )
 
@@ -316,57 +309,42 @@ def autorenew_command(
     --provider sandbox --token tok_approve
     """
     saldo = state(ctx).saldo()
-    line = saldo.run(find_line, msisdn=msisdn)
-    with saldo.uow().reading() as uow:
-        current = uow.auto_renewals.get(line.id)
-    if off and current is not None:
-        # Turning it off keeps the plan and the saved method for turning it on again.
-        plan, provider, token = current.plan_code, current.provider, current.token
-        fallback_to_balance, days_before = current.fallback_to_balance, current.days_before
-        email = email or current.email
-    if plan is None:
-        if current is None:
-            raise typer.BadParameter("--plan is needed to turn auto-renewal on")
-        plan = current.plan_code
-    setting = saldo.run(
-        set_auto_renewal,
-        msisdn=line.msisdn,
-        plan_code=plan,
-        provider=provider,
-        token=token,
-        providers=saldo.payment_providers().keys(),
-        fallback_to_balance=fallback_to_balance,
-        days_before=days_before,
-        email=email,
-        enabled=not off,
-        now=saldo.clock.now(),
-    )
+    try:
+        renewal = saldo.run_paying(
+            change_auto_renewal,
+            msisdn=msisdn,
+            plan_code=plan,
+            provider=provider,
+            token=token,
+            fallback_to_balance=fallback_to_balance,
+            days_before=days_before,
+            email=email,
+            enabled=not off,
+            now=saldo.clock.now(),
+        )
+    except AutoRenewalNeedsPlan:
+        raise typer.BadParameter("--plan is needed to turn auto-renewal on") from None
+    setting = renewal.setting
     if off:
-        out.print(f"Auto-renewal of {line.msisdn} is off.")
+        out.print(f"Auto-renewal of {renewal.msisdn} is off.")
         return
+    balance_after = setting.fallback_to_balance and setting.provider != BALANCE
     out.print(
-        f"Auto-renewal of {line.msisdn}: {setting.plan_code}, {setting.days_before} day(s) "
+        f"Auto-renewal of {renewal.msisdn}: {setting.plan_code}, {setting.days_before} day(s) "
         f"before expiry, paid with {setting.provider}"
-        + (" (then the balance)" if setting.fallback_to_balance and provider != BALANCE else "")
+        + (" (then the balance)" if balance_after else "")
         + "."
     )
 
 
-def _send_receipts(saldo: Saldo, *, quiet: bool) -> int:
-    """Send the emails waiting in the outbox (receipts among them), when an SMTP server is
-    configured (or, in development, the outbox folder); SMS and webhooks are the worker's."""
-    mailer = saldo.notification_senders().email
-    if mailer is None:
-        return 0
-    delivery = saldo.run(
-        deliver_outbox,
-        senders=Senders(email=mailer),
-        render=notification_renderer(webhook_secret=saldo.webhook_secret),
-        now=saldo.clock.now(),
-    )
-    if delivery.failed and not quiet:
-        err.print(f"{delivery.failed} receipt email(s) not sent yet; they will be retried.")
-    return delivery.sent
+def _mailer(saldo: Saldo) -> Mailer | None:
+    """Where receipts are sent at once: the SMTP server when one is configured (or, in
+    development, the outbox folder); SMS and webhooks are the worker's."""
+    return saldo.notification_senders().email
+
+
+def _renderer(saldo: Saldo) -> Renderer:
+    return notification_renderer(webhook_secret=saldo.webhook_secret)
 
 
 def _order_json(order: StoredOrder) -> dict[str, Any]:
@@ -420,8 +398,8 @@ def _details_json(details: OrderDetails) -> dict[str, Any]:
     }
 
 
-def _print_details(details: OrderDetails, *, locale: str) -> None:
-    order, terms = details.order, details.order.terms
+def _print_details(details: OrderDetails) -> None:
+    order, terms, locale = details.order, details.order.terms, details.presentation.locale
     total = Money(terms.total, terms.pay_in)
     out.print(
         f"Order {order.id} — {terms.plan_code} for {order.msisdn}: {order.state.value}, "

@@ -13,9 +13,7 @@ from saldo.channels.cli.context import state
 from saldo.channels.cli.fx import percent_text, rate_json
 from saldo.channels.cli.render import emit_json, money, new_table, out, shown_rate, to_jsonable
 from saldo.domain.fx import describe_age, rate_age, rate_text
-from saldo.domain.quotes import Quote
-from saldo.services.lines import find_line
-from saldo.services.quotes import quote_order
+from saldo.services.quotes import LineQuote, quote_for_line
 
 app = typer.Typer(help="Quote, place and pay plan orders; keep their receipts.")
 
@@ -46,30 +44,25 @@ def quote_command(
     """
     saldo = state(ctx).saldo()
     now = saldo.clock.now()
-    line = saldo.run(find_line, msisdn=msisdn)
-    with saldo.uow().reading() as uow:
-        operator = uow.operators.get(line.operator_id)
-    assert operator is not None
-    quoted = saldo.run(
-        quote_order,
-        msisdn=line.msisdn,
+    shown = saldo.run(
+        quote_for_line,
+        msisdn=msisdn,
         plan_code=plan,
         addon_codes=tuple(addon or ()),
-        pay_in=pay_in or operator.currency,
+        pay_in=pay_in,
         method=method,
         max_rate_age=timedelta(hours=saldo.settings.fx_max_age_hours),
         now=now,
     )
     if as_json:
-        emit_json(_quote_json(quoted, msisdn=line.msisdn, now=now))
+        emit_json(_quote_json(shown, now=now))
         return
-    _print_quote(quoted, language=line.language, locale=operator.locale_for(line.language), now=now)
+    _print_quote(shown, now=now)
 
 
-def _print_quote(quoted: Quote, *, language: str, locale: str, now: datetime) -> None:
-    sold = (quoted.plan, *quoted.addons)
-    items = " + ".join(item.name_in(language) for item in sold)
-    table = new_table("", "", title=items, show_header=False)
+def _print_quote(shown: LineQuote, *, now: datetime) -> None:
+    quoted, locale = shown.quote, shown.presentation.locale
+    table = new_table("", "", title=" + ".join(shown.names), show_header=False)
     table.columns[1].justify = "right"
     table.add_row("price (tax included)", money(quoted.gross, locale))
     if quoted.promotion is not None:
@@ -96,9 +89,10 @@ def _print_quote(quoted: Quote, *, language: str, locale: str, now: datetime) ->
     out.print(table)
 
 
-def _quote_json(quoted: Quote, *, msisdn: str, now: datetime) -> dict[str, Any]:
+def _quote_json(shown: LineQuote, *, now: datetime) -> dict[str, Any]:
+    quoted = shown.quote
     return {
-        "msisdn": msisdn,
+        "msisdn": shown.msisdn,
         "plan": quoted.plan.code,
         "addons": [addon.code for addon in quoted.addons],
         "gross": to_jsonable(quoted.gross),
