@@ -86,15 +86,11 @@ def confirm_offer(
     )
 
 
-def recall_reply(uow: UnitOfWork, *, channel: str, message_id: str) -> str | None:
-    """The reply already given to this gateway message, if any."""
-    with uow.reading():
-        return uow.conversations.recall_reply(channel=channel, message_id=message_id)
-
-
 def remember_reply(
     uow: UnitOfWork, *, channel: str, message_id: str, reply: str, now: datetime
 ) -> None:
+    """Keep the reply given to this gateway message (``recall_reply`` of the conversations
+    repository reads it back); a reply already kept for it stays."""
     with uow:
         uow.conversations.remember_reply(
             channel=channel, message_id=message_id, reply=reply, now=require_aware(now)

@@ -230,7 +230,13 @@ def identify_line(uow: UnitOfWork, *, msisdn: str, now: datetime) -> LineWithBuc
     recycled (written down by the sweep or not: every use case answers it alike)."""
     number = lookup_msisdn(msisdn)
     with uow.reading():
-        record = line_with_buckets(uow, number=number)
+        return live_line_with_buckets(uow, number=number, now=now)
+
+
+def live_line_with_buckets(uow: UnitOfWork, *, number: str, now: datetime) -> LineWithBuckets:
+    """``identify_line`` for a number already in international format, read in the caller's
+    open transaction (beside what else the caller reads there); raises what it raises."""
+    record = line_with_buckets(uow, number=number)
     live_state(line=record.line, operator=record.operator, now=require_aware(now))
     return record
 
