@@ -256,3 +256,105 @@ def test_the_checker_lets_a_right_arrow_through(module: str, source: str) -> Non
 
 def test_a_module_outside_every_layer_is_reported() -> None:
     assert wrong_arrows("saldo.utils", ["re"]) == ["saldo.utils is in no layer; add it to LAYERS"]
+
+
+# -- channels touch no storage ------------------------------------------------------------------
+
+# What a channel must not hold: the unit of work (made by Saldo.run), the database engine, a
+# repository. Payment processors and gateways are the bootstrap's wiring, passed by Saldo.
+FORBIDDEN_ATTRIBUTES = frozenset({"uow", "engine", "connection", "payment_providers"})
+
+
+def storage_touches(source: str) -> list[str]:
+    """Where ``source`` (a channel module) reaches for storage: a unit of work, the engine or a
+    repository, by attribute, by name or by import."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "UnitOfWork" or alias.name.endswith("Repository"):
+                    found.append(f"line {node.lineno}: imports {alias.name}")
+        elif isinstance(node, ast.arg) and node.arg == "uow":
+            found.append(f"line {node.lineno}: takes a uow")
+    return found
+
+
+CHANNEL_MODULES = [path for path in MODULES if module_name(path).startswith("saldo.channels")]
+
+
+@pytest.mark.parametrize("path", CHANNEL_MODULES, ids=module_name)
+def test_a_channel_touches_no_unit_of_work_engine_or_repository(path: Path) -> None:
+    assert storage_touches(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "view = inquire_balance(saldo.uow(), msisdn=m, now=n)\n",
+        "with saldo.uow().reading() as found:\n    pass\n",
+        "saldo.engine.connect()\n",
+        "from saldo.services.ports import UnitOfWork\n",
+        "from saldo.services.ports import LineRepository\n",
+        "def render(uow, message):\n    pass\n",
+        "providers = saldo.payment_providers()\n",
+    ],
+)
+def test_the_storage_check_catches_a_channel_reaching_for_storage(source: str) -> None:
+    assert len(storage_touches(source)) == 1
+
+
+def test_the_storage_check_lets_a_use_case_call_through() -> None:
+    source = "view = saldo.run(inquire_balance, msisdn=m, now=saldo.clock.now())\n"
+
+    assert storage_touches(source) == []
+
+
+USE_CASE_CALLS = frozenset({"run", "run_paying"})
+
+
+def use_case_calls(source: str) -> dict[str, int]:
+    """How many use cases each function (or lambda) of ``source`` calls itself, through
+    ``saldo.run`` or ``saldo.run_paying``: calls in a nested function count for that one."""
+    counts: dict[str, int] = {}
+
+    def visit(node: ast.AST, owner: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                where = f"line {child.lineno}, column {child.col_offset}"
+                name = f"{getattr(child, 'name', 'lambda')} ({where})"
+                counts[name] = 0
+                visit(child, name)
+                continue
+            called = child.func if isinstance(child, ast.Call) else None
+            is_use_case = isinstance(called, ast.Attribute) and called.attr in USE_CASE_CALLS
+            if is_use_case and owner is not None:
+                counts[owner] += 1
+            visit(child, owner)
+
+    visit(ast.parse(source), None)
+    return counts
+
+
+@pytest.mark.parametrize("path", CHANNEL_MODULES, ids=module_name)
+def test_a_channel_request_makes_one_use_case_call(path: Path) -> None:
+    calls = use_case_calls(path.read_text(encoding="utf-8"))
+
+    assert {name: count for name, count in calls.items() if count > 1} == {}
+
+
+def test_the_one_call_check_counts_each_function_for_itself() -> None:
+    source = (
+        "def command(saldo):\n"
+        "    line = saldo.run(find_line, msisdn=m)\n"
+        "    return saldo.run(show_line, msisdn=line.msisdn)\n"
+        "def worker(saldo):\n"
+        "    jobs = [lambda: saldo.run(sweep), lambda: saldo.run_paying(renew_due)]\n"
+    )
+
+    calls = use_case_calls(source)
+
+    assert calls["command (line 1, column 0)"] == 2
+    assert calls["worker (line 4, column 0)"] == 0
+    assert sorted(calls.values()) == [0, 1, 1, 2]
