@@ -30,7 +30,7 @@ def is_up_to_date(engine: Engine) -> bool:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
         versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
-    return [row[0] for row in versions] == [newest_revision()]
+    return [row.version_num for row in versions] == [newest_revision()]
 
 
 def alembic_config(engine: Engine) -> Config:

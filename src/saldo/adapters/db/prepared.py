@@ -2,38 +2,33 @@
 
 A SQLAlchemy Core statement is compiled once per dialect and then run straight on the DBAPI
 cursor of the unit of work's connection: no per-call compilation, execution events or result
-wrapping. What SQLAlchemy's column types would do is done here, for the two types the hot
-paths bind and read: aware datetimes (stored as UTC; on SQLite as naive
-``YYYY-MM-DD HH:MM:SS.ffffff`` text, exactly as SQLAlchemy's own DateTime type writes it) and enums.
-PostgreSQL (psycopg 3) also prepares these statements on the server after a few runs.
+wrapping. What SQLAlchemy's column types would do is done here, for the types the hot paths
+bind and read: aware datetimes (stored as UTC; on SQLite as naive ``YYYY-MM-DD
+HH:MM:SS.ffffff`` text, exactly as SQLAlchemy's own DateTime type writes it, and read back
+by ``TZDateTime``'s own conversion) and enums. A row comes back as a named tuple of the
+statement's columns. PostgreSQL (psycopg 3) also prepares these statements on the server
+after a few runs.
 """
 
 from __future__ import annotations
 
+import collections
 import enum
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import functools
+import operator
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import literal_column
+from sqlalchemy import ColumnElement, literal_column
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ReturnsRows
 
+from saldo.adapters.db.types import TZDateTime, stored_utc
 from saldo.domain.periods import require_aware
-
-
-def to_utc(value: Any) -> datetime | None:
-    """A datetime column value as an aware UTC datetime, from either database."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite: naive UTC text (one parse is cheaper than a replace)
-        return datetime.fromisoformat(value + "+00:00")
-    moment: datetime = value
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 class IntegrityViolation(Exception):
@@ -51,15 +46,22 @@ class IntegrityViolation(Exception):
 
 
 class Prepared:
-    """One statement, compiled lazily for each dialect it meets."""
+    """One statement, compiled lazily for each dialect it meets. Its rows are named tuples of
+    its columns, read by name (``row.valid_until``): a ``TZDateTime`` column reads as an aware
+    UTC datetime, as in SQLAlchemy's own rows."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = _inline_constants(statement)
+        self._columns: Sequence[ColumnElement[Any]] = (
+            tuple(statement.exported_columns) if isinstance(statement, ReturnsRows) else ()
+        )
+        self._row = _row_maker(self._columns) if self._columns else None
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         found = self._compiled.get(dialect.name)
         if found is None:
+            _refuse_unconverted(self._columns, dialect)
             compiled = self._statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
             positions = compiled.positiontup if compiled.positional else None
@@ -89,21 +91,37 @@ class Prepared:
             raise IntegrityViolation(str(error)) from error
         return cursor
 
-    def rows(self, connection: Connection, **params: Any) -> Sequence[tuple[Any, ...]]:
+    def rows(self, connection: Connection, **params: Any) -> list[Any]:
+        """Every row, each a named tuple of the statement's columns."""
+        assert self._row is not None, "only a statement that names its columns has rows"
         cursor = self._cursor(connection, params)
         try:
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+            return list(map(self._row, cursor.fetchall()))
         finally:
             cursor.close()
 
-    def first(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
+    def first(self, connection: Connection, **params: Any) -> Any:
+        """The first row, a named tuple of the statement's columns; None without rows."""
+        assert self._row is not None, "only a statement that names its columns has rows"
         cursor = self._cursor(connection, params)
         try:
             row = cursor.fetchone()
-            return None if row is None else tuple(row)
+            return None if row is None else self._row(row)
         finally:
             cursor.close()
+
+    def scalar(self, connection: Connection, **params: Any) -> Any:
+        """The first row's first (most often only) value; None without rows."""
+        cursor = self._cursor(connection, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        if self._row is None:
+            return row[0]
+        return getattr(self._row(row), str(self._columns[0].key))
 
     def execute_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Run a statement once per parameter set, in one call to the driver."""
@@ -131,6 +149,42 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def _row_maker(columns: Sequence[ColumnElement[Any]]) -> Callable[[Sequence[Any]], Any]:
+    """What makes a driver's row into a named tuple of ``columns``. A ``TZDateTime`` column
+    reads as an aware UTC datetime (``stored_utc``, the column type's own conversion) when
+    it is read by name; by position it is the driver's value."""
+    # namedtuple refuses a name given twice: such columns are labelled (``accounts.id``
+    # beside ``lines.id`` is ``main_bucket_id``).
+    keys = [str(column.key) for column in columns]
+    named = cast(Any, collections.namedtuple)("Row", keys)
+    moments = {
+        keys[n]: _moment(n)
+        for n, column in enumerate(columns)
+        if isinstance(column.type, TZDateTime)
+    }
+    if moments:
+        # Converted when read rather than when the row is made: a line read with its
+        # buckets repeats the line's datetimes in every bucket's row, and reads them once.
+        named = type("Row", (named,), {"__slots__": (), **moments})
+    return functools.partial(tuple.__new__, named)  # the driver's row as it is, unchecked
+
+
+def _moment(position: int) -> property:
+    stored = operator.itemgetter(position)
+    return property(lambda row: stored_utc(stored(row)))
+
+
+def _refuse_unconverted(columns: Sequence[ColumnElement[Any]], dialect: Dialect) -> None:
+    """Refuses a statement that reads a column SQLAlchemy would convert on this database
+    (a Boolean on SQLite, JSON), other than a ``TZDateTime``: prepared rows would hold the
+    driver's raw value."""
+    for column in columns:
+        if isinstance(column.type, TZDateTime):
+            continue
+        if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+            raise TypeError(f"a prepared statement cannot read {column.key} ({column.type})")
 
 
 _PLAIN = frozenset({str, int})
@@ -165,10 +219,3 @@ def _bind(value: Any, sqlite: bool) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-def to_utc_required(value: Any) -> datetime:
-    """``to_utc`` of a column that is never NULL."""
-    moment = to_utc(value)
-    assert moment is not None
-    return moment

@@ -33,9 +33,18 @@ class TZDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        moment: datetime = value
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        return stored_utc(value)
+
+
+def stored_utc(value: Any) -> datetime | None:
+    """A ``TZDateTime`` column's stored value as an aware UTC datetime: from SQLAlchemy
+    (a naive UTC datetime on SQLite, an aware one on PostgreSQL) or straight from the driver,
+    as prepared statements read it (SQLite's naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # one parse is cheaper than a parse and a replace
+        return datetime.fromisoformat(value + "+00:00")
+    moment: datetime = value
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

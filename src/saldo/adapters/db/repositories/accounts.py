@@ -118,9 +118,9 @@ class SqlAccountRepository:
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:
         params = {"operator_id": operator_id, "kind": kind.value, "unit": unit}
-        found = _OPERATOR_ACCOUNT.first(self._connection, **params)
+        found = _OPERATOR_ACCOUNT.scalar(self._connection, **params)
         if found is not None:
-            return int(found[0])
+            return int(found)
         # Two first movements of an operator may race to open the account: the unique index
         # decides, and the loser reads the winner's row.
         savepoint = self._connection.begin_nested()
@@ -132,15 +132,15 @@ class SqlAccountRepository:
             ).scalar_one()
         except IntegrityError:
             savepoint.rollback()
-            again = _OPERATOR_ACCOUNT.first(self._connection, **params)
+            again = _OPERATOR_ACCOUNT.scalar(self._connection, **params)
             assert again is not None
-            return int(again[0])
+            return int(again)
         savepoint.commit()
         return int(created)
 
     def change_balance(self, account_id: int, amount: int) -> int | None:
-        row = _CHANGE_BALANCE.first(self._connection, account_id=account_id, amount=amount)
-        return None if row is None else int(row[0])
+        balance = _CHANGE_BALANCE.scalar(self._connection, account_id=account_id, amount=amount)
+        return None if balance is None else int(balance)
 
 
 _INSERT_TRANSACTION = Prepared(
@@ -182,7 +182,7 @@ class SqlLedgerRepository:
         memo: str | None,
         now: datetime,
     ) -> int:
-        created = _INSERT_TRANSACTION.first(
+        created = _INSERT_TRANSACTION.scalar(
             self._connection,
             operator_id=operator_id,
             line_id=line_id,
@@ -192,7 +192,7 @@ class SqlLedgerRepository:
             created_at=now,
         )
         assert created is not None
-        transaction_id = int(created[0])
+        transaction_id = int(created)
         _INSERT_ENTRY.execute_many(
             self._connection,
             [
@@ -224,7 +224,10 @@ class SqlLedgerRepository:
             .limit(limit),
             t.accounts.c.operator_id,
         )
-        found = [(int(r[0]), str(r[1]), int(r[2])) for r in self._connection.execute(per_unit)]
+        found = [
+            (int(transaction_id), str(unit), int(total))
+            for transaction_id, unit, total in self._connection.execute(per_unit)
+        ]
         entry_count = (
             select(func.count())
             .where(t.ledger_entries.c.transaction_id == t.ledger_transactions.c.id)
@@ -237,7 +240,10 @@ class SqlLedgerRepository:
             .limit(limit),
             t.ledger_transactions.c.operator_id,
         )
-        found += [(int(r[0]), str(r[1]), int(r[2])) for r in self._connection.execute(thin)]
+        found += [
+            (int(transaction_id), str(unit), int(entries))
+            for transaction_id, unit, entries in self._connection.execute(thin)
+        ]
         return sorted(found)[:limit]
 
     def drifted_buckets(self, *, limit: int) -> list[tuple[int, str, str, int, int]]:
@@ -262,8 +268,8 @@ class SqlLedgerRepository:
             t.accounts.c.operator_id,
         )
         return [
-            (int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]))
-            for r in self._connection.execute(statement)
+            (int(account_id), str(msisdn), str(kind), int(balance), int(ledger))
+            for account_id, msisdn, kind, balance, ledger in self._connection.execute(statement)
         ]
 
     def counts(self) -> tuple[int, int, int]:

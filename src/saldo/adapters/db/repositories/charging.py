@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import to_utc
 from saldo.services.ports.charging import NetworkElement, StoredSession
 from saldo.services.ports.core import DuplicateIdempotencyKey
 
@@ -97,8 +96,6 @@ class SqlChargingRepository:
         row = self._connection.execute(query).first()
         if row is None:
             return None
-        expires_at = to_utc(row.expires_at)
-        assert expires_at is not None
         return StoredSession(
             id=row.id,
             operator_id=row.operator_id,
@@ -118,7 +115,7 @@ class SqlChargingRepository:
             money_billed=row.money_billed,
             last_request=row.last_request,
             last_answer=row.last_answer,
-            expires_at=expires_at,
+            expires_at=row.expires_at,
         )
 
     def get_session(self, session_id: int, *, for_update: bool = False) -> StoredSession | None:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc_required
+from saldo.adapters.db.prepared import IntegrityViolation, Prepared
 from saldo.services.ports import PendingConfirmation
 
 _RECALL = Prepared(
@@ -33,8 +33,8 @@ class SqlConversationRepository:
         self._connection = connection
 
     def recall_reply(self, *, channel: str, message_id: str) -> str | None:
-        row = _RECALL.first(self._connection, channel=channel, message_id=message_id)
-        return None if row is None else str(row[0])
+        reply = _RECALL.scalar(self._connection, channel=channel, message_id=message_id)
+        return None if reply is None else str(reply)
 
     def remember_reply(self, *, channel: str, message_id: str, reply: str, now: datetime) -> None:
         savepoint = self._connection.begin_nested()
@@ -99,7 +99,8 @@ class SqlConversationRepository:
                 )
             )
             return now
-        started, last_seen = to_utc_required(found.started_at), to_utc_required(found.last_seen_at)
+        started: datetime = found.started_at
+        last_seen: datetime = found.last_seen_at
         mine = and_(c.session_id == session_id, c.msisdn == msisdn)
         if now - last_seen <= idle:
             self._connection.execute(update(t.ussd_sessions).where(mine).values(last_seen_at=now))

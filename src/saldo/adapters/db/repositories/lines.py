@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import Prepared, to_utc, to_utc_required
+from saldo.adapters.db.prepared import Prepared
 from saldo.adapters.db.repositories.operators import operator_for
 from saldo.domain.buckets import Bucket, BucketKind
 from saldo.domain.lifecycle import LineState
@@ -46,7 +46,6 @@ _LINE_COLUMNS = (
     t.lines.c.email,
     t.lines.c.low_balance_threshold,
 )
-_WIDTH = len(_LINE_COLUMNS)
 
 
 # Stored values to enum members by a dict lookup: an Enum call costs more, on every read.
@@ -55,19 +54,20 @@ _STATES = {state.value: state for state in LineState}
 _BUCKET_KINDS = {kind.value: kind for kind in BucketKind}
 
 
-def _line(row: Sequence[Any]) -> Line:
+def _line(row: Any) -> Line:
+    """The line in a row of ``_LINE_COLUMNS`` (a prepared statement's or SQLAlchemy's)."""
     return Line(
-        id=row[0],
-        operator_id=row[1],
-        msisdn=row[2],
-        iccid=row[3],
-        sim_kind=_SIM_KINDS[row[4]],
-        language=row[5],
-        state=_STATES[row[6]],
-        activated_at=to_utc_required(row[7]),
-        valid_until=to_utc_required(row[8]),
-        email=row[9],
-        low_balance_threshold=row[10],
+        id=row.id,
+        operator_id=row.operator_id,
+        msisdn=row.msisdn,
+        iccid=row.iccid,
+        sim_kind=_SIM_KINDS[row.sim_kind],
+        language=row.language,
+        state=_STATES[row.state],
+        activated_at=row.activated_at,
+        valid_until=row.valid_until,
+        email=row.email,
+        low_balance_threshold=row.low_balance_threshold,
     )
 
 
@@ -83,7 +83,7 @@ def _scoped(statement: Select[Any]) -> Select[Any]:
 
 
 _record = (
-    select(*_LINE_COLUMNS, t.operators.c.spec_hash, t.accounts.c.id)
+    select(*_LINE_COLUMNS, t.operators.c.spec_hash, t.accounts.c.id.label("main_bucket_id"))
     .select_from(
         t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).join(
             t.accounts,
@@ -94,7 +94,7 @@ _record = (
 )
 # A top-up locks its line and checks its idempotency key in the same statement.
 _record_with_topup = (
-    _record.add_columns(t.topups.c.id)
+    _record.add_columns(t.topups.c.id.label("earlier_topup_id"))
     .outerjoin(
         t.topups,
         and_(
@@ -122,8 +122,8 @@ _with_buckets = (
     select(
         *_LINE_COLUMNS,
         t.operators.c.spec_hash,
-        t.accounts.c.id,
-        t.accounts.c.kind,
+        t.accounts.c.id.label("bucket_id"),
+        t.accounts.c.kind.label("bucket_kind"),
         t.accounts.c.unit,
         t.accounts.c.balance,
         t.accounts.c.expires_at,
@@ -253,9 +253,9 @@ class SqlLineRepository:
         line = _line(row)
         return LineRecord(
             line=line,
-            operator=operator_for(self._connection, line.operator_id, row[_WIDTH]),
-            main_bucket_id=row[_WIDTH + 1],
-            earlier_topup_id=None if topup_key is None else row[_WIDTH + 2],
+            operator=operator_for(self._connection, line.operator_id, row.spec_hash),
+            main_bucket_id=row.main_bucket_id,
+            earlier_topup_id=None if topup_key is None else row.earlier_topup_id,
         )
 
     def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
@@ -266,18 +266,18 @@ class SqlLineRepository:
         line = _line(rows[0])
         buckets = tuple(
             Bucket(
-                id=row[_WIDTH + 1],
-                kind=_BUCKET_KINDS[row[_WIDTH + 2]],
-                unit=row[_WIDTH + 3],
-                balance=row[_WIDTH + 4],
-                expires_at=to_utc(row[_WIDTH + 5]),
+                id=row.bucket_id,
+                kind=_BUCKET_KINDS[row.bucket_kind],
+                unit=row.unit,
+                balance=row.balance,
+                expires_at=row.expires_at,
             )
             for row in rows
-            if row[_WIDTH + 1] is not None
+            if row.bucket_id is not None
         )
         return LineWithBuckets(
             line=line,
-            operator=operator_for(self._connection, line.operator_id, rows[0][_WIDTH]),
+            operator=operator_for(self._connection, line.operator_id, rows[0].spec_hash),
             buckets=buckets,
         )
 
@@ -295,7 +295,7 @@ class SqlLineRepository:
             if wanted is not None:
                 statement = statement.where(t.lines.c.operator_id == wanted)
         statement = _chosen(statement, windows=windows, recycled=recycled)
-        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+        return [_line(row) for row in self._connection.execute(statement)]
 
     def set_validity(
         self, line_id: int, *, valid_until: datetime, state: LineState | None, now: datetime
@@ -332,7 +332,7 @@ class SqlLineRepository:
             )
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
-        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+        return [_line(row) for row in self._connection.execute(statement)]
 
     def expiring(
         self,
@@ -360,7 +360,7 @@ class SqlLineRepository:
             )
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
-        return [_line(tuple(row)) for row in self._connection.execute(statement)]
+        return [_line(row) for row in self._connection.execute(statement)]
 
     def record_event(
         self,
@@ -396,7 +396,7 @@ class SqlLineRepository:
             .where(t.line_events.c.line_id == line_id)
             .order_by(t.line_events.c.id)
         )
-        return [(LineState(a), LineState(b), str(r), to_utc_required(at)) for a, b, r, at in rows]
+        return [(LineState(a), LineState(b), str(r), at) for a, b, r, at in rows]
 
     def set_low_balance_threshold(self, line_id: int, *, threshold: int | None) -> None:
         self._connection.execute(
@@ -407,12 +407,12 @@ class SqlLineRepository:
         self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))
 
     def last_recycled_at(self, msisdn: str) -> datetime | None:
-        found = self._connection.execute(
+        found: datetime | None = self._connection.execute(
             select(func.max(t.lines.c.state_changed_at)).where(
                 t.lines.c.msisdn == msisdn, t.lines.c.state == LineState.RECYCLED.value
             )
         ).scalar_one_or_none()
-        return to_utc(found)
+        return found
 
     def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
         statement = select(t.lines.c.operator_id, func.count()).group_by(t.lines.c.operator_id)

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, text
+from sqlalchemy import Integer, and_, bindparam, column, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import IntegrityViolation, Prepared, to_utc
+from saldo.adapters.db.prepared import IntegrityViolation, Prepared
 from saldo.domain.ledger import Posting
 from saldo.domain.lifecycle import LineState
 from saldo.services.ports import (
@@ -62,21 +62,19 @@ class SqlTopUpRepository:
         )
         if row is None:
             return None
-        valid_until_after, created_at = to_utc(row[8]), to_utc(row[10])
-        assert valid_until_after is not None and created_at is not None
         return StoredTopUp(
-            id=row[0],
-            operator_id=row[1],
-            line_id=row[2],
-            request_fingerprint=row[3],
-            amount=row[4],
-            currency=row[5],
-            channel=row[6],
-            state_before=LineState(row[7]),
-            valid_until_after=valid_until_after,
-            balance_after=row[9],
-            created_at=created_at,
-            bonus=row[11],
+            id=row.id,
+            operator_id=row.operator_id,
+            line_id=row.line_id,
+            request_fingerprint=row.request_fingerprint,
+            amount=row.amount,
+            currency=row.currency,
+            channel=row.channel,
+            state_before=LineState(row.state_before),
+            valid_until_after=row.valid_until_after,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+            bonus=row.bonus,
         )
 
     def credit(
@@ -104,8 +102,8 @@ class SqlTopUpRepository:
             statement = _credit_statement(roles, line=changes_line, reactivate=reactivate)
             with _refused_key(topup):
                 row = statement.first(self._connection, **params)
-            assert row is not None and row[0] is not None
-            return int(row[0]), int(row[1])
+            assert row is not None and row.topup_id is not None
+            return int(row.topup_id), int(row.balance)
         # SQLite runs in-process: the same writes one statement after the other cost no
         # round trips, each one's result bound into the next.
         with _refused_key(topup):
@@ -124,8 +122,8 @@ class SqlTopUpRepository:
 
 def _first(connection: Connection, statement: Prepared, params: dict[str, Any]) -> int | None:
     """The one value the statement returns, None when it changed no row."""
-    row = statement.first(connection, **params)
-    return None if row is None else int(row[0])
+    value = statement.scalar(connection, **params)
+    return None if value is None else int(value)
 
 
 @contextmanager
@@ -285,9 +283,9 @@ def _credit_statement(roles: tuple[str, ...], *, line: bool, reactivate: bool) -
         ), entries AS (
             {_insert_entries("(SELECT id FROM txn)", [balances[r] for r in roles])}
         ){validity}
-        SELECT (SELECT id FROM topup), (SELECT balance FROM balance)
+        SELECT (SELECT id FROM topup) AS topup_id, (SELECT balance FROM balance) AS balance
         """
-        )
+        ).columns(column("topup_id", Integer), column("balance", Integer))
     )
 
 

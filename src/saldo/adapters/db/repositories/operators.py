@@ -78,8 +78,10 @@ class SqlOperatorRepository:
         return _build(int(operator_id), fingerprint, spec)
 
     def get(self, operator_id: int) -> Operator | None:
-        row = _HASH.first(self._connection, id=operator_id)
-        return None if row is None else operator_for(self._connection, operator_id, row[0])
+        fingerprint = _HASH.scalar(self._connection, id=operator_id)
+        if fingerprint is None:
+            return None
+        return operator_for(self._connection, operator_id, fingerprint)
 
     def get_by_slug(
         self, slug: str, *, for_update: bool = False, for_share: bool = False

@@ -9,7 +9,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import to_utc
 from saldo.services.ports.core import DuplicateIdempotencyKey
 from saldo.services.ports.usage import DailyUsage, UsageRecord
 
@@ -55,14 +54,12 @@ class SqlUsageRepository:
         ).first()
         if row is None:
             return None
-        started_at = to_utc(row.started_at)
-        assert started_at is not None
         return UsageRecord(
             operator_id=row.operator_id,
             line_id=row.line_id,
             record_id=row.record_id,
             service=row.service,
-            started_at=started_at,
+            started_at=row.started_at,
             used=row.used,
             billable=row.billable,
             zone=row.zone,

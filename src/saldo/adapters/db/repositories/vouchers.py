@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, upda
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import Prepared, to_utc
+from saldo.adapters.db.prepared import Prepared
 from saldo.adapters.db.types import TZDateTime
 from saldo.domain.vouchers import VoucherState
 from saldo.services.ports import ClaimedVoucher, VoucherBatch, VoucherStatus
@@ -116,7 +116,7 @@ class SqlVoucherRepository:
             rows = self._connection.execute(
                 select(t.vouchers.c.pin_hash).where(t.vouchers.c.pin_hash.in_(chunk))
             )
-            taken.update(row[0] for row in rows)
+            taken.update(row.pin_hash for row in rows)
         return taken
 
     def claim(
@@ -127,16 +127,17 @@ class SqlVoucherRepository:
         )
         if row is None:
             return None
-        return ClaimedVoucher(id=row[0], serial=row[1], value=row[2], currency=row[3])
+        return ClaimedVoucher(id=row.id, serial=row.serial, value=row.value, currency=row.currency)
 
     def status(self, *, pin_hash: str) -> VoucherStatus | None:
         row = _STATUS.first(self._connection, pin_hash=pin_hash)
         if row is None:
             return None
-        expires_at = to_utc(row[3])
-        assert expires_at is not None
         return VoucherStatus(
-            id=row[0], operator_id=row[1], state=VoucherState(row[2]), expires_at=expires_at
+            id=row.id,
+            operator_id=row.operator_id,
+            state=VoucherState(row.state),
+            expires_at=row.expires_at,
         )
 
     def link_topup(self, voucher_id: int, *, topup_id: int) -> None:
@@ -196,7 +197,7 @@ class SqlVoucherRepository:
             t.voucher_batches.c.operator_id,
             t.voucher_batches.c.value,
             t.voucher_batches.c.currency,
-            t.voucher_batches.c.count,
+            t.voucher_batches.c.count.label("vouchers"),  # a row's own count() is a method
             t.voucher_batches.c.expires_at,
             t.voucher_batches.c.created_at,
             t.voucher_batches.c.voided_at,
@@ -212,7 +213,7 @@ class SqlVoucherRepository:
                 operator_id=row.operator_id,
                 value=row.value,
                 currency=row.currency,
-                count=row[4],
+                count=row.vouchers,
                 expires_at=row.expires_at,
                 created_at=row.created_at,
                 voided_at=row.voided_at,
@@ -235,4 +236,4 @@ class SqlVoucherRepository:
 
     def wrong_attempts_since(self, *, line_id: int, since: datetime) -> list[datetime]:
         rows = _WRONG_SINCE.rows(self._connection, line_id=line_id, since=since)
-        return [moment for row in rows if (moment := to_utc(row[0])) is not None]
+        return [row.created_at for row in rows]

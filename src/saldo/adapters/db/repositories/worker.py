@@ -9,7 +9,6 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import to_utc
 from saldo.services.ports.worker import AutoTopUp
 
 
@@ -18,10 +17,10 @@ class SqlJobRunRepository:
         self._connection = connection
 
     def last_run(self, job: str) -> datetime | None:
-        found = self._connection.execute(
+        found: datetime | None = self._connection.execute(
             select(t.job_runs.c.last_run_at).where(t.job_runs.c.job == job)
         ).scalar_one_or_none()
-        return to_utc(found)
+        return found
 
     def record_run(self, job: str, *, at: datetime) -> None:
         changed = self._connection.execute(
@@ -100,5 +99,5 @@ def _setting(row: Any) -> AutoTopUp:
         token=row.token,
         enabled=row.enabled,
         failures=row.failures,
-        next_attempt_at=to_utc(row.next_attempt_at),
+        next_attempt_at=row.next_attempt_at,
     )
