@@ -97,6 +97,15 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _operator_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Built operators (saldo.adapters.db.operator_cache) are kept in this session's temporary
+    folder, for the subprocesses too, never in the home folder of whoever runs the tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _sandbox_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The sandbox card processor keeps its payments in the test's own directory."""

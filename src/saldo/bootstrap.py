@@ -9,30 +9,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 
 from saldo.adapters.clock import FixedClock, SystemClock
-from saldo.adapters.db.backup import PG_DUMP_GUIDANCE, UnableToBackUp, back_up_sqlite
 from saldo.adapters.db.engine import make_engine
 from saldo.adapters.db.migrate import is_up_to_date, pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
-from saldo.adapters.email.smtp import SmtpMailer
-from saldo.adapters.folder import FolderMailer, FolderSmsSender
-from saldo.adapters.fx.files import read_rates_file
-from saldo.adapters.payments.sandbox import SandboxProvider
-from saldo.adapters.sms.kannel import KannelSmsSender
-from saldo.adapters.webhooks.http import HttpWebhookSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
-from saldo.domain.fx import ExchangeRate
-from saldo.services.mail_port import Mailer
-from saldo.services.outbox import Senders
 from saldo.services.payment_port import PaymentProvider
-from saldo.services.ports import Clock, NetworkElement, UnitOfWork
-from saldo.services.sms_port import SmsSender
-from saldo.services.webhook_port import WebhookSender
+from saldo.services.ports import Clock, UnitOfWork
+
+# The gateways (SMTP, Kannel, HTTP webhooks), the payment processors, backups and exchange
+# rate files are imported by the method that makes each: most commands use none of them, and
+# together they cost a command more to import than a balance inquiry takes to run.
+if TYPE_CHECKING:
+    from saldo.domain.fx import ExchangeRate
+    from saldo.services.mail_port import Mailer
+    from saldo.services.outbox import Senders
+    from saldo.services.ports import NetworkElement
+    from saldo.services.sms_port import SmsSender
+    from saldo.services.webhook_port import WebhookSender
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -97,6 +96,8 @@ class Saldo:
 
     def sms_sender(self) -> SmsSender:
         """The configured outbound SMS gateway; raise SmsNotConfigured if there is none."""
+        from saldo.adapters.sms.kannel import KannelSmsSender
+
         url = self.settings.kannel_sendsms_url
         if not url:
             raise SmsNotConfigured("set SALDO_KANNEL_SENDSMS_URL to send SMS")
@@ -110,6 +111,8 @@ class Saldo:
         """The configured SMTP server for outgoing email; raise MailNotConfigured when there
         is none or SALDO_SMTP_URL cannot be used (the reason never quotes the URL, which
         holds the password)."""
+        from saldo.adapters.email.smtp import SmtpMailer
+
         url = self.settings.smtp_url
         if url is None or not url.get_secret_value():
             raise MailNotConfigured("set SALDO_SMTP_URL to send email")
@@ -120,6 +123,8 @@ class Saldo:
 
     def webhook_sender(self) -> WebhookSender:
         """Posts operators' webhooks over HTTP(S), waiting SALDO_WEBHOOK_TIMEOUT_SECONDS."""
+        from saldo.adapters.webhooks.http import HttpWebhookSender
+
         return HttpWebhookSender(timeout=self.settings.webhook_timeout_seconds)
 
     def webhook_secret(self, operator_slug: str) -> str:
@@ -141,6 +146,9 @@ class Saldo:
         """The gateways the outbox can deliver through: SMS when Kannel is configured, email
         when SMTP is, webhooks always. In development a channel without one is written to
         the outbox folder; elsewhere its messages stay pending."""
+        from saldo.adapters.folder import FolderMailer, FolderSmsSender
+        from saldo.services.outbox import Senders
+
         folder = self.outbox_folder()
         try:
             sms: SmsSender | None = self.sms_sender()
@@ -171,6 +179,8 @@ class Saldo:
         settings = self.settings
         providers: dict[str, PaymentProvider] = {}
         if settings.environment != "production":
+            from saldo.adapters.payments.sandbox import SandboxProvider
+
             providers["sandbox"] = SandboxProvider(
                 path=self.beside_database(settings.sandbox_path),
                 webhook_secret=self.sandbox_webhook_secret,
@@ -236,6 +246,8 @@ class Saldo:
         and workers use it) and return its size in bytes; ``new_installation``: the copy
         gets an installation id of its own. Raises UnableToBackUp, with pg_dump guidance for
         PostgreSQL."""
+        from saldo.adapters.db.backup import PG_DUMP_GUIDANCE, UnableToBackUp, back_up_sqlite
+
         url = self.engine.url
         if url.get_backend_name() != "sqlite":
             raise UnableToBackUp(PG_DUMP_GUIDANCE)
@@ -286,4 +298,6 @@ def parse_rates_file(
     """The exchange rates in a file: the ECB's daily XML, CSV or JSON (see
     ``saldo.adapters.fx.files.read_rates_file``; ``fmt`` None sniffs the format). Channels
     reach the file adapters through here. Raises UnreadableRateFile or InvalidRate."""
+    from saldo.adapters.fx.files import read_rates_file
+
     return read_rates_file(path, fmt=fmt, source=source, now=now)

@@ -14,8 +14,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-import yaml
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies
 from pydantic import (
@@ -115,6 +113,8 @@ class OperatorSpec(_Strict):
     @classmethod
     def _known_country(cls, value: str) -> str:
         # Lines are checked against the operator's country by their numbering plan.
+        import phonenumbers
+
         if value not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown country {value!r} (an ISO 3166 code such as AR, CO, BE)")
         return value
@@ -371,6 +371,10 @@ def parse_spec(data: Any, *, source: str) -> OperatorSpec:
 
 def load_spec_file(path: Path) -> OperatorSpec:
     """Read and validate one operator YAML file; raise CatalogError on any problem."""
+    # PyYAML is imported here: only loading a file needs it, and reading a stored operator
+    # (every command that looks a line up) does not.
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

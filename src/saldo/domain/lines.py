@@ -6,10 +6,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState
-from saldo.domain.operator import SimKind
+
+if TYPE_CHECKING:
+    # An annotation only: the CLI's root command needs Channel, not the whole Operator.
+    from saldo.domain.operator import SimKind
 
 LANGUAGES = ("es", "fr", "nl", "en", "zh")
 

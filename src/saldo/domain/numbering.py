@@ -3,13 +3,15 @@
 Numbers are parsed and validated with ``phonenumbers`` against the operator's country, so a
 Colombian number cannot be registered on an Argentine operator. Logs only ever see masked
 numbers.
+
+``phonenumbers`` is imported by the functions that parse, not with this module: importing it
+is a noticeable part of a short command's start (docs/performance.md), and a number already
+in E.164, as the CLI, gateways and the API mostly send it, is looked up without it.
 """
 
 from __future__ import annotations
 
 import re
-
-import phonenumbers
 
 from saldo.domain.errors import SaldoError, quoted
 
@@ -52,6 +54,8 @@ def normalize_msisdn(text: str, *, country: str) -> str:
     Raises InvalidMsisdn when it is not a valid number and ForeignMsisdn when it is valid but
     not a number of ``country``.
     """
+    import phonenumbers
+
     _check_phone_text(text)
     try:
         parsed = phonenumbers.parse(text, country)
@@ -62,17 +66,15 @@ def normalize_msisdn(text: str, *, country: str) -> str:
     region = phonenumbers.region_code_for_number(parsed)
     if region != country:
         raise ForeignMsisdn(f"{text!r} is a number of {region}, not of {country}")
-    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+    if phonenumbers.number_type(parsed) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
         # In Argentina "11 2345-6789" is a Buenos Aires landline; the mobile is 11 15 2345-6789
         # (+54 9 11 ...). Refusing landlines keeps a subscriber from being registered under
         # a number that is not their line.
         raise InvalidMsisdn(f"{text!r} is not a mobile number")
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-
-
-_MOBILE_TYPES = frozenset(
-    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
 
 
 def parse_msisdn(text: str) -> str:
@@ -83,6 +85,8 @@ def parse_msisdn(text: str) -> str:
     Raises InvalidMsisdn otherwise (a national number, ``3001234567``, is not a valid
     international one). Used to find a line before its operator is known.
     """
+    import phonenumbers
+
     candidate = _check_phone_text(text)
     if candidate.startswith("00"):
         candidate = candidate[2:]  # the international call prefix, as SMSCs often send it

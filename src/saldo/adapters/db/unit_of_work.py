@@ -5,32 +5,44 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db.engine import WRITE, Kept, ThreadConnections, kept_connections
-from saldo.adapters.db.repositories import (
+from saldo.adapters.db.repositories.accounts import (
+    OperatorAccountIds,
     SqlAccountRepository,
-    SqlAdjustmentRepository,
-    SqlAutoRenewalRepository,
-    SqlConversationRepository,
     SqlLedgerRepository,
-    SqlLineRepository,
-    SqlOperatorRepository,
-    SqlOrderRepository,
-    SqlOutboxRepository,
-    SqlPaymentRepository,
-    SqlPlanPurchaseRepository,
-    SqlRateRepository,
-    SqlTopUpRepository,
-    SqlVoucherRepository,
 )
-from saldo.adapters.db.repositories.accounts import OperatorAccountIds
-from saldo.adapters.db.repositories.charging import SqlChargingRepository
-from saldo.adapters.db.repositories.usage import SqlUsageRepository
-from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
+from saldo.adapters.db.repositories.lines import SqlLineRepository
+from saldo.adapters.db.repositories.operators import SqlOperatorRepository
+
+# The repositories of a balance inquiry are imported above; the others by their property, on
+# first use, so that a short command does not import what it never touches
+# (docs/performance.md). Importing a module already imported is a dictionary lookup.
+if TYPE_CHECKING:
+    from saldo.adapters.db.repositories.charging import SqlChargingRepository
+    from saldo.adapters.db.repositories.conversations import SqlConversationRepository
+    from saldo.adapters.db.repositories.movements import (
+        SqlAdjustmentRepository,
+        SqlPlanPurchaseRepository,
+        SqlTopUpRepository,
+    )
+    from saldo.adapters.db.repositories.orders import (
+        SqlAutoRenewalRepository,
+        SqlOrderRepository,
+    )
+    from saldo.adapters.db.repositories.outbox import SqlOutboxRepository
+    from saldo.adapters.db.repositories.payments import SqlPaymentRepository
+    from saldo.adapters.db.repositories.rates import SqlRateRepository
+    from saldo.adapters.db.repositories.usage import SqlUsageRepository
+    from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
+    from saldo.adapters.db.repositories.worker import (
+        SqlAutoTopUpRepository,
+        SqlJobRunRepository,
+    )
 
 R = TypeVar("R")
 
@@ -165,58 +177,86 @@ class SqlUnitOfWork:
 
     @property
     def topups(self) -> SqlTopUpRepository:
+        from saldo.adapters.db.repositories.movements import SqlTopUpRepository
+
         return self._repository(SqlTopUpRepository, scoped=True)
 
     @property
     def adjustments(self) -> SqlAdjustmentRepository:
+        from saldo.adapters.db.repositories.movements import SqlAdjustmentRepository
+
         return self._repository(SqlAdjustmentRepository)
 
     @property
     def vouchers(self) -> SqlVoucherRepository:
+        from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
+
         return self._repository(SqlVoucherRepository, scoped=True)
 
     @property
     def plan_purchases(self) -> SqlPlanPurchaseRepository:
+        from saldo.adapters.db.repositories.movements import SqlPlanPurchaseRepository
+
         return self._repository(SqlPlanPurchaseRepository)
 
     @property
     def conversations(self) -> SqlConversationRepository:
+        from saldo.adapters.db.repositories.conversations import SqlConversationRepository
+
         return self._repository(SqlConversationRepository)
 
     @property
     def rates(self) -> SqlRateRepository:
+        from saldo.adapters.db.repositories.rates import SqlRateRepository
+
         return self._repository(SqlRateRepository)
 
     @property
     def orders(self) -> SqlOrderRepository:
+        from saldo.adapters.db.repositories.orders import SqlOrderRepository
+
         return self._repository(SqlOrderRepository, scoped=True)
 
     @property
     def payments(self) -> SqlPaymentRepository:
+        from saldo.adapters.db.repositories.payments import SqlPaymentRepository
+
         return self._repository(SqlPaymentRepository, scoped=True)
 
     @property
     def auto_renewals(self) -> SqlAutoRenewalRepository:
+        from saldo.adapters.db.repositories.orders import SqlAutoRenewalRepository
+
         return self._repository(SqlAutoRenewalRepository, scoped=True)
 
     @property
     def outbox(self) -> SqlOutboxRepository:
+        from saldo.adapters.db.repositories.outbox import SqlOutboxRepository
+
         return self._repository(SqlOutboxRepository)
 
     @property
     def auto_topups(self) -> SqlAutoTopUpRepository:
+        from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository
+
         return self._repository(SqlAutoTopUpRepository, scoped=True)
 
     @property
     def charging(self) -> SqlChargingRepository:
+        from saldo.adapters.db.repositories.charging import SqlChargingRepository
+
         return self._repository(SqlChargingRepository, scoped=True)
 
     @property
     def usage(self) -> SqlUsageRepository:
+        from saldo.adapters.db.repositories.usage import SqlUsageRepository
+
         return self._repository(SqlUsageRepository, scoped=True)
 
     @property
     def job_runs(self) -> SqlJobRunRepository:
+        from saldo.adapters.db.repositories.worker import SqlJobRunRepository
+
         return self._repository(SqlJobRunRepository)
 
     def __enter__(self) -> SqlUnitOfWork:

@@ -33,13 +33,10 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
-from saldo.services.adjust_balance import adjust_as_typed
-from saldo.services.audit import audit_ledger
-from saldo.services.inquire_balance import inquire_balance
-from saldo.services.top_up import top_up_as_typed
 
-# The other commands (operators, lines, orders, sms, worker, ...) are imported when they run:
-# see saldo.channels.cli.lazy.
+# Each command imports its use case when it runs, and the other commands (operators, lines,
+# orders, sms, worker, ...) are imported when they run (saldo.channels.cli.lazy): a command
+# loads what it uses, not what the others use (docs/performance.md).
 app = typer.Typer(
     cls=LazyGroup,
     help="Saldo: prepaid balances, validity and top-ups for mobile operators.",
@@ -109,6 +106,8 @@ def balance_command(
 
     Example: saldo balance +573001234567
     """
+    from saldo.services.inquire_balance import inquire_balance
+
     saldo = state(ctx).saldo()
     view = saldo.run(inquire_balance, msisdn=msisdn, now=saldo.clock.now())
     if as_json:
@@ -159,6 +158,8 @@ def topup_command(
 
     Example: saldo topup +573001234567 30.000 --key store-42-0001
     """
+    from saldo.services.top_up import top_up_as_typed
+
     saldo = state(ctx).saldo()
     done = saldo.run(
         top_up_as_typed,
@@ -209,6 +210,8 @@ def adjust_command(
 
     Example: saldo adjust +5491123456789 500 --reason "network outage goodwill" --actor ana
     """
+    from saldo.services.adjust_balance import adjust_as_typed
+
     saldo = state(ctx).saldo()
     done = saldo.run(
         adjust_as_typed,
@@ -247,6 +250,8 @@ def adjust_command(
 @app.command("audit")
 def audit_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Recompute every balance from the ledger; exit 1 naming the first difference."""
+    from saldo.services.audit import audit_ledger
+
     report = state(ctx).saldo().run(audit_ledger)
     if as_json:
         emit_json({**to_jsonable(report), "clean": report.clean})

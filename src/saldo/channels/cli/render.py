@@ -9,17 +9,19 @@ import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Column, Table
 
 from saldo.domain.money import Money, format_money
 from saldo.domain.periods import impossible_day
 from saldo.i18n import data_text, minutes_text, number_text, rate_text
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -134,6 +136,9 @@ def shown_rate(value: Decimal, locale: str) -> str:
 
 def progress(*, quiet: bool) -> Progress:
     """A progress bar on stderr, for long work; hidden for --json and when not a terminal."""
+    # Imported here: only the few commands that show one need it.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),

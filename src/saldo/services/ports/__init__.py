@@ -2,14 +2,20 @@
 see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
 those of vouchers, plan purchases, conversations and exchange rates; ``orders`` those of
 orders, payments, auto-renewal and the outbox; the unit of work that
-gathers them is here."""
+gathers them is here.
+
+Every name is imported from here, but only ``core`` is imported with this package: the
+other modules are imported when one of their names is first asked for, so a balance inquiry
+does not define the Protocols and records of orders, vouchers or charging it never uses
+(docs/performance.md).
+"""
 
 from __future__ import annotations
 
+import importlib
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
 from saldo.services.ports.core import (
     AccountRepository,
     AdjustmentRepository,
@@ -28,36 +34,80 @@ from saldo.services.ports.core import (
     TopUpRepository,
     ValidityWindow,
 )
-from saldo.services.ports.orders import (
-    AutoRenewal,
-    AutoRenewalRepository,
-    OrderEvent,
-    OrderRepository,
-    OrderTerms,
-    OutboxMessage,
-    OutboxRepository,
-    PaymentPurpose,
-    PaymentRepository,
-    StoredOrder,
-    StoredPayment,
-)
-from saldo.services.ports.selling import (
-    ClaimedVoucher,
-    ConversationRepository,
-    PendingConfirmation,
-    PlanPurchaseRepository,
-    RateRepository,
-    StoredPlanPurchase,
-    VoucherBatch,
-    VoucherRepository,
-    VoucherStatus,
-)
-from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
-from saldo.services.ports.worker import (
-    AutoTopUp,
-    AutoTopUpRepository,
-    JobRunRepository,
-)
+
+if TYPE_CHECKING:
+    from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
+    from saldo.services.ports.orders import (
+        AutoRenewal,
+        AutoRenewalRepository,
+        OrderEvent,
+        OrderRepository,
+        OrderTerms,
+        OutboxMessage,
+        OutboxRepository,
+        PaymentPurpose,
+        PaymentRepository,
+        StoredOrder,
+        StoredPayment,
+    )
+    from saldo.services.ports.selling import (
+        ClaimedVoucher,
+        ConversationRepository,
+        PendingConfirmation,
+        PlanPurchaseRepository,
+        RateRepository,
+        StoredPlanPurchase,
+        VoucherBatch,
+        VoucherRepository,
+        VoucherStatus,
+    )
+    from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
+    from saldo.services.ports.worker import AutoTopUp, AutoTopUpRepository, JobRunRepository
+
+# The names of the modules imported on first use, and the module of each.
+_ON_FIRST_USE = {
+    name: module
+    for module, names in {
+        "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
+        "orders": (
+            "AutoRenewal",
+            "AutoRenewalRepository",
+            "OrderEvent",
+            "OrderRepository",
+            "OrderTerms",
+            "OutboxMessage",
+            "OutboxRepository",
+            "PaymentPurpose",
+            "PaymentRepository",
+            "StoredOrder",
+            "StoredPayment",
+        ),
+        "selling": (
+            "ClaimedVoucher",
+            "ConversationRepository",
+            "PendingConfirmation",
+            "PlanPurchaseRepository",
+            "RateRepository",
+            "StoredPlanPurchase",
+            "VoucherBatch",
+            "VoucherRepository",
+            "VoucherStatus",
+        ),
+        "usage": ("DailyUsage", "UsageRecord", "UsageRepository"),
+        "worker": ("AutoTopUp", "AutoTopUpRepository", "JobRunRepository"),
+    }.items()
+    for name in names
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next use is an ordinary lookup
+    return value
+
 
 __all__ = [
     "AccountRepository",

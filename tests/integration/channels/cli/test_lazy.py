@@ -1,13 +1,16 @@
 """What ``saldo`` imports to start: a command loads what it needs when it runs, so that
 ``saldo --help`` and ``saldo balance`` do not spend their time importing the database layer's
-migrations, the HTTP server or the payment processors' SDKs (docs/performance.md). Checked by
-the modules a fresh interpreter has loaded, not by a wall clock."""
+migrations, the HTTP server, the payment processors' SDKs, the gateways, the catalog's schema
+or the use cases and repositories of other commands (docs/performance.md, "CLI start").
+Checked by the modules a fresh interpreter has loaded, not by a wall clock."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.core import TyperCommand
@@ -16,23 +19,48 @@ from saldo.bootstrap import Saldo
 from saldo.channels.cli.lazy import LAZY_COMMANDS
 from saldo.services.lines import NewLine, add_line
 
-NEVER_FOR_A_BALANCE = ("alembic", "fastapi", "uvicorn", "stripe", "mercadopago", "jinja2")
-NEVER_FOR_HELP = (*NEVER_FOR_A_BALANCE, "sqlalchemy", "pydantic", "yaml")
+NEVER_FOR_A_BALANCE = (
+    *("alembic", "fastapi", "uvicorn", "stripe", "mercadopago", "jinja2"),
+    # PyYAML reads catalog files; smtplib and urllib.request are the SMTP and Kannel gateways.
+    *("yaml", "smtplib", "urllib.request"),
+)
+NEVER_FOR_HELP = (*NEVER_FOR_A_BALANCE, "sqlalchemy", "pydantic", "phonenumbers")
+# Saldo's own modules that a balance inquiry has no use for: other commands' use cases,
+# repositories and ports, and a progress bar.
+NOT_SALDO_S_FOR_A_BALANCE = (
+    "saldo.services.top_up",
+    "saldo.services.adjust_balance",
+    "saldo.services.outbox",
+    "saldo.services.ports.orders",
+    "saldo.services.ports.selling",
+    "saldo.services.ports.charging",
+    "saldo.adapters.db.repositories.orders",
+    "saldo.adapters.db.repositories.vouchers",
+    "saldo.adapters.db.repositories.movements",
+    "saldo.adapters.payments.sandbox",
+    "rich.progress",
+)
+# What builds an operator from its stored catalog entry: not needed once it is kept.
+BUILDING_AN_OPERATOR = ("saldo.catalog.schema", "phonenumbers")
 
 
-def _loaded_by(*args: str) -> tuple[int, list[str]]:
-    """Run ``saldo ARGS`` in a fresh interpreter; its exit code and every module it loaded."""
+def _loaded_by(*args: str, cache_home: Path | None = None) -> tuple[int, list[str], str]:
+    """Run ``saldo ARGS`` in a fresh interpreter (with operators kept in ``cache_home``, if
+    given); its exit code, every module it loaded and what it printed."""
     program = (
         "import json, sys\n"
         "from saldo.channels.cli.main import run\n"
         f"code = run({list(args)!r})\n"
         "sys.stderr.write(json.dumps([code, sorted(sys.modules)]))\n"
     )
+    env = dict(os.environ)
+    if cache_home is not None:
+        env["XDG_CACHE_HOME"] = str(cache_home)
     finished = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env
     )
     code, modules = json.loads(finished.stderr.splitlines()[-1])
-    return code, modules
+    return code, modules, finished.stdout
 
 
 def _packages(modules: list[str]) -> set[str]:
@@ -42,11 +70,12 @@ def _packages(modules: list[str]) -> set[str]:
 def test_saldo_help_loads_neither_the_database_nor_the_settings_nor_any_processor() -> None:
     # given a fresh interpreter
     # when it runs `saldo --help`
-    code, loaded = _loaded_by("--help")
+    code, loaded, _ = _loaded_by("--help")
 
-    # then none of the heavy libraries was imported
+    # then none of the heavy libraries was imported, nor the domain's operators
     assert code == 0
     assert sorted(set(NEVER_FOR_HELP) & _packages(loaded)) == []
+    assert "saldo.domain.operator" not in loaded
 
 
 def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(saldo_sqlite: Saldo) -> None:
@@ -58,13 +87,41 @@ def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(saldo_sqlit
     )
 
     # when a fresh interpreter runs `saldo balance` on it
-    code, loaded = _loaded_by(
+    code, loaded, _ = _loaded_by(
         "--database-url", saldo_sqlite.settings.database_url, "balance", "+573001234567"
     )
 
-    # then it answered without Alembic, the HTTP server or the processors' SDKs
+    # then it answered without Alembic, the HTTP server, the processors' SDKs, the gateways
+    # or what only other commands use
     assert code == 0
     assert sorted(set(NEVER_FOR_A_BALANCE) & _packages(loaded)) == []
+    assert sorted(set(NOT_SALDO_S_FOR_A_BALANCE) & set(loaded)) == []
+
+
+def test_the_next_process_reads_the_operator_as_kept_and_answers_the_same(
+    saldo_sqlite: Saldo, tmp_path: Path
+) -> None:
+    # given a line, and no operator kept yet
+    add_line(
+        saldo_sqlite.uow(),
+        new_line=NewLine(msisdn="+573001234567", operator="claro-co"),
+        now=saldo_sqlite.clock.now(),
+    )
+    url = saldo_sqlite.settings.database_url
+    cache_home = tmp_path / "cache"
+
+    # when `saldo balance` runs in a fresh interpreter, then in another
+    first = _loaded_by("--database-url", url, "balance", "+573001234567", cache_home=cache_home)
+    second = _loaded_by("--database-url", url, "balance", "+573001234567", cache_home=cache_home)
+
+    # then the first built the line's operator from its catalog entry and kept it, the
+    # second read it back without the catalog's schema or phonenumbers, and both answered alike
+    assert first[0] == second[0] == 0
+    assert sorted(set(BUILDING_AN_OPERATOR) & set(first[1])) == sorted(BUILDING_AN_OPERATOR)
+    assert len(list((cache_home / "saldo" / "operators").iterdir())) == 1
+    assert sorted(set(BUILDING_AN_OPERATOR) & set(second[1])) == []
+    assert "Claro (claro-co)" in first[2]
+    assert second[2] == first[2]
 
 
 @pytest.mark.parametrize("name", list(LAZY_COMMANDS))

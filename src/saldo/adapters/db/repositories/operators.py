@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.operator_cache import keep_operator, kept_operator
 from saldo.adapters.db.prepared import Prepared
-from saldo.catalog.schema import OperatorSpec
 from saldo.domain.operator import Operator
 
 
@@ -22,7 +22,8 @@ def spec_hash(spec: dict[str, Any]) -> str:
 
 
 # Rebuilding an Operator validates its whole catalog entry again. A spec changes only with
-# `operators load`, so each (id, spec hash) is built once per process and then looked up.
+# `operators load`, so each (id, spec hash) is built once, kept for the next processes
+# (saldo.adapters.db.operator_cache) and looked up in this one.
 _built: dict[tuple[int, str], Operator] = {}
 
 _HASH = Prepared(select(t.operators.c.spec_hash).where(t.operators.c.id == bindparam("id")))
@@ -31,18 +32,29 @@ _SPEC = select(t.operators.c.spec).where(t.operators.c.id == bindparam("id"))
 
 def operator_for(connection: Connection, operator_id: int, fingerprint: str) -> Operator:
     """The operator with this id and spec hash, built from its stored spec on first use."""
-    operator = _built.get((operator_id, fingerprint))
+    operator = _built.get((operator_id, fingerprint)) or _kept(operator_id, fingerprint)
     if operator is None:
         spec = connection.execute(_SPEC, {"id": operator_id}).scalar_one()
         operator = _build(operator_id, fingerprint, spec)
     return operator
 
 
+def _kept(operator_id: int, fingerprint: str) -> Operator | None:
+    operator = kept_operator(operator_id, fingerprint)
+    if operator is not None:
+        _built[(operator_id, fingerprint)] = operator
+    return operator
+
+
 def _build(operator_id: int, fingerprint: str, spec: dict[str, Any]) -> Operator:
-    operator = _built.get((operator_id, fingerprint))
+    operator = _built.get((operator_id, fingerprint)) or _kept(operator_id, fingerprint)
     if operator is None:
+        # The catalog's schema is imported only to build an operator that was not kept.
+        from saldo.catalog.schema import OperatorSpec
+
         operator = OperatorSpec.model_validate(spec).to_operator(operator_id=operator_id)
         _built[(operator_id, fingerprint)] = operator
+        keep_operator(operator_id, fingerprint, operator)
     return operator
 
 

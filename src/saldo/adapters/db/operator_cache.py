@@ -1,0 +1,105 @@
+"""Operators as built from their stored catalog entries, kept on disk between processes.
+
+Every command that looks a line up needs the line's operator as a domain value, built from
+the catalog entry stored with it by the catalog's Pydantic schema (``saldo.catalog.schema``).
+Importing that schema, PyYAML and phonenumbers with it, was about a tenth of what ``saldo
+balance`` spent to start (docs/performance.md, "CLI start"); an operator once built is
+therefore kept in a file and read back by the next process.
+
+It stays correct through its key. A built operator depends on its stored entry and on the
+code that builds it, and on nothing else: a file is named by the operator's id and its
+entry's hash (``operators.spec_hash``), and holds a fingerprint of that code: the size and
+modification time of every source file of ``saldo.catalog`` and ``saldo.domain`` (what
+Python itself checks before reusing a module's bytecode), and the versions of Python and
+Pydantic. A file with another fingerprint is built again and replaced. A missing, unreadable
+or damaged file, or a folder that cannot be written, is as if there were no cache.
+
+The files live in ``$XDG_CACHE_HOME/saldo/operators`` (``~/.cache/saldo/operators``), in a
+folder only its owner may write to and read, as pickles: never point XDG_CACHE_HOME at a
+folder that others can write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+from pathlib import Path
+
+import saldo.catalog
+import saldo.domain
+from saldo.domain.operator import Operator
+
+_fingerprint: str | None = None
+
+
+def kept_operator(operator_id: int, spec_hash: str) -> Operator | None:
+    """The operator kept for this id and catalog entry by this code, or None."""
+    try:
+        with _file(operator_id, spec_hash).open("rb") as file:
+            # The fingerprint first: an operator kept by other code is not even read.
+            if pickle.load(file) != code_fingerprint():
+                return None
+            operator = pickle.load(file)
+    except Exception:
+        # Whatever a missing, truncated or foreign file raises, it is no cache.
+        return None
+    return operator if isinstance(operator, Operator) else None
+
+
+def keep_operator(operator_id: int, spec_hash: str, operator: Operator) -> None:
+    """Keep ``operator`` for the next process; quietly nothing when the folder cannot be
+    written."""
+    partial = None
+    try:
+        target = _file(operator_id, spec_hash)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        with open(partial, "wb", opener=_private) as file:
+            pickle.dump(code_fingerprint(), file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(operator, file, protocol=pickle.HIGHEST_PROTOCOL)
+        # A reader sees the old file or the whole new one, never a part.
+        os.replace(partial, target)
+    except (OSError, RuntimeError):
+        # RuntimeError: no home folder to keep it in.
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+
+
+def code_fingerprint() -> str:
+    """What the code that builds operators is, in this process: see the module's docstring."""
+    global _fingerprint
+    if _fingerprint is None:
+        from pydantic.version import VERSION
+
+        folders = [Path(package.__path__[0]) for package in (saldo.catalog, saldo.domain)]
+        _fingerprint = f"{sys.version}\n{VERSION}\n{sources_fingerprint(folders)}"
+    return _fingerprint
+
+
+def sources_fingerprint(folders: list[Path]) -> str:
+    """The name, size and modification time of every Python source file in ``folders``."""
+    parts = []
+    for folder in folders:
+        for source in sorted(folder.glob("*.py")):
+            found = source.stat()
+            parts.append(f"{source}:{found.st_size}:{found.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def cache_folder() -> Path:
+    """Where built operators are kept. Raises RuntimeError when there is no home folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or "")
+    if not base.is_absolute():  # unset, empty or relative: the XDG default
+        base = Path.home() / ".cache"
+    return base / "saldo" / "operators"
+
+
+def _file(operator_id: int, spec_hash: str) -> Path:
+    return cache_folder() / f"{operator_id}-{spec_hash}.pickle"
+
+
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
