@@ -27,8 +27,10 @@ from saldo.adapters.db.repositories import (
     SqlTopUpRepository,
     SqlVoucherRepository,
 )
+from saldo.adapters.db.repositories.access import SqlAccessRepository
 from saldo.adapters.db.repositories.accounts import OperatorAccountIds
 from saldo.adapters.db.repositories.charging import SqlChargingRepository
+from saldo.adapters.db.repositories.subscribers import SqlSubscriberRepository
 from saldo.adapters.db.repositories.usage import SqlUsageRepository
 from saldo.adapters.db.repositories.worker import SqlAutoTopUpRepository, SqlJobRunRepository
 
@@ -218,6 +220,14 @@ class SqlUnitOfWork:
     @property
     def job_runs(self) -> SqlJobRunRepository:
         return self._repository(SqlJobRunRepository)
+
+    @property
+    def access(self) -> SqlAccessRepository:
+        return self._repository(SqlAccessRepository)
+
+    @property
+    def subscribers(self) -> SqlSubscriberRepository:
+        return self._repository(SqlSubscriberRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

@@ -1,14 +1,15 @@
 """The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
 see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
 those of vouchers, plan purchases, conversations and exchange rates; ``orders`` those of
-orders, payments, auto-renewal and the outbox; the unit of work that
-gathers them is here."""
+orders, payments, auto-renewal and the outbox; ``access`` those of subscribers' sign-in,
+tokens and accounts; the unit of work that gathers them is here."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from saldo.services.ports.access import AccessRepository, SubscriberRepository
 from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
 from saldo.services.ports.core import (
     AccountRepository,
@@ -60,6 +61,7 @@ from saldo.services.ports.worker import (
 )
 
 __all__ = [
+    "AccessRepository",
     "AccountRepository",
     "AdjustmentRepository",
     "AutoRenewal",
@@ -97,6 +99,7 @@ __all__ = [
     "StoredPlanPurchase",
     "StoredSession",
     "StoredTopUp",
+    "SubscriberRepository",
     "TopUpBonus",
     "TopUpRepository",
     "UnitOfWork",
@@ -166,6 +169,12 @@ class UnitOfWork(Protocol):
 
     @property
     def job_runs(self) -> JobRunRepository: ...
+
+    @property
+    def access(self) -> AccessRepository: ...
+
+    @property
+    def subscribers(self) -> SubscriberRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
