@@ -6,6 +6,7 @@ known one; a token opens its account until sign-out or expiry."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -120,6 +121,26 @@ def test_the_code_is_not_readable_in_the_outbox_once_sent(lines: Saldo) -> None:
     assert code not in repr(message)
 
 
+def test_the_code_is_never_logged_nor_queued_for_a_webhook(
+    lines: Saldo, caplog: pytest.LogCaptureFixture
+) -> None:
+    sms = FakeSmsSender()
+    caplog.set_level(logging.DEBUG)
+
+    ask(lines, MOVISTAR, code="482913")
+    sms.fail_with("gateway down")  # a failed send is logged, with its reason
+    deliver_sms(lines, sms, at=NOW)
+    sms.stop_failing()
+    deliver_sms(lines, sms, at=NOW + timedelta(minutes=2))
+    confirm(lines, MOVISTAR, "482913", at=NOW + timedelta(minutes=2))
+
+    assert code_in(sms.sent[0]) == "482913"
+    assert caplog.records
+    assert all("482913" not in record.getMessage() for record in caplog.records)
+    channels = [message.channel for message in outbox_messages(lines.uow(), state=None, limit=9)]
+    assert channels == ["sms"]
+
+
 def test_a_code_that_cannot_be_sent_before_it_expires_is_skipped_and_forgotten(
     lines: Saldo,
 ) -> None:
@@ -204,9 +225,15 @@ def test_a_code_expires_after_ten_minutes(lines: Saldo) -> None:
 
 
 def test_a_newer_code_replaces_the_earlier_one(lines: Saldo) -> None:
+    sms = FakeSmsSender()
     ask(lines, MOVISTAR, code="111111")
     ask(lines, MOVISTAR, at=NOW + timedelta(minutes=1), code="222222")
 
+    delivery = deliver_sms(lines, sms, at=NOW + timedelta(minutes=1))
+
+    # Both waited for the worker: only the code that works goes out.
+    assert (delivery.sent, delivery.skipped) == (1, 1)
+    assert code_in(sms.sent[0]) == "222222"
     with pytest.raises(WrongCode):
         confirm(lines, MOVISTAR, "111111", at=NOW + timedelta(minutes=2))
     assert confirm(lines, MOVISTAR, "222222", at=NOW + timedelta(minutes=2))
