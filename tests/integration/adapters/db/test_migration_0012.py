@@ -15,7 +15,7 @@ from saldo.services.lines import NewLine, add_line
 from saldo.services.outbox import outbox_messages
 from tests.access import signed_in_token
 from tests.conftest import NOW
-from tests.integration.services.test_sign_in import MOVISTAR, ask, lines_seen
+from tests.integration.services.access.test_sign_in import MOVISTAR, ask, lines_seen
 
 ACCESS_TABLES = {
     "subscriber_accounts",
