@@ -1,4 +1,5 @@
-"""The examples in the README and docs/cli.md, read back out of the Markdown and run for real.
+"""The examples in the README, docs/cli.md and docs/api.md, read back out of the Markdown and
+run for real.
 
 A fenced block holds examples in one of two shapes:
 

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     mercadopago_access_token: SecretStr | None = None
     mercadopago_webhook_secret: SecretStr | None = None
+    # Subscribers' sign-in (app API): how long a token lasts, and how many verification codes
+    # one client address may ask for in any 15 minutes (a number gets 3, and 10 a day).
+    app_token_days: int = Field(default=30, ge=1, le=365)
+    sign_in_codes_per_address: int = Field(default=10, ge=1, le=10_000)
     # How long the outbox worker waits for an operator's webhook endpoint to answer.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Stops the clock at this moment for every command (development and tests only): the

@@ -1,5 +1,6 @@
-"""Every example in the README and docs/cli.md is true: each page's commands run in order in a
-fresh demo directory (tests/docs_examples.py says how they are read and compared).
+"""Every example in the README, docs/cli.md and docs/api.md is true: each page's commands
+run in order in a fresh demo directory (tests/docs_examples.py says how they are read and
+compared).
 
 When the output of a command changes on purpose, ``SALDO_DOCS_REWRITE=1 pytest
 tests/e2e/test_docs_examples.py`` writes the new output into the page; read the diff before
@@ -20,7 +21,7 @@ from tests.serving import free_port
 
 pytestmark = pytest.mark.slow
 
-PAGES = ["README.md", "docs/cli.md"]
+PAGES = ["README.md", "docs/cli.md", "docs/api.md"]
 
 
 def _wait_for(port: int) -> None:

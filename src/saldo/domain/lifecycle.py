@@ -59,6 +59,21 @@ def state_at(
     return LineState.RECYCLED
 
 
+# Subscribers are told to renew at least a week before their line expires.
+RENEW_AHEAD_DAYS = 7
+
+
+def renewal_due(
+    *, state: LineState, valid_until: datetime, rules: LifecycleRules, now: datetime
+) -> bool:
+    """True from ``RENEW_AHEAD_DAYS`` local days before the end of validity until the line
+    is recycled: the subscriber should renew now ("renew at least a week before")."""
+    if state is LineState.RECYCLED:
+        return False
+    warn_from = add_days_local(valid_until, -RENEW_AHEAD_DAYS, timezone=rules.timezone)
+    return require_aware(now) >= warn_from
+
+
 def days_until_recycling(*, valid_until: datetime, rules: LifecycleRules, now: datetime) -> int:
     """Whole days left (a started day counts) before the number would be recycled."""
     return whole_days_between(now, rules.recycles_at(valid_until))

@@ -8,14 +8,16 @@ recycled (or whose number now belongs to another line) is dropped, an expiry rem
 line renewed meanwhile (its ``valid_until`` moved) or already expired is dropped, a
 low-balance alert for a line topped up meanwhile is dropped, news of grace or suspension for
 a line renewed meanwhile (or already in its next state) is dropped, an operator's event is
-dropped when the operator has no webhook URL any more. What is left is a plain ``Notice``
+dropped when the operator has no webhook URL any more, a verification code is dropped once
+its attempt is over (used, ended, expired) or the code is gone from the message (it is kept
+only while the message is pending). What is left is a plain ``Notice``
 that the channels render in the line's language without reading anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -34,6 +36,10 @@ AUTO_RENEWAL_FAILED: Final = "auto_renewal_failed"
 AUTO_TOPUP_DONE: Final = "auto_topup_done"
 AUTO_TOPUP_FAILED: Final = "auto_topup_failed"
 ORDER_RECEIPT: Final = "order_receipt"
+# A verification code (payload: ``attempt_id``; the code itself is the message's secret).
+SIGN_IN_CODE: Final = "sign_in_code"
+ADD_LINE_CODE: Final = "add_line_code"
+CODE_KINDS: Final = frozenset({SIGN_IN_CODE, ADD_LINE_CODE})
 LAPSED: Final = {"line_in_grace": LineState.GRACE, "line_suspended": LineState.SUSPENDED}
 SMS_KINDS: Final = frozenset(
     {EXPIRY_REMINDER, LOW_BALANCE, AUTO_RENEWAL_FAILED, AUTO_TOPUP_DONE, AUTO_TOPUP_FAILED}
@@ -73,6 +79,8 @@ class LineNotice:
     amount: Money | None = None
     plan_code: str | None = None
     plan_name: str | None = None
+    code: str | None = field(default=None, repr=False)
+    code_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,9 @@ def notice_for(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Notice
         except (KeyError, TypeError, ValueError):
             raise Undeliverable(f"outbox message {message.key} names no order") from None
         return ReceiptNotice(message=message, receipt=receipt_for(uow, order_id=order_id))
+    if message.channel == SMS and kind in CODE_KINDS:
+        assert isinstance(kind, str)
+        return _code_notice(uow, message, kind=kind, now=now)
     if (message.channel == SMS and kind in SMS_KINDS) or (
         message.channel == EMAIL and kind == EXPIRY_REMINDER
     ):
@@ -170,6 +181,31 @@ def _line_notice(
             keep_until=rules.recycles_at(valid_until),
         )
     raise Undeliverable(f"no SMS is written for outbox message {message.key} ({kind!r})")
+
+
+def _code_notice(
+    uow: UnitOfWork, message: OutboxMessage, *, kind: str, now: datetime
+) -> LineNotice | None:
+    if message.secret is None:
+        return None  # sent, or given up on: the code is gone from the message
+    attempt = uow.access.attempt(_whole(message.payload, "attempt_id"))
+    if attempt is None:
+        raise Undeliverable(f"outbox message {message.key} names no sign-in attempt")
+    if attempt.used_at is not None or attempt.ended_at is not None or now >= attempt.expires_at:
+        return None  # the code works no more
+    found = _live_line(uow, message)
+    if found is None:
+        return None
+    seconds = (attempt.expires_at - now).total_seconds()
+    return LineNotice(
+        message=message,
+        kind=kind,
+        operator=found.operator,
+        msisdn=found.line.msisdn,
+        language=found.line.language,
+        code=message.secret,
+        code_minutes=-int(-seconds // 60),
+    )
 
 
 def _with(notice: LineNotice, **facts: Any) -> LineNotice:

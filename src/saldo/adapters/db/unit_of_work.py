@@ -23,6 +23,7 @@ from saldo.adapters.db.repositories.operators import SqlOperatorRepository
 # first use, so that a short command does not import what it never touches
 # (docs/performance.md). Importing a module already imported is a dictionary lookup.
 if TYPE_CHECKING:
+    from saldo.adapters.db.repositories.access import SqlAccessRepository
     from saldo.adapters.db.repositories.charging import SqlChargingRepository
     from saldo.adapters.db.repositories.conversations import SqlConversationRepository
     from saldo.adapters.db.repositories.movements import (
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from saldo.adapters.db.repositories.outbox import SqlOutboxRepository
     from saldo.adapters.db.repositories.payments import SqlPaymentRepository
     from saldo.adapters.db.repositories.rates import SqlRateRepository
+    from saldo.adapters.db.repositories.subscribers import SqlSubscriberRepository
     from saldo.adapters.db.repositories.usage import SqlUsageRepository
     from saldo.adapters.db.repositories.vouchers import SqlVoucherRepository
     from saldo.adapters.db.repositories.worker import (
@@ -258,6 +260,18 @@ class SqlUnitOfWork:
         from saldo.adapters.db.repositories.worker import SqlJobRunRepository
 
         return self._repository(SqlJobRunRepository)
+
+    @property
+    def access(self) -> SqlAccessRepository:
+        from saldo.adapters.db.repositories.access import SqlAccessRepository
+
+        return self._repository(SqlAccessRepository)
+
+    @property
+    def subscribers(self) -> SqlSubscriberRepository:
+        from saldo.adapters.db.repositories.subscribers import SqlSubscriberRepository
+
+        return self._repository(SqlSubscriberRepository)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._open(write=True)

@@ -1,12 +1,13 @@
-"""The HTTP application: health, Prometheus metrics, payment webhooks and the OpenAPI
-description. Channel endpoints (SMS, USSD, app API) are added here by their own modules."""
+"""The HTTP application: health, Prometheus metrics, payment webhooks, the app API and the
+OpenAPI description. Channel endpoints (SMS, USSD, app API) are added here by their own
+modules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
@@ -17,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from saldo import __version__
 from saldo.bootstrap import Saldo
+from saldo.channels.api.app_api import app_router
 from saldo.channels.api.charging import Unauthorized, charging_router, unauthorized
-from saldo.channels.api.errors import http_error, invalid_request
+from saldo.channels.api.errors import http_error, invalid_request, methods_of_path
 from saldo.channels.api.gateways import GatewayRouter
 from saldo.channels.api.openapi import describe
 from saldo.channels.api.webhooks import webhook_router
@@ -86,6 +88,7 @@ def create_api(saldo: Saldo) -> FastAPI:
 
     app.include_router(webhook_router(saldo))
     app.include_router(charging_router(saldo))
+    app.include_router(app_router(saldo))
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_request: object, _error: Unauthorized) -> JSONResponse:
@@ -96,7 +99,10 @@ def create_api(saldo: Saldo) -> FastAPI:
         return invalid_request(error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: object, error: StarletteHTTPException) -> JSONResponse:
-        return http_error(error)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        allowed = None
+        if error.status_code == 405:
+            allowed = methods_of_path(describe(app)["paths"], request.url.path)
+        return http_error(error, allowed=allowed)
 
     return app

@@ -3,6 +3,8 @@ and its description for the OpenAPI page."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -71,11 +73,32 @@ def _field_problem(problem: dict[str, Any]) -> FieldProblem:
     return FieldProblem(field=where, problem=str(problem.get("msg", "invalid")))
 
 
-def http_error(error: StarletteHTTPException) -> JSONResponse:
+def http_error(
+    error: StarletteHTTPException, *, allowed: Iterable[str] | None = None
+) -> JSONResponse:
+    """The error shape of Starlette's own refusals (404, 405, ...). ``allowed``: for a 405,
+    every method the path answers to (Starlette names only those of the first route it
+    found for the path, and a path such as ``/api/v1/lines`` has a route per method)."""
     code = _HTTP_CODES.get(error.status_code, "http_error")
     body = ErrorBody(error=ErrorDetail(code=code, message=str(error.detail)))
+    headers = dict(getattr(error, "headers", None) or {})
+    if error.status_code == 405 and allowed:
+        headers["Allow"] = ", ".join(sorted(set(allowed)))
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=error.status_code,
-        headers=getattr(error, "headers", None),
+        headers=headers or None,
     )
+
+
+def methods_of_path(paths: Mapping[str, Mapping[str, Any]], path: str) -> list[str]:
+    """Every method the OpenAPI ``paths`` give for a request's ``path`` (``{name}`` standing
+    for one path segment)."""
+    for template, operations in paths.items():
+        pattern = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+        if re.fullmatch(re.sub(r"{[^}]+}", "[^/]+", pattern), path):
+            return [method.upper() for method in operations if method in _METHODS]
+    return []
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

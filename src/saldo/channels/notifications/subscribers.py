@@ -12,6 +12,7 @@ from saldo.channels.notifications.texts import (
     expiry_sms,
     lapsed_sms,
     low_balance_sms,
+    sms_text,
 )
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.operator import Operator
@@ -20,9 +21,11 @@ from saldo.services.notices import (
     AUTO_RENEWAL_FAILED,
     AUTO_TOPUP_DONE,
     AUTO_TOPUP_FAILED,
+    CODE_KINDS,
     EXPIRY_REMINDER,
     LAPSED,
     LOW_BALANCE,
+    SIGN_IN_CODE,
     LineNotice,
     Undeliverable,
 )
@@ -65,9 +68,18 @@ def subscriber_sms(notice: LineNotice) -> OutgoingSms:
             keep_until=notice.keep_until,
             ways=renewal_ways(speaker, plan_code=None),
         )
+    elif kind in CODE_KINDS and notice.code is not None and notice.code_minutes is not None:
+        text = code_sms(speaker, kind=kind, code=notice.code, minutes=notice.code_minutes)
     else:
         raise Undeliverable(f"no SMS is written for outbox message {notice.message.key} ({kind!r})")
     return OutgoingSms(to=notice.message.recipient, sender=operator.sms.short_code, text=text)
+
+
+def code_sms(speaker: Speaker, *, kind: str, code: str, minutes: int) -> str:
+    """ "Movistar: 123456 es su código para ingresar. Vale por 10 min. …": a sign-in code, or
+    a code to add the line to an account, which says so (its holder may not have asked)."""
+    key = "notify_sign_in_code" if kind == SIGN_IN_CODE else "notify_add_line_code"
+    return sms_text(speaker.say(key, operator=speaker.operator.name, code=code, minutes=minutes))
 
 
 def expiry_reminder_email(notice: LineNotice) -> OutgoingEmail:

@@ -1,8 +1,8 @@
 """The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
 see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
 those of vouchers, plan purchases, conversations and exchange rates; ``orders`` those of
-orders, payments, auto-renewal and the outbox; the unit of work that
-gathers them is here.
+orders, payments, auto-renewal and the outbox; ``access`` those of subscribers' sign-in,
+tokens and accounts; the unit of work that gathers them is here.
 
 Every name is imported from here, but only ``core`` is imported with this package: the
 other modules are imported when one of their names is first asked for, so a balance inquiry
@@ -36,6 +36,7 @@ from saldo.services.ports.core import (
 )
 
 if TYPE_CHECKING:
+    from saldo.services.ports.access import AccessRepository, SubscriberRepository
     from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
     from saldo.services.ports.orders import (
         AutoRenewal,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 _ON_FIRST_USE = {
     name: module
     for module, names in {
+        "access": ("AccessRepository", "SubscriberRepository"),
         "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
         "orders": (
             "AutoRenewal",
@@ -110,6 +112,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AccessRepository",
     "AccountRepository",
     "AdjustmentRepository",
     "AutoRenewal",
@@ -147,6 +150,7 @@ __all__ = [
     "StoredPlanPurchase",
     "StoredSession",
     "StoredTopUp",
+    "SubscriberRepository",
     "TopUpBonus",
     "TopUpRepository",
     "UnitOfWork",
@@ -216,6 +220,12 @@ class UnitOfWork(Protocol):
 
     @property
     def job_runs(self) -> JobRunRepository: ...
+
+    @property
+    def access(self) -> AccessRepository: ...
+
+    @property
+    def subscribers(self) -> SubscriberRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

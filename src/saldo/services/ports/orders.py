@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -327,7 +327,8 @@ class AutoRenewalRepository(Protocol):
 class OutboxMessage:
     """One queued notification. ``attempts`` counts the times a sender claimed it (a claim
     that ended without an outcome, because its worker died, counts too); ``msisdn`` is the
-    number of its line as it is now (None without a line)."""
+    number of its line as it is now (None without a line); ``secret`` a value it carries
+    only until it leaves pending (a verification code), never shown."""
 
     id: int
     operator_id: int
@@ -343,6 +344,7 @@ class OutboxMessage:
     last_error: str | None = None
     created_at: datetime | None = None
     sent_at: datetime | None = None
+    secret: str | None = field(default=None, repr=False)
 
 
 class OutboxRepository(Protocol):
@@ -357,10 +359,12 @@ class OutboxRepository(Protocol):
         payload: Mapping[str, Any],
         now: datetime,
         not_before: datetime | None = None,
+        secret: str | None = None,
     ) -> int | None:
         """Queue a message in the current transaction, due at ``not_before`` (default: now);
         None when one with this ``key`` exists already (each notification is queued
-        once)."""
+        once). ``secret`` (a verification code) is kept only while the message is pending:
+        sent, dead or skipped, it is gone."""
         ...
 
     def get(self, message_id: int) -> OutboxMessage | None: ...

@@ -27,6 +27,7 @@ from saldo.services.lifecycle_sweep import sweep_lifecycle
 from saldo.services.lines import NewLine, add_line, list_lines
 from saldo.services.network_elements import register_element
 from saldo.services.top_up import top_up
+from tests.access import signed_in_token
 from tests.serving import serving
 
 
@@ -219,17 +220,40 @@ SCHEMATHESIS = [
     "--workers=1",
     "--seed=20261207",
     "--request-timeout=10",
-    "--header=Authorization: Bearer ne_contract",
 ]
 
 
 # The payment webhook is sent to the sandbox processor; no generated request can carry its
 # signature, so a valid-looking one is refused as the docs say (400 invalid_webhook).
+# Charging requests carry a network element's key; the app's lines and sign-out a subscriber's
+# token each (signing out revokes its own). A number or a code can be well-formed and still
+# refused: a number no phone has (422 invalid_msisdn), a code that is not the one sent (400).
 SCHEMATHESIS_CONFIG = """
 [[operations]]
 include-path = "/webhooks/payments/{provider}"
 parameters = { provider = "sandbox" }
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
+
+[[operations]]
+include-path-regex = "^/api/v1/charging/"
+headers = { Authorization = "Bearer ne_contract" }
+
+[[operations]]
+include-path-regex = "^/api/v1/lines"
+headers = { Authorization = "Bearer LINES_TOKEN" }
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "422", "429"]
+
+[[operations]]
+include-path = "/api/v1/auth/tokens/current"
+headers = { Authorization = "Bearer SIGN_OUT_TOKEN" }
+
+[[operations]]
+include-path = "/api/v1/auth/codes"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422", "429"]
+
+[[operations]]
+include-path = "/api/v1/auth/tokens"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "422"]
 """
 
 
@@ -256,8 +280,15 @@ def test_generated_requests_get_only_answers_the_openapi_describes(
         now=now,
     )
 
+    tokens = {
+        "LINES_TOKEN": signed_in_token(saldo, example_line, at=now),
+        "SIGN_OUT_TOKEN": signed_in_token(saldo, example_line, at=now),
+    }
     config = tmp_path / "schemathesis.toml"
-    config.write_text(SCHEMATHESIS_CONFIG)
+    written = SCHEMATHESIS_CONFIG
+    for name, token in tokens.items():
+        written = written.replace(name, token)
+    config.write_text(written)
 
     with serving(saldo) as base_url:
         run = subprocess.run(

@@ -118,16 +118,20 @@ _RECORD_WITH_TOPUP = {
     for scoped in (False, True)
 }
 
+# A line, its operator's spec hash and one of its buckets per row (NULLs when it has none):
+# the rows ``lines_with_buckets`` reads.
+WITH_BUCKETS_COLUMNS = (
+    *_LINE_COLUMNS,
+    t.operators.c.spec_hash,
+    t.accounts.c.id.label("bucket_id"),
+    t.accounts.c.kind.label("bucket_kind"),
+    t.accounts.c.unit,
+    t.accounts.c.balance,
+    t.accounts.c.expires_at,
+)
+
 _with_buckets = (
-    select(
-        *_LINE_COLUMNS,
-        t.operators.c.spec_hash,
-        t.accounts.c.id.label("bucket_id"),
-        t.accounts.c.kind.label("bucket_kind"),
-        t.accounts.c.unit,
-        t.accounts.c.balance,
-        t.accounts.c.expires_at,
-    )
+    select(*WITH_BUCKETS_COLUMNS)
     .select_from(
         t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).outerjoin(
             t.accounts, t.accounts.c.line_id == t.lines.c.id
@@ -177,6 +181,37 @@ def _chosen(
     if recycled is False:
         statement = statement.where(~is_recycled)
     return statement
+
+
+def lines_with_buckets(
+    connection: Connection, rows: Sequence[Any]
+) -> builtins.list[LineWithBuckets]:
+    """The lines in ``rows`` (of WITH_BUCKETS_COLUMNS, each line's rows together), in the
+    order they come, each with its operator and buckets."""
+    grouped: dict[int, builtins.list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.id, []).append(row)
+    return [_line_with_buckets(connection, group) for group in grouped.values()]
+
+
+def _line_with_buckets(connection: Connection, rows: Sequence[Any]) -> LineWithBuckets:
+    line = _line(rows[0])
+    buckets = tuple(
+        Bucket(
+            id=row.bucket_id,
+            kind=_BUCKET_KINDS[row.bucket_kind],
+            unit=row.unit,
+            balance=row.balance,
+            expires_at=row.expires_at,
+        )
+        for row in rows
+        if row.bucket_id is not None
+    )
+    return LineWithBuckets(
+        line=line,
+        operator=operator_for(connection, line.operator_id, rows[0].spec_hash),
+        buckets=buckets,
+    )
 
 
 class SqlLineRepository:
@@ -263,23 +298,7 @@ class SqlLineRepository:
         rows = statement.rows(self._connection, **self._params(msisdn))
         if not rows:
             return None
-        line = _line(rows[0])
-        buckets = tuple(
-            Bucket(
-                id=row.bucket_id,
-                kind=_BUCKET_KINDS[row.bucket_kind],
-                unit=row.unit,
-                balance=row.balance,
-                expires_at=row.expires_at,
-            )
-            for row in rows
-            if row.bucket_id is not None
-        )
-        return LineWithBuckets(
-            line=line,
-            operator=operator_for(self._connection, line.operator_id, rows[0].spec_hash),
-            buckets=buckets,
-        )
+        return _line_with_buckets(self._connection, rows)
 
     def list(
         self,

@@ -5,6 +5,10 @@ for anyone else until the lease runs out. On PostgreSQL the due rows are read ``
 SKIP LOCKED``, so two senders claiming at the same moment each get other rows instead of
 waiting for each other; on SQLite the unit of work's ``BEGIN IMMEDIATE`` makes claims take
 turns, and the second sees the first's leases.
+
+A message's ``secret`` (a verification code) lives only while the message is pending: the
+statement that marks it sent, dead or skipped clears it, so the code is not readable in the
+database once it has been sent (or never will be).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class SqlOutboxRepository:
         payload: Mapping[str, Any],
         now: datetime,
         not_before: datetime | None = None,
+        secret: str | None = None,
     ) -> int | None:
         try:
             with self._connection.begin_nested():
@@ -56,6 +61,7 @@ class SqlOutboxRepository:
                             attempts=0,
                             next_attempt_at=not_before or now,
                             created_at=now,
+                            secret=secret,
                         )
                         .returning(t.outbox.c.id)
                     ).scalar_one()
@@ -106,7 +112,7 @@ class SqlOutboxRepository:
         self._connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == message_id)
-            .values(state="sent", sent_at=now, last_error=None)
+            .values(state="sent", sent_at=now, last_error=None, secret=None)
         )
 
     def mark_failed(
@@ -115,6 +121,7 @@ class SqlOutboxRepository:
         values: dict[str, Any] = {"last_error": error[:_ERROR_LIMIT]}
         if retry_at is None:
             values["state"] = "dead"
+            values["secret"] = None
         else:
             values["next_attempt_at"] = retry_at
         self._connection.execute(
@@ -127,7 +134,7 @@ class SqlOutboxRepository:
         self._connection.execute(
             update(t.outbox)
             .where(t.outbox.c.id == message_id, t.outbox.c.state == "pending")
-            .values(state="skipped", last_error=reason[:_ERROR_LIMIT])
+            .values(state="skipped", last_error=reason[:_ERROR_LIMIT], secret=None)
         )
 
     def retry(self, message_id: int, *, now: datetime) -> bool:
@@ -170,4 +177,5 @@ def _message(row: Row[Any]) -> OutboxMessage:
         last_error=row.last_error,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        secret=row.secret,
     )

@@ -7,6 +7,13 @@ Money is BIGINT minor units; every row that belongs to an operator carries ``ope
 
 from __future__ import annotations
 
+from saldo.adapters.db.tables.access import (
+    access_tokens,
+    account_lines,
+    rate_limits,
+    sign_in_attempts,
+    subscriber_accounts,
+)
 from saldo.adapters.db.tables.base import metadata
 from saldo.adapters.db.tables.core import (
     accounts,
@@ -49,6 +56,8 @@ from saldo.adapters.db.tables.usage import (
 )
 
 __all__ = [
+    "access_tokens",
+    "account_lines",
     "accounts",
     "adjustments",
     "auto_renewals",
@@ -73,6 +82,9 @@ __all__ = [
     "pending_confirmations",
     "pin_attempts",
     "plan_purchases",
+    "rate_limits",
+    "sign_in_attempts",
+    "subscriber_accounts",
     "topups",
     "usage_daily",
     "usage_records",

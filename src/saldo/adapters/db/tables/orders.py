@@ -203,6 +203,8 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", TZDateTime, nullable=False),
     Column("sent_at", TZDateTime),
+    # A verification code the message carries while it is pending, cleared when it leaves.
+    Column("secret", String(64)),
     CheckConstraint("channel IN ('email', 'sms', 'webhook')", name="channel"),
     # skipped: no longer true when its turn came (a reminder for a line renewed meanwhile).
     CheckConstraint("state IN ('pending', 'sent', 'dead', 'skipped')", name="state"),

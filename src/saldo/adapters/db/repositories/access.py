@@ -1,0 +1,206 @@
+"""Sign-in attempts, tokens and rate-limit counters (see ``tables/access.py``).
+
+A rate-limit key's row is made if missing and then locked (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), so requests under one
+key are counted one after the other whichever server process takes them. An attempt is
+locked the same way while a code is checked against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from saldo.adapters.db import tables as t
+from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
+
+_A = t.sign_in_attempts
+_T = t.access_tokens
+_R = t.rate_limits
+_PURPOSES = {purpose.value: purpose for purpose in CodePurpose}
+_KINDS = {kind.value: kind for kind in TokenKind}
+_FORGET_AT_ONCE = 100
+
+
+class SqlAccessRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    # -- rate limits ------------------------------------------------------------------------
+
+    def rate_hits(self, *, scope: str, key: str, now: datetime) -> list[datetime]:
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        self._connection.execute(
+            dialect.insert(_R)
+            .values(scope=scope, key=key, hits=[], keep_until=now)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+        )
+        stored = self._connection.execute(
+            select(_R.c.hits).where(_R.c.scope == scope, _R.c.key == key).with_for_update()
+        ).scalar_one()
+        return sorted(datetime.fromisoformat(hit) for hit in stored)
+
+    def save_rate_hits(
+        self, *, scope: str, key: str, hits: Sequence[datetime], keep_until: datetime
+    ) -> None:
+        self._connection.execute(
+            update(_R)
+            .where(_R.c.scope == scope, _R.c.key == key)
+            .values(hits=[hit.isoformat() for hit in hits], keep_until=keep_until)
+        )
+
+    def forget_rate_hits(self, *, before: datetime) -> int:
+        # A few at a time, passing over rows another request holds (PostgreSQL): forgetting
+        # never makes a request wait.
+        stale = (
+            select(_R.c.scope, _R.c.key)
+            .where(_R.c.keep_until < before)
+            .limit(_FORGET_AT_ONCE)
+            .with_for_update(skip_locked=True)
+        )
+        forgotten = self._connection.execute(
+            delete(_R).where(tuple_(_R.c.scope, _R.c.key).in_(stale))
+        ).rowcount
+        return int(forgotten)
+
+    # -- attempts ---------------------------------------------------------------------------
+
+    def open_attempt(
+        self,
+        *,
+        msisdn: str,
+        purpose: CodePurpose,
+        account_id: int | None,
+        line_id: int | None,
+        code_hash: str,
+        address_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> int:
+        self._connection.execute(
+            update(_A)
+            .where(
+                *_same_request(msisdn, purpose, account_id),
+                _A.c.used_at.is_(None),
+                _A.c.ended_at.is_(None),
+            )
+            .values(ended_at=now)
+        )
+        return int(
+            self._connection.execute(
+                insert(_A)
+                .values(
+                    msisdn=msisdn,
+                    purpose=purpose.value,
+                    account_id=account_id,
+                    line_id=line_id,
+                    code_hash=code_hash,
+                    address_hash=address_hash,
+                    tries=0,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                .returning(_A.c.id)
+            ).scalar_one()
+        )
+
+    def latest_attempt(
+        self, *, msisdn: str, purpose: CodePurpose, account_id: int | None
+    ) -> CodeAttempt | None:
+        row = self._connection.execute(
+            select(_A)
+            .where(*_same_request(msisdn, purpose, account_id))
+            .order_by(_A.c.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        return None if row is None else _attempt(row)
+
+    def attempt(self, attempt_id: int) -> CodeAttempt | None:
+        row = self._connection.execute(select(_A).where(_A.c.id == attempt_id)).first()
+        return None if row is None else _attempt(row)
+
+    def count_wrong_try(self, attempt_id: int, *, ends: bool, now: datetime) -> None:
+        values: dict[str, Any] = {"tries": _A.c.tries + 1}
+        if ends:
+            values["ended_at"] = now
+        self._connection.execute(update(_A).where(_A.c.id == attempt_id).values(**values))
+
+    def use_attempt(self, attempt_id: int, *, now: datetime) -> None:
+        self._connection.execute(update(_A).where(_A.c.id == attempt_id).values(used_at=now))
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        *,
+        account_id: int,
+        kind: TokenKind,
+        token_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> int:
+        return int(
+            self._connection.execute(
+                insert(_T)
+                .values(
+                    account_id=account_id,
+                    kind=kind.value,
+                    token_hash=token_hash,
+                    created_at=now,
+                    expires_at=expires_at,
+                    last_used_at=now,
+                )
+                .returning(_T.c.id)
+            ).scalar_one()
+        )
+
+    def token(self, token_hash: str) -> StoredToken | None:
+        row = self._connection.execute(select(_T).where(_T.c.token_hash == token_hash)).first()
+        if row is None:
+            return None
+        return StoredToken(
+            id=row.id,
+            account_id=row.account_id,
+            kind=_KINDS[row.kind],
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
+
+    def touch_token(self, token_id: int, *, now: datetime) -> None:
+        self._connection.execute(update(_T).where(_T.c.id == token_id).values(last_used_at=now))
+
+    def revoke_token(self, token_id: int, *, now: datetime) -> None:
+        self._connection.execute(
+            update(_T).where(_T.c.id == token_id, _T.c.revoked_at.is_(None)).values(revoked_at=now)
+        )
+
+
+def _same_request(
+    msisdn: str, purpose: CodePurpose, account_id: int | None
+) -> tuple[ColumnElement[bool], ...]:
+    account = _A.c.account_id.is_(None) if account_id is None else _A.c.account_id == account_id
+    return (_A.c.msisdn == msisdn, _A.c.purpose == purpose.value, account)
+
+
+def _attempt(row: Any) -> CodeAttempt:
+    return CodeAttempt(
+        id=row.id,
+        msisdn=row.msisdn,
+        purpose=_PURPOSES[row.purpose],
+        account_id=row.account_id,
+        line_id=row.line_id,
+        code_hash=row.code_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        tries=row.tries,
+        used_at=row.used_at,
+        ended_at=row.ended_at,
+    )

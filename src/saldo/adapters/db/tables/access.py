@@ -1,0 +1,96 @@
+"""Subscribers' access: their accounts and the lines on them, the attempts that asked for a
+verification code, the tokens and sessions a code earned, and rate-limit counters.
+
+These rows belong to no operator: one subscriber account holds lines of any operator in any
+country (a number in Argentina and one in Belgium), so they carry no ``operator_id``; a line
+on an account still belongs to its operator. Codes, tokens, requesting addresses and
+rate-limit keys are stored only as keyed hashes (HMAC with a key derived from
+SALDO_SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+)
+
+from saldo.adapters.db.tables.base import metadata
+from saldo.adapters.db.types import Id, TZDateTime
+
+subscriber_accounts = Table(
+    "subscriber_accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", TZDateTime, nullable=False),
+)
+
+# A line is on one account at most. Taking it off deletes this row and never touches the line.
+account_lines = Table(
+    "account_lines",
+    metadata,
+    Column("account_id", ForeignKey("subscriber_accounts.id"), nullable=False),
+    Column("line_id", ForeignKey("lines.id"), nullable=False, unique=True),
+    Column("added_at", TZDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "line_id"),
+)
+
+# One request for a verification code. ``line_id`` is the line the code was sent to (None: no
+# live line has the number, nothing was sent); ``account_id`` the account adding a line.
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("msisdn", String(16), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("account_id", ForeignKey("subscriber_accounts.id")),
+    Column("line_id", ForeignKey("lines.id")),
+    Column("code_hash", String(64), nullable=False),
+    Column("address_hash", String(64), nullable=False),
+    Column("tries", SmallInteger, nullable=False, server_default="0"),
+    Column("created_at", TZDateTime, nullable=False),
+    Column("expires_at", TZDateTime, nullable=False),
+    Column("used_at", TZDateTime),
+    # Too many wrong codes, or a newer code asked for.
+    Column("ended_at", TZDateTime),
+    CheckConstraint("purpose IN ('sign_in', 'add_line')", name="purpose"),
+    CheckConstraint(
+        "(purpose = 'add_line') = (account_id IS NOT NULL)", name="account_adds_a_line"
+    ),
+    Index("ix_sign_in_attempts_msisdn_purpose", "msisdn", "purpose"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("subscriber_accounts.id"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TZDateTime, nullable=False),
+    Column("expires_at", TZDateTime, nullable=False),
+    Column("revoked_at", TZDateTime),
+    Column("last_used_at", TZDateTime),
+    CheckConstraint("kind IN ('app', 'web')", name="kind"),
+    Index("ix_access_tokens_account_id", "account_id"),
+)
+
+# The requests one key (a number's or an address's hash) made lately, as a JSON list of ISO
+# 8601 instants: every server process counts in the same row, locked while it decides.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("scope", String(32), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("hits", JSON, nullable=False),
+    Column("keep_until", TZDateTime, nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
+    Index("ix_rate_limits_keep_until", "keep_until"),
+)
