@@ -44,7 +44,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.periods import require_aware
 from saldo.services.mail_port import Mailer, OutgoingEmail
-from saldo.services.notices import Notice, NoticeReader, Undeliverable, notice_for
+from saldo.services.notices import CODE_KINDS, Notice, NoticeReader, Undeliverable, notice_for
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK, sms_allowed_from
 from saldo.services.ports import OutboxMessage, UnitOfWork
 from saldo.services.sms_port import SmsSender
@@ -201,7 +201,8 @@ def _deliver(
             "(a worker stopped while sending it)"
         )
         return _failed(uow, message, error=error, retry=False, now=now)
-    if message.channel == SMS:
+    # A code the subscriber is waiting for on screen goes at once, whatever the hour.
+    if message.channel == SMS and message.payload.get("kind") not in CODE_KINDS:
         morning = _end_of_quiet_hours(uow, message, now=now)
         if morning is not None:
             with uow:

@@ -366,11 +366,6 @@ def test_a_recycled_line_gets_no_code(lines: Saldo) -> None:
     assert outbox_messages(lines.uow(), state=None, limit=10) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/outbox.py holds every SMS for the quiet hours (21:00-09:00), a code "
-    "too: it must go at once (kinds in notices.CODE_KINDS); the lead's module",
-)
 def test_a_code_asked_for_at_night_is_sent_at_once(lines: Saldo) -> None:
     night = datetime(2026, 11, 23, 2, 0, tzinfo=NOW.tzinfo)  # 23:00 in Buenos Aires
     sms = FakeSmsSender()
