@@ -27,12 +27,12 @@ from saldo.adapters.webhooks.http import HttpWebhookSender
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
 from saldo.domain.fx import ExchangeRate
-from saldo.services.mail_port import Mailer
 from saldo.services.outbox import Senders
-from saldo.services.payment_port import PaymentProvider
 from saldo.services.ports import Clock, NetworkElement, UnitOfWork
-from saldo.services.sms_port import SmsSender
-from saldo.services.webhook_port import WebhookSender
+from saldo.services.ports.mail import Mailer
+from saldo.services.ports.payments import PaymentProvider
+from saldo.services.ports.sms import SmsSender
+from saldo.services.ports.webhooks import WebhookSender
 
 P = ParamSpec("P")
 R = TypeVar("R")

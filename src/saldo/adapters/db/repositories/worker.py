@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import to_utc
-from saldo.services.ports.worker import AutoTopUp
+from saldo.services.ports.auto_payments import AutoTopUp
 
 
 class SqlJobRunRepository:
