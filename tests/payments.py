@@ -7,7 +7,7 @@ from datetime import datetime
 
 from saldo.adapters.payments import sandbox as cards
 from saldo.domain.money import Money
-from saldo.services.payment_port import PaymentEvent, PaymentResult
+from saldo.services.ports.payments import PaymentEvent, PaymentResult
 
 
 class Flaky:

@@ -19,19 +19,19 @@ from saldo.adapters.db.migrate import is_up_to_date, pending_revisions, upgrade
 from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
-from saldo.services.payment_port import PaymentProvider
 from saldo.services.ports import Clock, UnitOfWork
+from saldo.services.ports.payments import PaymentProvider
 
 # The gateways (SMTP, Kannel, HTTP webhooks), the payment processors, backups and exchange
 # rate files are imported by the method that makes each: most commands use none of them, and
 # together they cost a command more to import than a balance inquiry takes to run.
 if TYPE_CHECKING:
     from saldo.domain.fx import ExchangeRate
-    from saldo.services.mail_port import Mailer
     from saldo.services.outbox import Senders
     from saldo.services.ports import NetworkElement
-    from saldo.services.sms_port import SmsSender
-    from saldo.services.webhook_port import WebhookSender
+    from saldo.services.ports.mail import Mailer
+    from saldo.services.ports.sms import SmsSender
+    from saldo.services.ports.webhooks import WebhookSender
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -32,22 +32,10 @@ LAYERS = (
     # in the domain: both are pure libraries without I/O.
     Layer("saldo.domain", ("saldo.domain",), frozenset({"babel", "phonenumbers"})),
     Layer("saldo.services", ("saldo.domain", "saldo.services"), frozenset()),
-    # Adapters see the ports only; the SMS port has a module of its own (services/sms_port.py).
+    # Adapters see the ports only (services/ports/, all of them in one place).
     Layer(
         "saldo.adapters",
-        (
-            "saldo.domain",
-            "saldo.services.ports",
-            "saldo.services.sms_port",
-            # The email port, like the SMS one, has a module of its own (services/mail_port.py).
-            "saldo.services.mail_port",
-            # And the payment port (services/payment_port.py).
-            "saldo.services.payment_port",
-            # And the operator webhook port (services/webhook_port.py).
-            "saldo.services.webhook_port",
-            "saldo.catalog",
-            "saldo.adapters",
-        ),
+        ("saldo.domain", "saldo.services.ports", "saldo.catalog", "saldo.adapters"),
         None,
     ),
     Layer("saldo.catalog", ("saldo.domain", "saldo.catalog"), None),

@@ -33,13 +33,13 @@ from saldo.services.notifications import SMS, queue, sms_allowed_from
 from saldo.services.order_payment import pay_order
 from saldo.services.orders import PlacedBy, UnableToOrder, create_order
 from saldo.services.payment_flow import UnknownPaymentProvider
-from saldo.services.payment_port import (
+from saldo.services.ports import AutoRenewal, UnitOfWork
+from saldo.services.ports.payments import (
     PaymentError,
     PaymentProvider,
     PaymentStatus,
     looks_like_a_card_number,
 )
-from saldo.services.ports import AutoRenewal, UnitOfWork
 from saldo.services.settlement import BALANCE
 
 log = logging.getLogger(__name__)

@@ -35,18 +35,18 @@ from saldo.services.payment_flow import (
     installation_id,
     settle_refunds_quietly,
 )
-from saldo.services.payment_port import (
-    PaymentProvider,
-    PaymentRefused,
-    PaymentStatus,
-    looks_like_a_card_number,
-)
 from saldo.services.ports import (
     AutoTopUp,
     DuplicateIdempotencyKey,
     PaymentPurpose,
     StoredPayment,
     UnitOfWork,
+)
+from saldo.services.ports.payments import (
+    PaymentProvider,
+    PaymentRefused,
+    PaymentStatus,
+    looks_like_a_card_number,
 )
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,6 @@ from saldo.domain.quotes import PaymentMethod
 from saldo.services.buy_plan import find_plan, is_first_order, pay_from_balance
 from saldo.services.idempotency import IdempotencyKeyReused, check_key
 from saldo.services.lines import live_state
-from saldo.services.mail_port import Mailer
 from saldo.services.orders import (
     OrderNotFound,
     OrderNotPayable,
@@ -43,7 +42,6 @@ from saldo.services.orders import (
 )
 from saldo.services.outbox import Delivery, Renderer, Senders, deliver_outbox
 from saldo.services.payment_flow import charge, processor_for
-from saldo.services.payment_port import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.ports import (
     DuplicateIdempotencyKey,
     LineRecord,
@@ -52,6 +50,8 @@ from saldo.services.ports import (
     StoredPayment,
     UnitOfWork,
 )
+from saldo.services.ports.mail import Mailer
+from saldo.services.ports.payments import PaymentProvider, PaymentRefused, PaymentStatus
 from saldo.services.settlement import BALANCE, fulfil_order, mark_paid, move_order
 
 # The test-card processor, which ``checkout`` pays with by default (outside production).

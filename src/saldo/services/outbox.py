@@ -43,12 +43,12 @@ from saldo.domain.email_address import mask_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.periods import require_aware
-from saldo.services.mail_port import Mailer, OutgoingEmail
 from saldo.services.notices import CODE_KINDS, Notice, NoticeReader, Undeliverable, notice_for
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK, sms_allowed_from
 from saldo.services.ports import OutboxMessage, UnitOfWork
-from saldo.services.sms_port import SmsSender
-from saldo.services.webhook_port import WebhookRequest, WebhookSender, shown_url
+from saldo.services.ports.mail import Mailer, OutgoingEmail
+from saldo.services.ports.sms import SmsSender
+from saldo.services.ports.webhooks import WebhookRequest, WebhookSender, shown_url
 
 MAX_ATTEMPTS: Final = 8
 # A claimed message is left to its sender this long; one whose worker died is sent again

@@ -31,7 +31,8 @@ from saldo.domain.money import Money
 from saldo.domain.orders import next_payment_check
 from saldo.domain.periods import require_aware
 from saldo.services.auto_topup_settlement import AutoTopUpFulfilment
-from saldo.services.payment_port import (
+from saldo.services.ports import LineRecord, PaymentPurpose, StoredPayment, UnitOfWork
+from saldo.services.ports.payments import (
     PaymentError,
     PaymentProvider,
     PaymentRefused,
@@ -39,7 +40,6 @@ from saldo.services.payment_port import (
     PaymentStatus,
     PaymentTimedOut,
 )
-from saldo.services.ports import LineRecord, PaymentPurpose, StoredPayment, UnitOfWork
 from saldo.services.settlement import OrderFulfilment
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,6 @@ from saldo.domain.money import Money
 from saldo.domain.orders import next_payment_check
 from saldo.domain.periods import require_aware
 from saldo.services.auto_renewal import RenewalOutcome, renew_due
-from saldo.services.mail_port import Mailer
 from saldo.services.order_payment import send_receipts
 from saldo.services.orders import expire_orders
 from saldo.services.outbox import Delivery, Renderer
@@ -30,8 +29,9 @@ from saldo.services.payment_flow import (
     settle_refunds,
     settle_refunds_quietly,
 )
-from saldo.services.payment_port import PaymentProvider, PaymentResult, PaymentStatus
 from saldo.services.ports import PaymentPurpose, StoredPayment, UnitOfWork
+from saldo.services.ports.mail import Mailer
+from saldo.services.ports.payments import PaymentProvider, PaymentResult, PaymentStatus
 
 log = logging.getLogger(__name__)
 

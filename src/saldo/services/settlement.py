@@ -28,10 +28,10 @@ from saldo.domain.orders import (
     receipt_number,
 )
 from saldo.services.fulfilment import Grant, addon_grant, fulfil_plan
-from saldo.services.payment_port import (
+from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
+from saldo.services.ports.payments import (
     PaymentStatus,
 )
-from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
 
 BALANCE: Final = "balance"
 

@@ -27,7 +27,7 @@ from saldo.services.audit import audit_ledger
 from saldo.services.auto_topup import UnableToSetAutoTopUp, run_auto_topups, set_auto_topup
 from saldo.services.lines import NewLine, add_line
 from saldo.services.operators import register_operator
-from saldo.services.payment_port import PaymentProvider
+from saldo.services.ports.payments import PaymentProvider
 from saldo.services.top_up import top_up
 from tests.payments import Flaky
 

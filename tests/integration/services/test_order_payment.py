@@ -28,7 +28,7 @@ from saldo.services.orders import (
     create_order,
     order_details,
 )
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     PaymentProvider,
     PaymentRefused,
     PaymentResult,

@@ -36,8 +36,8 @@ from saldo.services.orders import (
     expire_orders,
     order_details,
 )
-from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import StoredOrder
+from saldo.services.ports.payments import PaymentStatus
 from saldo.services.quotes import quote_order
 from saldo.services.reconciliation import reconcile_payments
 from saldo.services.top_up import top_up

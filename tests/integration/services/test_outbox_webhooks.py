@@ -17,7 +17,7 @@ from saldo.channels.notifications import deliver_notifications
 from saldo.domain.lines import Line
 from saldo.services.operators import register_operator
 from saldo.services.outbox import Delivery
-from saldo.services.webhook_port import verify_signature
+from saldo.services.ports.webhooks import verify_signature
 from tests.integration.services.test_outbox import (
     NOW,
     PROXIMUS,

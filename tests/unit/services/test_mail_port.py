@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from saldo.services.mail_port import OutgoingEmail
+from saldo.services.ports.mail import OutgoingEmail
 
 VALID: dict[str, Any] = {
     "to": "ana.gomez@example.org",

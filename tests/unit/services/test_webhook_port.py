@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from saldo.services.webhook_port import (
+from saldo.services.ports.webhooks import (
     WebhookRequest,
     check_webhook_url,
     shown_url,

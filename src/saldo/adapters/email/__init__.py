@@ -1,2 +1,2 @@
 """Sending email: over SMTP (``smtp``), or into memory for tests (``fake``). Both implement
-``saldo.services.mail_port.Mailer``."""
+``saldo.services.ports.mail.Mailer``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from saldo.domain.email_address import mask_email
-from saldo.services.mail_port import MailNotSent, OutgoingEmail
+from saldo.services.ports.mail import MailNotSent, OutgoingEmail
 
 
 class FakeMailer:

@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 
 from saldo.adapters.clock import SystemClock
 from saldo.domain.email_address import mask_email
-from saldo.services.mail_port import MailNotSent, OutgoingEmail
 from saldo.services.ports import Clock
+from saldo.services.ports.mail import MailNotSent, OutgoingEmail
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from saldo.domain.email_address import mask_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
-from saldo.services.mail_port import MailNotSent, OutgoingEmail
-from saldo.services.sms_port import SmsNotSent
+from saldo.services.ports.mail import MailNotSent, OutgoingEmail
+from saldo.services.ports.sms import SmsNotSent
 
 SMS_SUFFIX = ".sms.txt"
 EMAIL_SUFFIX = ".email.txt"

@@ -44,7 +44,7 @@ import mercadopago  # type: ignore[import-untyped]
 import mercadopago.webhook  # type: ignore[import-untyped]
 
 from saldo.domain.money import WHOLE_UNITS_ONLY, InvalidAmount, Money
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentEvent,
     PaymentRefused,

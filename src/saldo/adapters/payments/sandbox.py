@@ -43,7 +43,8 @@ from typing import Final
 
 from saldo.domain.money import InvalidAmount, Money
 from saldo.domain.numbering import luhn_valid
-from saldo.services.payment_port import (
+from saldo.services.ports import Clock
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentEvent,
     PaymentRefused,
@@ -51,7 +52,6 @@ from saldo.services.payment_port import (
     PaymentStatus,
     PaymentTimedOut,
 )
-from saldo.services.ports import Clock
 
 SIGNATURE_HEADER: Final = "saldo-sandbox-signature"
 

@@ -34,7 +34,7 @@ import stripe
 from stripe.params import PaymentIntentSearchParams
 
 from saldo.domain.money import InvalidAmount, Money
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentError,
     PaymentEvent,

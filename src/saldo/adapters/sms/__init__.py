@@ -1,2 +1,2 @@
 """Sending SMS: through Kannel's sendsms HTTP interface (``kannel``), or into memory for tests
-(``fake``). Both implement ``saldo.services.sms_port.SmsSender``."""
+(``fake``). Both implement ``saldo.services.ports.sms.SmsSender``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from saldo.domain.numbering import mask_msisdn
-from saldo.services.sms_port import SmsNotSent
+from saldo.services.ports.sms import SmsNotSent
 
 
 @dataclass(frozen=True, slots=True)

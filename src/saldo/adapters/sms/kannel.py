@@ -21,7 +21,7 @@ from urllib.request import OpenerDirector, ProxyHandler, build_opener
 
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.sms_text import is_gsm7
-from saldo.services.sms_port import SmsNotSent
+from saldo.services.ports.sms import SmsNotSent
 
 log = logging.getLogger(__name__)
 

@@ -1,2 +1,2 @@
 """Operator webhooks: posted over HTTP with the standard library (``http``), or kept in memory
-for tests (``fake``). Both implement ``saldo.services.webhook_port.WebhookSender``."""
+for tests (``fake``). Both implement ``saldo.services.ports.webhooks.WebhookSender``."""

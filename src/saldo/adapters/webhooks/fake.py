@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from saldo.services.webhook_port import WebhookNotSent, WebhookRequest, shown_url
+from saldo.services.ports.webhooks import WebhookNotSent, WebhookRequest, shown_url
 
 
 class FakeWebhookSender:

@@ -22,7 +22,7 @@ from urllib.request import (
     build_opener,
 )
 
-from saldo.services.webhook_port import EVENT_ID_HEADER, WebhookNotSent, WebhookRequest, shown_url
+from saldo.services.ports.webhooks import EVENT_ID_HEADER, WebhookNotSent, WebhookRequest, shown_url
 
 log = logging.getLogger(__name__)
 

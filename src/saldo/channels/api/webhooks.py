@@ -24,7 +24,7 @@ from saldo.bootstrap import Saldo
 from saldo.channels.api.errors import error_responses
 from saldo.domain.errors import SaldoError
 from saldo.services.payment_flow import UnknownPaymentProvider
-from saldo.services.payment_port import InvalidWebhook, PaymentError
+from saldo.services.ports.payments import InvalidWebhook, PaymentError
 from saldo.services.reconciliation import UnknownPayment, handle_webhook
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.domain.orders import OrderState
 from saldo.services.auto_renewal import AutoRenewalNeedsPlan, RenewalOutcome, change_auto_renewal
-from saldo.services.mail_port import Mailer
 from saldo.services.order_payment import CardNumberRefused, checkout
 from saldo.services.orders import (
     OrderDetails,
@@ -41,6 +40,7 @@ from saldo.services.orders import (
 )
 from saldo.services.outbox import Renderer
 from saldo.services.ports import StoredOrder
+from saldo.services.ports.mail import Mailer
 from saldo.services.reconciliation import reconcile_now
 from saldo.services.settlement import BALANCE
 

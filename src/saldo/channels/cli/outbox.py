@@ -13,7 +13,6 @@ from rich.table import Table
 from saldo.channels.cli.context import state
 from saldo.channels.cli.render import emit_json, local_time, out, to_jsonable
 from saldo.channels.notifications import notification_renderer
-from saldo.services.mail_port import OutgoingEmail
 from saldo.services.operators import get_operator
 from saldo.services.outbox import (
     OutgoingSms,
@@ -23,7 +22,8 @@ from saldo.services.outbox import (
     write_message,
 )
 from saldo.services.ports import OutboxMessage
-from saldo.services.webhook_port import WebhookRequest, shown_url
+from saldo.services.ports.mail import OutgoingEmail
+from saldo.services.ports.webhooks import WebhookRequest, shown_url
 
 app = typer.Typer(help="Notifications queued for delivery (SMS, email, operator webhooks).")
 

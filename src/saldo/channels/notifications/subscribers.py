@@ -16,7 +16,6 @@ from saldo.channels.notifications.texts import (
 )
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.operator import Operator
-from saldo.services.mail_port import OutgoingEmail
 from saldo.services.notices import (
     AUTO_RENEWAL_FAILED,
     AUTO_TOPUP_DONE,
@@ -30,6 +29,7 @@ from saldo.services.notices import (
     Undeliverable,
 )
 from saldo.services.outbox import OutgoingSms, message_id
+from saldo.services.ports.mail import OutgoingEmail
 
 
 def subscriber_sms(notice: LineNotice) -> OutgoingSms:

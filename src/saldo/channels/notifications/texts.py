@@ -24,7 +24,7 @@ from saldo.channels.sms.replies import Speaker
 from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money
 from saldo.domain.sms_text import GSM7, is_gsm7, plain_spaces, sms_parts
-from saldo.services.mail_port import OutgoingEmail
+from saldo.services.ports.mail import OutgoingEmail
 
 
 @dataclass(frozen=True, slots=True)

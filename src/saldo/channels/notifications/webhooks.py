@@ -14,7 +14,7 @@ from datetime import datetime
 
 from saldo.services.notices import OperatorEvent, Undeliverable
 from saldo.services.ports import OutboxMessage
-from saldo.services.webhook_port import (
+from saldo.services.ports.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     WebhookRequest,

@@ -22,9 +22,9 @@ from saldo.channels.receipts.view import (
     language_tag,
     receipt_subject,
 )
-from saldo.services.mail_port import OutgoingEmail
 from saldo.services.notices import ReceiptNotice
 from saldo.services.outbox import message_id
+from saldo.services.ports.mail import OutgoingEmail
 from saldo.services.receipts import Receipt
 
 __all__ = [

@@ -1,102 +1,109 @@
-"""The ports the use cases need. Adapters implement them (``saldo.adapters``); the use cases
-see only these Protocols. ``core`` holds those of lines, money and the ledger; ``selling``
-those of vouchers, plan purchases, conversations and exchange rates; ``orders`` those of
-orders, payments, auto-renewal and the outbox; ``access`` those of subscribers' sign-in,
-tokens and accounts; the unit of work that gathers them is here.
+"""The ports the use cases need, one module per subject. Adapters implement them
+(``saldo.adapters``); the use cases see only these Protocols and plain records.
 
-Every name is imported from here, but only ``core`` is imported with this package: the
-other modules are imported when one of their names is first asked for, so a balance inquiry
-does not define the Protocols and records of orders, vouchers or charging it never uses
-(docs/performance.md).
-"""
+Reached through the unit of work (its repositories and their records):
+
+- ``operators``: each operator's rules, stored from the catalog;
+- ``lines``: subscriber lines, their validity and lifecycle transitions;
+- ``ledger``: buckets and operator accounts, the double-entry ledger, top-ups and staff
+  adjustments, and ``DuplicateIdempotencyKey``, which any repository raises;
+- ``vouchers``: voucher batches and their redemption;
+- ``plans``: plans bought from the balance;
+- ``orders``: orders for plan renewals, their terms and history;
+- ``payments``: payments taken at processors, their webhook events, and the
+  ``PaymentProvider`` port of the processors themselves;
+- ``auto_payments``: auto-renewal and auto top-up settings;
+- ``rates``: exchange rates;
+- ``conversations``: what the SMS and USSD channels remember between messages;
+- ``charging``: network elements and real-time charging sessions;
+- ``usage``: rated usage records and daily use;
+- ``outbox``: notifications waiting for delivery;
+- ``jobs``: when each of the worker's jobs last ran;
+- ``access``: subscribers' sign-in attempts, tokens, rate limits and accounts.
+
+Passed to the use cases and the outbox worker by ``saldo.bootstrap``:
+
+- ``sms``: sending an SMS (``SmsSender``);
+- ``mail``: sending an email (``Mailer``, ``OutgoingEmail``);
+- ``webhooks``: posting signed events to an operator's systems (``WebhookSender``).
+
+The clock and the unit of work that gathers the repositories are here. Every name is
+imported from here, but only the modules a balance inquiry needs (operators, lines, ledger)
+come with this package: the others are imported when one of their names is first asked for
+(docs/performance.md, "CLI start")."""
 
 from __future__ import annotations
 
 import importlib
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from saldo.services.ports.core import (
+from saldo.services.ports.ledger import (
     AccountRepository,
     AdjustmentRepository,
-    Clock,
     DuplicateIdempotencyKey,
     LedgerRepository,
-    LineRecord,
-    LineRepository,
-    LineWithBuckets,
     NewTopUp,
-    NumberTaken,
-    OperatorRepository,
     StoredAdjustment,
     StoredTopUp,
     TopUpBonus,
     TopUpRepository,
+)
+from saldo.services.ports.lines import (
+    LineRecord,
+    LineRepository,
+    LineWithBuckets,
+    NumberTaken,
     ValidityWindow,
 )
+from saldo.services.ports.operators import OperatorRepository
 
 if TYPE_CHECKING:
     from saldo.services.ports.access import AccessRepository, SubscriberRepository
-    from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
-    from saldo.services.ports.orders import (
+    from saldo.services.ports.auto_payments import (
         AutoRenewal,
         AutoRenewalRepository,
-        OrderEvent,
-        OrderRepository,
-        OrderTerms,
-        OutboxMessage,
-        OutboxRepository,
-        PaymentPurpose,
-        PaymentRepository,
-        StoredOrder,
-        StoredPayment,
+        AutoTopUp,
+        AutoTopUpRepository,
     )
-    from saldo.services.ports.selling import (
+    from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
+    from saldo.services.ports.conversations import ConversationRepository, PendingConfirmation
+    from saldo.services.ports.jobs import JobRunRepository
+    from saldo.services.ports.orders import OrderEvent, OrderRepository, OrderTerms, StoredOrder
+    from saldo.services.ports.outbox import OutboxMessage, OutboxRepository
+    from saldo.services.ports.payments import PaymentPurpose, PaymentRepository, StoredPayment
+    from saldo.services.ports.plans import PlanPurchaseRepository, StoredPlanPurchase
+    from saldo.services.ports.rates import RateRepository
+    from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
+    from saldo.services.ports.vouchers import (
         ClaimedVoucher,
-        ConversationRepository,
-        PendingConfirmation,
-        PlanPurchaseRepository,
-        RateRepository,
-        StoredPlanPurchase,
         VoucherBatch,
         VoucherRepository,
         VoucherStatus,
     )
-    from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
-    from saldo.services.ports.worker import AutoTopUp, AutoTopUpRepository, JobRunRepository
 
 # The names of the modules imported on first use, and the module of each.
 _ON_FIRST_USE = {
     name: module
     for module, names in {
         "access": ("AccessRepository", "SubscriberRepository"),
-        "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
-        "orders": (
+        "auto_payments": (
             "AutoRenewal",
             "AutoRenewalRepository",
-            "OrderEvent",
-            "OrderRepository",
-            "OrderTerms",
-            "OutboxMessage",
-            "OutboxRepository",
-            "PaymentPurpose",
-            "PaymentRepository",
-            "StoredOrder",
-            "StoredPayment",
+            "AutoTopUp",
+            "AutoTopUpRepository",
         ),
-        "selling": (
-            "ClaimedVoucher",
-            "ConversationRepository",
-            "PendingConfirmation",
-            "PlanPurchaseRepository",
-            "RateRepository",
-            "StoredPlanPurchase",
-            "VoucherBatch",
-            "VoucherRepository",
-            "VoucherStatus",
-        ),
+        "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
+        "conversations": ("ConversationRepository", "PendingConfirmation"),
+        "jobs": ("JobRunRepository",),
+        "orders": ("OrderEvent", "OrderRepository", "OrderTerms", "StoredOrder"),
+        "outbox": ("OutboxMessage", "OutboxRepository"),
+        "payments": ("PaymentPurpose", "PaymentRepository", "StoredPayment"),
+        "plans": ("PlanPurchaseRepository", "StoredPlanPurchase"),
+        "rates": ("RateRepository",),
         "usage": ("DailyUsage", "UsageRecord", "UsageRepository"),
-        "worker": ("AutoTopUp", "AutoTopUpRepository", "JobRunRepository"),
+        "vouchers": ("ClaimedVoucher", "VoucherBatch", "VoucherRepository", "VoucherStatus"),
     }.items()
     for name in names
 }
@@ -161,6 +168,12 @@ __all__ = [
     "VoucherRepository",
     "VoucherStatus",
 ]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        ...
 
 
 class UnitOfWork(Protocol):

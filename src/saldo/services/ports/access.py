@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
-from saldo.services.ports.core import LineWithBuckets
+from saldo.services.ports.lines import LineWithBuckets
 
 
 class AccessRepository(Protocol):

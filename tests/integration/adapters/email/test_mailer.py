@@ -26,7 +26,7 @@ from saldo.adapters.email.smtp import SmtpMailer
 from saldo.adapters.folder import EMAIL_SUFFIX, HTML_SUFFIX, FolderMailer, read_page
 from saldo.bootstrap import MailNotConfigured, bootstrap
 from saldo.config import Settings
-from saldo.services.mail_port import Mailer, MailNotSent, OutgoingEmail
+from saldo.services.ports.mail import Mailer, MailNotSent, OutgoingEmail
 from tests.smtp import (
     PASSWORD,
     SENDER,

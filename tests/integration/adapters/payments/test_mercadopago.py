@@ -20,7 +20,7 @@ import pytest
 
 from saldo.adapters.payments.mercadopago import MercadoPagoProvider
 from saldo.domain.money import Money
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentRefused,
     PaymentResult,

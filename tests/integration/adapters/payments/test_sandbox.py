@@ -18,7 +18,7 @@ from saldo.adapters.payments.sandbox import SandboxProvider
 from saldo.bootstrap import bootstrap
 from saldo.config import Settings
 from saldo.domain.money import Money
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentRefused,
     PaymentStatus,

@@ -19,7 +19,7 @@ import pytest
 from saldo.adapters.payments.stripe import StripeProvider
 from saldo.domain import money
 from saldo.domain.money import Money
-from saldo.services.payment_port import (
+from saldo.services.ports.payments import (
     InvalidWebhook,
     PaymentRefused,
     PaymentStatus,

@@ -19,7 +19,7 @@ import pytest
 from saldo.adapters.folder import SMS_SUFFIX, FolderSmsSender, read_page
 from saldo.adapters.sms.fake import FakeSmsSender
 from saldo.adapters.sms.kannel import KannelSmsSender
-from saldo.services.sms_port import SmsNotSent, SmsSender
+from saldo.services.ports.sms import SmsNotSent, SmsSender
 from tests.kannel import KannelGateway, kannel_gateway, require_kannel
 
 PHONE = "+5492614445566"

@@ -18,7 +18,7 @@ import pytest
 
 from saldo.adapters.webhooks.fake import FakeWebhookSender
 from saldo.adapters.webhooks.http import HttpWebhookSender
-from saldo.services.webhook_port import WebhookNotSent, WebhookSender
+from saldo.services.ports.webhooks import WebhookNotSent, WebhookSender
 
 BODY = '{"data":{"msisdn":"+32470123456","to":"grace"},"id":"line-7-grace","op":"é中"}'.encode()
 HEADERS = {

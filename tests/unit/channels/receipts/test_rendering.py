@@ -25,7 +25,7 @@ from saldo.channels.receipts import (
     receipt_text,
 )
 from saldo.domain.money import Money
-from saldo.services.mail_port import OutgoingEmail
+from saldo.services.ports.mail import OutgoingEmail
 from saldo.services.receipts import Receipt
 
 NBSP = "\u00a0"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
 from saldo.services.ports.charging import NetworkElement, StoredSession
-from saldo.services.ports.core import DuplicateIdempotencyKey
+from saldo.services.ports.ledger import DuplicateIdempotencyKey
 
 
 class SqlChargingRepository:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from saldo.adapters.db import tables as t
 from saldo.domain.orders import OrderState
 from saldo.services.ports import DuplicateIdempotencyKey
-from saldo.services.ports.orders import AutoRenewal, OrderEvent, OrderTerms, StoredOrder
+from saldo.services.ports.auto_payments import AutoRenewal
+from saldo.services.ports.orders import OrderEvent, OrderTerms, StoredOrder
 
 _TERMS = (
     "plan_code",

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.services.ports.orders import OutboxMessage
+from saldo.services.ports.outbox import OutboxMessage
 
 _ERROR_LIMIT = 500
 _COLUMNS = (*t.outbox.c, t.lines.c.msisdn)

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.services.payment_port import PaymentStatus
 from saldo.services.ports import DuplicateIdempotencyKey
-from saldo.services.ports.orders import PaymentPurpose, StoredPayment
+from saldo.services.ports.payments import PaymentPurpose, PaymentStatus, StoredPayment
 
 _P = t.payments
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.services.ports.core import DuplicateIdempotencyKey
+from saldo.services.ports.ledger import DuplicateIdempotencyKey
 from saldo.services.ports.usage import DailyUsage, UsageRecord
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.services.ports.worker import AutoTopUp
+from saldo.services.ports.auto_payments import AutoTopUp
 
 
 class SqlJobRunRepository:

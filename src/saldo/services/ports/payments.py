@@ -1,4 +1,6 @@
-"""The port for taking a payment from a payer: a card processor, a wallet.
+"""Ports of payments: taking a payment from a payer (a card processor, a wallet), and the
+payments Saldo records, for orders and auto top-ups, with processors' webhook events
+(``PaymentRepository``, reached through the unit of work).
 
 Use cases see only ``PaymentProvider`` and the plain values here. Adapters live in
 ``saldo.adapters.payments``: ``sandbox`` (a local card processor with documented test cards,
@@ -150,4 +152,148 @@ class PaymentProvider(Protocol):
         lower-case names) and read the event. Raises InvalidWebhook for a missing or wrong
         signature, a signature older than the provider's tolerance at ``now``, or a body
         that is not an event about a payment."""
+        ...
+
+
+class PaymentPurpose(enum.StrEnum):
+    """What a payment pays for: each purpose has its fulfilment (``services.payment_flow``)."""
+
+    ORDER = "order"
+    AUTO_TOPUP = "auto_topup"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayment:
+    """One payment taken at a processor (or from the balance, for an order). ``order_id``
+    is set for an order's payment, ``topup_id`` once an auto top-up's charge was credited;
+    ``processor_key`` is the key it was sent with when that is not the one flow's own
+    (``payment_flow.processor_key``); ``msisdn`` is its line's number."""
+
+    id: int
+    operator_id: int
+    line_id: int
+    msisdn: str
+    purpose: PaymentPurpose
+    order_id: int | None
+    topup_id: int | None
+    provider: str
+    idempotency_key: str
+    processor_key: str | None
+    reference: str | None
+    status: PaymentStatus
+    amount: int
+    currency: str
+    decline_code: str | None
+    card_last4: str | None
+    checks: int
+    next_check_at: datetime | None
+    refund_due: bool
+    refunded_at: datetime | None
+    created_at: datetime
+
+
+class PaymentRepository(Protocol):
+    def installation_id(self) -> str | None:
+        """This installation's id (what every key sent to a processor starts with), or None
+        before one was kept."""
+        ...
+
+    def keep_installation_id(self, candidate: str) -> None:
+        """Keep ``candidate`` as the installation's id, unless one is kept already."""
+        ...
+
+    def add(
+        self,
+        *,
+        operator_id: int,
+        line_id: int,
+        purpose: PaymentPurpose,
+        order_id: int | None,
+        provider: str,
+        idempotency_key: str,
+        amount: int,
+        currency: str,
+        now: datetime,
+    ) -> int:
+        """Record a payment about to be asked of a processor: pending, no reference yet, and
+        a first check due a minute later, so that the reconciliation job finds it whatever
+        happens to the caller. Raise DuplicateIdempotencyKey if the operator has used this
+        key with this provider already, or (an auto top-up) the line has a charge pending."""
+        ...
+
+    def get(self, payment_id: int) -> StoredPayment | None: ...
+
+    def get_by_key(
+        self, *, operator_id: int, provider: str, idempotency_key: str
+    ) -> StoredPayment | None: ...
+
+    def get_by_reference(self, *, provider: str, reference: str) -> StoredPayment | None: ...
+
+    def for_order(self, order_id: int) -> list[StoredPayment]:
+        """Oldest first."""
+        ...
+
+    def pending(self, *, purpose: PaymentPurpose, limit: int) -> list[StoredPayment]:
+        """Payments for ``purpose`` still waiting for their processor's answer, oldest
+        first, whether or not their next check is due."""
+        ...
+
+    def pending_auto_topup(self, line_id: int) -> StoredPayment | None:
+        """The line's auto top-up charge still waiting for its processor's answer, if any."""
+        ...
+
+    def link_topup(self, payment_id: int, *, topup_id: int, now: datetime) -> None:
+        """Note the top-up an auto top-up's charge was credited as."""
+        ...
+
+    def attach_reference(
+        self, payment_id: int, *, reference: str, card_last4: str | None, now: datetime
+    ) -> None: ...
+
+    def finish(
+        self,
+        payment_id: int,
+        *,
+        status: PaymentStatus,
+        decline_code: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the pending payment's final status in one conditional update; False,
+        changing nothing, when it had finished already (a webhook and a poll racing: one
+        wins)."""
+        ...
+
+    def schedule_check(self, payment_id: int, *, at: datetime | None, checks: int) -> None:
+        """When the reconciliation job asks the processor about this pending payment next."""
+        ...
+
+    def due_checks(
+        self, *, purpose: PaymentPurpose, now: datetime, limit: int
+    ) -> list[StoredPayment]:
+        """Pending payments for ``purpose`` whose next check is due, oldest due first."""
+        ...
+
+    def flag_refund(self, payment_id: int, *, now: datetime) -> None:
+        """Mark a succeeded payment as owed back to the payer."""
+        ...
+
+    def refunds_due(self, *, limit: int, line_id: int | None = None) -> list[StoredPayment]:
+        """Payments flagged for a refund that has not been made yet (of one line, when
+        ``line_id`` is given)."""
+        ...
+
+    def mark_refunded(self, payment_id: int, *, now: datetime) -> bool:
+        """False when it was refunded already."""
+        ...
+
+    def record_event(
+        self,
+        *,
+        provider: str,
+        event_id: str,
+        reference: str,
+        status: PaymentStatus | None,
+        now: datetime,
+    ) -> bool:
+        """Remember a processor's webhook event; False when it was seen before."""
         ...
