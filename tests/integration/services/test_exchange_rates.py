@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -378,8 +379,14 @@ def an_hour_ago() -> str:
     return (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
 
 
-def yesterdays_ecb_file(tmp_path: Path) -> Path:
-    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+def latest_ecb_file(tmp_path: Path) -> Path:
+    """The last file the ECB published before now: today's after 16:00 Frankfurt time, else
+    yesterday's, so that its rates are under 24 h old at any hour the suite runs."""
+    frankfurt = datetime.now(ZoneInfo("Europe/Berlin"))
+    published_today = frankfurt.hour >= 16
+    day = (
+        frankfurt.date() if published_today else frankfurt.date() - timedelta(days=1)
+    ).isoformat()
     text = SAMPLE.read_text().replace("2026-11-20", day)
     return given_file(tmp_path, "eurofxref-daily.xml", text)
 
@@ -430,7 +437,7 @@ def test_fx_load_reads_the_ecb_file_and_a_cross_rate_is_shown_as_one(
     cli: Cli, tmp_path: Path
 ) -> None:
     ars = given_file(tmp_path, "ars.csv", ARS_CSV.format(at=an_hour_ago()))
-    cli.ok("load", str(yesterdays_ecb_file(tmp_path)))
+    cli.ok("load", str(latest_ecb_file(tmp_path)))
     cli.ok("load", str(ars), "--source", "bcra")
 
     converted = cli.ok("convert", "100", "--from", "CNY", "--to", "ARS", "--rounding", "ROUND_DOWN")
@@ -444,7 +451,7 @@ def test_fx_load_reads_the_ecb_file_and_a_cross_rate_is_shown_as_one(
 
 
 def test_fx_load_twice_stores_nothing_new(cli: Cli, tmp_path: Path) -> None:
-    ecb = yesterdays_ecb_file(tmp_path)
+    ecb = latest_ecb_file(tmp_path)
     cli.ok("load", str(ecb))
 
     again = cli.ok("load", str(ecb), "--format", "ecb")
