@@ -12,6 +12,11 @@ if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ] || [ ! -x /usr/lib/
 fi
 # jq: docs/cli.md's scripting examples use it, and a test runs them.
 command -v jq > /dev/null || packages+=(jq)
+# Chromium: the portal's browser journeys drive Debian's own build through Playwright.
+# Its fonts: Noto CJK for Chinese pages, DejaVu for the rest.
+command -v chromium > /dev/null || packages+=(chromium)
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || packages+=(fonts-noto-cjk)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
