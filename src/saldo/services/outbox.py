@@ -35,7 +35,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -43,7 +43,14 @@ from saldo.domain.email_address import mask_email
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
 from saldo.domain.periods import require_aware
-from saldo.services.notices import CODE_KINDS, Notice, NoticeReader, Undeliverable, notice_for
+from saldo.services.notices import (
+    CODE_KINDS,
+    LineNotice,
+    Notice,
+    NoticeReader,
+    Undeliverable,
+    notice_for,
+)
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK, sms_allowed_from
 from saldo.services.ports import OutboxMessage, UnitOfWork
 from saldo.services.ports.mail import Mailer, OutgoingEmail
@@ -62,6 +69,8 @@ CLAIM_BATCH: Final = 10
 # start): each batch is claimed while ``now`` is fresh, with most of its lease ahead of it.
 CLAIMING_SECONDS: Final = 120.0
 STATES: Final = ("pending", "sent", "dead", "skipped")
+# How `write_message` shows a verification code to the staff who read a message.
+HIDDEN_CODE: Final = "••••••"
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +323,9 @@ def write_message(
 ) -> WrittenMessage:
     """What outbox message ``message_id`` says to its recipient, written by ``render`` from
     the database as it is at ``now``, whatever its state: what the subscriber received, or
-    will. Raises MessageNotFound, or Undeliverable for a message that can never be written."""
+    will. A verification code is shown hidden (``••••••``): the staff who read a message must
+    not be able to sign in as its recipient. Raises MessageNotFound, or Undeliverable for a
+    message that can never be written."""
     now = require_aware(now)
     with uow.reading():
         message = uow.outbox.get(message_id)
@@ -324,6 +335,8 @@ def write_message(
             notice = notice_for(uow, message, now)
         except ValueError as error:
             raise Undeliverable(str(error)) from None
+    if isinstance(notice, LineNotice) and notice.code is not None:
+        notice = replace(notice, code=HIDDEN_CODE)
     try:
         outgoing = None if notice is None else render(notice, now)
     except ValueError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socket
 
 import uvicorn
@@ -11,6 +12,7 @@ import uvicorn
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
 from saldo.domain.errors import SaldoError
+from saldo.domain.numbering import mask_msisdn
 
 
 class CannotListen(SaldoError):
@@ -20,15 +22,26 @@ class CannotListen(SaldoError):
     code = "cannot_listen"
 
 
+# A subscriber's number in a path (``/api/v1/lines/%2B5491133334444``, the portal's line
+# pages): a plus sign, plain or percent-encoded, or none, then 7 to 15 digits.
+_NUMBER_IN_PATH = re.compile(r"(?:%2[Bb]|\+)?(\d{7,15})(?=/|$|\.)")
+
+
 class WithoutQueryStrings(logging.Filter):
     """Access log lines keep the path and drop the query string: on the gateway endpoints it
-    carries subscribers' numbers, voucher PINs and the gateway token."""
+    carries subscribers' numbers, voucher PINs and the gateway token. A number in the path
+    itself (the app API's and the portal's line routes) is masked as every log masks it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, version, status = record.args
-            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+            record.args = (client, method, masked_path(str(path)), version, status)
         return True
+
+
+def masked_path(path: str) -> str:
+    """``path`` without its query string, any subscriber's number in it masked."""
+    return _NUMBER_IN_PATH.sub(lambda found: mask_msisdn(found.group(1)), path.split("?", 1)[0])
 
 
 def listen(*, host: str, port: int) -> socket.socket:

@@ -4,15 +4,19 @@ a dead message put back to pending, and the secret an operator checks its webhoo
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 
 import pytest
 
 from saldo.adapters.sms.fake import FakeSmsSender
 from saldo.bootstrap import Saldo
 from saldo.channels.notifications import notification_renderer
+from saldo.services.access.sign_in import request_sign_in_code
 from saldo.services.lines import NewLine, add_line
 from saldo.services.notifications import queue
 from saldo.services.outbox import Senders, deliver_outbox
+from tests.access import ADDRESS, deliver_sms, policy_of
 from tests.cli import Cli
 
 LINE = "+5491155551234"
@@ -137,3 +141,28 @@ def test_outbox_show_of_an_unknown_or_unwritable_message_is_one_line(cli: Cli) -
 
     assert cli.refused("outbox", "show", "999") == "there is no outbox message 999"
     assert cli.refused("outbox", "show", str(sms_id)) == "the payload has no valid_until"
+
+
+def test_a_sign_in_code_waiting_in_the_outbox_is_shown_hidden(cli: Cli) -> None:
+    saldo = cli.saldo
+    now = datetime.now(UTC)  # the CLI reads the real clock
+    request_sign_in_code(
+        saldo.uow(), policy=policy_of(saldo), msisdn=LINE, address=ADDRESS, now=now
+    )
+    waiting = [m for m in cli.json("outbox", "list") if m["state"] == "pending"]
+    code_message = max(waiting, key=lambda m: m["id"])
+
+    shown = cli.ok("outbox", "show", str(code_message["id"]))
+    as_json = cli.json("outbox", "show", str(code_message["id"]))
+
+    assert "••••••" in shown and not re.search(r"\d{6}", shown)
+    assert isinstance(as_json, dict)
+    assert "••••••" in as_json["text"] and not re.search(r"\d{6}", as_json["text"])
+    # The subscriber still gets the code itself.
+    sms = FakeSmsSender()
+    assert re.search(r"(?<!\d)\d{6}(?!\d)", sent_code_text(saldo, sms, to=LINE, at=now))
+
+
+def sent_code_text(saldo: Saldo, sms: FakeSmsSender, *, to: str, at: datetime) -> str:
+    deliver_sms(saldo, sms, at=at)
+    return [message for message in sms.sent if message.to == to][-1].text
