@@ -2,8 +2,9 @@
 
 A pass expires unpaid orders, writes down lifecycle transitions (grace, suspension,
 recycling), queues expiry reminders, runs auto top-ups and auto-renewals, asks processors
-about pending payments, and delivers the outbox. Each job is safe to run again, and to run
-in several workers at once; one job failing is logged and does not stop the others.
+about pending payments, delivers the outbox, and forgets old sign-in attempts and tokens.
+Each job is safe to run again, and to run in several workers at once; one job failing is
+logged and does not stop the others.
 ``saldo worker`` runs passes on a schedule; ``saldo worker --once [--now ISO-TIME]`` runs one
 (for cron, for replaying a day, and for tests).
 """
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from saldo.channels.notifications import deliver_notifications
+from saldo.services.access.housekeeping import forget_old_access
 from saldo.services.auto_renewal import renew_due
 from saldo.services.auto_topup import run_auto_topups
 from saldo.services.charging import expire_sessions
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 JOBS = (
     "expires unpaid orders and idle charging sessions, moves lines into grace, suspension "
     "and recycling, queues expiry reminders, runs auto top-ups and auto-renewals, asks "
-    "processors about pending payments and delivers the outbox"
+    "processors about pending payments, delivers the outbox and forgets sign-in attempts "
+    "and tokens 30 days after they ended"
 )
 
 
@@ -94,6 +97,7 @@ def run_pass(saldo: Saldo, *, now: datetime | None = None) -> PassReport:
         ),
         ("payments", lambda: saldo.run_paying(reconcile_payments, now=clock())),
         ("outbox", lambda: deliver(saldo, now=clock())),
+        ("access_forgotten", lambda: saldo.run(forget_old_access, now=clock())),
     ]
     report = PassReport(at=started)
     for name, job in jobs:

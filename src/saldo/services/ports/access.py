@@ -29,6 +29,16 @@ class AccessRepository(Protocol):
         many."""
         ...
 
+    def forget_attempts(self, *, ended_before: datetime) -> int:
+        """Delete up to a batch of the oldest sign-in attempts that could no longer be used
+        before ``ended_before`` (expired by then); return how many."""
+        ...
+
+    def forget_tokens(self, *, ended_before: datetime) -> int:
+        """Delete up to a batch of the oldest tokens that expired before ``ended_before``;
+        return how many."""
+        ...
+
     def open_attempt(
         self,
         *,

@@ -38,7 +38,7 @@ def test_one_pass_reports_each_job_as_json(cli) -> None:  # type: ignore[no-unty
     report = json.loads(out)
     assert set(report["results"]) == {
         "orders_expired", "charging_sessions_expired", "lifecycle", "reminders_queued",
-        "auto_topups", "auto_renewals", "payments", "outbox",
+        "auto_topups", "auto_renewals", "payments", "outbox", "access_forgotten",
     }  # fmt: skip
     assert report["failed"] == []
 

@@ -25,6 +25,7 @@ _R = t.rate_limits
 _PURPOSES = {purpose.value: purpose for purpose in CodePurpose}
 _KINDS = {kind.value: kind for kind in TokenKind}
 _FORGET_AT_ONCE = 100
+_FORGET_IN_A_PASS = 1000
 
 
 class SqlAccessRepository:
@@ -65,6 +66,25 @@ class SqlAccessRepository:
         )
         forgotten = self._connection.execute(
             delete(_R).where(tuple_(_R.c.scope, _R.c.key).in_(stale))
+        ).rowcount
+        return int(forgotten)
+
+    # -- forgetting what no longer opens anything ------------------------------------------
+    # Attempts and tokens are looked at oldest first, a batch at a time by primary key, so
+    # that forgetting never scans the tables: ids grow with time and every attempt (every
+    # token of one lifetime) expires in the order it was made.
+
+    def forget_attempts(self, *, ended_before: datetime) -> int:
+        oldest = select(_A.c.id).order_by(_A.c.id).limit(_FORGET_IN_A_PASS).scalar_subquery()
+        forgotten = self._connection.execute(
+            delete(_A).where(_A.c.id.in_(oldest), _A.c.expires_at < ended_before)
+        ).rowcount
+        return int(forgotten)
+
+    def forget_tokens(self, *, ended_before: datetime) -> int:
+        oldest = select(_T.c.id).order_by(_T.c.id).limit(_FORGET_IN_A_PASS).scalar_subquery()
+        forgotten = self._connection.execute(
+            delete(_T).where(_T.c.id.in_(oldest), _T.c.expires_at < ended_before)
         ).rowcount
         return int(forgotten)
 
