@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from saldo.channels.api import app_models as shapes
-from saldo.channels.api.errors import error_responses, undecodable_body
+from saldo.channels.api.errors import error_responses, is_utf8, undecodable_body
 from saldo.domain.access import CodeRefused, TooManyCodes
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import InvalidMsisdn
@@ -151,7 +151,7 @@ class Utf8Route(APIRoute):
         handle = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            if not _is_utf8(await request.body()):
+            if not is_utf8(await request.body()):
                 return undecodable_body()
             return await handle(request)
 
@@ -171,11 +171,3 @@ class BearerRoute(Utf8Route):
             return await handle(request)
 
         return authenticated
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

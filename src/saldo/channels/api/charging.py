@@ -35,7 +35,7 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
-from saldo.channels.api.errors import error_responses, undecodable_body
+from saldo.channels.api.errors import error_responses, is_utf8, undecodable_body
 from saldo.domain.rating import Service
 from saldo.services.charging import (
     ChargingRefused,
@@ -172,7 +172,7 @@ def charging_router(saldo: Saldo) -> APIRouter:
                 found = await run_in_threadpool(element_of, request.headers.get("authorization"))
                 if found is None:
                     return unauthorized()
-                if not _is_utf8(await request.body()):
+                if not is_utf8(await request.body()):
                     return undecodable_body()
                 request.state.element = found
                 return await handle(request)
@@ -305,14 +305,6 @@ def _refusal(status: int, error: ChargingRefused) -> JSONResponse:
         {"error": {"code": error.code, "result_code": error.result_code, "message": error.message}},
         status_code=status,
     )
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def unauthorized() -> JSONResponse:

@@ -57,6 +57,16 @@ def invalid_request(error: RequestValidationError) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
 
+def is_utf8(body: bytes) -> bool:
+    """Whether a request's body is UTF-8 text (RFC 8259: JSON is); one that is not is
+    answered ``undecodable_body()``."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def undecodable_body() -> JSONResponse:
     """422 ``invalid_request`` for a body that is not UTF-8 text, so cannot be JSON."""
     problem = FieldProblem(field="", problem="the body is not UTF-8 JSON")
