@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
@@ -87,9 +88,10 @@ class Saldo:
         installation offers."""
         return use_case(self.uow(), self.payment_providers(), *args, **kwargs)
 
-    @property
+    @functools.cached_property
     def pin_key(self) -> bytes:
-        """The key voucher PINs are hashed with (derived from the instance's secret)."""
+        """The key voucher PINs are hashed with (derived from the instance's secret, once:
+        every SMS and USSD request passes it)."""
         return hashlib.sha256(
             b"saldo voucher pins\x00" + self.settings.secret_key.encode()
         ).digest()
