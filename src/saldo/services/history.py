@@ -241,7 +241,7 @@ def statement_of(
                         language=language, month=month, now=now)  # fmt: skip
     history, currency = uow.history, operator.currency
     opening = history.main_balance_at(line_id=line_id, at=view.starts_at)
-    closing = history.main_balance_at(line_id=line_id, at=min(view.ends_at, now))
+    closing = history.main_balance_at(line_id=line_id, at=view.ends_at)
     asked = Month(date.fromisoformat(view.month + "-01"))
     return Statement(
         operator_name=operator.name,
