@@ -316,13 +316,16 @@ def advice_of(
     since_90 = today - timedelta(days=89)
     daily = uow.usage.daily(line_id=line_id, since=since_90)
     recent = [row for row in daily if row.day >= since_30]
-    spent_30 = uow.history.spent_on_plans(
-        line_id=line_id, since=start_of_local_day(since_30, timezone=operator.timezone), until=now
+    tomorrow = start_of_local_day(today + timedelta(days=1), timezone=operator.timezone)
+    spent_30, spent_90 = (
+        uow.history.spent_on_plans(
+            line_id=line_id,
+            since=start_of_local_day(since, timezone=operator.timezone),
+            until=tomorrow,
+        )
+        for since in (since_30, since_90)
     )
-    spent_90 = uow.history.spent_on_plans(
-        line_id=line_id, since=start_of_local_day(since_90, timezone=operator.timezone), until=now
-    )
-    last = uow.history.last_plan(line_id=line_id, before=now)
+    last = uow.history.last_plan(line_id=line_id, at=now)
     advice = recommend(
         used_30=_use(recent),
         used_90=_use(daily),

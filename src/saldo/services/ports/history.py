@@ -76,8 +76,8 @@ class HistoryRepository(Protocol):
         ledger entries before ``at`` (0 when there is none)."""
         ...
 
-    def last_plan(self, *, line_id: int, before: datetime) -> PlanBought | None:
-        """The last plan the line bought before ``before``: from its balance or by a
+    def last_plan(self, *, line_id: int, at: datetime) -> PlanBought | None:
+        """The last plan the line bought at or before ``at``: from its balance or by a
         fulfilled order, whichever came last."""
         ...
 

@@ -244,7 +244,7 @@ class SqlHistoryRepository:
         )
         return int(self._connection.execute(query).scalar_one())
 
-    def last_plan(self, *, line_id: int, before: datetime) -> PlanBought | None:
+    def last_plan(self, *, line_id: int, at: datetime) -> PlanBought | None:
         purchases, orders = t.plan_purchases, t.orders
         bought = self._connection.execute(
             self._scoped(
@@ -255,7 +255,7 @@ class SqlHistoryRepository:
                     purchases.c.months,
                     purchases.c.created_at,
                 )
-                .where(purchases.c.line_id == line_id, purchases.c.created_at < before)
+                .where(purchases.c.line_id == line_id, purchases.c.created_at <= at)
                 .order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
                 .limit(1),
                 purchases.c.operator_id,
@@ -275,7 +275,7 @@ class SqlHistoryRepository:
                     and_(
                         orders.c.line_id == line_id,
                         orders.c.fulfilled_at.is_not(None),
-                        orders.c.fulfilled_at < before,
+                        orders.c.fulfilled_at <= at,
                     )
                 )
                 .order_by(orders.c.fulfilled_at.desc(), orders.c.id.desc())
