@@ -41,6 +41,8 @@ def advice_text(view: PlanAdviceView, *, language: str) -> str:
         )
     elif advice.verdict is Verdict.NONE_COVERS:
         said.append(translate("advice_none", language=language))
+    elif view.current is None or advice.best is not advice.current:
+        said.append(translate("advice_keep", language=language))
     else:
         said.append(translate("advice_fits", language=language))
     return " ".join(said)
