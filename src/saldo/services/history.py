@@ -9,8 +9,9 @@ are the operator's local ones. Money is in minor units of the line's currency.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
@@ -253,10 +254,41 @@ def statement_of(
         last_day=asked.last_day,
         opening=Money(opening, currency),
         closing=Money(closing, currency),
-        movements=view.movements,
+        movements=usage_by_day(view.movements, timezone=operator.timezone),
         totals=view.totals,
         made_at=now,
         shown=view.shown,
+    )
+
+
+def usage_by_day(movements: Sequence[Movement], *, timezone: str) -> tuple[Movement, ...]:
+    """The movements with each local day's usage of one service summed into one (a busy
+    line charges hundreds of records a month: a statement lists a line a day for each). The
+    sum stands at the day's last use of that service, with the balance after it."""
+    zone = ZoneInfo(timezone)
+    grouped: dict[tuple[date, str | None], Movement] = {}
+    for movement in movements:
+        if movement.kind is not MovementKind.USAGE:
+            continue
+        key = (movement.at.astimezone(zone).date(), movement.item)
+        earlier = grouped.get(key)
+        grouped[key] = movement if earlier is None else _summed(earlier, movement)
+    kept = [m for m in movements if m.kind is not MovementKind.USAGE]
+    return tuple(sorted(kept + list(grouped.values()), key=lambda m: m.at))
+
+
+def _summed(earlier: Movement, later: Movement) -> Movement:
+    return replace(
+        later,
+        amount=earlier.amount + later.amount,
+        balance_change=earlier.balance_change + later.balance_change,
+        balance_after=later.balance_after or earlier.balance_after,
+        bonus=earlier.bonus + later.bonus,
+        allowances=Allowances(
+            voice_seconds=earlier.allowances.voice_seconds + later.allowances.voice_seconds,
+            sms=earlier.allowances.sms + later.allowances.sms,
+            data_bytes=earlier.allowances.data_bytes + later.allowances.data_bytes,
+        ),
     )
 
 

@@ -35,16 +35,20 @@ _DEJAVU: Final = Font(
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 )
-# The collection's faces: JP, KR, SC, TC, HK; SC draws the simplified Chinese of zh_CN.
+# The collection's faces: JP, KR, SC, TC, HK; SC draws the simplified Chinese of zh_CN. Its
+# regular face only: reading and subsetting one of these 65,000-glyph faces takes about a
+# second, and a bold one would double it (headings are set larger instead).
 _NOTO_CJK_SC: Final = Font(
     "fonts-noto-cjk",
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     collection_number=2,
 )
 _FAMILY = "statement"
 # Widths of the table's columns in mm (date, description, channel, amount, balance): 180 mm.
 _WIDTHS = (32, 74, 18, 28, 28)
+_ALIGNS = ("L", "L", "L", "R", "R")
+_LINE = 5  # mm a line of the table
 
 
 def font_for(language: str) -> Font:
@@ -71,47 +75,67 @@ def statement_pdf(statement: Statement) -> bytes:
     pdf.set_lang(text.lang)
     pdf.set_author(statement.operator_name)
     pdf.add_font(_FAMILY, "", font.regular, collection_font_number=font.collection_number)
-    pdf.add_font(_FAMILY, "B", font.bold, collection_font_number=font.collection_number)
+    bold = "B" if font.bold != font.regular else ""  # else the regular face stands for it
+    if bold:
+        pdf.add_font(_FAMILY, bold, font.bold, collection_font_number=font.collection_number)
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    _write(pdf, text)
+    _write(pdf, text, bold=bold)
     return bytes(pdf.output())
 
 
-def _write(pdf: FPDF, text: StatementText) -> None:
-    from fpdf.enums import XPos, YPos
-    from fpdf.fonts import FontFace
+def _headings(pdf: FPDF, text: StatementText, *, bold: str) -> None:
+    """The table's headings, on every page the movements run over."""
 
-    pdf.set_font(_FAMILY, "B", 15)
+    pdf.set_font(_FAMILY, bold, 8.5)
+    for width, title, align in zip(_WIDTHS, text.columns, _ALIGNS, strict=True):
+        pdf.cell(width, 7, title, border="B", align=align)
+    pdf.set_xy(pdf.l_margin, pdf.get_y() + 7)
+    pdf.ln(1)
+
+
+def _write(pdf: FPDF, text: StatementText, *, bold: str) -> None:
+    from fpdf.enums import MethodReturnValue, XPos, YPos
+
+    pdf.set_font(_FAMILY, bold, 15)
     pdf.multi_cell(0, 8, text.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     for label, value in text.header:
         pdf.set_font(_FAMILY, "", 10)
         pdf.cell(40, 6, label)
-        pdf.set_font(_FAMILY, "B", 10)
+        pdf.set_font(_FAMILY, bold, 10)
         pdf.cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
+    _headings(pdf, text, bold=bold)
     pdf.set_font(_FAMILY, "", 8.5)
-    # The headings are repeated on every page the movements run over.
-    with pdf.table(
-        col_widths=_WIDTHS,
-        text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"),
-        headings_style=FontFace(emphasis="BOLD"),
-        borders_layout="HORIZONTAL_LINES",
-        line_height=5,
-        padding=(1, 1, 1, 1),
-    ) as table:
-        table.row(text.columns)
-        for row in text.rows:
-            table.row((row.moment, row.description, row.channel, row.amount, row.balance))
+    # Plain cells rather than fpdf2's table (several times slower): only the description may
+    # need more than one line, and only it is measured.
+    for row in text.rows:
+        lines = pdf.multi_cell(
+            _WIDTHS[1], _LINE, row.description, dry_run=True, output=MethodReturnValue.LINES
+        )
+        assert isinstance(lines, list)
+        height = _LINE * max(1, len(lines))
+        if pdf.will_page_break(height):
+            pdf.add_page()
+            _headings(pdf, text, bold=bold)
+            pdf.set_font(_FAMILY, "", 8.5)
+        top, left = pdf.get_y(), pdf.l_margin
+        pdf.cell(_WIDTHS[0], _LINE, row.moment)
+        pdf.multi_cell(_WIDTHS[1], _LINE, row.description, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.cell(_WIDTHS[2], _LINE, row.channel)
+        pdf.cell(_WIDTHS[3], _LINE, row.amount, align="R")
+        pdf.cell(_WIDTHS[4], _LINE, row.balance, align="R")
+        pdf.set_xy(left, top + height)
     if not text.rows:
         pdf.cell(0, 7, text.nothing, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + sum(_WIDTHS), pdf.get_y())
     pdf.ln(3)
     for label, value in text.totals:
         pdf.set_font(_FAMILY, "", 10)
         pdf.cell(sum(_WIDTHS[:3]), 6, label, align="R")
-        pdf.set_font(_FAMILY, "B", 10)
+        pdf.set_font(_FAMILY, bold, 10)
         pdf.cell(_WIDTHS[3], 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(6)
     pdf.set_font(_FAMILY, "", 8)
