@@ -63,8 +63,9 @@ def movement_record(movement: Movement, *, timezone: str) -> dict[str, str]:
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement's movements as CSV: a header of CSV_COLUMNS, then one row per movement,
-    oldest first, lines ending in CRLF (RFC 4180)."""
+    """The statement's movements as CSV: a header of CSV_COLUMNS, then one row per movement
+    (the statement sums a day's usage of each service into one), oldest first, lines ending in
+    CRLF (RFC 4180)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
