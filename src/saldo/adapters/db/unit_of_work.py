@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from saldo.adapters.db.repositories.access import SqlAccessRepository
     from saldo.adapters.db.repositories.charging import SqlChargingRepository
     from saldo.adapters.db.repositories.conversations import SqlConversationRepository
+    from saldo.adapters.db.repositories.history import SqlHistoryRepository
     from saldo.adapters.db.repositories.movements import (
         SqlAdjustmentRepository,
         SqlPlanPurchaseRepository,
@@ -254,6 +255,12 @@ class SqlUnitOfWork:
         from saldo.adapters.db.repositories.usage import SqlUsageRepository
 
         return self._repository(SqlUsageRepository, scoped=True)
+
+    @property
+    def history(self) -> SqlHistoryRepository:
+        from saldo.adapters.db.repositories.history import SqlHistoryRepository
+
+        return self._repository(SqlHistoryRepository, scoped=True)
 
     @property
     def job_runs(self) -> SqlJobRunRepository:

@@ -78,7 +78,11 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "saldo.channels.cli.lines",
         "app",
         "Register subscriber lines, import them from CSV, look them up.",
-        extends=("saldo.channels.cli.line_settings", "saldo.channels.cli.usage"),
+        extends=(
+            "saldo.channels.cli.line_settings",
+            "saldo.channels.cli.usage",
+            "saldo.channels.cli.history",
+        ),
     ),
     "vouchers": LazyCommand(
         "saldo.channels.cli.vouchers", "app", "Generate, list, void and redeem voucher PINs."

@@ -17,6 +17,7 @@ Reached through the unit of work (its repositories and their records):
 - ``conversations``: what the SMS and USSD channels remember between messages;
 - ``charging``: network elements and real-time charging sessions;
 - ``usage``: rated usage records and daily use;
+- ``history``: a line's movements read back from the ledger, and the plans it bought;
 - ``outbox``: notifications waiting for delivery;
 - ``jobs``: when each of the worker's jobs last ran;
 - ``access``: subscribers' sign-in attempts, tokens, rate limits and accounts.
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     )
     from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
     from saldo.services.ports.conversations import ConversationRepository, PendingConfirmation
+    from saldo.services.ports.history import HistoryRepository
     from saldo.services.ports.jobs import JobRunRepository
     from saldo.services.ports.orders import OrderEvent, OrderRepository, OrderTerms, StoredOrder
     from saldo.services.ports.outbox import OutboxMessage, OutboxRepository
@@ -96,6 +98,7 @@ _ON_FIRST_USE = {
         ),
         "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
         "conversations": ("ConversationRepository", "PendingConfirmation"),
+        "history": ("HistoryRepository",),
         "jobs": ("JobRunRepository",),
         "orders": ("OrderEvent", "OrderRepository", "OrderTerms", "StoredOrder"),
         "outbox": ("OutboxMessage", "OutboxRepository"),
@@ -132,6 +135,7 @@ __all__ = [
     "ConversationRepository",
     "DailyUsage",
     "DuplicateIdempotencyKey",
+    "HistoryRepository",
     "JobRunRepository",
     "LedgerRepository",
     "LineRecord",
@@ -230,6 +234,9 @@ class UnitOfWork(Protocol):
 
     @property
     def usage(self) -> UsageRepository: ...
+
+    @property
+    def history(self) -> HistoryRepository: ...
 
     @property
     def job_runs(self) -> JobRunRepository: ...

@@ -1,0 +1,129 @@
+"""A subscriber's own line's history, reached with their token: its daily use, its movements
+in a month, its statement and the advice on its plan (``saldo.services.history``).
+
+Like every use case of an account (``account_lines``), each starts from the token presented:
+a number that is not on the account is answered as a number that does not exist
+(LineNotFound), whether or not a line has it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from saldo.domain.access import TokenKind
+from saldo.domain.numbering import lookup_msisdn
+from saldo.domain.periods import require_aware
+from saldo.services.access.policy import AccessPolicy
+from saldo.services.access.sign_in import note_use, signed_in
+from saldo.services.history import (
+    DailyUseView,
+    MovementsView,
+    PlanAdviceView,
+    Statement,
+    advice_of,
+    daily_use_of,
+    movements_of,
+    statement_of,
+)
+from saldo.services.lines import LineNotFound
+from saldo.services.ports import LineWithBuckets, UnitOfWork
+
+
+def account_line_usage(
+    uow: UnitOfWork,
+    *,
+    policy: AccessPolicy,
+    token: str | None,
+    kind: TokenKind,
+    msisdn: str,
+    days: int,
+    now: datetime,
+) -> DailyUseView:
+    """The account's line's use per day over the last ``days`` days. Raises NotSignedIn,
+    InvalidMsisdn, LineNotFound, InvalidDays."""
+    now = require_aware(now)
+    with uow.reading():
+        found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
+        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        view = daily_use_of(uow, line_id=line.line.id, operator=line.operator,
+                            msisdn=line.line.msisdn, language=line.line.language,
+                            days=days, now=now)  # fmt: skip
+    note_use(uow, found, now=now)
+    return view
+
+
+def account_line_movements(
+    uow: UnitOfWork,
+    *,
+    policy: AccessPolicy,
+    token: str | None,
+    kind: TokenKind,
+    msisdn: str,
+    month: str | None,
+    now: datetime,
+) -> MovementsView:
+    """The account's line's movements in ``month`` (YYYY-MM; None: this month). Raises
+    NotSignedIn, InvalidMsisdn, LineNotFound, InvalidMonth."""
+    now = require_aware(now)
+    with uow.reading():
+        found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
+        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        view = movements_of(uow, line_id=line.line.id, operator=line.operator,
+                            msisdn=line.line.msisdn, language=line.line.language,
+                            month=month, now=now)  # fmt: skip
+    note_use(uow, found, now=now)
+    return view
+
+
+def account_line_statement(
+    uow: UnitOfWork,
+    *,
+    policy: AccessPolicy,
+    token: str | None,
+    kind: TokenKind,
+    msisdn: str,
+    month: str,
+    now: datetime,
+) -> Statement:
+    """The account's line's statement for ``month`` (YYYY-MM). Raises NotSignedIn,
+    InvalidMsisdn, LineNotFound, InvalidMonth."""
+    now = require_aware(now)
+    with uow.reading():
+        found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
+        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        view = statement_of(uow, line_id=line.line.id, operator=line.operator,
+                            msisdn=line.line.msisdn, language=line.line.language,
+                            month=month, now=now)  # fmt: skip
+    note_use(uow, found, now=now)
+    return view
+
+
+def account_line_plan(
+    uow: UnitOfWork,
+    *,
+    policy: AccessPolicy,
+    token: str | None,
+    kind: TokenKind,
+    msisdn: str,
+    now: datetime,
+) -> PlanAdviceView:
+    """The account's line's current plan and the advice on it. Raises NotSignedIn,
+    InvalidMsisdn, LineNotFound."""
+    now = require_aware(now)
+    with uow.reading():
+        found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
+        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        view = advice_of(uow, line_id=line.line.id, operator=line.operator,
+                         msisdn=line.line.msisdn, language=line.line.language,
+                         now=now)  # fmt: skip
+    note_use(uow, found, now=now)
+    return view
+
+
+def _own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBuckets:
+    number = lookup_msisdn(msisdn)
+    lines = uow.subscribers.lines(account_id, msisdn=number)
+    if not lines:
+        raise LineNotFound(f"no line with number {number} on this account")
+    # A number recycled and then taken again may be on the account twice: the newest line.
+    return max(lines, key=lambda found: found.line.id)
