@@ -425,6 +425,11 @@ class SqlLineRepository:
     def set_email(self, line_id: int, *, email: str | None) -> None:
         self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))
 
+    def set_language(self, line_id: int, *, language: str) -> None:
+        self._connection.execute(
+            update(t.lines).where(t.lines.c.id == line_id).values(language=language)
+        )
+
     def last_recycled_at(self, msisdn: str) -> datetime | None:
         found: datetime | None = self._connection.execute(
             select(func.max(t.lines.c.state_changed_at)).where(
