@@ -1,8 +1,9 @@
 """What a subscriber's one-off card top-up does when the payment flow (``payment_flow``)
 settles its payment: a success credits the line exactly once (the top-up is keyed by the
 payment, so a webhook and a poll racing credit it once), in the same transaction as the
-payment's outcome; money the line can no longer take (recycled meanwhile, a new minimum) is
-flagged and given back. A decline changes nothing: the subscriber may pay with another card.
+payment's outcome, with the receipt email queued when the line has an address; money the
+line can no longer take (recycled meanwhile, a new minimum) is flagged and given back. A
+decline changes nothing: the subscriber may pay with another card.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.idempotency import fingerprint, internal_key
+from saldo.services.notifications import EMAIL, queue
 from saldo.services.ports import LineRecord, StoredPayment, UnitOfWork
 from saldo.services.top_up import credit_topup
 
@@ -45,6 +47,19 @@ class TopUpFulfilment:
             uow.payments.flag_refund(payment.id, now=now)
             return
         uow.payments.link_topup(payment.id, topup_id=receipt.topup_id, now=now)
+        email = record.line.email
+        if email:
+            queue(
+                uow,
+                operator_id=payment.operator_id,
+                line_id=payment.line_id,
+                channel=EMAIL,
+                key=f"topup-payment-{payment.id}-receipt",
+                recipient=email,
+                payload={"kind": "topup_receipt", "line_id": payment.line_id,
+                         "payment_id": payment.id},
+                now=now,
+            )  # fmt: skip
 
     def declined(
         self,

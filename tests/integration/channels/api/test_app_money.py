@@ -12,13 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from saldo.adapters.clock import FixedClock
+from saldo.adapters.email.fake import FakeMailer
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
+from saldo.channels.notifications import notification_renderer
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
-from saldo.services.lines import NewLine, add_line
+from saldo.services.lines import NewLine, add_line, set_line_email
+from saldo.services.outbox import Senders, deliver_outbox
 from saldo.services.reconciliation import reconcile_payments
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers
@@ -78,6 +81,28 @@ def test_a_card_top_up_is_paid_and_credited_at_once(
     assert body["receipt"]["channel"] == "app"
     assert balance(app, signed) == "3500.00"
     assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_paid_top_up_s_receipt_is_emailed_once_in_the_line_s_language(
+    app: TestClient, saldo: Saldo, clock: FixedClock, signed: dict[str, str]
+) -> None:
+    set_line_email(saldo.uow(), msisdn=MOVISTAR, email="ana@example.com")
+    pending = app.post(TOPUPS, json=card("tok_settle_later"), headers=keyed(signed, "t-1"))
+    clock.advance(timedelta(minutes=3))
+    reconcile_payments(saldo.uow(), saldo.payment_providers(), now=clock.now())
+    mailer = FakeMailer()
+    render = notification_renderer(webhook_secret=saldo.webhook_secret)
+
+    for _ in range(2):
+        deliver_outbox(saldo.uow(), senders=Senders(email=mailer), render=render, now=clock.now())
+
+    assert pending.status_code == 202
+    [email] = mailer.sent
+    receipt = app.get(pending.headers["Location"], headers=signed).json()["receipt"]
+    assert email.to == "ana@example.com"
+    assert email.subject.startswith(f"Recibo {receipt['receipt_number']}: recarga de $")
+    assert "Saldo: $3.500,00" in email.text
+    assert email.language == "es-AR"
 
 
 def test_the_same_key_replays_the_first_answer_and_credits_once(
