@@ -254,7 +254,13 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
                 400: (*_KEYS, "wrong_pin"),
                 401: SIGNED_OUT,
                 404: ("line_not_found",),
-                409: ("voucher_used", "voucher_expired", "voucher_void", "line_recycled"),
+                409: (
+                    "idempotency_key_reused",
+                    "voucher_used",
+                    "voucher_expired",
+                    "voucher_void",
+                    "line_recycled",
+                ),
                 422: ("invalid_request",),
                 429: ("redemption_blocked",),
             }
@@ -285,6 +291,7 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
             number_in_path=True,
             refusals={
                 InvalidIdempotencyKey: 400,
+                IdempotencyKeyReused: 409,
                 RedemptionBlocked: 429,
                 WrongPin: 400,
                 UnableToRedeem: 409,

@@ -20,7 +20,12 @@ from saldo.domain.orders import QUOTE_VALIDITY, OrderState
 from saldo.domain.periods import require_aware
 from saldo.domain.quotes import UnableToQuote
 from saldo.services.access.account_lines import own_line
-from saldo.services.access.line_topups import PaymentTokenRequired, account_key, required_key
+from saldo.services.access.line_topups import (
+    PaymentTokenRequired,
+    account_key,
+    required_key,
+    same_request,
+)
 from saldo.services.access.policy import AccessPolicy
 from saldo.services.access.sign_in import note_use, signed_in
 from saldo.services.buy_plan import find_plan
@@ -91,8 +96,12 @@ def redeem_line_voucher(
     InvalidIdempotencyKey, then everything ``redeem_voucher`` raises (RedemptionBlocked when
     too many wrong PINs locked the line)."""
     now = require_aware(now)
-    required_key(idempotency_key)
-    line, _ = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
+    key = required_key(idempotency_key)
+    line, found = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
+    same_request(
+        uow, policy=policy, account_id=found.account_id, key=key,
+        request=("voucher", line.line.id, "".join(pin.split())), now=now,
+    )  # fmt: skip
     try:
         return redeem_voucher_shown(
             uow, msisdn=line.line.msisdn, pin=pin, channel=Channel.APP, pin_key=pin_key, now=now
@@ -154,6 +163,10 @@ def place_line_order(
     key = required_key(idempotency_key)
     line, found = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
     _check_months(line, renewal)
+    same_request(
+        uow, policy=policy, account_id=found.account_id, key=key,
+        request=("order", line.line.id, renewal, email or ""), now=now,
+    )  # fmt: skip
     order = create_order(
         uow,
         msisdn=line.line.msisdn,
@@ -211,6 +224,10 @@ def pay_line_order(
                 provider=chosen,
             )
         source = card_token
+    same_request(
+        uow, policy=policy, account_id=found.account_id, key=key,
+        request=("payment", order_id, chosen, source or ""), now=now,
+    )  # fmt: skip
     pay_order(
         uow,
         providers,

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from saldo.domain.access import TokenKind
+from saldo.domain.access import TokenKind, keyed_hash
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.numbering import mask_msisdn
@@ -32,6 +32,7 @@ from saldo.services.idempotency import (
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     check_key,
+    fingerprint,
     internal_key,
 )
 from saldo.services.lines import LineNotFound, line_record, live_state
@@ -65,6 +66,28 @@ def required_key(key: str | None) -> str:
     if key is None or not key.strip():
         raise IdempotencyKeyRequired("send an Idempotency-Key header: retries then move money once")
     return check_key(key)
+
+
+def same_request(
+    uow: UnitOfWork,
+    *,
+    policy: AccessPolicy,
+    account_id: int,
+    key: str,
+    request: tuple[object, ...],
+    now: datetime,
+) -> None:
+    """Keep the request's keyed fingerprint under the account's ``key`` if it is the first
+    request there (a transaction of its own); raise IdempotencyKeyReused when the key came
+    with another request first, whichever money call that was."""
+    print_ = keyed_hash(fingerprint(*request), key=policy.key, purpose="request")
+    with uow:
+        kept = uow.access.keep_request(
+            account_id=account_id, idempotency_key=key, request_fingerprint=print_, now=now
+        )
+        uow.commit()
+    if kept != print_:
+        raise IdempotencyKeyReused(f"idempotency key {key!r} was already used for another request")
 
 
 class TopUpNotFound(SaldoError):
@@ -160,6 +183,10 @@ def top_up_by_card(
     operator = line.operator
     money = Money.of(amount, (currency or operator.currency).strip().upper())
     check_topup_amount(money, rules=operator.topup, online=True)
+    same_request(
+        uow, policy=policy, account_id=found.account_id, key=key,
+        request=("topup", line.line.id, money.minor, money.currency, chosen, card_token), now=now,
+    )  # fmt: skip
     payment, first_send = _claim(
         uow, line=line, amount=money, provider=chosen, key=account_key(found.account_id, key),
         providers=providers, now=now,

@@ -122,6 +122,27 @@ def test_the_same_key_replays_the_first_answer_and_credits_once(
     assert audit_ledger(saldo.uow()).clean
 
 
+def test_a_key_is_the_account_s_for_one_request_whichever_money_call_it_came_with(
+    app: TestClient, saldo: Saldo, signed: dict[str, str]
+) -> None:
+    first = app.post(TOPUPS, json=card("tok_decline"), headers=keyed(signed, "k-1"))
+    other_card = app.post(TOPUPS, json=card("tok_approve"), headers=keyed(signed, "k-1"))
+    voucher = app.post(
+        f"/api/v1/lines/{MOVISTAR}/vouchers", json={"pin": "1234"}, headers=keyed(signed, "k-1")
+    )
+    stranger = sign_in(app, saldo, STRANGER)
+    theirs = app.post(
+        f"/api/v1/lines/{STRANGER}/topups", json=card("tok_approve"), headers=keyed(stranger, "k-1")
+    )
+
+    assert first.status_code == 402
+    assert [r.status_code for r in (other_card, voucher)] == [409, 409]
+    assert voucher.json()["error"]["code"] == "idempotency_key_reused"
+    assert theirs.status_code == 201  # another account's key is its own
+    assert balance(app, signed) == "1500.00"
+    assert audit_ledger(saldo.uow()).clean
+
+
 def test_a_declined_card_credits_nothing_and_another_card_pays(
     app: TestClient, saldo: Saldo, signed: dict[str, str]
 ) -> None:

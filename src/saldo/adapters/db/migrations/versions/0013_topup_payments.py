@@ -1,9 +1,12 @@
-"""topup payments: a subscriber's one-off card top-up is a payment of its own purpose
+"""topup payments: a subscriber's one-off card top-up is a payment of its own purpose;
+an account's money requests keep their idempotency keys
 
 The app and the portal top a line up by card through the one payment flow: the payment,
 ``purpose = 'topup'``, is claimed, charged, settled by webhook or poll and, once it
 succeeds, credited as a top-up (its ``topup_id``). A downgrade waits until there is no such
-payment (the older schema cannot hold one).
+payment (the older schema cannot hold one). ``account_requests`` keeps the fingerprint of the
+first request under each of an account's idempotency keys (the app's money calls), so the
+same key with another request is refused.
 
 Revision ID: 0013
 Revises: 0012
@@ -15,11 +18,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import saldo.adapters.db.types
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_AT = saldo.adapters.db.types.TZDateTime(timezone=True)
 _PURPOSES = "purpose IN ('order', 'auto_topup', 'topup')"
 _PURPOSES_BEFORE = "purpose IN ('order', 'auto_topup')"
 
@@ -28,6 +35,19 @@ def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payments_purpose"), type_="check")
         batch_op.create_check_constraint(op.f("ck_payments_purpose"), _PURPOSES)
+    op.create_table(
+        "account_requests",
+        sa.Column("account_id", _ID, nullable=False),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
+        sa.Column("request_fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("created_at", _AT, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["subscriber_accounts.id"],
+            name=op.f("fk_account_requests_account_id_subscriber_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("account_id", "idempotency_key", name=op.f("pk_account_requests")),
+    )
 
 
 def downgrade() -> None:
@@ -40,6 +60,7 @@ def downgrade() -> None:
         raise RuntimeError(
             f"{topups} top-up payments are kept; revision 0012 has no place for them"
         )
+    op.drop_table("account_requests")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payments_purpose"), type_="check")
         batch_op.create_check_constraint(op.f("ck_payments_purpose"), _PURPOSES_BEFORE)
