@@ -36,7 +36,7 @@ from saldo.domain.access import TokenKind
 from saldo.domain.email_address import InvalidEmail
 from saldo.domain.errors import SaldoError
 from saldo.domain.fx import StaleRate, UnknownRate
-from saldo.domain.lines import UnsupportedLanguage
+from saldo.domain.lines import UnableToSetReminders, UnsupportedLanguage
 from saldo.domain.money import InvalidAmount
 from saldo.domain.orders import OrderState
 from saldo.domain.quotes import UnableToQuote
@@ -366,6 +366,7 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
                     "invalid_request",
                     "invalid_amount",
                     "unsupported_language",
+                    "unable_to_set_reminders",
                     "unable_to_set_alert",
                     "unable_to_set_auto_renewal",
                     "auto_renewal_needs_plan",
@@ -383,7 +384,7 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
         """Change the settings named in the body, the others kept: auto-renewal on or off
         (a plan and a saved card's token the first time), auto top-up (threshold, amount,
         a saved card's token), the low-balance threshold, the language of the line's
-        messages."""
+        messages, the days before expiry its reminders go."""
         return await answer(
             200,
             shapes.settings,
@@ -399,6 +400,7 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
             number_in_path=True,
             refusals={
                 UnsupportedLanguage: 422,
+                UnableToSetReminders: 422,
                 InvalidAmount: 422,
                 UnableToSetAlert: 422,
                 UnableToSetAutoRenewal: 422,
@@ -570,4 +572,5 @@ def _change(body: shapes.SettingsChangeRequest) -> SettingsChange:
         low_balance_threshold=body.low_balance_threshold,
         reset_low_balance_threshold=body.reset_low_balance_threshold,
         language=body.language,
+        reminder_days=None if body.reminder_days is None else tuple(body.reminder_days),
     )

@@ -5,7 +5,7 @@ JSON (money as ``{"amount", "currency", "minor"}``, instants in ISO 8601 UTC).""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -245,7 +245,10 @@ class SettingsOut(BaseModel):
     own_low_balance_threshold: bool
     language: Literal["es", "fr", "nl", "en", "zh"]
     languages: list[str] = Field(description="Those the line's operator offers")
-    reminder_days: list[int] = Field(description="Days before expiry a reminder goes")
+    reminder_days: list[int] = Field(description="Days before expiry the line's reminders go")
+    reminder_days_offered: list[int] = Field(
+        description="The days its operator sends reminders on: a line keeps some, all or none"
+    )
 
 
 class AutoRenewalChange(BaseModel):
@@ -270,7 +273,11 @@ class AutoTopUpChange(BaseModel):
 class SettingsChangeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"language": "en", "low_balance_threshold": "800"}]},
+        json_schema_extra={
+            "examples": [
+                {"language": "en", "low_balance_threshold": "800", "reminder_days": [7, 1]}
+            ]
+        },
     )
 
     auto_renewal: AutoRenewalChange | None = None
@@ -283,6 +290,11 @@ class SettingsChangeRequest(BaseModel):
     )
     reset_low_balance_threshold: bool = False
     language: Literal["es", "fr", "nl", "en", "zh"] | None = None
+    reminder_days: list[Annotated[int, Field(ge=0, le=366)]] | None = Field(
+        default=None,
+        max_length=10,
+        description="Among `reminder_days_offered`; `[]`: no reminder",
+    )
 
 
 def receipt(shown: TopUpReceipt) -> dict[str, Any]:
@@ -427,4 +439,5 @@ def settings(view: LineSettings) -> dict[str, Any]:
         "language": view.language,
         "languages": list(view.languages),
         "reminder_days": list(view.reminder_days),
+        "reminder_days_offered": list(view.reminder_days_offered),
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from saldo.domain.access import TokenKind
-from saldo.domain.lines import check_language
+from saldo.domain.lines import check_language, check_reminder_days
 from saldo.domain.money import Money
 from saldo.domain.operator import Presentation
 from saldo.domain.periods import require_aware
@@ -35,7 +35,8 @@ class LineSettings:
     """A line's settings as they stand: ``auto_renewal`` and ``auto_topup`` (None: never
     set), the low-balance threshold in force (``own``: the line's, else the operator's;
     None: no alert), the language of its messages and those its operator offers, the days
-    before expiry its reminders go, and whether its operator offers auto top-up."""
+    before expiry its reminders go (farthest first) and those its operator sends reminders
+    on, and whether its operator offers auto top-up."""
 
     msisdn: str
     auto_renewal: AutoRenewal | None
@@ -46,6 +47,7 @@ class LineSettings:
     language: str
     languages: tuple[str, ...]
     reminder_days: tuple[int, ...]
+    reminder_days_offered: tuple[int, ...]
     shown: Presentation
 
 
@@ -53,7 +55,8 @@ class LineSettings:
 class SettingsChange:
     """What a subscriber changes; None leaves a setting as it is. ``auto_topup_below`` and
     ``auto_topup_amount`` are decimal text in the line's currency; ``low_balance_threshold``
-    too, where ``reset_low_balance_threshold`` takes the operator's back."""
+    too, where ``reset_low_balance_threshold`` takes the operator's back; ``reminder_days``
+    among the operator's (empty: no reminder)."""
 
     auto_renewal: bool | None = None
     auto_renewal_plan: str | None = None
@@ -67,6 +70,7 @@ class SettingsChange:
     low_balance_threshold: str | None = None
     reset_low_balance_threshold: bool = False
     language: str | None = None
+    reminder_days: tuple[int, ...] | None = None
 
 
 def line_settings(
@@ -102,7 +106,7 @@ def change_line_settings(
     them all as they stand after. A refused setting is raised and the ones after it are
     left unchanged. Raises NotSignedIn, InvalidMsisdn, LineNotFound, UnsupportedLanguage,
     then everything ``change_auto_renewal``, ``change_auto_topup`` and
-    ``set_low_balance_alert`` raise."""
+    ``set_low_balance_alert`` raise; UnableToSetReminders."""
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
@@ -119,6 +123,14 @@ def change_line_settings(
             if record.line.id != line.line.id:
                 raise LineNotFound(f"no line with number {number} on this account")
             uow.lines.set_language(record.line.id, language=language)
+            uow.commit()
+    if change.reminder_days is not None:
+        days = check_reminder_days(change.reminder_days, offered=operator.reminder_days)
+        with uow:
+            record = line_record(uow, number=number, for_update=True)
+            if record.line.id != line.line.id:
+                raise LineNotFound(f"no line with number {number} on this account")
+            uow.lines.set_reminder_days(record.line.id, days=days)
             uow.commit()
     if change.low_balance_threshold is not None or change.reset_low_balance_threshold:
         threshold = None
@@ -172,6 +184,7 @@ def _settings(uow: UnitOfWork, *, msisdn: str) -> LineSettings:
         topup = uow.auto_topups.get(record.line.id)
     line, operator = record.line, record.operator
     own = line.low_balance_threshold
+    reminders = operator.reminder_days if line.reminder_days is None else line.reminder_days
     return LineSettings(
         msisdn=line.msisdn,
         auto_renewal=renewal,
@@ -183,6 +196,7 @@ def _settings(uow: UnitOfWork, *, msisdn: str) -> LineSettings:
         own_threshold=own is not None,
         language=line.language,
         languages=operator.languages,
-        reminder_days=tuple(sorted(operator.reminder_days, reverse=True)),
+        reminder_days=tuple(sorted(reminders, reverse=True)),
+        reminder_days_offered=tuple(sorted(operator.reminder_days, reverse=True)),
         shown=operator.presentation_for(line.language),
     )

@@ -1,5 +1,6 @@
-"""Migration 0013 (card top-ups' payments) goes down to 0012 and up again on SQLite and
-PostgreSQL while no top-up payment is kept, and refuses to go down while one is."""
+"""Migration 0013 (card top-ups' payments, accounts' request keys, a line's reminder days) goes
+down to 0012 and up again on SQLite and PostgreSQL while no top-up payment is kept, and
+refuses to go down while one is."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
+from sqlalchemy import inspect, text
 
 from saldo.adapters.db.migrate import alembic_config, pending_revisions, upgrade
 from saldo.bootstrap import Saldo
@@ -34,10 +36,17 @@ def downgrade(saldo: Saldo, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def test_0013_goes_down_and_up_again(migrated: Saldo) -> None:
+def test_0013_goes_down_and_up_again_keeping_the_lines(migrated: Saldo) -> None:
     downgrade(migrated, "0012")
+    with migrated.engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        columns = {column["name"] for column in inspect(connection).get_columns("lines")}
+        kept = connection.execute(text("SELECT COUNT(*) FROM lines")).scalar()
     upgrade(migrated.engine)
 
+    assert "account_requests" not in tables
+    assert "reminder_days" not in columns
+    assert kept == 1
     assert pending_revisions(migrated.engine) == []
 
 

@@ -6,7 +6,7 @@ changes nothing, and the ledger audits clean after every money movement."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,8 +21,9 @@ from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
 from saldo.services.lines import NewLine, add_line, set_line_email
-from saldo.services.outbox import Senders, deliver_outbox
+from saldo.services.outbox import Senders, deliver_outbox, outbox_messages
 from saldo.services.reconciliation import reconcile_payments
+from saldo.services.reminders import queue_expiry_reminders
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers
 from tests.integration.channels.api.test_app_api import sign_in
@@ -394,3 +395,28 @@ def test_settings_are_shown_and_changed(app: TestClient, signed: dict[str, str])
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "unsupported_language"
     assert off.json()["auto_renewal"] == {**changed.json()["auto_renewal"], "enabled": False}
+
+
+def test_a_line_s_reminders_go_only_on_the_days_its_subscriber_kept(
+    app: TestClient, saldo: Saldo, signed: dict[str, str]
+) -> None:
+    url = f"/api/v1/lines/{MOVISTAR}/settings"
+
+    kept = app.patch(url, json={"reminder_days": [1, 7]}, headers=signed)
+    refused = app.patch(url, json={"reminder_days": [5]}, headers=signed)
+    for moment in ("2026-12-16T15:00", "2026-12-20T15:00", "2026-12-22T15:00"):
+        queue_expiry_reminders(saldo.uow(), now=datetime.fromisoformat(moment + "+00:00"))
+
+    sent = [
+        message.payload["days"]
+        for message in outbox_messages(saldo.uow(), state=None, limit=50)
+        if message.payload["kind"] == "expiry_reminder" and message.recipient == MOVISTAR
+    ]
+    assert kept.status_code == 200, kept.text
+    assert (kept.json()["reminder_days"], kept.json()["reminder_days_offered"]) == (
+        [7, 1],
+        [7, 3, 1],
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "unable_to_set_reminders"
+    assert sorted(sent, reverse=True) == [7, 1]

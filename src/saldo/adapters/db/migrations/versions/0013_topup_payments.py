@@ -6,7 +6,8 @@ The app and the portal top a line up by card through the one payment flow: the p
 succeeds, credited as a top-up (its ``topup_id``). A downgrade waits until there is no such
 payment (the older schema cannot hold one). ``account_requests`` keeps the fingerprint of the
 first request under each of an account's idempotency keys (the app's money calls), so the
-same key with another request is refused.
+same key with another request is refused. ``lines.reminder_days`` keeps the days before expiry
+a subscriber chose for a line's reminders, among its operator's (NULL: all of them).
 
 Revision ID: 0013
 Revises: 0012
@@ -35,6 +36,8 @@ def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payments_purpose"), type_="check")
         batch_op.create_check_constraint(op.f("ck_payments_purpose"), _PURPOSES)
+    with op.batch_alter_table("lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reminder_days", sa.String(length=32), nullable=True))
     op.create_table(
         "account_requests",
         sa.Column("account_id", _ID, nullable=False),
@@ -61,6 +64,10 @@ def downgrade() -> None:
             f"{topups} top-up payments are kept; revision 0012 has no place for them"
         )
     op.drop_table("account_requests")
+    # In place (SQLite 3.35 drops a column): copying the table would break the rows that
+    # refer to its lines.
+    with op.batch_alter_table("lines", schema=None, recreate="never") as batch_op:
+        batch_op.drop_column("reminder_days")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payments_purpose"), type_="check")
         batch_op.create_check_constraint(op.f("ck_payments_purpose"), _PURPOSES_BEFORE)
