@@ -16,6 +16,7 @@ from saldo.services.access.line_orders import QuoteShown
 from saldo.services.access.line_settings import LineSettings
 from saldo.services.access.line_topups import CardTopUp
 from saldo.services.orders import OrderDetails, PlacedOrder
+from saldo.services.receipts import Receipt
 from saldo.services.vouchers import RedemptionDone
 
 AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
@@ -196,6 +197,23 @@ class PaymentOut(BaseModel):
     created_at: datetime
 
 
+class OrderReceiptOut(BaseModel):
+    receipt_number: str
+    plan_name: str = Field(description="In the line's language")
+    addon_names: list[str]
+    months: int
+    free_months: int
+    price: MoneyOut = Field(description="Tax included, in the line's currency")
+    tax: MoneyOut
+    rate: str | None = Field(description="1 of pay_in = rate of the line's currency")
+    fee: MoneyOut
+    total: MoneyOut = Field(description="What was paid")
+    method: str
+    card_last4: str | None
+    paid_at: datetime
+    valid_until: datetime = Field(description="The line's new end of validity")
+
+
 class OrderOut(BaseModel):
     id: int
     msisdn: str
@@ -220,6 +238,7 @@ class OrderOut(BaseModel):
     receipt_number: str | None
     valid_until_after: datetime | None = Field(description="The line's validity once fulfilled")
     payments: list[PaymentOut]
+    receipt: OrderReceiptOut | None = Field(description="Once fulfilled")
 
 
 class AutoRenewalOut(BaseModel):
@@ -364,7 +383,9 @@ def quote(shown: QuoteShown) -> dict[str, Any]:
 def _order(details_or_placed: OrderDetails | PlacedOrder) -> dict[str, Any]:
     order = details_or_placed.order
     terms = order.terms
-    payments = details_or_placed.payments if isinstance(details_or_placed, OrderDetails) else ()
+    details = details_or_placed if isinstance(details_or_placed, OrderDetails) else None
+    payments = details.payments if details is not None else ()
+    shown = details.receipt if details is not None else None
     return {
         "id": order.id,
         "msisdn": order.msisdn,
@@ -400,6 +421,26 @@ def _order(details_or_placed: OrderDetails | PlacedOrder) -> dict[str, Any]:
             }
             for payment in payments
         ],
+        "receipt": None if shown is None else _order_receipt(shown),
+    }
+
+
+def _order_receipt(shown: Receipt) -> dict[str, Any]:
+    return {
+        "receipt_number": shown.receipt_number,
+        "plan_name": shown.plan_name,
+        "addon_names": list(shown.addon_names),
+        "months": shown.months,
+        "free_months": shown.free_months,
+        "price": money(shown.price),
+        "tax": money(shown.tax),
+        "rate": None if shown.rate is None else str(shown.rate),
+        "fee": money(shown.fee),
+        "total": money(shown.total),
+        "method": shown.method,
+        "card_last4": shown.card_last4,
+        "paid_at": shown.paid_at.isoformat(),
+        "valid_until": shown.valid_until.isoformat(),
     }
 
 

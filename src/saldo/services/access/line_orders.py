@@ -238,7 +238,7 @@ def pay_line_order(
         now=now,
         saldo_key=True,
     )
-    return order_details(uow, order_id=order_id, with_receipt=False)
+    return _details(uow, order_id)
 
 
 def line_order(
@@ -254,6 +254,11 @@ def line_order(
     receipt. Raises NotSignedIn, OrderNotFound."""
     now = require_aware(now)
     _own_order(uow, policy=policy, token=token, kind=kind, order_id=order_id, now=now)
+    return _details(uow, order_id)
+
+
+def _details(uow: UnitOfWork, order_id: int) -> OrderDetails:
+    """The order with its payments, and its receipt once it is fulfilled."""
     details = order_details(uow, order_id=order_id)
     if details.order.state is OrderState.FULFILLED:
         return order_details(uow, order_id=order_id, with_receipt=True)

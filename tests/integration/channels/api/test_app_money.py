@@ -320,8 +320,63 @@ def test_an_order_declined_stays_payable_then_another_card_fulfils_it(
     assert paid.json()["state"] == "fulfilled"
     assert again.status_code == 200
     assert shown.json()["state"] == "fulfilled"
-    assert shown.json()["receipt_number"] is not None
+    assert shown.json()["receipt"]["receipt_number"] == shown.json()["receipt_number"]
+    assert shown.json()["receipt"]["card_last4"] == "4242"
+    assert shown.json()["receipt"]["addon_names"] == ["5 GB extra"]
     assert [p["status"] for p in shown.json()["payments"]] == ["failed", "succeeded"]
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_order_paid_by_a_pending_card_is_fulfilled_once_when_the_poll_finds_it_settled(
+    app: TestClient, saldo: Saldo, clock: FixedClock, signed: dict[str, str]
+) -> None:
+    placed = app.post(
+        "/api/v1/orders",
+        json={"msisdn": MOVISTAR, "plan": "pack-mensual-1m", "pay_in": "ARS"},
+        headers=keyed(signed, "o-1"),
+    )
+    order = placed.json()["id"]
+    card_later = {"method": "card", "token": "tok_settle_later"}
+
+    pending = app.post(
+        f"/api/v1/orders/{order}/payments", json=card_later, headers=keyed(signed, "p-1")
+    )
+    clock.advance(timedelta(minutes=3))
+    reconcile_payments(saldo.uow(), saldo.payment_providers(), now=clock.now())
+    replayed = app.post(
+        f"/api/v1/orders/{order}/payments", json=card_later, headers=keyed(signed, "p-1")
+    )
+    shown = app.get(pending.headers["Location"], headers=signed)
+
+    assert pending.status_code == 202, pending.text
+    assert pending.json()["state"] == "awaiting_payment"
+    assert pending.headers["Location"] == f"/api/v1/orders/{order}"
+    assert replayed.status_code == 200
+    assert shown.json()["state"] == "fulfilled"
+    assert [p["status"] for p in shown.json()["payments"]] == ["succeeded"]
+    assert audit_ledger(saldo.uow()).clean
+
+
+def test_an_order_quoted_for_the_balance_is_paid_from_it_once(
+    app: TestClient, saldo: Saldo, signed: dict[str, str]
+) -> None:
+    top_up(
+        saldo.uow(), msisdn=MOVISTAR, amount=Money.of("10000", "ARS"), channel=Channel.STORE,
+        idempotency_key="more", now=saldo.clock.now(),
+    )  # fmt: skip
+    placed = app.post(
+        "/api/v1/orders",
+        json={"msisdn": MOVISTAR, "plan": "pack-mensual-1m", "method": "balance"},
+        headers=keyed(signed, "o-1"),
+    )
+    pay = f"/api/v1/orders/{placed.json()['id']}/payments"
+
+    paid = app.post(pay, json={"method": "balance"}, headers=keyed(signed, "p-1"))
+    again = app.post(pay, json={"method": "balance"}, headers=keyed(signed, "p-1"))
+
+    assert paid.status_code == 200, paid.text
+    assert again.json()["state"] == paid.json()["state"] == "fulfilled"
+    assert balance(app, signed) == "2500.00"  # 1500 + 10000 - 9000, once
     assert audit_ledger(saldo.uow()).clean
 
 
