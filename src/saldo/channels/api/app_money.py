@@ -359,7 +359,6 @@ def _line_money(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
         response_model=shapes.SettingsOut,
         responses=answers(
             {
-                400: ("card_number_refused",),
                 401: SIGNED_OUT,
                 404: ("line_not_found",),
                 422: (
