@@ -4,6 +4,7 @@ validity ``[activated_at, valid_until)``."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -50,6 +51,22 @@ class Line:
     email: str | None = None
     # Alert when main money falls below this (minor units); None: the operator's threshold.
     low_balance_threshold: int | None = None
+    # The days before expiry the line's reminders go, among its operator's (None: all of them).
+    reminder_days: tuple[int, ...] | None = None
+
+
+class UnableToSetReminders(SaldoError, ValueError):
+    code = "unable_to_set_reminders"
+
+
+def check_reminder_days(days: Sequence[int], *, offered: Sequence[int]) -> tuple[int, ...]:
+    """``days`` (none at all: no reminder), farthest first, when its operator sends reminders
+    on each of them; raise UnableToSetReminders otherwise."""
+    chosen = tuple(sorted(set(days), reverse=True))
+    if not set(chosen) <= set(offered):
+        shown = ", ".join(str(day) for day in sorted(offered, reverse=True))
+        raise UnableToSetReminders(f"reminders go {shown} days before expiry; choose among them")
+    return chosen
 
 
 def check_language(language: str, *, offered: tuple[str, ...]) -> str:

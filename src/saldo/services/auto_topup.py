@@ -159,9 +159,11 @@ def change_auto_topup(
     token: str | None,
     enabled: bool,
     now: datetime,
+    locale: str | None = None,
 ) -> LineAutoTopUp:
     """``set_auto_topup`` with the processors of ``providers``, ``below`` and ``amount`` as a
-    person typed them (read in the operator's currency and locale: "2,00" in Belgium).
+    person typed them (read in the operator's currency and ``locale``, by default the
+    operator's: "2,00" in Belgium).
     Turning it off keeps the line's threshold, amount and saved card (the others are not
     needed then).
 
@@ -184,7 +186,7 @@ def change_auto_topup(
             raise AutoTopUpIncomplete(
                 "auto top-up is turned on with a threshold, an amount and a saved card's token"
             )
-        locale = operator.default_locale
+        locale = locale or operator.default_locale
         threshold = parse_money(below, currency=operator.currency, locale=locale)
         each = parse_money(amount, currency=operator.currency, locale=locale)
     set_auto_topup(

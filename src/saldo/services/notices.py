@@ -25,10 +25,13 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.operator import Operator
+from saldo.domain.topup import TopUpReceipt
 from saldo.services.inquire_balance import balance_view
 from saldo.services.notifications import EMAIL, SMS, WEBHOOK
 from saldo.services.ports import LineWithBuckets, OutboxMessage, UnitOfWork
 from saldo.services.receipts import Receipt, receipt_for
+from saldo.services.top_up import replayed_receipt
+from saldo.services.topup_settlement import topup_key
 
 EXPIRY_REMINDER: Final = "expiry_reminder"
 LOW_BALANCE: Final = "low_balance"
@@ -36,6 +39,8 @@ AUTO_RENEWAL_FAILED: Final = "auto_renewal_failed"
 AUTO_TOPUP_DONE: Final = "auto_topup_done"
 AUTO_TOPUP_FAILED: Final = "auto_topup_failed"
 ORDER_RECEIPT: Final = "order_receipt"
+# A card top-up's receipt (payload: ``payment_id``), sent once the payment is credited.
+TOPUP_RECEIPT: Final = "topup_receipt"
 # A verification code (payload: ``attempt_id``; the code itself is the message's secret).
 SIGN_IN_CODE: Final = "sign_in_code"
 ADD_LINE_CODE: Final = "add_line_code"
@@ -100,7 +105,17 @@ class ReceiptNotice:
     receipt: Receipt
 
 
-Notice = LineNotice | OperatorEvent | ReceiptNotice
+@dataclass(frozen=True, slots=True)
+class TopUpReceiptNotice:
+    """The receipt email of a card top-up, in the line's language."""
+
+    message: OutboxMessage
+    receipt: TopUpReceipt
+    operator: Operator
+    language: str
+
+
+Notice = LineNotice | OperatorEvent | ReceiptNotice | TopUpReceiptNotice
 # Reads what a message says at delivery, inside an open unit of work (None: no longer true).
 NoticeReader = Callable[[UnitOfWork, OutboxMessage, datetime], "Notice | None"]
 
@@ -123,6 +138,8 @@ def notice_for(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Notice
         except (KeyError, TypeError, ValueError):
             raise Undeliverable(f"outbox message {message.key} names no order") from None
         return ReceiptNotice(message=message, receipt=receipt_for(uow, order_id=order_id))
+    if message.channel == EMAIL and kind == TOPUP_RECEIPT:
+        return _topup_receipt(uow, message)
     if message.channel == SMS and kind in CODE_KINDS:
         assert isinstance(kind, str)
         return _code_notice(uow, message, kind=kind, now=now)
@@ -205,6 +222,27 @@ def _code_notice(
         language=found.line.language,
         code=message.secret,
         code_minutes=-int(-seconds // 60),
+    )
+
+
+def _topup_receipt(uow: UnitOfWork, message: OutboxMessage) -> TopUpReceiptNotice | None:
+    """The receipt of the top-up a card payment was credited as; None once the number is
+    another line's."""
+    payment = uow.payments.get(_whole(message.payload, "payment_id"))
+    if payment is None:
+        raise Undeliverable(f"outbox message {message.key} names no payment")
+    found = uow.lines.get_with_buckets(payment.msisdn)
+    credited = uow.topups.get_by_key(
+        operator_id=payment.operator_id, idempotency_key=topup_key(payment.id)
+    )
+    if found is None or found.line.id != payment.line_id or credited is None:
+        return None
+    receipt = replayed_receipt(credited, line=found.line, operator=found.operator)
+    return TopUpReceiptNotice(
+        message=message,
+        receipt=replace(receipt, replayed=False),
+        operator=found.operator,
+        language=found.line.language,
     )
 
 

@@ -18,7 +18,8 @@ Kinds and their payloads (all carry ``line_id``):
   validity the line lapsed from;
 - ``line_state_changed`` (webhook, to the operator): ``msisdn``, ``from``, ``to``,
   ``effective_at``;
-- ``order_receipt`` (email): ``order_id`` (lines of orders, see ``orders``).
+- ``order_receipt`` (email): ``order_id`` (lines of orders, see ``orders``);
+- ``topup_receipt`` (email): ``payment_id`` (a card top-up, see ``topup_settlement``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ portal's, a store's, a reseller's), and every purpose goes the same way:
    outcome), and what it says is recorded;
 3. settle: ``apply_result`` finishes the payment once (one conditional update from pending)
    and calls back into its purpose's ``Fulfilment`` in the same transaction: an order is paid
-   and fulfilled (``settlement``), an auto top-up credited (``auto_topup_settlement``);
+   and fulfilled (``settlement``), an auto top-up or a one-off card top-up credited
+   (``auto_topup_settlement``, ``topup_settlement``);
 4. a payment still pending, or whose answer was lost, is settled by the processor's webhook
    or by a poll (``reconciliation``), both through ``apply_result``, so a webhook and a poll
    racing for one payment settle it once;
@@ -41,6 +42,7 @@ from saldo.services.ports.payments import (
     PaymentTimedOut,
 )
 from saldo.services.settlement import OrderFulfilment
+from saldo.services.topup_settlement import TopUpFulfilment
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ class Fulfilment(Protocol):
 _FULFILMENTS: Final[Mapping[PaymentPurpose, Fulfilment]] = {
     PaymentPurpose.ORDER: OrderFulfilment(),
     PaymentPurpose.AUTO_TOPUP: AutoTopUpFulfilment(),
+    PaymentPurpose.TOPUP: TopUpFulfilment(),
 }
 
 

@@ -1,8 +1,8 @@
-"""Finding out what became of payments, whatever they pay for (orders, auto top-ups):
-asking processors again about pending ones (with backoff), and their webhooks. Both end in
-``payment_flow.apply_result``, whose conditional updates make a webhook and a poll racing
-for one payment settle it once. ``reconcile_now`` is the whole round an operator runs from
-cron: orders expired, auto-renewals due, payments asked about, receipts sent.
+"""Finding out what became of payments, whatever they pay for (orders, top-ups, auto
+top-ups): asking processors again about pending ones (with backoff), and their webhooks.
+Both end in ``payment_flow.apply_result``, whose conditional updates make a webhook and a
+poll racing for one payment settle it once. ``reconcile_now`` is the whole round an operator
+runs from cron: orders expired, auto-renewals due, payments asked about, receipts sent.
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ def reconcile_payments(
     with uow.reading():
         # Auto top-up charges are asked about by the auto top-up job itself, at every pass
         # (run_auto_topups): asking here too would ask the processor twice.
-        due = uow.payments.due_checks(purpose=PaymentPurpose.ORDER, now=now, limit=limit)
+        due = [
+            payment
+            for purpose in (PaymentPurpose.ORDER, PaymentPurpose.TOPUP)
+            for payment in uow.payments.due_checks(purpose=purpose, now=now, limit=limit)
+        ]
     settled = pending = 0
     installation = installation_id(uow) if due else ""  # no read when nothing is due
     for payment in due:

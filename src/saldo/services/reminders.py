@@ -1,14 +1,14 @@
 """Reminders before a line's validity ends, and alerts when its money runs low.
 
 Expiry reminders go 7, 3 and 1 days before the end of validity (each operator may choose
-other days in its catalog: ``reminder_days``), by SMS,
-and by email too when the line has an address; each once per validity period (its key names
-the line, the end of validity and the day count). SMS wait for the end of the quiet hours
-(21:00–09:00 in the operator's time zone). A run looks only at the lines that crossed a
-reminder threshold since the previous run, so its cost follows those lines; after downtime
-it catches up on exactly the time it missed, and a line that crossed several thresholds
-meanwhile gets only the nearest one. A reminder for a line renewed before it goes out is
-dropped at delivery (its end of validity no longer matches).
+other days in its catalog: ``reminder_days``; a subscriber may keep only some of them for a
+line, or none), by SMS, and by email too when the line has an address; each once per
+validity period (its key names the line, the end of validity and the day count). SMS wait
+for the end of the quiet hours (21:00–09:00 in the operator's time zone). A run looks only
+at the lines that crossed a reminder threshold since the previous run, so its cost follows
+those lines; after downtime it catches up on exactly the time it missed, and a line that
+crossed several thresholds meanwhile gets only the nearest one. A reminder for a line
+renewed before it goes out is dropped at delivery (its end of validity no longer matches).
 
 A low-balance alert is queued by the debit that takes main money below the line's threshold
 (the operator's unless the subscriber chose one), in the same transaction, once per validity period.
@@ -73,7 +73,8 @@ def _remind(
 ) -> int:
     """Queue the nearest reminder due for the line; 1 if it was new."""
     assert operator.id is not None
-    due = [d for d in days if line.valid_until <= now + timedelta(days=d)]
+    chosen = days if line.reminder_days is None else [d for d in days if d in line.reminder_days]
+    due = [d for d in chosen if line.valid_until <= now + timedelta(days=d)]
     if not due or line.valid_until <= now:
         return 0
     nearest = min(due)

@@ -79,16 +79,19 @@ def answers(codes: dict[int, tuple[str, ...]]) -> dict[int | str, dict[str, Any]
 
 
 async def answer(
-    status: int,
+    status: int | Callable[[V], int],
     shape: Callable[[V], dict[str, Any]] | None,
     call: Callable[[], V],
     *,
     number_in_path: bool = False,
     refusals: Mapping[type[SaldoError], int] | None = None,
+    headers: Callable[[V], dict[str, str]] | None = None,
 ) -> Response:
-    """Make the use-case call off the event loop and answer with ``status`` and its view
-    written by ``shape`` (no body when None), or with the error its refusal stands for.
-    ``refusals`` gives the status of a route's own errors (the first class that matches)."""
+    """Make the use-case call off the event loop and answer with ``status`` (or the one it
+    gives the view) and its view written by ``shape`` (no body when None) with ``headers``
+    of the view, or with the error its refusal stands for. ``refusals`` gives the status of
+    a route's own errors (the first class that matches); a refusal that says when to ask
+    again (``retry_after_seconds``) carries it as ``Retry-After``."""
     try:
         view = await run_in_threadpool(call)
     except NotSignedIn as error:
@@ -106,11 +109,16 @@ async def answer(
     except SaldoError as error:
         for refused, refused_status in (refusals or {}).items():
             if isinstance(error, refused):
-                return error_response(refused_status, error)
+                retry = getattr(error, "retry_after_seconds", None)
+                later = None if retry is None else {"Retry-After": str(retry)}
+                return error_response(refused_status, error, headers=later)
         raise
+    given = status(view) if callable(status) else status
     if shape is None:
-        return Response(status_code=status)
-    return JSONResponse(shape(view), status_code=status)
+        return Response(status_code=given)
+    return JSONResponse(
+        shape(view), status_code=given, headers=None if headers is None else headers(view)
+    )
 
 
 def error_response(

@@ -13,7 +13,11 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from saldo.channels.notifications.subscribers import expiry_reminder_email, subscriber_sms
+from saldo.channels.notifications.subscribers import (
+    expiry_reminder_email,
+    subscriber_sms,
+    topup_receipt,
+)
 from saldo.channels.notifications.webhooks import WebhookSecret, event_body, operator_webhook
 from saldo.channels.receipts import outbox_email
 from saldo.services.notices import (
@@ -21,6 +25,7 @@ from saldo.services.notices import (
     Notice,
     OperatorEvent,
     ReceiptNotice,
+    TopUpReceiptNotice,
     Undeliverable,
 )
 from saldo.services.notifications import EMAIL, SMS
@@ -47,6 +52,8 @@ def render_notification(
             return operator_webhook(notice, now, secret=webhook_secret)
         case ReceiptNotice():
             return outbox_email(notice)
+        case TopUpReceiptNotice():
+            return topup_receipt(notice)
         case LineNotice() if notice.message.channel == SMS:
             return subscriber_sms(notice)
         case LineNotice() if notice.message.channel == EMAIL:

@@ -13,6 +13,7 @@ from saldo.channels.notifications.texts import (
     lapsed_sms,
     low_balance_sms,
     sms_text,
+    topup_receipt_email,
 )
 from saldo.channels.sms.replies import Speaker
 from saldo.domain.operator import Operator
@@ -26,6 +27,7 @@ from saldo.services.notices import (
     LOW_BALANCE,
     SIGN_IN_CODE,
     LineNotice,
+    TopUpReceiptNotice,
     Undeliverable,
 )
 from saldo.services.outbox import OutgoingSms, message_id
@@ -98,6 +100,20 @@ def expiry_reminder_email(notice: LineNotice) -> OutgoingEmail:
             to=message.recipient,
             message_id=message_id(message.key),
         )
+    except ValueError as error:
+        raise Undeliverable(f"outbox message {message.key}: {error}") from None
+
+
+def topup_receipt(notice: TopUpReceiptNotice) -> OutgoingEmail:
+    """A card top-up's receipt by email to the message's recipient. Raises Undeliverable
+    when the recipient cannot receive email."""
+    message = notice.message
+    speaker = Speaker(operator=notice.operator, language=notice.language)
+    try:
+        return topup_receipt_email(
+            speaker, receipt=notice.receipt, to=message.recipient,
+            message_id=message_id(message.key),
+        )  # fmt: skip
     except ValueError as error:
         raise Undeliverable(f"outbox message {message.key}: {error}") from None
 

@@ -24,6 +24,7 @@ from saldo.channels.sms.replies import Speaker
 from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money
 from saldo.domain.sms_text import GSM7, is_gsm7, plain_spaces, sms_parts
+from saldo.domain.topup import TopUpReceipt
 from saldo.services.ports.mail import OutgoingEmail
 
 
@@ -178,6 +179,50 @@ def expiry_email(
         to=to,
         subject=speaker.say(
             "notify_expiry_subject", msisdn=msisdn, day=day, operator=operator.name
+        ),
+        text=f"{heading}\n\n" + "\n\n".join(paragraphs) + "\n",
+        html=(
+            f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8">'
+            f"<title>{html.escape(heading)}</title></head>\n<body>\n"
+            f"<h1>{html.escape(heading)}</h1>\n{body}</body>\n</html>\n"
+        ),
+        language=lang,
+        message_id=message_id,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def topup_receipt_email(
+    speaker: Speaker, *, receipt: TopUpReceipt, to: str, message_id: str
+) -> OutgoingEmail:
+    """The receipt of a card top-up by email: the amount, the new balance, the validity and
+    the receipt number, and the hotline for questions.
+
+    Raises ValueError when ``to`` cannot receive email (see OutgoingEmail)."""
+    operator = speaker.operator
+    amount = speaker.money(receipt.amount)
+    heading = speaker.say("notify_topup_heading")
+    paragraphs = [
+        speaker.say(
+            "notify_topup_body",
+            amount=amount,
+            operator=operator.name,
+            msisdn=receipt.msisdn,
+            balance=speaker.money(receipt.balance),
+            day=speaker.day(receipt.valid_until),
+            number=receipt.receipt_number,
+        ),
+        speaker.say("receipt_questions", operator=operator.name, hotline=operator.hotline.number),
+    ]
+    lang = language_tag(speaker.locale)
+    body = "".join(f"<p>{html.escape(paragraph)}</p>\n" for paragraph in paragraphs)
+    return OutgoingEmail(
+        to=to,
+        subject=speaker.say(
+            "notify_topup_subject",
+            number=receipt.receipt_number,
+            amount=amount,
+            operator=operator.name,
         ),
         text=f"{heading}\n\n" + "\n\n".join(paragraphs) + "\n",
         html=(

@@ -80,7 +80,7 @@ def account_line(
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
     note_use(uow, found, now=now)
     balance = balance_view(line, now=now)
     return LineBalance(line=_account_line(line, balance, now=now), balance=balance)
@@ -145,7 +145,7 @@ def add_account_line(
             now=now,
         )
         uow.subscribers.put_line(account_id=found.account_id, line_id=record.line.id, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=record.line.msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=record.line.msisdn)
         uow.commit()
     return _account_line(line, balance_view(line, now=now), now=now)
 
@@ -165,13 +165,15 @@ def remove_account_line(
     now = require_aware(now)
     with uow:
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         uow.subscribers.take_line(account_id=found.account_id, line_id=line.line.id)
         uow.access.touch_token(found.id, now=now)
         uow.commit()
 
 
-def _own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBuckets:
+def own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBuckets:
+    """The account's line with this number, read in the caller's open transaction. Raises
+    InvalidMsisdn, or LineNotFound when the account has no such line."""
     number = lookup_msisdn(msisdn)
     lines = uow.subscribers.lines(account_id, msisdn=number)
     if not lines:

@@ -92,6 +92,13 @@ class AccessRepository(Protocol):
 
     def revoke_token(self, token_id: int, *, now: datetime) -> None: ...
 
+    def keep_request(
+        self, *, account_id: int, idempotency_key: str, request_fingerprint: str, now: datetime
+    ) -> str:
+        """Keep ``request_fingerprint`` under the account's ``idempotency_key`` unless one is
+        kept there already; return the one kept (the first request's)."""
+        ...
+
 
 class SubscriberRepository(Protocol):
     def open_account(self, *, now: datetime) -> int: ...

@@ -148,6 +148,14 @@ class LineRepository(Protocol):
 
     def set_email(self, line_id: int, *, email: str | None) -> None: ...
 
+    def set_reminder_days(self, line_id: int, *, days: tuple[int, ...] | None) -> None:
+        """The days before expiry the line's reminders go (None: its operator's)."""
+        ...
+
+    def set_language(self, line_id: int, *, language: str) -> None:
+        """The language of the line's messages (es, fr, nl, en, zh; one its operator offers)."""
+        ...
+
     def set_low_balance_threshold(self, line_id: int, *, threshold: int | None) -> None:
         """The line's own alert threshold (minor units); None returns it to the operator's."""
         ...

@@ -160,6 +160,7 @@ class PaymentPurpose(enum.StrEnum):
 
     ORDER = "order"
     AUTO_TOPUP = "auto_topup"
+    TOPUP = "topup"  # a subscriber's one-off top-up by card (the app, the portal)
 
 
 @dataclass(frozen=True, slots=True)

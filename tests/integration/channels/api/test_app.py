@@ -228,6 +228,11 @@ SCHEMATHESIS = [
 # Charging requests carry a network element's key; the app's lines and sign-out a subscriber's
 # token each (signing out revokes its own). A number or a code can be well-formed and still
 # refused: a number no phone has (422 invalid_msisdn), a code that is not the one sent (400).
+# The money routes can spend nothing they should not: the examples' saved cards decline or stay
+# pending (tok_decline, tok_settle_later), a generated token is no sandbox card (declined,
+# 402), an amount must also fit the operator's bounds (422), and the seeded balance is below
+# every plan's price, so an order paid from it is refused (402 insufficient_balance). Without
+# an Idempotency-Key a call moves nothing (400); a key used again with another body is a 409.
 SCHEMATHESIS_CONFIG = """
 [[operations]]
 include-path = "/webhooks/payments/{provider}"
@@ -241,7 +246,14 @@ headers = { Authorization = "Bearer ne_contract" }
 [[operations]]
 include-path-regex = "^/api/v1/lines"
 headers = { Authorization = "Bearer LINES_TOKEN" }
-checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "422", "429"]
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "400", "402", "404", "409", "422", "429"
+]
+
+[[operations]]
+include-path-regex = "^/api/v1/orders"
+headers = { Authorization = "Bearer LINES_TOKEN" }
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "402", "404", "409", "422"]
 
 [[operations]]
 include-path = "/api/v1/auth/tokens/current"

@@ -22,6 +22,7 @@ from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
 _A = t.sign_in_attempts
 _T = t.access_tokens
 _R = t.rate_limits
+_Q = t.account_requests
 _PURPOSES = {purpose.value: purpose for purpose in CodePurpose}
 _KINDS = {kind.value: kind for kind in TokenKind}
 _FORGET_AT_ONCE = 100
@@ -196,6 +197,27 @@ class SqlAccessRepository:
 
     def touch_token(self, token_id: int, *, now: datetime) -> None:
         self._connection.execute(update(_T).where(_T.c.id == token_id).values(last_used_at=now))
+
+    def keep_request(
+        self, *, account_id: int, idempotency_key: str, request_fingerprint: str, now: datetime
+    ) -> str:
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        self._connection.execute(
+            dialect.insert(_Q)
+            .values(
+                account_id=account_id,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["account_id", "idempotency_key"])
+        )
+        kept: str = self._connection.execute(
+            select(_Q.c.request_fingerprint).where(
+                _Q.c.account_id == account_id, _Q.c.idempotency_key == idempotency_key
+            )
+        ).scalar_one()
+        return kept
 
     def revoke_token(self, token_id: int, *, now: datetime) -> None:
         self._connection.execute(

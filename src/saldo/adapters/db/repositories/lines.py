@@ -45,6 +45,7 @@ _LINE_COLUMNS = (
     t.lines.c.valid_until,
     t.lines.c.email,
     t.lines.c.low_balance_threshold,
+    t.lines.c.reminder_days,
 )
 
 
@@ -68,7 +69,14 @@ def _line(row: Any) -> Line:
         valid_until=row.valid_until,
         email=row.email,
         low_balance_threshold=row.low_balance_threshold,
+        reminder_days=_days(row.reminder_days),
     )
+
+
+def _days(stored: str | None) -> tuple[int, ...] | None:
+    if stored is None:
+        return None
+    return tuple(int(day) for day in stored.split(",") if day)
 
 
 # The newest line with the number: the live one if any (only one may be live), else the
@@ -424,6 +432,17 @@ class SqlLineRepository:
 
     def set_email(self, line_id: int, *, email: str | None) -> None:
         self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))
+
+    def set_reminder_days(self, line_id: int, *, days: tuple[int, ...] | None) -> None:
+        stored = None if days is None else ",".join(str(day) for day in days)
+        self._connection.execute(
+            update(t.lines).where(t.lines.c.id == line_id).values(reminder_days=stored)
+        )
+
+    def set_language(self, line_id: int, *, language: str) -> None:
+        self._connection.execute(
+            update(t.lines).where(t.lines.c.id == line_id).values(language=language)
+        )
 
     def last_recycled_at(self, msisdn: str) -> datetime | None:
         found: datetime | None = self._connection.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from saldo.adapters.db.tables.access import (
     access_tokens,
     account_lines,
+    account_requests,
     rate_limits,
     sign_in_attempts,
     subscriber_accounts,
@@ -58,6 +59,7 @@ from saldo.adapters.db.tables.usage import (
 __all__ = [
     "access_tokens",
     "account_lines",
+    "account_requests",
     "accounts",
     "adjustments",
     "auto_renewals",

@@ -94,3 +94,16 @@ rate_limits = Table(
     PrimaryKeyConstraint("scope", "key"),
     Index("ix_rate_limits_keep_until", "keep_until"),
 )
+
+# The idempotency keys an account's money requests came with (the app's top-ups, vouchers,
+# orders and payments): the first request's keyed fingerprint, so that the same key with
+# another request is refused (409) whichever use case it reached.
+account_requests = Table(
+    "account_requests",
+    metadata,
+    Column("account_id", ForeignKey("subscriber_accounts.id"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("request_fingerprint", String(64), nullable=False),
+    Column("created_at", TZDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "idempotency_key"),
+)

@@ -49,6 +49,8 @@ lines = Table(
     Column("email", String(254)),
     # The line's own low-balance alert threshold, minor units (None: the operator's).
     Column("low_balance_threshold", BigInteger),
+    # The days before expiry its reminders go, "7,1" ("": none; None: its operator's days).
+    Column("reminder_days", String(32)),
     Column("state", String(16), nullable=False),
     Column("activated_at", TZDateTime, nullable=False),
     Column("valid_until", TZDateTime, nullable=False),

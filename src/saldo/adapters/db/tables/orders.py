@@ -103,10 +103,11 @@ installation = Table(
 )
 
 # One attempt to take money through a processor, for a ``purpose``: an ``order`` (its
-# ``order_id``) or an ``auto_topup`` of the line (the top-up it credited: ``topup_id``). No
-# card number is ever stored: the processor's reference and, for receipts, the card's last
-# four digits. ``processor_key`` is the idempotency key and reference it was sent with when
-# that is not ``saldo-<installation id>-payment-<id>`` (auto top-ups charged before 0011).
+# ``order_id``), an ``auto_topup`` of the line or a subscriber's one-off ``topup`` by card
+# (the top-up either credited: ``topup_id``). No card number is ever stored: the
+# processor's reference and, for receipts, the card's last four digits. ``processor_key``
+# is the idempotency key and reference it was sent with when that is not
+# ``saldo-<installation id>-payment-<id>`` (auto top-ups charged before 0011).
 payments = Table(
     "payments",
     metadata,
@@ -135,7 +136,7 @@ payments = Table(
     Column("updated_at", TZDateTime, nullable=False),
     CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
     CheckConstraint("amount >= 0", name="no_negative_amount"),
-    CheckConstraint("purpose IN ('order', 'auto_topup')", name="purpose"),
+    CheckConstraint("purpose IN ('order', 'auto_topup', 'topup')", name="purpose"),
     CheckConstraint("purpose <> 'order' OR order_id IS NOT NULL", name="order_has_order"),
     UniqueConstraint("operator_id", "provider", "idempotency_key"),
     UniqueConstraint("provider", "reference"),
