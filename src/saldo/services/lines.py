@@ -348,6 +348,16 @@ class LowBalanceAlert:
     presentation: Presentation
 
 
+def check_threshold(threshold: Money, *, currency: str) -> Money:
+    """``threshold`` when it can be a line's low-balance threshold: an amount above zero in
+    the line's ``currency``. Raises UnableToSetAlert."""
+    if threshold.currency != currency or threshold.minor <= 0:
+        # Zero would never alert (a balance does not go below it): the operator's
+        # threshold is taken back with no threshold (None), not with zero.
+        raise UnableToSetAlert(f"a threshold for this line is an amount above zero in {currency}")
+    return threshold
+
+
 def set_low_balance_alert(
     uow: UnitOfWork, *, msisdn: str, threshold: Money | str | None
 ) -> LowBalanceAlert:
@@ -364,14 +374,8 @@ def set_low_balance_alert(
             threshold = parse_money(
                 threshold, currency=operator.currency, locale=operator.default_locale
             )
-        if threshold is not None and (
-            threshold.currency != operator.currency or threshold.minor <= 0
-        ):
-            # Zero would never alert (a balance does not go below it): the operator's
-            # threshold is taken back with no threshold (None), not with zero.
-            raise UnableToSetAlert(
-                f"a threshold for this line is an amount above zero in {operator.currency}"
-            )
+        if threshold is not None:
+            check_threshold(threshold, currency=operator.currency)
         minor = None if threshold is None else threshold.minor
         uow.lines.set_low_balance_threshold(record.line.id, threshold=minor)
         uow.commit()

@@ -3,8 +3,9 @@ top-up (amount, threshold), the low-balance alert's threshold, and the language 
 line's messages; the reminder days are the operator's, shown.
 
 A change goes through the use cases the staff's commands use (``change_auto_renewal``,
-``change_auto_topup``, ``set_low_balance_alert``), one setting after the other, each in its
-own transaction: the answer is the line's settings as they stand after.
+``change_auto_topup``, ``set_low_balance_alert``): what can be refused by its value alone is
+checked first, so such a refusal changes nothing; the answer is the line's settings as they
+stand after.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from saldo.services.access.policy import AccessPolicy
 from saldo.services.access.sign_in import note_use, signed_in
 from saldo.services.auto_renewal import change_auto_renewal
 from saldo.services.auto_topup import change_auto_topup
-from saldo.services.lines import LineNotFound, line_record, set_low_balance_alert
+from saldo.services.lines import (
+    LineNotFound,
+    check_threshold,
+    line_record,
+    set_low_balance_alert,
+)
 from saldo.services.order_payment import SANDBOX
 from saldo.services.ports import UnitOfWork
 from saldo.services.ports.auto_payments import AutoRenewal, AutoTopUp
@@ -103,8 +109,10 @@ def change_line_settings(
     now: datetime,
 ) -> LineSettings:
     """Change the account's line's settings named in ``change``, the others kept; return
-    them all as they stand after. A refused setting is raised and the ones after it are
-    left unchanged. Raises NotSignedIn, InvalidMsisdn, LineNotFound, UnsupportedLanguage,
+    them all as they stand after. A language, reminder days or threshold that cannot be
+    taken is refused before anything changes; auto-renewal is changed before auto top-up,
+    and a refused auto top-up leaves an accepted auto-renewal change in place. Raises
+    NotSignedIn, InvalidMsisdn, LineNotFound, UnsupportedLanguage,
     then everything ``change_auto_renewal``, ``change_auto_topup`` and
     ``set_low_balance_alert`` raise; UnableToSetReminders."""
     now = require_aware(now)
@@ -116,27 +124,26 @@ def change_line_settings(
     note_use(uow, found, now=now)
     number, operator = line.line.msisdn, line.operator
     sandbox = SANDBOX if SANDBOX in providers else next(iter(providers), SANDBOX)
-    if change.language is not None:
-        language = check_language(change.language, offered=operator.languages)
-        with uow:
-            record = line_record(uow, number=number, for_update=True)
-            if record.line.id != line.line.id:
-                raise LineNotFound(f"no line with number {number} on this account")
-            uow.lines.set_language(record.line.id, language=language)
-            uow.commit()
-    if change.reminder_days is not None:
-        days = check_reminder_days(change.reminder_days, offered=operator.reminder_days)
-        with uow:
-            record = line_record(uow, number=number, for_update=True)
-            if record.line.id != line.line.id:
-                raise LineNotFound(f"no line with number {number} on this account")
-            uow.lines.set_reminder_days(record.line.id, days=days)
-            uow.commit()
-    if change.low_balance_threshold is not None or change.reset_low_balance_threshold:
-        threshold = None
-        if change.low_balance_threshold is not None:
-            threshold = Money.of(change.low_balance_threshold, operator.currency)
-        set_low_balance_alert(uow, msisdn=number, threshold=threshold)
+    # Every setting that can be refused by its value alone is checked before anything is
+    # written; then auto-renewal and auto top-up (their use cases check the plan, the amounts
+    # and the card), then the settings already checked, which nothing refuses any more.
+    language = (
+        None
+        if change.language is None
+        else check_language(change.language, offered=operator.languages)
+    )
+    days = (
+        None
+        if change.reminder_days is None
+        else check_reminder_days(change.reminder_days, offered=operator.reminder_days)
+    )
+    threshold = (
+        None
+        if change.low_balance_threshold is None
+        else check_threshold(
+            Money.of(change.low_balance_threshold, operator.currency), currency=operator.currency
+        )
+    )
     if change.auto_renewal is not None:
         change_auto_renewal(
             uow,
@@ -167,6 +174,18 @@ def change_line_settings(
             locale="en",
             now=now,
         )
+    if language is not None or days is not None:
+        with uow:
+            record = line_record(uow, number=number, for_update=True)
+            if record.line.id != line.line.id:
+                raise LineNotFound(f"no line with number {number} on this account")
+            if language is not None:
+                uow.lines.set_language(record.line.id, language=language)
+            if days is not None:
+                uow.lines.set_reminder_days(record.line.id, days=days)
+            uow.commit()
+    if threshold is not None or change.reset_low_balance_threshold:
+        set_low_balance_alert(uow, msisdn=number, threshold=threshold)
     return _settings(uow, msisdn=number)
 
 

@@ -452,6 +452,29 @@ def test_settings_are_shown_and_changed(app: TestClient, signed: dict[str, str])
     assert off.json()["auto_renewal"] == {**changed.json()["auto_renewal"], "enabled": False}
 
 
+@pytest.mark.parametrize(
+    "refused_part",
+    [
+        {"low_balance_threshold": "0"},
+        {"low_balance_threshold": "ocho"},
+        {"reminder_days": [5]},
+        {"auto_renewal": {"enabled": True, "plan": "no-such-plan", "token": "tok_approve"}},
+    ],
+)
+def test_a_settings_change_with_one_refused_setting_changes_nothing(
+    app: TestClient, signed: dict[str, str], refused_part: dict[str, object]
+) -> None:
+    url = f"/api/v1/lines/{MOVISTAR}/settings"
+    before = app.get(url, headers=signed).json()
+
+    refused = app.patch(
+        url, json={"language": "en", "reminder_days": [7], **refused_part}, headers=signed
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert app.get(url, headers=signed).json() == before
+
+
 def test_a_line_s_reminders_go_only_on_the_days_its_subscriber_kept(
     app: TestClient, saldo: Saldo, signed: dict[str, str]
 ) -> None:
