@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from saldo.domain.access import TokenKind
-from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware
+from saldo.services.access.account_lines import own_line
 from saldo.services.access.policy import AccessPolicy
 from saldo.services.access.sign_in import note_use, signed_in
 from saldo.services.history import (
@@ -25,8 +25,7 @@ from saldo.services.history import (
     movements_of,
     statement_of,
 )
-from saldo.services.lines import LineNotFound
-from saldo.services.ports import LineWithBuckets, UnitOfWork
+from saldo.services.ports import UnitOfWork
 
 
 def account_line_usage(
@@ -44,7 +43,7 @@ def account_line_usage(
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         view = daily_use_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             days=days, now=now)  # fmt: skip
@@ -67,7 +66,7 @@ def account_line_movements(
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         view = movements_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             month=month, now=now)  # fmt: skip
@@ -90,7 +89,7 @@ def account_line_statement(
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         view = statement_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             month=month, now=now)  # fmt: skip
@@ -112,18 +111,9 @@ def account_line_plan(
     now = require_aware(now)
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
-        line = _own_line(uow, account_id=found.account_id, msisdn=msisdn)
+        line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         view = advice_of(uow, line_id=line.line.id, operator=line.operator,
                          msisdn=line.line.msisdn, language=line.line.language,
                          now=now)  # fmt: skip
     note_use(uow, found, now=now)
     return view
-
-
-def _own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBuckets:
-    number = lookup_msisdn(msisdn)
-    lines = uow.subscribers.lines(account_id, msisdn=number)
-    if not lines:
-        raise LineNotFound(f"no line with number {number} on this account")
-    # A number recycled and then taken again may be on the account twice: the newest line.
-    return max(lines, key=lambda found: found.line.id)
