@@ -133,13 +133,18 @@ def portal_router(saldo: Saldo) -> APIRouter:
         jar.close_session(response)
         return response
 
-    def too_many(request: Request, error: TooManyCodes, *, template: str) -> Response:
+    def too_many(request: Request, error: TooManyCodes, *, template: str, msisdn: str) -> Response:
         minutes = max(1, -(-error.retry_after_seconds // 60))
         return page(
             request,
             template,
             status=429,
-            context={"error": "portal_too_many_codes", "minutes": minutes, "code": error.code},
+            context={
+                "msisdn": msisdn,
+                "error": "portal_too_many_codes",
+                "minutes": minutes,
+                "code": error.code,
+            },
             headers={"Retry-After": str(error.retry_after_seconds)},
         )
 
@@ -243,7 +248,7 @@ def portal_router(saldo: Saldo) -> APIRouter:
                 context={"msisdn": msisdn, "error": "portal_invalid_msisdn", "code": error.code},
             )
         except TooManyCodes as error:
-            return too_many(request, error, template="sign_in.html")
+            return too_many(request, error, template="sign_in.html", msisdn=msisdn)
         return see_other("/sign-in/code?msisdn=" + quote(msisdn, safe=""))
 
     @router.get("/sign-in/code")
@@ -349,7 +354,7 @@ def portal_router(saldo: Saldo) -> APIRouter:
                 context={"msisdn": msisdn, "error": "portal_invalid_msisdn", "code": error.code},
             )
         except TooManyCodes as error:
-            return too_many(request, error, template="add_line.html")
+            return too_many(request, error, template="add_line.html", msisdn=msisdn)
         return see_other("/add-line/code?msisdn=" + quote(msisdn, safe=""))
 
     @router.get("/add-line/code")
