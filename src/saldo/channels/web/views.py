@@ -12,6 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from markupsafe import Markup
 
 from saldo.channels.web.language import locale_for
 from saldo.domain.buckets import BucketKind
@@ -30,7 +31,7 @@ class LineRow:
 
     msisdn: str
     href: str
-    flag: str
+    flag: Markup
     country: str
     operator: str
     state: str  # active, grace, suspended, recycled: the CSS class
@@ -83,10 +84,42 @@ def line_href(msisdn: str) -> str:
     return "/lines/" + quote(msisdn, safe="")
 
 
-def flag(country: str) -> str:
-    """The country's flag as two regional indicator symbols (shown beside its name, hidden
-    from screen readers)."""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
+# Flags drawn as stripes (a 3:2 box): phones without an emoji font, and every Windows
+# browser, show the regional indicator letters as two empty boxes. (direction, colours,
+# share of each stripe); other countries fall back to the emoji.
+_STRIPES: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = {
+    "AR": ("rows", (("#74acdf", 1), ("#ffffff", 1), ("#74acdf", 1))),
+    "CO": ("rows", (("#fcd116", 2), ("#003893", 1), ("#ce1126", 1))),
+    "BE": ("columns", (("#000000", 1), ("#fdda24", 1), ("#ef3340", 1))),
+}
+_SUN = '<circle cx="15" cy="10" r="2.2" fill="#f6b40e"/>'
+
+
+@cache
+def flag(country: str) -> Markup:
+    """The country's flag, shown beside its name and hidden from screen readers (which
+    read the name)."""
+    known = _STRIPES.get(country.upper())
+    if known is None:
+        letters = "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in country.upper())
+        return Markup('<span class="flag" aria-hidden="true">{}</span>').format(letters)
+    direction, stripes = known
+    total = sum(share for _, share in stripes)
+    shapes, start = [], 0.0
+    for colour, share in stripes:
+        size = (30 if direction == "columns" else 20) * share / total
+        x, y = (start, 0.0) if direction == "columns" else (0.0, start)
+        width, height = (size, 20.0) if direction == "columns" else (30.0, size)
+        shapes.append(
+            f'<rect x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" fill="{colour}"/>'
+        )
+        start += size
+    if country.upper() == "AR":
+        shapes.append(_SUN)
+    return Markup(
+        '<svg class="flag" viewBox="0 0 30 20" width="24" height="16" aria-hidden="true" '
+        'focusable="false">' + "".join(shapes) + "</svg>"
+    )
 
 
 @cache
