@@ -58,13 +58,13 @@ class AutoTopUpStatus:
 
 @dataclass(frozen=True, slots=True)
 class LinePage:
-    """A line of the account as its page shows it. ``grace_ends_at`` and ``recycles_at``
-    follow from the validity and the operator's rules; ``next_reminder_at`` is when the next
-    expiry reminder falls due (None: none left before the end of validity); ``operator``
-    gives the plan names and the APN (``apn``, None when the catalog has none)."""
+    """A line of the account as its page shows it. ``plan`` is the one last renewed, else
+    the one set to renew automatically (None: neither); ``grace_ends_at`` and
+    ``recycles_at`` follow from the validity and the operator's rules; ``next_reminder_at``
+    is when the next expiry reminder falls due (None: none left before the end of
+    validity); ``apn`` is the operator's data settings (None when the catalog has none)."""
 
     line: AccountLine
-    balance: BalanceView
     plan: Plan | None
     buckets: tuple[BucketLine, ...]
     grace_ends_at: datetime
@@ -74,7 +74,6 @@ class LinePage:
     offers_auto_topup: bool
     next_reminder_at: datetime | None
     apn: AccessPointName | None
-    locales: tuple[str, ...]
 
 
 def line_page(
@@ -107,7 +106,6 @@ def line_page(
     valid_until = line.line.valid_until
     return LinePage(
         line=account_line_view(line, balance, now=now),
-        balance=balance,
         plan=plan,
         buckets=_buckets(balance, plan),
         grace_ends_at=rules.grace_ends_at(valid_until),
@@ -138,7 +136,6 @@ def line_page(
             now=now,
         ),
         apn=operator.apn,
-        locales=operator.locales,
     )
 
 
