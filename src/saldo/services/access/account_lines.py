@@ -185,6 +185,7 @@ def own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBucket
 def account_line_view(
     found: LineWithBuckets, balance: BalanceView, *, now: datetime
 ) -> AccountLine:
+    """The line as an account's list shows it at ``now`` (no further reads)."""
     line, operator = found.line, found.operator
     return AccountLine(
         msisdn=line.msisdn,
