@@ -17,7 +17,6 @@ from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.money import Money
 from saldo.domain.operator import AccessPointName, Operator, Plan
-from saldo.domain.orders import OrderState
 from saldo.domain.periods import require_aware
 from saldo.services.access.account_lines import AccountLine, account_line_view, own_line
 from saldo.services.access.policy import AccessPolicy
@@ -58,11 +57,12 @@ class AutoTopUpStatus:
 
 @dataclass(frozen=True, slots=True)
 class LinePage:
-    """A line of the account as its page shows it. ``plan`` is the one last renewed, else
-    the one set to renew automatically (None: neither); ``grace_ends_at`` and
-    ``recycles_at`` follow from the validity and the operator's rules; ``next_reminder_at``
-    is when the next expiry reminder falls due (None: none left before the end of
-    validity); ``apn`` is the operator's data settings (None when the catalog has none)."""
+    """A line of the account as its page shows it. ``plan`` is the one it last bought
+    (from its balance or by an order), else the one set to renew automatically (None:
+    neither); ``grace_ends_at`` and ``recycles_at`` follow from the validity and the
+    operator's rules; ``next_reminder_at`` is when the next expiry reminder falls due, on
+    the days the line keeps of its operator's (None: none left before the end of validity);
+    ``apn`` is the operator's data settings (None when the catalog has none)."""
 
     line: AccountLine
     plan: Plan | None
@@ -92,13 +92,13 @@ def line_page(
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
         line_id = line.line.id
-        fulfilled = uow.orders.recent(line_id=line_id, state=OrderState.FULFILLED, limit=1)
+        bought = uow.history.last_plan(line_id=line_id, at=now)
         renewal = uow.auto_renewals.get(line_id)
         topup = uow.auto_topups.get(line_id)
     note_use(uow, found, now=now)
     operator = line.operator
     balance = balance_view(line, now=now)
-    plan_code = fulfilled[0].terms.plan_code if fulfilled else None
+    plan_code = bought.plan_code if bought else None
     if plan_code is None and renewal is not None:
         plan_code = renewal.plan_code
     plan = _plan(operator, plan_code)
@@ -132,7 +132,11 @@ def line_page(
         next_reminder_at=next_reminder_at(
             state=balance.state,
             valid_until=valid_until,
-            reminder_days=operator.reminder_days,
+            reminder_days=tuple(
+                days
+                for days in operator.reminder_days
+                if line.line.reminder_days is None or days in line.line.reminder_days
+            ),
             now=now,
         ),
         apn=operator.apn,
