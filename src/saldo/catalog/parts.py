@@ -190,6 +190,14 @@ class PaymentMethodSpec(_Strict):
         return self
 
 
+class ApnSpec(_Strict):
+    """The mobile data settings (APN) the operator publishes for phones on its network."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9.-]+$")
+    username: str | None = Field(default=None, min_length=1, max_length=64)
+    password: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class HotlineSpec(_Strict):
     number: str = Field(pattern=r"^\*?[0-9]{2,8}#?$")
     free: bool = True

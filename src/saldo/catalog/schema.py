@@ -27,6 +27,7 @@ from pydantic import (
 from saldo.catalog.parts import (
     AddOnSpec,
     AmountText,
+    ApnSpec,
     CatalogError,
     ExtraValiditySpec,
     FirstOrderDiscountSpec,
@@ -46,6 +47,7 @@ from saldo.domain.lifecycle import LifecycleRules
 from saldo.domain.lines import LANGUAGES
 from saldo.domain.money import MINOR_UNIT_EXPONENTS, InvalidAmount, Money
 from saldo.domain.operator import (
+    AccessPointName,
     AddOn,
     Denomination,
     Hotline,
@@ -108,6 +110,8 @@ class OperatorSpec(_Strict):
     )
     # Prices of calls, SMS and data beyond allowances (catalog/tariffs.py); optional.
     tariff: TariffSpec | None = None
+    # The mobile data settings (APN) for a new phone; optional.
+    apn: ApnSpec | None = None
 
     @field_validator("country")
     @classmethod
@@ -351,6 +355,13 @@ class OperatorSpec(_Strict):
             webhook_url=self.webhook_url,
             web=self.web,
             tariff=self.tariff.to_domain(currency=self.currency) if self.tariff else None,
+            apn=(
+                AccessPointName(
+                    name=self.apn.name, username=self.apn.username, password=self.apn.password
+                )
+                if self.apn
+                else None
+            ),
         )
 
 

@@ -82,6 +82,16 @@ class AddOn(Named):
 
 
 @dataclass(frozen=True, slots=True)
+class AccessPointName:
+    """The mobile data settings a phone needs on the operator's network (its APN), as the
+    operator publishes them: the name, and a user and password when it asks for them."""
+
+    name: str
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Hotline:
     number: str
     free: bool = True
@@ -156,6 +166,8 @@ class Operator:
     web: str | None = None
     # Prices of calls, SMS and data beyond allowances; None: the catalog gives none.
     tariff: Tariff | None = None
+    # The mobile data settings for a new phone (None: the catalog gives none).
+    apn: AccessPointName | None = None
     id: int | None = None
 
     @property

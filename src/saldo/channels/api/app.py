@@ -24,6 +24,7 @@ from saldo.channels.api.errors import http_error, invalid_request, methods_of_pa
 from saldo.channels.api.gateways import GatewayRouter
 from saldo.channels.api.openapi import describe
 from saldo.channels.api.webhooks import webhook_router
+from saldo.channels.web import mount_portal
 from saldo.services.health import count_lines, database_answers
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -89,6 +90,7 @@ def create_api(saldo: Saldo) -> FastAPI:
     app.include_router(webhook_router(saldo))
     app.include_router(charging_router(saldo))
     app.include_router(app_router(saldo))
+    mount_portal(app, saldo)
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_request: object, _error: Unauthorized) -> JSONResponse:

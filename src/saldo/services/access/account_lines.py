@@ -62,7 +62,7 @@ def account_lines(
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         lines = uow.subscribers.lines(found.account_id)
     note_use(uow, found, now=now)
-    views = [_account_line(line, balance_view(line, now=now), now=now) for line in lines]
+    views = [account_line_view(line, balance_view(line, now=now), now=now) for line in lines]
     return sorted(views, key=_closest_to_loss)
 
 
@@ -83,7 +83,7 @@ def account_line(
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
     note_use(uow, found, now=now)
     balance = balance_view(line, now=now)
-    return LineBalance(line=_account_line(line, balance, now=now), balance=balance)
+    return LineBalance(line=account_line_view(line, balance, now=now), balance=balance)
 
 
 def request_line_code(
@@ -147,7 +147,7 @@ def add_account_line(
         uow.subscribers.put_line(account_id=found.account_id, line_id=record.line.id, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=record.line.msisdn)
         uow.commit()
-    return _account_line(line, balance_view(line, now=now), now=now)
+    return account_line_view(line, balance_view(line, now=now), now=now)
 
 
 def remove_account_line(
@@ -182,7 +182,10 @@ def own_line(uow: UnitOfWork, *, account_id: int, msisdn: str) -> LineWithBucket
     return max(lines, key=lambda found: found.line.id)
 
 
-def _account_line(found: LineWithBuckets, balance: BalanceView, *, now: datetime) -> AccountLine:
+def account_line_view(
+    found: LineWithBuckets, balance: BalanceView, *, now: datetime
+) -> AccountLine:
+    """The line as an account's list shows it at ``now`` (no further reads)."""
     line, operator = found.line, found.operator
     return AccountLine(
         msisdn=line.msisdn,
