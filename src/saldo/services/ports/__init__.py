@@ -75,7 +75,15 @@ if TYPE_CHECKING:
     from saldo.services.ports.payments import PaymentPurpose, PaymentRepository, StoredPayment
     from saldo.services.ports.plans import PlanPurchaseRepository, StoredPlanPurchase
     from saldo.services.ports.rates import RateRepository
-    from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
+    from saldo.services.ports.usage import (
+        BucketChange,
+        BucketChanged,
+        ChargedRecord,
+        DailyUsage,
+        LineDay,
+        UsageRecord,
+        UsageRepository,
+    )
     from saldo.services.ports.vouchers import (
         ClaimedVoucher,
         VoucherBatch,
@@ -102,7 +110,15 @@ _ON_FIRST_USE = {
         "payments": ("PaymentPurpose", "PaymentRepository", "StoredPayment"),
         "plans": ("PlanPurchaseRepository", "StoredPlanPurchase"),
         "rates": ("RateRepository",),
-        "usage": ("DailyUsage", "UsageRecord", "UsageRepository"),
+        "usage": (
+            "BucketChange",
+            "BucketChanged",
+            "ChargedRecord",
+            "DailyUsage",
+            "LineDay",
+            "UsageRecord",
+            "UsageRepository",
+        ),
         "vouchers": ("ClaimedVoucher", "VoucherBatch", "VoucherRepository", "VoucherStatus"),
     }.items()
     for name in names
@@ -126,6 +142,9 @@ __all__ = [
     "AutoRenewalRepository",
     "AutoTopUp",
     "AutoTopUpRepository",
+    "BucketChange",
+    "BucketChanged",
+    "ChargedRecord",
     "ChargingRepository",
     "ClaimedVoucher",
     "Clock",
@@ -134,6 +153,7 @@ __all__ = [
     "DuplicateIdempotencyKey",
     "JobRunRepository",
     "LedgerRepository",
+    "LineDay",
     "LineRecord",
     "LineRepository",
     "LineWithBuckets",

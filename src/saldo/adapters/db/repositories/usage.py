@@ -1,16 +1,77 @@
-"""Rated usage records and daily use per line."""
+"""Rated usage records and daily use per line, and a CDR import's batches: the lines of a
+batch locked and read at once, and its records, ledger transactions, balances and daily use
+written with one statement per table (``executemany``)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import IntegrityViolation, Prepared
+from saldo.adapters.db.repositories.lines import WITH_BUCKETS_COLUMNS, lines_with_buckets
 from saldo.services.ports.ledger import DuplicateIdempotencyKey
-from saldo.services.ports.usage import DailyUsage, UsageRecord
+from saldo.services.ports.lines import LineWithBuckets
+from saldo.services.ports.usage import (
+    BucketChange,
+    BucketChanged,
+    ChargedRecord,
+    DailyUsage,
+    LineDay,
+    UsageRecord,
+)
+
+# A batch's rows carry their ids, taken beforehand (``_new_ids``), so that each ledger
+# transaction names its record and each entry its transaction without reading anything back.
+_INSERT_RECORD = Prepared(
+    insert(t.usage_records).values({c.name: bindparam(c.name) for c in t.usage_records.c})
+)
+_INSERT_TRANSACTION = Prepared(
+    insert(t.ledger_transactions).values(
+        {c.name: bindparam(c.name) for c in t.ledger_transactions.c}
+    )
+)
+_INSERT_ENTRY = Prepared(
+    insert(t.ledger_entries).values(
+        transaction_id=bindparam("transaction_id"),
+        account_id=bindparam("account_id"),
+        amount=bindparam("amount"),
+        balance_after=bindparam("balance_after"),
+    )
+)
+# Compare and set: the line is locked, so the bucket holds what the batch read.
+_SET_BALANCE = Prepared(
+    update(t.accounts)
+    .where(t.accounts.c.id == bindparam("bucket_id"), t.accounts.c.balance == bindparam("before"))
+    .values(balance=bindparam("after"))
+)
+_ADD_DAY = Prepared(
+    text(
+        "INSERT INTO usage_daily (line_id, day, service, operator_id, events, used, billable, "
+        "allowance_used, money, currency) VALUES (:line_id, :day, :service, :operator_id, "
+        ":events, :used, :billable, :allowance_used, :money, :currency) "
+        "ON CONFLICT (line_id, day, service) DO UPDATE SET "
+        "events = usage_daily.events + excluded.events, "
+        "used = usage_daily.used + excluded.used, "
+        "billable = usage_daily.billable + excluded.billable, "
+        "allowance_used = usage_daily.allowance_used + excluded.allowance_used, "
+        "money = usage_daily.money + excluded.money"
+    )
+)
+
+
+def _latest_lines(numbers: Collection[str]) -> Any:
+    """The id of the newest line with each number (the live one, else the latest recycled)."""
+    return (
+        select(func.max(t.lines.c.id))
+        .where(t.lines.c.msisdn.in_(sorted(numbers)))
+        .group_by(t.lines.c.msisdn)
+    )
 
 
 class SqlUsageRepository:
@@ -52,23 +113,157 @@ class SqlUsageRepository:
         row = self._connection.execute(
             select(r).where(r.c.operator_id == operator_id, r.c.record_id == record_id)
         ).first()
-        if row is None:
-            return None
-        return UsageRecord(
-            operator_id=row.operator_id,
-            line_id=row.line_id,
-            record_id=row.record_id,
-            service=row.service,
-            started_at=row.started_at,
-            used=row.used,
-            billable=row.billable,
-            zone=row.zone,
-            destination=row.destination,
-            allowance_used=row.allowance_used,
-            money=row.money,
-            shortfall=row.shortfall,
-            currency=row.currency,
+        return None if row is None else _record(row)
+
+    def lines_for_charging(self, numbers: Collection[str]) -> dict[str, LineWithBuckets]:
+        if not numbers:
+            return {}
+        lines = t.lines
+        locked = select(lines.c.id).where(lines.c.id.in_(_latest_lines(numbers)))
+        if self._scope is not None:
+            locked = locked.where(lines.c.operator_id == self._scope)
+        ids = list(
+            self._connection.execute(
+                locked.order_by(lines.c.id).with_for_update(of=lines)
+            ).scalars()
         )
+        if not ids:
+            return {}
+        # Read after the locks are held: on PostgreSQL a row locked after a wait is read
+        # again, but the rows joined to it in the same statement are not.
+        rows = self._connection.execute(
+            select(*WITH_BUCKETS_COLUMNS)
+            .select_from(
+                lines.join(t.operators, t.operators.c.id == lines.c.operator_id).outerjoin(
+                    t.accounts, t.accounts.c.line_id == lines.c.id
+                )
+            )
+            .where(lines.c.id.in_(ids))
+            .order_by(lines.c.id, t.accounts.c.id)
+        ).all()
+        return {found.line.msisdn: found for found in lines_with_buckets(self._connection, rows)}
+
+    def operators_of(self, numbers: Collection[str]) -> dict[str, int]:
+        if not numbers:
+            return {}
+        lines = t.lines
+        rows = self._connection.execute(
+            select(lines.c.msisdn, lines.c.operator_id).where(
+                lines.c.id.in_(_latest_lines(numbers))
+            )
+        )
+        return {str(msisdn): int(operator_id) for msisdn, operator_id in rows}
+
+    def charged(
+        self, *, operator_ids: Collection[int], record_ids: Collection[str]
+    ) -> dict[tuple[int, str], UsageRecord]:
+        if not operator_ids or not record_ids:
+            return {}
+        r = t.usage_records
+        query = select(r).where(
+            r.c.operator_id.in_(sorted(operator_ids)), r.c.record_id.in_(sorted(record_ids))
+        )
+        if self._scope is not None:
+            query = query.where(r.c.operator_id == self._scope)
+        found = (_record(row) for row in self._connection.execute(query))
+        return {(record.operator_id, record.record_id): record for record in found}
+
+    def add_batch(
+        self,
+        charged: Sequence[ChargedRecord],
+        *,
+        buckets: Sequence[BucketChange],
+        days: Sequence[LineDay],
+        now: datetime,
+    ) -> None:
+        if self._scope is not None and any(c.record.operator_id != self._scope for c in charged):
+            raise PermissionError("this unit of work is scoped to another operator")
+        connection = self._connection
+        record_ids = self._new_ids("usage_records", len(charged))
+        with_ledger = [
+            (c, record_id) for c, record_id in zip(charged, record_ids, strict=True) if c.postings
+        ]
+        transaction_ids = self._new_ids("ledger_transactions", len(with_ledger))
+        try:
+            _INSERT_RECORD.execute_many(
+                connection,
+                [
+                    {**_values(c.record), "id": record_id, "created_at": now}
+                    for c, record_id in zip(charged, record_ids, strict=True)
+                ],
+            )
+        except IntegrityViolation as error:
+            if error.refuses("usage_records", "operator_id", "record_id"):
+                raise DuplicateIdempotencyKey("a record id of the batch") from error
+            raise
+        _INSERT_TRANSACTION.execute_many(
+            connection,
+            [
+                {
+                    "id": transaction_id,
+                    "operator_id": c.record.operator_id,
+                    "line_id": c.record.line_id,
+                    "event_type": "usage",
+                    "event_id": record_id,
+                    "memo": c.memo,
+                    "created_at": now,
+                }
+                for (c, record_id), transaction_id in zip(with_ledger, transaction_ids, strict=True)
+            ],
+        )
+        _INSERT_ENTRY.execute_many(
+            connection,
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "account_id": posting.account_id,
+                    "amount": posting.amount,
+                    "balance_after": c.balances_after.get(posting.account_id),
+                }
+                for (c, _), transaction_id in zip(with_ledger, transaction_ids, strict=True)
+                for posting in c.postings
+            ],
+        )
+        if buckets:
+            changes = [
+                {"bucket_id": b.bucket_id, "before": b.before, "after": b.after} for b in buckets
+            ]
+            if _SET_BALANCE.execute_many(connection, changes) != len(changes):
+                raise BucketChanged("a bucket of a locked line changed during the batch")
+        _ADD_DAY.execute_many(
+            connection,
+            [
+                {
+                    "line_id": d.line_id,
+                    "day": d.day,
+                    "service": d.service,
+                    "operator_id": d.operator_id,
+                    "events": d.events,
+                    "used": d.used,
+                    "billable": d.billable,
+                    "allowance_used": d.allowance_used,
+                    "money": d.money,
+                    "currency": d.currency,
+                }
+                for d in days
+            ],
+        )
+
+    def _new_ids(self, table: str, count: int) -> list[int]:
+        """``count`` ids for new rows of ``table``: from its sequence on PostgreSQL; on
+        SQLite, after the largest (the write lock is held, so nobody else takes them)."""
+        if not count:
+            return []
+        if self._connection.dialect.name == "postgresql":
+            taken = self._connection.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, %(count)s)",
+                {"count": count},
+            )
+            return sorted(int(value) for (value,) in taken)
+        last = self._connection.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()
+        start = int(last or 0) + 1
+        return list(range(start, start + count))
 
     def add_to_day(self, record: UsageRecord, *, day: date) -> None:
         daily = t.usage_daily
@@ -126,3 +321,39 @@ class SqlUsageRepository:
             )
             for row in self._connection.execute(query)
         ]
+
+
+def _record(row: Any) -> UsageRecord:
+    return UsageRecord(
+        operator_id=row.operator_id,
+        line_id=row.line_id,
+        record_id=row.record_id,
+        service=row.service,
+        started_at=row.started_at,
+        used=row.used,
+        billable=row.billable,
+        zone=row.zone,
+        destination=row.destination,
+        allowance_used=row.allowance_used,
+        money=row.money,
+        shortfall=row.shortfall,
+        currency=row.currency,
+    )
+
+
+def _values(record: UsageRecord) -> dict[str, Any]:
+    return {
+        "operator_id": record.operator_id,
+        "line_id": record.line_id,
+        "record_id": record.record_id,
+        "service": record.service,
+        "started_at": record.started_at,
+        "used": record.used,
+        "billable": record.billable,
+        "zone": record.zone,
+        "destination": record.destination,
+        "allowance_used": record.allowance_used,
+        "money": record.money,
+        "shortfall": record.shortfall,
+        "currency": record.currency,
+    }
