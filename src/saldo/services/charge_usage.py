@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Final
@@ -48,7 +48,7 @@ _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
 MAX_REJECTIONS_KEPT: Final = 100
 # Records charged per transaction by an import: fewer durable commits, and a line's row is
 # not held locked for long.
-IMPORT_BATCH: Final = 100
+IMPORT_BATCH: Final = 500
 MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
 # A switch's clock may run a little ahead of Saldo's; a record further ahead is refused.
 CLOCK_LEEWAY: Final = timedelta(minutes=5)
@@ -342,6 +342,7 @@ class _Batch:
     known: dict[tuple[int, str], UsageRecord]
     charged: list[ChargedRecord] = field(default_factory=list)
     days: dict[tuple[int, date, str], _DayTotals] = field(default_factory=dict)
+    accounts: dict[tuple[int, str], int] = field(default_factory=dict)  # usage, per unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,9 +475,11 @@ def _rate_in_batch(
         if not debit.amount:
             continue
         taken[debit.bucket_id] = debit.amount
-        account = uow.accounts.operator_account(
-            operator_id=operator.id, kind=OperatorAccount.USAGE, unit=debit.unit, now=now
-        )
+        account = batch.accounts.get((operator.id, debit.unit))
+        if account is None:
+            account = batch.accounts[(operator.id, debit.unit)] = uow.accounts.operator_account(
+                operator_id=operator.id, kind=OperatorAccount.USAGE, unit=debit.unit, now=now
+            )
         postings += [
             Posting(account_id=debit.bucket_id, unit=debit.unit, amount=-debit.amount),
             Posting(account_id=account, unit=debit.unit, amount=debit.amount),
@@ -485,9 +488,9 @@ def _rate_in_batch(
         buckets = []
         for bucket in state.buckets:
             if bucket.id in taken:
-                bucket = replace(bucket, balance=bucket.balance - taken[bucket.id])
-                assert bucket.balance >= 0, "split_charge takes no more than a bucket holds"
-                after[bucket.id] = bucket.balance
+                balance = after[bucket.id] = bucket.balance - taken[bucket.id]
+                assert balance >= 0, "split_charge takes no more than a bucket holds"
+                bucket = Bucket(bucket.id, bucket.kind, bucket.unit, balance, bucket.expires_at)
             buckets.append(bucket)
         state.buckets = tuple(buckets)
         check_balanced(postings)
