@@ -8,47 +8,35 @@ same operator, billing increments), its billable units are taken from the allowa
 cover them and the rest from money (``domain.usage``), in one balanced ledger transaction to
 the operator's ``usage`` account, and added to the line's daily use. Each record id is
 charged once per operator: importing a file again changes nothing. An import charges its
-records in batches, each record in a savepoint of its own. Use that happened while the line
-was not active (grace, suspension) is refused; money that is not there is reported as a
-shortfall, never taken below zero.
+records in batches (``cdr_import``). Use that happened while the line was not active
+(grace, suspension) is refused; money that is not there is reported as a shortfall, never
+taken below zero.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from itertools import islice
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Final
 
-from saldo.domain.buckets import Bucket
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LineState, state_at
-from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Presentation
 from saldo.domain.periods import local_date, require_aware
 from saldo.domain.rating import Service, rate
 from saldo.domain.usage import UsageCharge, split_charge
-from saldo.services.lines import LineNotFound, line_record
+from saldo.services.lines import line_record
 from saldo.services.ports import (
-    BucketChange,
-    ChargedRecord,
     DailyUsage,
     DuplicateIdempotencyKey,
-    LineDay,
-    LineWithBuckets,
     UnitOfWork,
     UsageRecord,
 )
 
 _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
-MAX_REJECTIONS_KEPT: Final = 100
-# Records charged per transaction by an import: fewer durable commits, and a line's row is
-# not held locked for long.
-IMPORT_BATCH: Final = 500
 MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
 # A switch's clock may run a little ahead of Saldo's; a record further ahead is refused.
 CLOCK_LEEWAY: Final = timedelta(minutes=5)
@@ -93,14 +81,14 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
     before (nothing changes). Raises LineNotFound, NoTariff, UsageInTheFuture (a record that
     starts more than CLOCK_LEEWAY after ``now``), LineNotActive, UnableToRate."""
     now = require_aware(now)
-    number, started_at = _check_event(event, now=now)
+    number, started_at = check_event(event, now=now)
     with uow:
-        charged = _charge(uow, event=event, number=number, started_at=started_at, now=now)
+        charged = charge_in(uow, event=event, number=number, started_at=started_at, now=now)
         uow.commit()
     return charged
 
 
-def _check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
+def check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
     """The record's number and start, if its values can be charged at all."""
     number = lookup_msisdn(event.msisdn)
     started_at = require_aware(event.started_at)
@@ -115,16 +103,16 @@ def _check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
     return number, started_at
 
 
-def _charge(
+def charge_in(
     uow: UnitOfWork, *, event: UsageEvent, number: str, started_at: datetime, now: datetime
 ) -> ChargedUsage | None:
-    """``charge_usage`` inside an open unit of work."""
+    """``charge_usage`` inside an open unit of work (an import's rows, one at a time)."""
     record = line_record(uow, number=number, for_update=True)
     line, operator = record.line, record.operator
     assert operator.id is not None
     charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
     if charged is not None:
-        _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
+        check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
         return None
     if operator.tariff is None:
         raise NoTariff(f"{operator.name} has no tariff in its catalog")
@@ -185,7 +173,7 @@ class RecordIdReused(UnableToCharge):
     code = "record_id_reused"
 
 
-def _check_same_record(
+def check_same_record(
     charged: UsageRecord, *, event: UsageEvent, line_id: int, started_at: datetime
 ) -> None:
     """A record id seen before must be the same record (a re-import), not another one."""
@@ -237,303 +225,6 @@ def _write_ledger(
         memo=f"{charge.rated.service} {charge.rated.zone} {charge.rated.billable}",
         now=now,
     )
-
-
-@dataclass(slots=True)
-class ImportSummary:
-    """What an import did; rejected rows are counted, and the first ones kept with why."""
-
-    charged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    rejections: list[tuple[int, str]] = field(default_factory=list)
-    shortfall: dict[str, int] = field(default_factory=dict)
-    money: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, row: int, reason: str) -> None:
-        self.rejected += 1
-        if len(self.rejections) < MAX_REJECTIONS_KEPT:
-            self.rejections.append((row, reason))
-
-    def count(self, charged: ChargedUsage | None) -> None:
-        """A record charged, or (None) one charged before."""
-        if charged is None:
-            self.duplicates += 1
-            return
-        self.charged += 1
-        _add(self.money, charged.charge.money)
-        _add(self.shortfall, charged.charge.shortfall)
-
-    def merge(self, later: ImportSummary) -> None:
-        """Add what the rows after this summary's did."""
-        self.charged += later.charged
-        self.duplicates += later.duplicates
-        self.rejected += later.rejected
-        room = MAX_REJECTIONS_KEPT - len(self.rejections)
-        self.rejections += later.rejections[: max(room, 0)]
-        for currency, minor in later.money.items():
-            self.money[currency] = self.money.get(currency, 0) + minor
-        for currency, minor in later.shortfall.items():
-            self.shortfall[currency] = self.shortfall.get(currency, 0) + minor
-
-
-def import_usage(
-    uow: UnitOfWork,
-    *,
-    rows: Iterable[tuple[int, UsageEvent | SaldoError]],
-    now: datetime,
-    on_row: Callable[[], None] | None = None,
-    batch: int = IMPORT_BATCH,
-) -> ImportSummary:
-    """Charge a stream of records, ``batch`` rows per transaction (memory stays flat
-    whatever the file's size): a row charged before is skipped, a bad row reported with its
-    number and reason and skipped alone. The balances, ledger, daily use and report are
-    those of charging the rows one at a time, in order (``charge_usage``)."""
-    now = require_aware(now)
-    summary = ImportSummary()
-    stream = iter(rows)
-    while chunk := list(islice(stream, batch)):
-        try:
-            with uow:
-                part = _charge_batch(uow, chunk=chunk, now=now)
-                uow.commit()
-        except DuplicateIdempotencyKey:
-            # Another import stored one of these record ids since this batch looked: this
-            # batch again, one row at a time, each in a savepoint (the rows it took are
-            # duplicates, or reused ids, by then).
-            part = ImportSummary()
-            with uow:
-                for number, row in chunk:
-                    _import_row(uow, number=number, row=row, now=now, summary=part)
-                uow.commit()
-        summary.merge(part)
-        if on_row is not None:
-            for _ in chunk:
-                on_row()
-    return summary
-
-
-@dataclass(slots=True)
-class _LineBatch:
-    """A line of a batch: its buckets as the batch's records so far leave them."""
-
-    found: LineWithBuckets
-    buckets: tuple[Bucket, ...]
-    read: dict[int, int]  # bucket id → balance when read
-
-
-@dataclass(slots=True)
-class _DayTotals:
-    operator_id: int
-    currency: str
-    events: int = 0
-    used: int = 0
-    billable: int = 0
-    allowance_used: int = 0
-    money: int = 0
-
-
-@dataclass(slots=True)
-class _Batch:
-    """What a batch's records do, gathered in memory to be written at once."""
-
-    lines: dict[str, _LineBatch]
-    callees: dict[str, int]
-    known: dict[tuple[int, str], UsageRecord]
-    charged: list[ChargedRecord] = field(default_factory=list)
-    days: dict[tuple[int, date, str], _DayTotals] = field(default_factory=dict)
-    accounts: dict[tuple[int, str], int] = field(default_factory=dict)  # usage, per unit
-
-
-@dataclass(frozen=True, slots=True)
-class _Checked:
-    """A row whose values can be charged: its record, number and start."""
-
-    row: int
-    event: UsageEvent
-    number: str
-    started_at: datetime
-
-
-def _charge_batch(
-    uow: UnitOfWork, *, chunk: list[tuple[int, UsageEvent | SaldoError]], now: datetime
-) -> ImportSummary:
-    """Rate a batch's rows in order in memory, as ``_charge`` does one at a time, from the
-    lines, buckets and records read at once (the lines locked); then write it all."""
-    summary = ImportSummary()
-    checked: list[_Checked | tuple[int, SaldoError]] = []
-    for row, found in chunk:
-        try:
-            if isinstance(found, SaldoError):
-                raise found
-            number, started_at = _check_event(found, now=now)
-        except SaldoError as error:
-            checked.append((row, error))
-            continue
-        checked.append(_Checked(row, found, number, started_at))
-    events = [entry for entry in checked if isinstance(entry, _Checked)]
-    lines = uow.usage.lines_for_charging({entry.number for entry in events})
-    destinations = {e.event.destination for e in events if e.event.destination is not None}
-    batch = _Batch(
-        lines={
-            number: _LineBatch(line, line.buckets, {b.id: b.balance for b in line.buckets})
-            for number, line in lines.items()
-        },
-        callees=uow.usage.operators_of(destinations),
-        known=uow.usage.charged(
-            operator_ids={line.operator.id for line in lines.values() if line.operator.id},
-            record_ids={entry.event.record_id for entry in events},
-        ),
-    )
-    for entry in checked:
-        if not isinstance(entry, _Checked):
-            summary.reject(entry[0], entry[1].message)
-            continue
-        try:
-            charged = _rate_in_batch(uow, batch=batch, checked=entry, now=now)
-        except SaldoError as error:
-            summary.reject(entry.row, error.message)
-            continue
-        summary.count(charged)
-    changes = [
-        BucketChange(bucket_id=bucket.id, before=line.read[bucket.id], after=bucket.balance)
-        for line in batch.lines.values()
-        for bucket in line.buckets
-        if bucket.balance != line.read[bucket.id]
-    ]
-    days = [
-        LineDay(line_id=line_id, operator_id=t.operator_id, day=day, service=service,
-                events=t.events, used=t.used, billable=t.billable,
-                allowance_used=t.allowance_used, money=t.money, currency=t.currency)
-        for (line_id, day, service), t in batch.days.items()
-    ]  # fmt: skip
-    uow.usage.add_batch(batch.charged, buckets=changes, days=days, now=now)
-    return summary
-
-
-def _rate_in_batch(
-    uow: UnitOfWork, *, batch: _Batch, checked: _Checked, now: datetime
-) -> ChargedUsage | None:
-    """``_charge`` for one record of a batch, against the batch's lines and records: the
-    same checks in the same order, so that a row is refused for the same reason."""
-    event, number, started_at = checked.event, checked.number, checked.started_at
-    state = batch.lines.get(number)
-    if state is None:
-        raise LineNotFound(f"no line with number {number}")
-    line, operator = state.found.line, state.found.operator
-    assert operator.id is not None
-    key = (operator.id, event.record_id)
-    charged = batch.known.get(key)
-    if charged is not None:
-        _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
-        return None
-    if operator.tariff is None:
-        raise NoTariff(f"{operator.name} has no tariff in its catalog")
-    then = state_at(
-        stored_state=line.state,
-        valid_until=line.valid_until,
-        rules=operator.lifecycle,
-        now=started_at,
-    )
-    if then is not LineState.ACTIVE or line.activated_at > started_at:
-        raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
-    on_net = event.destination is not None and batch.callees.get(event.destination) == operator.id
-    rated = rate(
-        tariff=operator.tariff,
-        service=event.service,
-        destination=event.destination,
-        quantity=event.quantity,
-        on_net=on_net,
-    )
-    charge = split_charge(
-        rated=rated,
-        tariff=operator.tariff,
-        buckets=state.buckets,
-        currency=operator.currency,
-        now=started_at,
-    )
-    usage = UsageRecord(
-        operator_id=operator.id,
-        line_id=line.id,
-        record_id=event.record_id,
-        service=event.service.value,
-        started_at=started_at,
-        used=rated.used,
-        billable=rated.billable,
-        zone=rated.zone,
-        destination=event.destination,
-        allowance_used=charge.allowance_used,
-        money=charge.money.minor,
-        shortfall=charge.shortfall.minor,
-        currency=operator.currency,
-    )
-    batch.known[key] = usage
-    postings: list[Posting] = []
-    after: dict[int, int] = {}
-    taken: dict[int, int] = {}
-    for debit in charge.debits:
-        if not debit.amount:
-            continue
-        taken[debit.bucket_id] = debit.amount
-        account = batch.accounts.get((operator.id, debit.unit))
-        if account is None:
-            account = batch.accounts[(operator.id, debit.unit)] = uow.accounts.operator_account(
-                operator_id=operator.id, kind=OperatorAccount.USAGE, unit=debit.unit, now=now
-            )
-        postings += [
-            Posting(account_id=debit.bucket_id, unit=debit.unit, amount=-debit.amount),
-            Posting(account_id=account, unit=debit.unit, amount=debit.amount),
-        ]
-    if taken:
-        buckets = []
-        for bucket in state.buckets:
-            if bucket.id in taken:
-                balance = after[bucket.id] = bucket.balance - taken[bucket.id]
-                assert balance >= 0, "split_charge takes no more than a bucket holds"
-                bucket = Bucket(bucket.id, bucket.kind, bucket.unit, balance, bucket.expires_at)
-            buckets.append(bucket)
-        state.buckets = tuple(buckets)
-        check_balanced(postings)
-    memo = f"{rated.service} {rated.zone} {rated.billable}"
-    batch.charged.append(
-        ChargedRecord(record=usage, postings=tuple(postings), balances_after=after, memo=memo)
-    )
-    day = (line.id, local_date(started_at, timezone=operator.timezone), usage.service)
-    totals = batch.days.get(day)
-    if totals is None:
-        totals = batch.days[day] = _DayTotals(operator.id, operator.currency)
-    totals.events += 1
-    totals.used += usage.used
-    totals.billable += usage.billable
-    totals.allowance_used += usage.allowance_used
-    totals.money += usage.money
-    return ChargedUsage(record_id=event.record_id, charge=charge)
-
-
-def _import_row(
-    uow: UnitOfWork,
-    *,
-    number: int,
-    row: UsageEvent | SaldoError,
-    now: datetime,
-    summary: ImportSummary,
-) -> None:
-    if isinstance(row, SaldoError):
-        summary.reject(number, row.message)
-        return
-    try:
-        line_number, started_at = _check_event(row, now=now)
-        with uow.savepoint():
-            charged = _charge(uow, event=row, number=line_number, started_at=started_at, now=now)
-    except SaldoError as error:
-        summary.reject(number, error.message)
-        return
-    summary.count(charged)
-
-
-def _add(totals: dict[str, int], money: Money) -> None:
-    if money.minor:
-        totals[money.currency] = totals.get(money.currency, 0) + money.minor
 
 
 def line_usage(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> list[DailyUsage]:

@@ -20,12 +20,12 @@ from saldo.domain.money import Money
 from saldo.domain.rating import Service
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
+from saldo.services.cdr_import import import_usage
 from saldo.services.charge_usage import (
     LineNotActive,
     RecordIdReused,
     UsageEvent,
     charge_usage,
-    import_usage,
     line_usage,
 )
 from saldo.services.lines import NewLine, add_line

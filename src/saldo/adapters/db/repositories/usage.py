@@ -214,18 +214,21 @@ class SqlUsageRepository:
             if error.refuses("usage_records", "operator_id", "record_id"):
                 raise DuplicateIdempotencyKey("a record id of the batch") from error
             raise
+        del records  # each table's rows freed before the next's are made: memory stays flat
         transactions = [
             (transaction_id, c.record.operator_id, c.record.line_id, record_id, c.memo,
              created_at)
             for (c, record_id), transaction_id in zip(with_ledger, transaction_ids, strict=True)
         ]  # fmt: skip
         _many(connection, _INSERT_TRANSACTIONS, transactions)
+        del transactions
         entries = [
             (transaction_id, p.account_id, p.amount, c.balances_after.get(p.account_id))
             for (c, _), transaction_id in zip(with_ledger, transaction_ids, strict=True)
             for p in c.postings
         ]
         _many(connection, _INSERT_ENTRIES, entries)
+        del entries
         changes = [(b.after, b.bucket_id, b.before) for b in buckets]
         if _many(connection, _SET_BALANCES, changes) != len(changes):
             raise BucketChanged("a bucket of a locked line changed during the batch")

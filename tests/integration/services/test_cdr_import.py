@@ -26,7 +26,8 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.rating import Service
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
-from saldo.services.charge_usage import ImportSummary, UsageEvent, charge_usage, import_usage
+from saldo.services.cdr_import import ImportSummary, import_usage
+from saldo.services.charge_usage import UsageEvent, charge_usage
 from saldo.services.lines import NewLine, add_line
 from tests.conftest import NOW, load_catalog, wire
 
