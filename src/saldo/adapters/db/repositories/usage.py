@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -81,13 +81,35 @@ def _moment(value: datetime, *, sqlite: bool) -> Any:
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
 
 
-def _latest_lines(numbers: Collection[str]) -> Any:
-    """The id of the newest line with each number (the live one, else the latest recycled)."""
-    return (
-        select(func.max(t.lines.c.id))
-        .where(t.lines.c.msisdn.in_(sorted(numbers)))
-        .group_by(t.lines.c.msisdn)
+# A batch's reads, built once: the lists of numbers and ids travel as expanding parameters.
+_LATEST_LINES = (
+    select(func.max(t.lines.c.id))
+    .where(t.lines.c.msisdn.in_(bindparam("numbers", expanding=True)))
+    .group_by(t.lines.c.msisdn)
+)  # the newest line with each number: the live one, else the latest recycled one
+_LOCK_LINES = (
+    select(t.lines.c.id)
+    .where(t.lines.c.id.in_(_LATEST_LINES))
+    .order_by(t.lines.c.id)
+    .with_for_update(of=t.lines)
+)
+_LINES_WITH_BUCKETS = (
+    select(*WITH_BUCKETS_COLUMNS)
+    .select_from(
+        t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).outerjoin(
+            t.accounts, t.accounts.c.line_id == t.lines.c.id
+        )
     )
+    .where(t.lines.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.lines.c.id, t.accounts.c.id)
+)
+_OPERATORS_OF = select(t.lines.c.msisdn, t.lines.c.operator_id).where(
+    t.lines.c.id.in_(_LATEST_LINES)
+)
+_CHARGED = select(t.usage_records).where(
+    t.usage_records.c.operator_id.in_(bindparam("operator_ids", expanding=True)),
+    t.usage_records.c.record_id.in_(bindparam("record_ids", expanding=True)),
+)
 
 
 class SqlUsageRepository:
@@ -134,40 +156,22 @@ class SqlUsageRepository:
     def lines_for_charging(self, numbers: Collection[str]) -> dict[str, LineWithBuckets]:
         if not numbers:
             return {}
-        lines = t.lines
-        locked = select(lines.c.id).where(lines.c.id.in_(_latest_lines(numbers)))
+        locked = _LOCK_LINES
         if self._scope is not None:
-            locked = locked.where(lines.c.operator_id == self._scope)
-        ids = list(
-            self._connection.execute(
-                locked.order_by(lines.c.id).with_for_update(of=lines)
-            ).scalars()
-        )
+            locked = locked.where(t.lines.c.operator_id == self._scope)
+        found = self._connection.execute(locked, {"numbers": list(numbers)})
+        ids = list(found.scalars())
         if not ids:
             return {}
         # Read after the locks are held: on PostgreSQL a row locked after a wait is read
         # again, but the rows joined to it in the same statement are not.
-        rows = self._connection.execute(
-            select(*WITH_BUCKETS_COLUMNS)
-            .select_from(
-                lines.join(t.operators, t.operators.c.id == lines.c.operator_id).outerjoin(
-                    t.accounts, t.accounts.c.line_id == lines.c.id
-                )
-            )
-            .where(lines.c.id.in_(ids))
-            .order_by(lines.c.id, t.accounts.c.id)
-        ).all()
-        return {found.line.msisdn: found for found in lines_with_buckets(self._connection, rows)}
+        rows = self._connection.execute(_LINES_WITH_BUCKETS, {"ids": ids}).all()
+        return {line.line.msisdn: line for line in lines_with_buckets(self._connection, rows)}
 
     def operators_of(self, numbers: Collection[str]) -> dict[str, int]:
         if not numbers:
             return {}
-        lines = t.lines
-        rows = self._connection.execute(
-            select(lines.c.msisdn, lines.c.operator_id).where(
-                lines.c.id.in_(_latest_lines(numbers))
-            )
-        )
+        rows = self._connection.execute(_OPERATORS_OF, {"numbers": list(numbers)})
         return {str(msisdn): int(operator_id) for msisdn, operator_id in rows}
 
     def charged(
@@ -175,13 +179,11 @@ class SqlUsageRepository:
     ) -> dict[tuple[int, str], UsageRecord]:
         if not operator_ids or not record_ids:
             return {}
-        r = t.usage_records
-        query = select(r).where(
-            r.c.operator_id.in_(sorted(operator_ids)), r.c.record_id.in_(sorted(record_ids))
-        )
+        query = _CHARGED
         if self._scope is not None:
-            query = query.where(r.c.operator_id == self._scope)
-        found = (_record(row) for row in self._connection.execute(query))
+            query = query.where(t.usage_records.c.operator_id == self._scope)
+        params = {"operator_ids": list(operator_ids), "record_ids": list(record_ids)}
+        found = (_record(row) for row in self._connection.execute(query, params))
         return {(record.operator_id, record.record_id): record for record in found}
 
     def add_batch(
