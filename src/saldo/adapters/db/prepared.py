@@ -123,11 +123,8 @@ class Prepared:
             return row[0]
         return getattr(self._row(row), str(self._columns[0].key))
 
-    def execute_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Run a statement once per parameter set, in one call to the driver; return the
-        number of rows it changed in all."""
-        if not rows:
-            return 0
+    def execute_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Run a statement once per parameter set, in one call to the driver."""
         dialect = connection.dialect
         sql, order, fixed = self._for(dialect)
         sqlite = dialect.name == "sqlite"
@@ -140,7 +137,6 @@ class Prepared:
                 cursor.executemany(sql, [tuple(b[name] for name in order) for b in batches])
             else:
                 cursor.executemany(sql, batches)
-            return int(cursor.rowcount)
         except dialect.loaded_dbapi.IntegrityError as error:
             raise IntegrityViolation(str(error)) from error
         finally:
