@@ -311,7 +311,7 @@ def _rate_in_batch(
             buckets.append(bucket)
         state.buckets = tuple(buckets)
         check_balanced(postings)
-    memo = f"{rated.service} {rated.zone} {rated.billable}"
+    memo = f"{rated.service.value} {rated.zone} {rated.billable}"
     batch.charged.append(
         ChargedRecord(record=usage, postings=tuple(postings), balances_after=after, memo=memo)
     )

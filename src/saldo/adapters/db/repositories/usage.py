@@ -93,15 +93,18 @@ _LOCK_LINES = (
     .order_by(t.lines.c.id)
     .with_for_update(of=t.lines)
 )
-_LINES_WITH_BUCKETS = (
-    select(*WITH_BUCKETS_COLUMNS)
-    .select_from(
-        t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).outerjoin(
-            t.accounts, t.accounts.c.line_id == t.lines.c.id
-        )
+_WITH_BUCKETS = select(*WITH_BUCKETS_COLUMNS).select_from(
+    t.lines.join(t.operators, t.operators.c.id == t.lines.c.operator_id).outerjoin(
+        t.accounts, t.accounts.c.line_id == t.lines.c.id
     )
-    .where(t.lines.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(t.lines.c.id, t.accounts.c.id)
+)
+_LINES_WITH_BUCKETS = _WITH_BUCKETS.where(
+    t.lines.c.id.in_(bindparam("ids", expanding=True))
+).order_by(t.lines.c.id, t.accounts.c.id)
+# On SQLite the transaction's write lock already keeps every other writer out: the lines are
+# read at once, without a locking read first.
+_LINES_WITH_BUCKETS_BY_NUMBER = _WITH_BUCKETS.where(t.lines.c.id.in_(_LATEST_LINES)).order_by(
+    t.lines.c.id, t.accounts.c.id
 )
 _OPERATORS_OF = select(t.lines.c.msisdn, t.lines.c.operator_id).where(
     t.lines.c.id.in_(_LATEST_LINES)
@@ -156,6 +159,12 @@ class SqlUsageRepository:
     def lines_for_charging(self, numbers: Collection[str]) -> dict[str, LineWithBuckets]:
         if not numbers:
             return {}
+        if self._connection.dialect.name == "sqlite":
+            read = _LINES_WITH_BUCKETS_BY_NUMBER
+            if self._scope is not None:
+                read = read.where(t.lines.c.operator_id == self._scope)
+            rows = self._connection.execute(read, {"numbers": list(numbers)}).all()
+            return {line.line.msisdn: line for line in lines_with_buckets(self._connection, rows)}
         locked = _LOCK_LINES
         if self._scope is not None:
             locked = locked.where(t.lines.c.operator_id == self._scope)
