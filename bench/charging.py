@@ -13,10 +13,11 @@ WAL mode with synchronous=FULL, as Saldo runs it; PostgreSQL's defaults).
   in two transactions: the main bucket's conditional UPDATE, the session, a ledger
   transaction of two entries (bucket → reservations); the session closed, a ledger
   transaction of two entries (reservations → usage), the day's use upserted (Saldo does too).
-- CDR: ``import_usage`` over calls (national, mobile, on-net), SMS and data, 100 records a
-  transaction and a savepoint each. Raw, the same batches and savepoints: the conditional
-  UPDATE, the usage record, a ledger transaction of two entries (bucket → usage), the day's
-  use upserted, at the prices Saldo rated.
+- CDR: ``import_usage`` over calls (national, mobile, on-net), SMS and data, IMPORT_BATCH
+  records a transaction (rated in memory, written one statement per table). Raw, per record
+  as a one-at-a-time import would, in the same transactions, a savepoint each (a bad record
+  undone alone): the conditional UPDATE, the usage record, a ledger transaction of two
+  entries (bucket → usage), the day's use upserted, at the prices Saldo rated.
 
 The run fails unless both sides wrote the same rows and took the same money.
 """
@@ -57,7 +58,8 @@ from saldo.domain.money import Money
 from saldo.domain.periods import local_date
 from saldo.domain.rating import Service
 from saldo.services import charging, network_elements
-from saldo.services.charge_usage import IMPORT_BATCH, UsageEvent, import_usage
+from saldo.services.cdr_import import IMPORT_BATCH, import_usage
+from saldo.services.charge_usage import UsageEvent
 from saldo.services.lines import NewLine, import_lines
 from saldo.services.operators import register_operator
 from saldo.services.top_up import top_up

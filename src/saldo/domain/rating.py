@@ -24,7 +24,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP
 from typing import Final
 
 from saldo.domain.buckets import BucketKind
@@ -288,14 +288,13 @@ def price_of(*, tariff: Tariff, service: Service, zone: str, billable: int) -> M
         raise NegativeQuantity(f"{billable} billable units cannot be priced")
     unit_price = tariff.zone(zone).price_for(service)
     per = {Service.VOICE: SECONDS_PER_MINUTE, Service.SMS: 1, Service.DATA: BYTES_PER_MB}[service]
-    # Enough digits that a third or a sixtieth of a cent cannot round to a false half.
-    with localcontext() as context:
-        context.prec = 60
-        step = smallest_amount(unit_price.currency)
-        steps = (Decimal(unit_price.minor * billable) / (per * step)).quantize(
-            Decimal(1), rounding=RATING_ROUNDING
-        )
-    return Money(int(steps) * step, unit_price.currency)
+    step = smallest_amount(unit_price.currency)
+    # RATING_ROUNDING (half up) in whole numbers, exactly: a price and a quantity are never
+    # negative (the tariff refuses negative prices), so half up is floor(n / d + 1/2).
+    assert RATING_ROUNDING == ROUND_HALF_UP and unit_price.minor >= 0
+    whole, divisor = unit_price.minor * billable, per * step
+    steps = (2 * whole + divisor) // (2 * divisor)
+    return Money(steps * step, unit_price.currency)
 
 
 def allowance_for(*, tariff: Tariff, service: Service, zone: str) -> BucketKind | None:

@@ -55,11 +55,14 @@ def split_charge(
             debits.append(Debit(bucket_id=bucket.id, unit=unit, amount=take))
             remaining -= take
             used += take
-    price = (
-        price_of(tariff=tariff, service=rated.service, zone=rated.zone, billable=remaining)
-        if remaining
-        else Money.zero(currency)
-    )
+    if remaining == rated.billable:
+        price = rated.price if remaining else Money.zero(currency)  # the rated price, as is
+    else:
+        price = (
+            price_of(tariff=tariff, service=rated.service, zone=rated.zone, billable=remaining)
+            if remaining
+            else Money.zero(currency)
+        )
     owed = price.minor
     taken = 0
     for bucket in consumption_order(buckets, unit=currency, now=now):

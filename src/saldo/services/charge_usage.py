@@ -8,37 +8,35 @@ same operator, billing increments), its billable units are taken from the allowa
 cover them and the rest from money (``domain.usage``), in one balanced ledger transaction to
 the operator's ``usage`` account, and added to the line's daily use. Each record id is
 charged once per operator: importing a file again changes nothing. An import charges its
-records in batches, each record in a savepoint of its own. Use that happened while the line
-was not active (grace, suspension) is refused; money that is not there is reported as a
-shortfall, never taken below zero.
+records in batches (``cdr_import``). Use that happened while the line was not active
+(grace, suspension) is refused; money that is not there is reported as a shortfall, never
+taken below zero.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Final
 
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LineState, state_at
-from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.operator import Presentation
 from saldo.domain.periods import local_date, require_aware
 from saldo.domain.rating import Service, rate
 from saldo.domain.usage import UsageCharge, split_charge
 from saldo.services.lines import line_record
-from saldo.services.ports import DailyUsage, DuplicateIdempotencyKey, UnitOfWork, UsageRecord
+from saldo.services.ports import (
+    DailyUsage,
+    DuplicateIdempotencyKey,
+    UnitOfWork,
+    UsageRecord,
+)
 
 _DESTINATION: Final = re.compile(r"\+[1-9][0-9]{5,14}")
-MAX_REJECTIONS_KEPT: Final = 100
-# Records charged per transaction by an import: fewer durable commits, and a line's row is
-# not held locked for long.
-IMPORT_BATCH: Final = 100
 MAX_QUANTITY: Final = 10**12  # a terabyte, or 31,000 years of talk
 # A switch's clock may run a little ahead of Saldo's; a record further ahead is refused.
 CLOCK_LEEWAY: Final = timedelta(minutes=5)
@@ -83,14 +81,14 @@ def charge_usage(uow: UnitOfWork, *, event: UsageEvent, now: datetime) -> Charge
     before (nothing changes). Raises LineNotFound, NoTariff, UsageInTheFuture (a record that
     starts more than CLOCK_LEEWAY after ``now``), LineNotActive, UnableToRate."""
     now = require_aware(now)
-    number, started_at = _check_event(event, now=now)
+    number, started_at = check_event(event, now=now)
     with uow:
-        charged = _charge(uow, event=event, number=number, started_at=started_at, now=now)
+        charged = charge_in(uow, event=event, number=number, started_at=started_at, now=now)
         uow.commit()
     return charged
 
 
-def _check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
+def check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
     """The record's number and start, if its values can be charged at all."""
     number = lookup_msisdn(event.msisdn)
     started_at = require_aware(event.started_at)
@@ -105,16 +103,16 @@ def _check_event(event: UsageEvent, *, now: datetime) -> tuple[str, datetime]:
     return number, started_at
 
 
-def _charge(
+def charge_in(
     uow: UnitOfWork, *, event: UsageEvent, number: str, started_at: datetime, now: datetime
 ) -> ChargedUsage | None:
-    """``charge_usage`` inside an open unit of work."""
+    """``charge_usage`` inside an open unit of work (an import's rows, one at a time)."""
     record = line_record(uow, number=number, for_update=True)
     line, operator = record.line, record.operator
     assert operator.id is not None
     charged = uow.usage.get(operator_id=operator.id, record_id=event.record_id)
     if charged is not None:
-        _check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
+        check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
         return None
     if operator.tariff is None:
         raise NoTariff(f"{operator.name} has no tariff in its catalog")
@@ -175,7 +173,7 @@ class RecordIdReused(UnableToCharge):
     code = "record_id_reused"
 
 
-def _check_same_record(
+def check_same_record(
     charged: UsageRecord, *, event: UsageEvent, line_id: int, started_at: datetime
 ) -> None:
     """A record id seen before must be the same record (a re-import), not another one."""
@@ -227,79 +225,6 @@ def _write_ledger(
         memo=f"{charge.rated.service} {charge.rated.zone} {charge.rated.billable}",
         now=now,
     )
-
-
-@dataclass(slots=True)
-class ImportSummary:
-    """What an import did; rejected rows are counted, and the first ones kept with why."""
-
-    charged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    rejections: list[tuple[int, str]] = field(default_factory=list)
-    shortfall: dict[str, int] = field(default_factory=dict)
-    money: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, row: int, reason: str) -> None:
-        self.rejected += 1
-        if len(self.rejections) < MAX_REJECTIONS_KEPT:
-            self.rejections.append((row, reason))
-
-
-def import_usage(
-    uow: UnitOfWork,
-    *,
-    rows: Iterable[tuple[int, UsageEvent | SaldoError]],
-    now: datetime,
-    on_row: Callable[[], None] | None = None,
-    batch: int = IMPORT_BATCH,
-) -> ImportSummary:
-    """Charge a stream of records, ``batch`` rows per transaction (memory stays flat
-    whatever the file's size; each row in a savepoint of its own, so a bad row is undone
-    alone): a row charged before is skipped, a bad row reported with its number and
-    reason and skipped."""
-    now = require_aware(now)
-    summary = ImportSummary()
-    stream = iter(rows)
-    while chunk := list(islice(stream, batch)):
-        with uow:
-            for number, row in chunk:
-                _import_row(uow, number=number, row=row, now=now, summary=summary)
-                if on_row is not None:
-                    on_row()
-            uow.commit()
-    return summary
-
-
-def _import_row(
-    uow: UnitOfWork,
-    *,
-    number: int,
-    row: UsageEvent | SaldoError,
-    now: datetime,
-    summary: ImportSummary,
-) -> None:
-    if isinstance(row, SaldoError):
-        summary.reject(number, row.message)
-        return
-    try:
-        line_number, started_at = _check_event(row, now=now)
-        with uow.savepoint():
-            charged = _charge(uow, event=row, number=line_number, started_at=started_at, now=now)
-    except SaldoError as error:
-        summary.reject(number, error.message)
-        return
-    if charged is None:
-        summary.duplicates += 1
-        return
-    summary.charged += 1
-    _add(summary.money, charged.charge.money)
-    _add(summary.shortfall, charged.charge.shortfall)
-
-
-def _add(totals: dict[str, int], money: Money) -> None:
-    if money.minor:
-        totals[money.currency] = totals.get(money.currency, 0) + money.minor
 
 
 def line_usage(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> list[DailyUsage]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from saldo.adapters.clock import FixedClock
+from saldo.adapters.db.repositories.usage import SqlUsageRepository
 from saldo.bootstrap import Saldo
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
@@ -19,12 +20,12 @@ from saldo.domain.money import Money
 from saldo.domain.rating import Service
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.audit import audit_ledger
+from saldo.services.cdr_import import import_usage
 from saldo.services.charge_usage import (
     LineNotActive,
     RecordIdReused,
     UsageEvent,
     charge_usage,
-    import_usage,
     line_usage,
 )
 from saldo.services.lines import NewLine, add_line
@@ -213,3 +214,28 @@ def test_an_import_s_memory_does_not_grow_with_the_number_of_records(
     small, large = peak("a-", 300), peak("b-", 3000)
 
     assert large < small * 1.5 + 256 * 1024  # ten times the records, not ten times the memory
+
+
+def test_a_batch_that_meets_a_record_id_stored_meanwhile_is_charged_one_row_at_a_time(
+    line: Saldo, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a record charged by another import, which this import's batch does not see yet
+    # (as when both read before either wrote)
+    charge_usage(line.uow(), event=event("c1", Service.VOICE, 60, LANDLINE, clock.now()),
+                 now=clock.now())  # fmt: skip
+    after_first = balances(line)
+    monkeypatch.setattr(SqlUsageRepository, "charged", lambda self, **_: {})
+    rows: list[tuple[int, UsageEvent | SaldoError]] = [
+        (2, event("c2", Service.VOICE, 60, LANDLINE, clock.now())),
+        (3, event("c1", Service.VOICE, 60, LANDLINE, clock.now())),
+        (4, event("c1", Service.VOICE, 120, LANDLINE, clock.now())),
+    ]
+
+    # when the file is imported
+    summary = import_usage(line.uow(), rows=rows, now=clock.now())
+
+    # then the database's refusal undoes the batch, and row by row the record is a duplicate
+    assert (summary.charged, summary.duplicates, summary.rejected) == (1, 1, 1)
+    assert summary.rejections == [(4, "record c1 was charged before with other values")]
+    assert balances(line) == {"main": after_first["main"] - 15000}
+    assert audit_ledger(line.uow()).clean

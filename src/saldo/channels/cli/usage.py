@@ -28,7 +28,8 @@ from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.periods import impossible_day
 from saldo.domain.rating import Service
-from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, import_usage, usage_report
+from saldo.services.cdr_import import import_usage
+from saldo.services.charge_usage import MAX_QUANTITY, UsageEvent, usage_report
 
 app = typer.Typer(help="Rate and charge call detail records (CDRs) from other systems.")
 
@@ -46,8 +47,8 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="A CSV file with the columns of docs/usage.md.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Rate and charge every record of a CDR file, one by one (constant memory), each record
-    id once: importing a file again changes nothing. Bad rows are reported and skipped;
+    """Rate and charge every record of a CDR file, in batches (constant memory), each
+    record id once: importing a file again changes nothing. Bad rows are reported and skipped;
     exit code 3 when some were.
 
     Example: saldo cdr import cdrs-2026-11-22.csv

@@ -77,7 +77,15 @@ if TYPE_CHECKING:
     from saldo.services.ports.payments import PaymentPurpose, PaymentRepository, StoredPayment
     from saldo.services.ports.plans import PlanPurchaseRepository, StoredPlanPurchase
     from saldo.services.ports.rates import RateRepository
-    from saldo.services.ports.usage import DailyUsage, UsageRecord, UsageRepository
+    from saldo.services.ports.usage import (
+        BucketChange,
+        BucketChanged,
+        ChargedRecord,
+        DailyUsage,
+        LineDay,
+        UsageRecord,
+        UsageRepository,
+    )
     from saldo.services.ports.vouchers import (
         ClaimedVoucher,
         VoucherBatch,
@@ -105,7 +113,15 @@ _ON_FIRST_USE = {
         "payments": ("PaymentPurpose", "PaymentRepository", "StoredPayment"),
         "plans": ("PlanPurchaseRepository", "StoredPlanPurchase"),
         "rates": ("RateRepository",),
-        "usage": ("DailyUsage", "UsageRecord", "UsageRepository"),
+        "usage": (
+            "BucketChange",
+            "BucketChanged",
+            "ChargedRecord",
+            "DailyUsage",
+            "LineDay",
+            "UsageRecord",
+            "UsageRepository",
+        ),
         "vouchers": ("ClaimedVoucher", "VoucherBatch", "VoucherRepository", "VoucherStatus"),
     }.items()
     for name in names
@@ -129,6 +145,9 @@ __all__ = [
     "AutoRenewalRepository",
     "AutoTopUp",
     "AutoTopUpRepository",
+    "BucketChange",
+    "BucketChanged",
+    "ChargedRecord",
     "ChargingRepository",
     "ClaimedVoucher",
     "Clock",
@@ -138,6 +157,7 @@ __all__ = [
     "HistoryRepository",
     "JobRunRepository",
     "LedgerRepository",
+    "LineDay",
     "LineRecord",
     "LineRepository",
     "LineWithBuckets",
