@@ -17,7 +17,8 @@ from saldo.domain.recommendation import Verdict
 from saldo.domain.statement import InvalidMonth, MovementKind
 from saldo.services.adjust_balance import adjust_balance
 from saldo.services.buy_plan import buy_plan
-from saldo.services.charge_usage import UsageEvent, import_usage
+from saldo.services.cdr_import import import_usage
+from saldo.services.charge_usage import UsageEvent
 from saldo.services.history import (
     line_daily_use,
     line_movements,
