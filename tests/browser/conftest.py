@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from saldo.adapters.db.engine import make_engine
 from saldo.bootstrap import Saldo
 from saldo.channels.notifications import notification_renderer
 from saldo.config import Settings
-from saldo.services.outbox import deliver_outbox
+from saldo.services.outbox import deliver_outbox, outbox_messages
 from tests.conftest import NOW, load_catalog
 from tests.serving import serving
 
@@ -77,13 +78,20 @@ class Portal:
     def code_sent_to(self, msisdn: str) -> str:
         """Deliver the outbox as the worker would (to the folder, as the demo does) and read
         the code in the last SMS written for ``msisdn``."""
+        # The server sends a code right after answering; until it is written, the message is
+        # pending (or claimed by the server), and a pass as the worker's would send it.
         render = notification_renderer(webhook_secret=self.saldo.webhook_secret)
-        deliver_outbox(
-            self.saldo.uow(),
-            senders=self.saldo.notification_senders(),
-            render=render,
-            now=self.saldo.clock.now(),
-        )
+        for _ in range(100):
+            deliver_outbox(
+                self.saldo.uow(),
+                senders=self.saldo.notification_senders(),
+                render=render,
+                now=self.saldo.clock.now(),
+            )
+            waiting = outbox_messages(self.saldo.uow(), state="pending", limit=100)
+            if not [message for message in waiting if message.recipient == msisdn]:
+                break
+            time.sleep(0.05)
         written = sorted(self.outbox.glob("*.sms.txt"), key=lambda path: path.stat().st_mtime)
         for path in reversed(written):
             headers, _, body = path.read_text(encoding="utf-8").partition("\n\n")

@@ -34,7 +34,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -159,10 +159,12 @@ def deliver_outbox(
     now: datetime,
     limit: int = 100,
     read: NoticeReader = notice_for,
+    keys: Sequence[str] | None = None,
 ) -> Delivery:
-    """Deliver up to ``limit`` due messages of the channels ``senders`` has, oldest first,
-    and record each outcome. Safe to run in several processes at once: each message is
-    claimed by one of them."""
+    """Deliver up to ``limit`` due messages of the channels ``senders`` has (only those with
+    one of ``keys``, when given: a code sent at once), oldest first, and record each
+    outcome. Safe to run in several processes at once: each message is claimed by one of
+    them."""
     now = require_aware(now)
     channels = senders.channels
     outcomes: Counter[_Outcome] = Counter()
@@ -175,6 +177,7 @@ def deliver_outbox(
                 until=now + CLAIM_FOR,
                 limit=min(CLAIM_BATCH, limit - claimed),
                 channels=channels,
+                keys=keys,
             )
             uow.commit()
         if not batch:

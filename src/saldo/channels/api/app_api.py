@@ -22,6 +22,7 @@ against the limits is the client's IP as the server sees it (behind a proxy, the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
@@ -42,6 +43,7 @@ from saldo.channels.api.app_routes import (
     answers,
     client_address,
 )
+from saldo.channels.notifications import send_code_now
 from saldo.domain.access import TokenKind
 from saldo.services.access.account_lines import (
     account_line,
@@ -85,6 +87,7 @@ def app_router(saldo: Saldo) -> APIRouter:
 
 
 def _auth_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
+    send_code = partial(send_code_now, saldo)
     router = APIRouter(prefix="/auth", tags=["app: sign-in"], route_class=Utf8Route)
 
     @router.post(
@@ -106,6 +109,7 @@ def _auth_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
                 address=client_address(request),
                 now=saldo.clock.now(),
             ),
+            then=send_code,
         )
 
     @router.post(
@@ -157,6 +161,7 @@ def _auth_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
 
 
 def _line_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
+    send_code = partial(send_code_now, saldo)
     router = APIRouter(prefix="/lines", tags=["app: lines"], route_class=BearerRoute)
 
     @router.get("", response_model=shapes.LinesOut, responses=answers({401: SIGNED_OUT}))
@@ -231,6 +236,7 @@ def _line_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
                     address=client_address(request),
                     now=now,
                 ),
+                then=send_code,
             )
         return await answer(
             201,

@@ -18,6 +18,7 @@ from fastapi import Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from saldo.channels.api import app_models as shapes
@@ -86,12 +87,14 @@ async def answer(
     number_in_path: bool = False,
     refusals: Mapping[type[SaldoError], int] | None = None,
     headers: Callable[[V], dict[str, str]] | None = None,
+    then: Callable[[V], object] | None = None,
 ) -> Response:
     """Make the use-case call off the event loop and answer with ``status`` (or the one it
     gives the view) and its view written by ``shape`` (no body when None) with ``headers``
     of the view, or with the error its refusal stands for. ``refusals`` gives the status of
     a route's own errors (the first class that matches); a refusal that says when to ask
-    again (``retry_after_seconds``) carries it as ``Retry-After``."""
+    again (``retry_after_seconds``) carries it as ``Retry-After``. ``then`` runs with the
+    view once the answer has gone (a code's SMS sent at once)."""
     try:
         view = await run_in_threadpool(call)
     except NotSignedIn as error:
@@ -114,10 +117,14 @@ async def answer(
                 return error_response(refused_status, error, headers=later)
         raise
     given = status(view) if callable(status) else status
+    afterwards = None if then is None else BackgroundTask(then, view)
     if shape is None:
-        return Response(status_code=given)
+        return Response(status_code=given, background=afterwards)
     return JSONResponse(
-        shape(view), status_code=given, headers=None if headers is None else headers(view)
+        shape(view),
+        status_code=given,
+        headers=None if headers is None else headers(view),
+        background=afterwards,
     )
 
 

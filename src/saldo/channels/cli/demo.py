@@ -113,9 +113,8 @@ def _show(saldo: Saldo, report: DemoReport, *, port: int) -> None:
         f"  curl '{url}/channels/sms/inbound?from=%2B5492614445566&to=100&text=SALDO'\n"
         f"  curl {url}/healthz   ·   {url}/metrics   ·   {url}/docs\n"
         f"\nThe subscriber portal, My account: {url}/ (docs/portal.md)\n"
-        "  Sign in with a demo line, e.g. +573001234567: its 6-digit code comes by SMS, which\n"
-        "  without an SMS gateway is a file in the outbox folder at the worker's next pass\n"
-        "  (within a minute; `saldo worker --once` delivers it at once).\n"
+        "  Sign in with a demo line, e.g. +573001234567: its 6-digit code comes by SMS at once,\n"
+        "  which without an SMS gateway is a file in the outbox folder.\n"
     )
     folder = saldo.outbox_folder()
     unsent = [

@@ -9,6 +9,7 @@ nothing and decides nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
@@ -33,12 +34,16 @@ from saldo.services.outbox import Delivery, Outgoing, Renderer, deliver_outbox
 
 if TYPE_CHECKING:
     from saldo.bootstrap import Saldo
+    from saldo.services.access.codes import CodeRequested
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "deliver_notifications",
     "event_body",
     "notification_renderer",
     "render_notification",
+    "send_code_now",
 ]
 
 
@@ -78,3 +83,22 @@ def deliver_notifications(saldo: Saldo, *, now: datetime, limit: int = 100) -> D
         now=now,
         limit=limit,
     )
+
+
+def send_code_now(saldo: Saldo, requested: CodeRequested) -> None:
+    """Send the SMS with the code just asked for, without waiting for the worker's next pass:
+    run by the server after it has answered the request (the answer takes as long whether or
+    not a line has the number). A failure is logged and left to the worker, which tries the
+    message again; without an SMS gateway the message waits for the worker as every SMS
+    does (in development, the outbox folder gets it at once)."""
+    try:
+        saldo.run(
+            deliver_outbox,
+            senders=saldo.notification_senders(),
+            render=notification_renderer(webhook_secret=saldo.webhook_secret),
+            now=saldo.clock.now(),
+            limit=1,
+            keys=(requested.message_key,),
+        )
+    except Exception:  # the worker's pass sends it; the subscriber may ask again
+        log.exception("the code could not be sent at once; the worker will send it")

@@ -15,9 +15,11 @@ from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from saldo.bootstrap import Saldo
+from saldo.channels.notifications import send_code_now
 from saldo.channels.web.language import language_of, page_language
 from saldo.channels.web.pages import Pages, see_other
 from saldo.channels.web.session import CSRF_FIELD, LANGUAGE_COOKIE, CookieJar
@@ -231,7 +233,7 @@ def portal_router(saldo: Saldo) -> APIRouter:
             return forbidden(request)
         msisdn = fields.get("msisdn", "").strip()
         try:
-            await _call(
+            requested = await _call(
                 lambda: saldo.run(
                     request_sign_in_code,
                     policy=policy,
@@ -249,7 +251,9 @@ def portal_router(saldo: Saldo) -> APIRouter:
             )
         except TooManyCodes as error:
             return too_many(request, error, template="sign_in.html", msisdn=msisdn)
-        return see_other("/sign-in/code?msisdn=" + quote(msisdn, safe=""))
+        answer = see_other("/sign-in/code?msisdn=" + quote(msisdn, safe=""))
+        answer.background = BackgroundTask(send_code_now, saldo, requested)
+        return answer
 
     @router.get("/sign-in/code")
     async def code_page(request: Request, msisdn: str = "") -> Response:
@@ -332,7 +336,7 @@ def portal_router(saldo: Saldo) -> APIRouter:
         token = jar.session(request)
         msisdn = fields.get("msisdn", "").strip()
         try:
-            await _call(
+            requested = await _call(
                 lambda: saldo.run(
                     request_line_code,
                     policy=policy,
@@ -355,7 +359,9 @@ def portal_router(saldo: Saldo) -> APIRouter:
             )
         except TooManyCodes as error:
             return too_many(request, error, template="add_line.html", msisdn=msisdn)
-        return see_other("/add-line/code?msisdn=" + quote(msisdn, safe=""))
+        answer = see_other("/add-line/code?msisdn=" + quote(msisdn, safe=""))
+        answer.background = BackgroundTask(send_code_now, saldo, requested)
+        return answer
 
     @router.get("/add-line/code")
     async def line_code_page(request: Request, msisdn: str = "") -> Response:

@@ -10,7 +10,7 @@ a known one, and counts against the same limits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from saldo.domain.access import (
@@ -40,10 +40,13 @@ _NOTICE_KINDS = {CodePurpose.SIGN_IN: SIGN_IN_CODE, CodePurpose.ADD_LINE: ADD_LI
 @dataclass(frozen=True, slots=True)
 class CodeRequested:
     """The answer to every accepted request for a code, whether or not a line has the
-    number: a code sent to it would work until ``expires_at``."""
+    number: a code sent to it would work until ``expires_at``. ``message_key`` names the
+    outbox message that carries it (none is queued when no line has the number), for the
+    channel to have it sent at once, after answering; it is never shown."""
 
     expires_at: datetime
     expires_in: int  # seconds
+    message_key: str = field(default="", repr=False, compare=False)
 
 
 def ask_code(
@@ -91,18 +94,23 @@ def ask_code(
         expires_at=expires_at,
         now=now,
     )
+    message_key = f"access-code-{attempt_id}"
     if line is not None:
         uow.outbox.add(
             operator_id=line.operator_id,
             line_id=line.id,
             channel=SMS,
-            key=f"access-code-{attempt_id}",
+            key=message_key,
             recipient=line.msisdn,
             payload={"kind": _NOTICE_KINDS[purpose], "attempt_id": attempt_id},
             now=now,
             secret=code,
         )
-    return CodeRequested(expires_at=expires_at, expires_in=int(CODE_VALID_FOR.total_seconds()))
+    return CodeRequested(
+        expires_at=expires_at,
+        expires_in=int(CODE_VALID_FOR.total_seconds()),
+        message_key=message_key,
+    )
 
 
 def take_code(

@@ -56,13 +56,20 @@ class OutboxRepository(Protocol):
     def get(self, message_id: int) -> OutboxMessage | None: ...
 
     def claim_due(
-        self, *, now: datetime, until: datetime, limit: int, channels: Sequence[str]
+        self,
+        *,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        channels: Sequence[str],
+        keys: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
-        """Take up to ``limit`` pending messages of ``channels`` due by ``now``, oldest
-        first, for one sender: each one's next attempt moves to ``until`` (the lease) and
-        its attempts go up by one, in the current transaction. Concurrent senders never
-        take the same message while its lease runs (PostgreSQL skips the rows another
-        transaction has locked; SQLite's write transactions take turns)."""
+        """Take up to ``limit`` pending messages of ``channels`` due by ``now`` (only those
+        with one of ``keys``, when given), oldest first, for one sender: each one's next
+        attempt moves to ``until`` (the lease) and its attempts go up by one, in the current
+        transaction. Concurrent senders never take the same message while its lease runs
+        (PostgreSQL skips the rows another transaction has locked; SQLite's write
+        transactions take turns)."""
         ...
 
     def release(self, message_id: int, *, at: datetime) -> None:

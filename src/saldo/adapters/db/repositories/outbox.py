@@ -74,15 +74,24 @@ class SqlOutboxRepository:
         return found[0] if found else None
 
     def claim_due(
-        self, *, now: datetime, until: datetime, limit: int, channels: Sequence[str]
+        self,
+        *,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        channels: Sequence[str],
+        keys: Sequence[str] | None = None,
     ) -> list[OutboxMessage]:
+        which = [
+            t.outbox.c.state == "pending",
+            t.outbox.c.next_attempt_at <= now,
+            t.outbox.c.channel.in_(list(channels)),
+        ]
+        if keys is not None:
+            which.append(t.outbox.c.key.in_(list(keys)))
         due = self._connection.execute(
             select(t.outbox.c.id)
-            .where(
-                t.outbox.c.state == "pending",
-                t.outbox.c.next_attempt_at <= now,
-                t.outbox.c.channel.in_(list(channels)),
-            )
+            .where(*which)
             .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id)
             .limit(limit)
             # PostgreSQL: rows another sender is claiming right now are passed over, not
