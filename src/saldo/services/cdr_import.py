@@ -22,19 +22,17 @@ from typing import Final
 from saldo.domain.buckets import Bucket
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
-from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.money import Money
 from saldo.domain.periods import local_date, require_aware
-from saldo.domain.rating import rate
-from saldo.domain.usage import split_charge
 from saldo.services.charge_usage import (
     ChargedUsage,
-    LineNotActive,
-    NoTariff,
     UsageEvent,
     charge_in,
+    check_chargeable,
     check_event,
     check_same_record,
+    priced,
+    usage_memo,
 )
 from saldo.services.lines import LineNotFound
 from saldo.services.ports import (
@@ -244,45 +242,15 @@ def _rate_in_batch(
     if charged is not None:
         check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
         return None
-    if operator.tariff is None:
-        raise NoTariff(f"{operator.name} has no tariff in its catalog")
-    then = state_at(
-        stored_state=line.state,
-        valid_until=line.valid_until,
-        rules=operator.lifecycle,
-        now=started_at,
-    )
-    if then is not LineState.ACTIVE or line.activated_at > started_at:
-        raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
+    check_chargeable(line, operator, number=number, started_at=started_at)
     on_net = event.destination is not None and batch.callees.get(event.destination) == operator.id
-    rated = rate(
-        tariff=operator.tariff,
-        service=event.service,
-        destination=event.destination,
-        quantity=event.quantity,
-        on_net=on_net,
-    )
-    charge = split_charge(
-        rated=rated,
-        tariff=operator.tariff,
+    charge, usage = priced(
+        event,
+        line=line,
+        operator=operator,
         buckets=state.buckets,
-        currency=operator.currency,
-        now=started_at,
-    )
-    usage = UsageRecord(
-        operator_id=operator.id,
-        line_id=line.id,
-        record_id=event.record_id,
-        service=event.service.value,
+        on_net=on_net,
         started_at=started_at,
-        used=rated.used,
-        billable=rated.billable,
-        zone=rated.zone,
-        destination=event.destination,
-        allowance_used=charge.allowance_used,
-        money=charge.money.minor,
-        shortfall=charge.shortfall.minor,
-        currency=operator.currency,
     )
     batch.known[key] = usage
     postings: list[Posting] = []
@@ -311,7 +279,7 @@ def _rate_in_batch(
             buckets.append(bucket)
         state.buckets = tuple(buckets)
         check_balanced(postings)
-    memo = f"{rated.service.value} {rated.zone} {rated.billable}"
+    memo = usage_memo(charge)
     batch.charged.append(
         ChargedRecord(record=usage, postings=tuple(postings), balances_after=after, memo=memo)
     )

@@ -16,15 +16,18 @@ taken below zero.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from saldo.domain.buckets import Bucket
 from saldo.domain.errors import SaldoError
 from saldo.domain.ledger import OperatorAccount, Posting, check_balanced
 from saldo.domain.lifecycle import LineState, state_at
+from saldo.domain.lines import Line
 from saldo.domain.numbering import lookup_msisdn
-from saldo.domain.operator import Presentation
+from saldo.domain.operator import Operator, Presentation
 from saldo.domain.periods import local_date, require_aware
 from saldo.domain.rating import Service, rate
 from saldo.domain.usage import UsageCharge, split_charge
@@ -114,6 +117,38 @@ def charge_in(
     if charged is not None:
         check_same_record(charged, event=event, line_id=line.id, started_at=started_at)
         return None
+    check_chargeable(line, operator, number=number, started_at=started_at)
+    on_net = False
+    if event.destination is not None:
+        callee = uow.lines.get_by_msisdn(event.destination)
+        on_net = callee is not None and callee.operator.id == operator.id
+    found = uow.lines.get_with_buckets(number)
+    assert found is not None
+    charge, usage = priced(
+        event,
+        line=line,
+        operator=operator,
+        buckets=found.buckets,
+        on_net=on_net,
+        started_at=started_at,
+    )
+    try:
+        usage_id = uow.usage.add(usage, now=now)
+    except DuplicateIdempotencyKey:
+        return None
+    _write_ledger(uow, operator_id=operator.id, line_id=line.id, usage_id=usage_id,
+                  charge=charge, now=now)  # fmt: skip
+    uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
+    return ChargedUsage(record_id=event.record_id, charge=charge)
+
+
+class RecordIdReused(UnableToCharge):
+    code = "record_id_reused"
+
+
+def check_chargeable(line: Line, operator: Operator, *, number: str, started_at: datetime) -> None:
+    """Whether usage that started at ``started_at`` can be charged to ``line``: its operator
+    rates usage, and the line was active then. Raises NoTariff, LineNotActive."""
     if operator.tariff is None:
         raise NoTariff(f"{operator.name} has no tariff in its catalog")
     then = state_at(
@@ -124,25 +159,31 @@ def charge_in(
     )
     if then is not LineState.ACTIVE or line.activated_at > started_at:
         raise LineNotActive(f"{number} was not active at {started_at:%Y-%m-%d %H:%M} UTC")
-    on_net = False
-    if event.destination is not None:
-        callee = uow.lines.get_by_msisdn(event.destination)
-        on_net = callee is not None and callee.operator.id == operator.id
+
+
+def priced(
+    event: UsageEvent,
+    *,
+    line: Line,
+    operator: Operator,
+    buckets: Sequence[Bucket],
+    on_net: bool,
+    started_at: datetime,
+) -> tuple[UsageCharge, UsageRecord]:
+    """``event`` rated by the operator's tariff, split between the allowances of ``buckets``
+    that cover it and money, and the usage record that keeps it (after
+    ``check_chargeable``)."""
+    tariff = operator.tariff
+    assert tariff is not None and operator.id is not None  # check_chargeable; a stored one
     rated = rate(
-        tariff=operator.tariff,
+        tariff=tariff,
         service=event.service,
         destination=event.destination,
         quantity=event.quantity,
         on_net=on_net,
     )
-    found = uow.lines.get_with_buckets(number)
-    assert found is not None
     charge = split_charge(
-        rated=rated,
-        tariff=operator.tariff,
-        buckets=found.buckets,
-        currency=operator.currency,
-        now=started_at,
+        rated=rated, tariff=tariff, buckets=buckets, currency=operator.currency, now=started_at
     )
     usage = UsageRecord(
         operator_id=operator.id,
@@ -159,18 +200,12 @@ def charge_in(
         shortfall=charge.shortfall.minor,
         currency=operator.currency,
     )
-    try:
-        usage_id = uow.usage.add(usage, now=now)
-    except DuplicateIdempotencyKey:
-        return None
-    _write_ledger(uow, operator_id=operator.id, line_id=line.id, usage_id=usage_id,
-                  charge=charge, now=now)  # fmt: skip
-    uow.usage.add_to_day(usage, day=local_date(started_at, timezone=operator.timezone))
-    return ChargedUsage(record_id=event.record_id, charge=charge)
+    return charge, usage
 
 
-class RecordIdReused(UnableToCharge):
-    code = "record_id_reused"
+def usage_memo(charge: UsageCharge) -> str:
+    """What a usage charge's ledger transaction says: service, zone and billable units."""
+    return f"{charge.rated.service} {charge.rated.zone} {charge.rated.billable}"
 
 
 def check_same_record(
@@ -222,7 +257,7 @@ def _write_ledger(
         event_id=usage_id,
         postings=postings,
         balances_after=after,
-        memo=f"{charge.rated.service} {charge.rated.zone} {charge.rated.billable}",
+        memo=usage_memo(charge),
         now=now,
     )
 
