@@ -17,6 +17,11 @@ command -v jq > /dev/null || packages+=(jq)
 command -v chromium > /dev/null || packages+=(chromium)
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || packages+=(fonts-noto-cjk)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
+# The hotline: SIPp places the test calls (and plays RFC 2833 DTMF from its pcaps), espeak-ng
+# speaks the prompts and sox makes them 8 kHz telephone audio.
+command -v sipp > /dev/null || packages+=(sip-tester)
+command -v espeak-ng > /dev/null || packages+=(espeak-ng)
+command -v sox > /dev/null || packages+=(sox)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
