@@ -16,6 +16,7 @@ after the last.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -112,10 +113,8 @@ def _candidates(number: str | None, answering: list[Operator]) -> list[str]:
     if not number or not number.strip():
         return []
     found = []
-    try:
+    with contextlib.suppress(InvalidMsisdn):
         found.append(lookup_msisdn(number))
-    except InvalidMsisdn:
-        pass
     for country in dict.fromkeys(operator.country for operator in answering):
         try:
             found.append(normalize_msisdn(number, country=country))

@@ -60,7 +60,7 @@ def hotline_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> HotlineBa
             said.append(Announced("money", money=view.main))
         elif what == "bonus" and not view.bonus.is_zero():
             said.append(Announced("bonus", money=view.bonus))
-        elif what in counts and counts[what]:
+        elif counts.get(what):
             said.append(Announced(what, count=counts[what]))
         elif what == "validity":
             last = view.valid_until - timedelta(microseconds=1)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from num2words import num2words
+from num2words import num2words  # type: ignore[import-untyped]
 
 from saldo.domain.money import Money
 
@@ -87,10 +87,8 @@ _MONTHS: Final = {
     "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
     "diciembre",
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "nl": "januari februari maart april mei juni juli augustus september oktober november "
-    "december",
-    "en": "January February March April May June July August September October November "
-    "December",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+    "en": "January February March April May June July August September October November December",
 }
 
 
@@ -192,7 +190,9 @@ def day_words(day: date, *, language: str, locale: str = "") -> str:
     if language == "en":
         return f"{month} {num2words(day.day, lang='en', to='ordinal')}"
     if language == "fr":
-        first = "premier" if day.day == 1 else number_words(day.day, language=language, locale=locale)
+        first = (
+            "premier" if day.day == 1 else number_words(day.day, language=language, locale=locale)
+        )
         return f"le {first} {month}"
     days = number_words(day.day, language=language, locale=locale)
     if language == "es":
