@@ -38,33 +38,17 @@ def voice_for(*, language: str, locale: str) -> str:
 def espeak_to_wav(text: str, voice: str, target: Path) -> None:
     """Synthesise ``text`` with ``voice`` into ``target``: 8 kHz, 16-bit signed, mono WAV.
     Raises subprocess.CalledProcessError when espeak-ng or sox fails."""
-    spoken = subprocess.run(
+    spoken = subprocess.check_output(
         ["espeak-ng", "-v", voice, "--stdin", "--stdout"],
         input=text.encode("utf-8"),
-        capture_output=True,
-        check=True,
+        stderr=subprocess.DEVNULL,
         timeout=30,
-    ).stdout
-    subprocess.run(
-        [
-            "sox",
-            "-q",
-            "-t",
-            "wav",
-            "-",
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(target),
-        ],
+    )
+    telephone = ["-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
+    subprocess.check_output(
+        ["sox", "-q", "-t", "wav", "-", *telephone, str(target)],
         input=spoken,
-        capture_output=True,
-        check=True,
+        stderr=subprocess.DEVNULL,
         timeout=30,
     )
 
