@@ -98,6 +98,7 @@ class HotlineDialogue:
         self.after_play: list[Action] = []
         self.quotes: tuple[PlanQuote, ...] = ()
         self.quote: PlanQuote | None = None
+        self.purchases = 0  # plans bought in this call
 
     # The seam's events.
 
@@ -302,14 +303,17 @@ class HotlineDialogue:
                 msisdn=self.caller.msisdn,
                 plan_code=code,
                 channel=Channel.HOTLINE,
-                # Once per call and plan: a confirmation pressed twice buys once.
-                idempotency_key=internal_key("hotline", f"{self.call.call_id}:{code}"),
+                # Each confirmation of this call buys once, however often it is sent.
+                idempotency_key=internal_key(
+                    "hotline", f"{self.call.call_id}:{self.purchases}:{code}"
+                ),
                 saldo_key=True,
                 expected_price=self.quote.price,
                 now=self.saldo.clock.now(),
             )
         except SaldoError as refused:
             return self._ask(Step.MENU, prompts.refusal(self.voice, refused))
+        self.purchases += 1
         return self._ask(Step.MENU, prompts.plan_bought(self.voice, receipt))
 
     def _language_chosen(self, digit: str) -> list[Action]:

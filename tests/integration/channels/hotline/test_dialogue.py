@@ -27,17 +27,19 @@ from saldo.channels.hotline.call import (
 )
 from saldo.channels.hotline.dialogue import DIGIT_WAIT, MENU_WAIT, new_dialogue
 from saldo.channels.hotline.speech import Speech
+from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
 from saldo.services.demo import set_up_demo
 from saldo.services.inquire_balance import inquire_balance
-from saldo.services.lines import find_line
-from saldo.services.vouchers import GeneratedBatch, generate_vouchers
+from saldo.services.lines import NewLine, add_line, find_line
+from saldo.services.vouchers import GeneratedBatch, WrongPin, generate_vouchers, redeem_voucher
 
 MOVISTAR_AR = "+5491123456789"  # es: 5.000 ARS, 100 minutes, 2 GB
 CLARO_AR = "+5493515550123"  # es: last four digits 0123
 CLARO_CO = "+573001234567"  # es: 50.000 COP, the design's worked example
 PERSONAL_AR = "+5492614445566"
+ICCID = "8954341000000012342"  # a SIM card's number: its last four, 2342
 CLARO_CO_MENU = [
     "Para conocer su saldo, marque 1. Para recargar con el PIN de una tarjeta, marque 2.",
     "Para renovar un plan con su saldo, marque 3.",
@@ -231,6 +233,30 @@ def test_a_wrong_pin_counts_against_the_line_and_says_the_tries_left(
     assert money(demo, CLARO_CO) == Money.of("50000", "COP")
 
 
+def test_wrong_pins_sent_by_sms_and_keyed_by_phone_count_toward_one_lockout(
+    phone: Phone, demo: Saldo
+) -> None:
+    for _ in range(4):
+        with pytest.raises(WrongPin):
+            demo.run(
+                redeem_voucher,
+                msisdn=CLARO_CO,
+                pin="1234567890123456",
+                channel=Channel.SMS,
+                pin_key=demo.pin_key,
+                now=demo.clock.now(),
+            )
+    phone.call(CLARO_CO, "123")
+    phone.press("2")
+
+    heard = phone.press("6543210987654321#")
+
+    assert heard == [
+        "Demasiados PIN incorrectos. Podrá recargar con PIN de nuevo el veintitrés de noviembre.",
+        *CLARO_CO_MENU,
+    ]
+
+
 def test_a_plan_renewed_from_the_balance_after_a_confirmation(phone: Phone, demo: Saldo) -> None:
     phone.call(CLARO_CO, "123")
 
@@ -360,6 +386,22 @@ def test_personal_asks_for_the_last_four_digits_when_the_line_has_no_sim_on_reco
 
     assert heard[1].startswith("Por su seguridad, marque los últimos cuatro dígitos de su número")
     assert phone.press("5566#")[0].startswith("Para conocer su saldo, marque 1.")
+
+
+def test_personal_asks_for_the_sim_cards_last_four_digits_when_it_is_on_record(
+    phone: Phone, demo: Saldo
+) -> None:
+    new_line = NewLine(msisdn="+5492615550000", operator="personal-ar", iccid=ICCID)
+    demo.run(add_line, new_line=new_line, now=demo.clock.now())
+
+    heard = phone.call("+5492615550000", "100")
+
+    assert heard[1] == (
+        "Por su seguridad, marque los últimos cuatro dígitos del número de su tarjeta SIM y "
+        "luego la tecla numeral."
+    )
+    assert phone.press("0000#")[0] == "Los dígitos no coinciden."
+    assert phone.press("2342#")[0].startswith("Para conocer su saldo, marque 1.")
 
 
 def test_a_number_no_operator_answers_is_told_so(phone: Phone) -> None:
