@@ -128,6 +128,37 @@ def languages(voice: Voice) -> list[Saying]:
     ]
 
 
+# The sentences said the same way on every call, for recordings and for warming the cache.
+_FIXED = (
+    "ask_number",
+    "unknown_number",
+    "verify_last4",
+    "verify_sim4",
+    "wrong_digits",
+    "too_many_tries",
+    "invalid",
+    "enter_pin",
+    "choose_plan",
+    "cancelled",
+    "transferring",
+    "no_agent",
+    "transfer_failed",
+    "refused",
+)
+
+
+def fixed(voice: Voice) -> list[Saying]:
+    """Every sentence this operator's hotline says the same way on every call in the voice's
+    language."""
+    return [
+        *welcome(voice),
+        *menu(voice),
+        *languages(voice),
+        *(voice.say(key) for key in _FIXED),
+        *goodbye(voice),
+    ]
+
+
 def balance(voice: Voice, shown: HotlineBalance) -> list[Saying]:
     return [_announced(voice, item) for item in shown.announced]
 

@@ -25,7 +25,7 @@ from saldo.channels.hotline.call import (
     Transfer,
     TransferOutcome,
 )
-from saldo.channels.hotline.dialogue import DIGIT_WAIT, MENU_WAIT, new_dialogue
+from saldo.channels.hotline.dialogue import DIGIT_WAIT, MENU_WAIT, new_dialogue, warm_up
 from saldo.channels.hotline.speech import Speech
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
@@ -408,3 +408,23 @@ def test_a_number_no_operator_answers_is_told_so(phone: Phone) -> None:
     assert phone.call(MOVISTAR_AR, "999") == ["This number offers no service. Goodbye."]
     phone.played()
     assert phone.actions == [HangUp()]
+
+
+def test_warming_up_makes_every_fixed_prompt_so_a_call_synthesises_none(
+    demo: Saldo, registry: CollectorRegistry, tmp_path: Path
+) -> None:
+    made: list[str] = []
+
+    def counting(text: str, voice: str, target: Path) -> None:
+        made.append(text)
+        write_text(text, voice, target)
+
+    speech = Speech(cache=tmp_path / "speech", prompts=None, synthesise=counting)
+
+    assert warm_up(demo, speech=speech) > 7 * 20
+    made.clear()
+    dialogue = new_dialogue(demo, registry=registry, speech=speech)()
+    dialogue.begin(Caller(number=CLARO_AR, dialled="123", call_id="c2"))
+    dialogue.key("*")
+
+    assert made == []
