@@ -50,7 +50,6 @@ from saldo.services.hotline import (
 )
 from saldo.services.hotline_menu import hotline_balance, hotline_plans, set_line_language
 from saldo.services.idempotency import internal_key
-from saldo.services.operators import list_operators
 from saldo.services.vouchers import WrongPin, redeem_voucher
 
 if TYPE_CHECKING:
@@ -399,20 +398,6 @@ class HotlineDialogue:
         except Exception:
             log.exception("hotline call %s could not be handled", self.call.call_id)
             return self._leave_with([self.voice.said("failed")])
-
-
-def warm_up(saldo: Saldo, *, speech: Speech) -> int:
-    """Make every fixed prompt of every operator in each of its languages (about 20 each), so
-    that the first calls find them in the cache; return how many there are. For the endpoint
-    to run beside answering calls when it starts: a cold cache costs a call about 70 ms per
-    sentence the first time it is said."""
-    made = 0
-    for operator in saldo.run(list_operators):
-        for language in operator.languages:
-            for saying in prompts.fixed(Voice(operator, language)):
-                speech.wav(saying, operator=operator.slug)
-                made += 1
-    return made
 
 
 def new_dialogue(

@@ -25,8 +25,9 @@ from saldo.channels.hotline.call import (
     Transfer,
     TransferOutcome,
 )
-from saldo.channels.hotline.dialogue import DIGIT_WAIT, MENU_WAIT, new_dialogue, warm_up
+from saldo.channels.hotline.dialogue import DIGIT_WAIT, MENU_WAIT, new_dialogue
 from saldo.channels.hotline.speech import Speech
+from saldo.channels.hotline.warm_up import warm_up
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
