@@ -49,12 +49,19 @@ def given_a_line_with_usage(portal: Portal) -> None:
         if day % 5 == 1:
             events.append((Service.SMS, moment + timedelta(hours=3), 1, "+5491155550000"))
     events.append((Service.VOICE, NOW - timedelta(days=6), 4 * 60, "+33142000000"))
-    rows = [
-        (n, UsageEvent(record_id=f"cdr-{n}", msisdn=MOVISTAR, service=service,
-                       started_at=started, quantity=quantity, destination=to))
-        for n, (service, started, quantity, to) in enumerate(events, start=2)
-    ]  # fmt: skip
-    import_usage(uow(), rows=iter(rows), now=NOW - timedelta(hours=1))
+    # The records of each day come in a batch of their own, an hour after its last one, as
+    # a network's daily files would.
+    for day in sorted({started.date() for _, started, _, _ in events}):
+        batch = [event for event in events if event[1].date() == day]
+        rows = [
+            (n, UsageEvent(record_id=f"cdr-{started:%m%d%H}-{service.value}", msisdn=MOVISTAR,
+                           service=service, started_at=started, quantity=quantity,
+                           destination=to))
+            for n, (service, started, quantity, to) in enumerate(batch, start=2)
+        ]  # fmt: skip
+        import_usage(
+            uow(), rows=iter(rows), now=max(event[1] for event in batch) + timedelta(hours=1)
+        )
 
 
 def downloaded(page: Any, button: str) -> tuple[str, bytes]:
@@ -110,7 +117,7 @@ def test_a_subscriber_reads_a_line_s_history_and_downloads_its_statement(
         page.get_by_text("以表格查看数字").click()
         portal.check(page, "usage-zh", without_javascript=browser)
         page.get_by_role("link", name="收支明细", exact=True).click()
-        page.get_by_label("月份").select_option("2026-10")
+        page.get_by_label("月份", exact=True).select_option("2026-10")
         october_pdf = downloaded(page, "下载 PDF")
         page.locator("a[rel='prev']").click()
         portal.check(page, "movements-october-zh", without_javascript=browser)

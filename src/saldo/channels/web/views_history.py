@@ -141,6 +141,8 @@ def usage_page(view: DailyUseView, *, language: str) -> UsagePage:
     locale = _locale(view.shown, language)
     first, last = view.days[0].day, view.days[-1].day
     day_text = {day.day: date_text(day.day, locale=locale) for day in view.days}
+    # The table's days fit a phone without their year: the caption gives the period's.
+    short = {day.day: str(format_skeleton("MMMd", day.day, locale=locale)) for day in view.days}
     period = _t("portal_history_period", language, first=day_text[first], last=day_text[last])
     series = (
         _Series(
@@ -184,7 +186,7 @@ def usage_page(view: DailyUseView, *, language: str) -> UsagePage:
         caption=_t("portal_history_table_caption", language, period=period),
         columns=tuple(s.label for s in series),
         rows=tuple(
-            UseRow(day_text[day.day], tuple(s.text(day) for s in series))
+            UseRow(short[day.day], tuple(s.text(day) for s in series))
             for day in reversed(view.days)
         ),
         total=UseRow(
@@ -204,7 +206,7 @@ def _chart(
         value = series.value(day)
         # A day of some use is never thinner than a line; a day without use is a sliver on
         # the baseline, so every day of the period is seen to be there.
-        height = max((HEIGHT - TOP) * value / peak_value, 1.5) if value else 0.75
+        height = max((HEIGHT - TOP) * value / peak_value, 1.5) if value else 2
         bars.append(
             Bar(
                 x=round(n * slot + slot * 0.15, 2),
