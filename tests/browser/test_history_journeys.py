@@ -64,6 +64,15 @@ def given_a_line_with_usage(portal: Portal) -> None:
         )
 
 
+def overflow_on_a_small_phone(page: Any) -> int:
+    """How many pixels the page is wider than a 360-pixel phone (0: nothing to scroll
+    sideways; the day-by-day table scrolls inside its own box)."""
+    page.set_viewport_size({"width": 360, "height": 740})
+    width = int(page.evaluate("document.documentElement.scrollWidth"))
+    page.set_viewport_size(PHONE)
+    return width - 360
+
+
 def downloaded(page: Any, button: str) -> tuple[str, bytes]:
     """Press the statement form's ``button``: the file's name and its first bytes."""
     with page.expect_download() as started:
@@ -89,17 +98,20 @@ def test_a_subscriber_reads_a_line_s_history_and_downloads_its_statement(
     phone.get_by_text("Ver los números en una tabla").click()
     phone.get_by_role("table").wait_for(state="visible")
     portal.check(phone, "usage-table-es")
+    overflows = [overflow_on_a_small_phone(phone)]
     days = phone.locator("tbody tr").count()
     phone.get_by_role("link", name="Movimientos", exact=True).click()
     phone.wait_for_url("**/movements")
     phone.locator(".movements details summary").last.click()
     portal.check(phone, "movements-es")
+    overflows.append(overflow_on_a_small_phone(phone))
     receipt = phone.locator(".movements details").last.inner_text()
     pdf = downloaded(phone, "Descargar PDF")
     csv = downloaded(phone, "Descargar CSV")
     phone.get_by_role("link", name="Plan y consejo").click()
     phone.wait_for_url("**/plan")
     portal.check(phone, "plan-es")
+    overflows.append(overflow_on_a_small_phone(phone))
     verdict = phone.locator(".verdict").inner_text()
 
     # Chinese, JavaScript off.
@@ -128,6 +140,7 @@ def test_a_subscriber_reads_a_line_s_history_and_downloads_its_statement(
     assert charts == ["Datos por día", "Tiempo de llamadas por día", "SMS por día",
                       "Dinero gastado por día"]  # fmt: skip
     assert days == 30
+    assert overflows == [0, 0, 0]
     assert "MOVISTAR-AR-T-000000001" in receipt
     assert pdf[0] == "statement-2026-11.pdf" and pdf[1].startswith(b"%PDF-")
     assert csv[0] == "statement-2026-11.csv" and csv[1].startswith(b"date,kind,item")

@@ -20,12 +20,9 @@ from saldo.channels.statements import FontMissing, statement_csv, statement_pdf
 from saldo.channels.web.kit import Portal
 from saldo.channels.web.language import language_of
 from saldo.channels.web.pages import SECURITY_HEADERS, see_other
-from saldo.channels.web.views_history import (
-    movements_page,
-    plan_page,
-    statement_href,
-    usage_page,
-)
+from saldo.channels.web.views_history import statement_href, usage_page
+from saldo.channels.web.views_history_movements import movements_page
+from saldo.channels.web.views_history_plan import plan_page
 from saldo.domain.statement import InvalidMonth
 from saldo.services.access.line_history import (
     account_line_movements,
