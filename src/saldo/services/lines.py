@@ -19,12 +19,12 @@ from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
 from saldo.services.ports import (
     LineRecord,
+    LineToAdd,
     LineWithBuckets,
     NumberTaken,
     UnitOfWork,
     ValidityWindow,
 )
-from saldo.services.ports.lines import LineToAdd
 
 
 class LineNotFound(SaldoError):
