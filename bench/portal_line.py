@@ -37,8 +37,9 @@ number and its balance in it.
   It does not: note the token's use, parse the number with ``phonenumbers``, choose the
   page's language (it answers in the line's, Spanish), count days in the operator's time zone
   (UTC days: Argentina keeps no summer time), format money and dates with the locale's CLDR
-  data (fixed Spanish patterns), name a plan in any language but Spanish, show bucket meters
-  for a plan's allowances, or tell an unknown token (401) from a line not on the account
+  data (fixed Spanish patterns), name a plan in any language but Spanish, write minutes, SMS
+  and data as Saldo does or show bucket meters for a plan's allowances (the lines here hold
+  money only, and no plan), or tell an unknown token (401) from a line not on the account
   (404) without a second query.
 
 Each round starts each side's server once and measures the API, then the page, with the same
