@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -158,11 +159,17 @@ def _checked(
         language=check_language(
             new_line.language or operator.languages[0], offered=operator.languages
         ),
-        valid_until=end_of_local_day_after(
-            now, operator.lifecycle.initial_validity_days, timezone=operator.timezone
+        valid_until=_first_validity(
+            now, operator.lifecycle.initial_validity_days, operator.timezone
         ),
     )
     return line, operator
+
+
+@functools.lru_cache(maxsize=64)
+def _first_validity(now: datetime, days: int, timezone: str) -> datetime:
+    """A new line's validity: the same for every row of an import (one ``now``)."""
+    return end_of_local_day_after(now, days, timezone=timezone)
 
 
 def _check_quarantine(

@@ -509,18 +509,23 @@ class SqlLineRepository:
         ]
         savepoint = self._connection.begin_nested()
         try:
-            ids = (
-                self._connection.execute(
-                    insert(t.lines).returning(t.lines.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
+            # One executemany; RETURNING would make SQLite insert row by row to keep order.
+            self._connection.execute(insert(t.lines), rows)
         except IntegrityError:
             savepoint.rollback()
             raise NumberTaken(", ".join(line.msisdn for line in lines)) from None
         savepoint.commit()
-        return [int(line_id) for line_id in ids]
+        # A number has one live line at a time (uq_lines_live_msisdn): the one just added.
+        found = {
+            msisdn: line_id
+            for msisdn, line_id in self._connection.execute(
+                select(t.lines.c.msisdn, t.lines.c.id).where(
+                    t.lines.c.msisdn.in_([line.msisdn for line in lines]),
+                    t.lines.c.state != LineState.RECYCLED.value,
+                )
+            )
+        }
+        return [int(found[line.msisdn]) for line in lines]
 
     def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
         statement = select(t.lines.c.operator_id, func.count()).group_by(t.lines.c.operator_id)
