@@ -278,7 +278,7 @@ def money_routes(portal: Portal) -> APIRouter:
         if card == NEW_CARD and not token:
             if offer.payers.new_card_at is None:
                 return portal.not_found(request)
-            return see_other(checkout_href(back=here, amount=asked))
+            return see_other(checkout_href(back=here, language=words, amount=asked))
         chosen = SAVED_CARD if card == SAVED_CARD else token
         confirm = topup_confirm(offer, language=words, card=chosen, last4=last4, back=here)
         return page(
@@ -482,7 +482,7 @@ def money_routes(portal: Portal) -> APIRouter:
     # -- the sandbox processor's own card page -------------------------------------------------
 
     @router.get("/sandbox/checkout")
-    async def sandbox_checkout(request: Request, amount: str = "") -> Response:
+    async def sandbox_checkout(request: Request, amount: str = "", locale: str = "") -> Response:
         back = _local_path(request.query_params.get("return", "/"))
         offered = await portal.run_paying(offers_card_page, name="sandbox")
         if not offered:
@@ -496,6 +496,7 @@ def money_routes(portal: Portal) -> APIRouter:
         return portal.page(
             request,
             "sandbox_checkout.html",
+            line_language=locale,
             context={"cards": cards, "amount": amount, "back": back},
         )
 

@@ -29,6 +29,8 @@ from saldo.services.ports.payments import PaymentStatus
 from saldo.services.settlement import BALANCE
 
 OTHER_AMOUNT = "other"
+# The processors as their own pages name themselves.
+PROCESSOR_NAMES = {"sandbox": "Sandbox", "stripe": "Stripe", "mercadopago": "Mercado Pago"}
 NEW_CARD = "new"
 
 
@@ -147,9 +149,10 @@ def _locale(line: AccountLine, language: str) -> str:
     return locale_for(language, country=line.country)
 
 
-def checkout_href(*, back: str, amount: str | None = None) -> str:
-    """The hosted card page's address, coming back to ``back`` with the card's token."""
-    query = {"return": back}
+def checkout_href(*, back: str, language: str, amount: str | None = None) -> str:
+    """The hosted card page's address, in ``language`` (as Stripe Checkout takes a locale),
+    coming back to ``back`` with the card's token."""
+    query = {"return": back, "locale": language}
     if amount:
         query["amount"] = amount
     return "/sandbox/checkout?" + urlencode(query)
@@ -200,7 +203,11 @@ def _card_choices(payers: Payers, *, language: str, chosen: str) -> tuple[Choice
                 ),
                 chosen in ("", SAVED_CARD),
                 hint=translate(
-                    "portal_money_card_at", language=language, provider=payers.saved_card.provider
+                    "portal_money_card_at",
+                    language=language,
+                    provider=PROCESSOR_NAMES.get(
+                        payers.saved_card.provider, payers.saved_card.provider
+                    ),
                 ),
             )
         )
@@ -211,7 +218,9 @@ def _card_choices(payers: Payers, *, language: str, chosen: str) -> tuple[Choice
                 translate("portal_money_new_card", language=language),
                 chosen == NEW_CARD or (not choices),
                 hint=translate(
-                    "portal_money_new_card_hint", language=language, provider=payers.new_card_at
+                    "portal_money_new_card_hint",
+                    language=language,
+                    provider=PROCESSOR_NAMES.get(payers.new_card_at, payers.new_card_at),
                 ),
             )
         )
@@ -239,7 +248,7 @@ def topup_confirm(
         card=card_text(card, language=language, last4=last4),
         card_value=card,
         another_card=(
-            checkout_href(back=back, amount=_plain(offer.chosen))
+            checkout_href(back=back, language=language, amount=_plain(offer.chosen))
             if offer.payers.new_card_at
             else None
         ),
@@ -295,7 +304,7 @@ def topup_status(line: AccountLine, topup: CardTopUp, *, language: str) -> TopUp
     locale = _locale(line, language)
     amount = format_money(topup.amount, locale=locale)
     card = (
-        translate("portal_money_card_ending", language=language, last4=topup.card_last4)
+        translate("portal_money_the_card_ending", language=language, last4=topup.card_last4)
         if topup.card_last4
         else translate("portal_money_the_card", language=language)
     )
@@ -309,7 +318,8 @@ def topup_status(line: AccountLine, topup: CardTopUp, *, language: str) -> TopUp
     )
     facts = _receipt_facts(line, topup.receipt, language=language) if topup.receipt else ()
     if topup.card_last4:
-        facts = (*facts, Fact(translate("portal_money_card", language=language), card))
+        ending = translate("portal_money_card_ending", language=language, last4=topup.card_last4)
+        facts = (*facts, Fact(translate("portal_money_card", language=language), ending))
     tone = {"succeeded": "notice", "failed": "error"}.get(state, "warning")
     return TopUpStatus(
         line=money_page(line, language=language), state=state, tone=tone, text=text, facts=facts
@@ -550,7 +560,7 @@ def _pay_options(
                     language=language,
                 ),
                 None,
-                checkout_href(back=base),
+                checkout_href(back=base, language=language),
             )
         )
     return options

@@ -243,7 +243,7 @@ def test_a_card_top_up_is_paid_once_whatever_the_reloads_and_its_receipt_shown(
     assert shown.status_code == 200
     assert "$3.500,00" in shown.text
     assert "4242" in shown.text
-    assert 'http-equiv="refresh"' not in shown.text
+    assert 'hx-trigger="every' not in shown.text
     assert balance(saldo) == Money.of("3500", "ARS")
     assert audit_ledger(saldo.uow()).clean
 
@@ -275,9 +275,9 @@ def test_a_pending_top_up_page_reloads_itself_until_the_poll_settles_it(
     after = portal.get(pending.headers["location"])
 
     assert before.status_code == 200
-    assert 'http-equiv="refresh"' in before.text
+    assert 'hx-trigger="every' in before.text
     assert "confirmando" in before.text
-    assert 'http-equiv="refresh"' not in after.text
+    assert 'hx-trigger="every' not in after.text
     assert "$3.500,00" in after.text
     assert balance(saldo) == Money.of("3500", "ARS")
     assert audit_ledger(saldo.uow()).clean
