@@ -23,6 +23,7 @@ from saldo.domain.fx import ExchangeRate
 from saldo.domain.lines import Channel
 from saldo.domain.money import Money
 from saldo.services.audit import audit_ledger
+from saldo.services.auto_renewal import set_auto_renewal
 from saldo.services.exchange_rates import load_rates
 from saldo.services.inquire_balance import inquire_balance
 from saldo.services.lines import NewLine, add_line
@@ -292,6 +293,26 @@ def test_a_saved_card_that_the_line_does_not_keep_is_refused_with_its_code(
 
     assert refused.status_code == 400
     assert "no_saved_card" in refused.text
+
+
+def test_the_card_saved_for_auto_renewal_pays_without_its_token_reaching_the_page(
+    portal: TestClient, saldo: Saldo
+) -> None:
+    set_auto_renewal(
+        saldo.uow(), msisdn=MOVISTAR, plan_code="pack-mensual-1m", provider="sandbox",
+        token="tok_approve", providers=("sandbox",), fallback_to_balance=False, days_before=3,
+        email=None, enabled=True, now=NOW,
+    )  # fmt: skip
+    form = portal.get(f"{LINE}/topup")
+    page = portal.get(f"{LINE}/topup/confirm", params={"amount": "5000", "card": "saved"})
+
+    paid = submit(portal, page, f"{LINE}/topup", amount="5000", card="saved")
+
+    assert 'name="card" value="saved"' in form.text
+    assert "tok_approve" not in form.text + page.text
+    assert paid.status_code == 303, paid.text
+    assert balance(saldo) == Money.of("6500", "ARS")
+    assert audit_ledger(saldo.uow()).clean
 
 
 # -- a renewal ----------------------------------------------------------------------------------
