@@ -31,7 +31,7 @@ from saldo.services.reconciliation import reconcile_payments
 from saldo.services.top_up import top_up
 from saldo.services.vouchers import generate_vouchers
 from tests.conftest import NOW
-from tests.portal import csrf_of, sign_in
+from tests.portal import csrf_of, post_form, sign_in
 
 MOVISTAR = "+5491123456789"  # movistar-ar: online minimum $2.000
 STRANGER = "+5491155554444"
@@ -117,6 +117,24 @@ def test_a_money_form_without_its_csrf_is_refused_and_moves_nothing(
     assert answer.status_code == 403
     assert "invalid_form" in answer.text
     assert balance(saldo) == Money.of("1500", "ARS")
+
+
+def test_every_money_page_speaks_each_of_the_five_languages(portal: TestClient) -> None:
+    pages = ("voucher", "topup", "topup/confirm?amount=2000&card=new&token=tok_approve",
+             "renew", "renew/quote?plan=pack-mensual-1m&pay_in=USD")  # fmt: skip
+    headings = {}
+    for language in ("es", "fr", "nl", "en", "zh"):
+        chosen = post_form(portal, "/language", page=f"{LINE}/topup", language=language)
+        assert chosen.status_code == 303
+        for page in pages:
+            shown = portal.get(f"{LINE}/{page}")
+            assert shown.status_code == 200, (language, page, shown.text)
+            heading = re.search(r"<h1>(.*?)</h1>", shown.text)
+            assert heading is not None
+            headings[language, page] = heading.group(1)
+
+    assert len({headings[language, "renew"] for language in ("es", "fr", "nl", "en", "zh")}) == 5
+    assert headings["zh", "topup"] == "银行卡充值"
 
 
 # -- a voucher ----------------------------------------------------------------------------------
