@@ -2,7 +2,8 @@
 
 - ``routes_access``: signing in with a code sent by SMS, signing out, the language;
 - ``routes_lines``: the account's lines, a line's page, adding and taking off a line;
-- ``routes_money``: a voucher, a top-up by card, a renewal, and the sandbox's card page.
+- ``routes_money``: a voucher, a top-up by card, the sandbox's card page, and a renewal
+  (``routes_renew``).
 
 Every route makes at most one use-case call (``Portal.run`` / ``Portal.signed_in``) and renders
 what it returns. Every POST first checks its form's ``csrf`` field (``Portal.form``): without

@@ -1,5 +1,5 @@
-"""A line's money in the portal: a voucher, a top-up by card, a renewal, their receipts, and
-the sandbox processor's own card page.
+"""A line's money in the portal: a voucher, a top-up by card, their receipts, the sandbox
+processor's own card page, and the renewal's routes (``routes_renew``).
 
 No card number ever reaches the portal. A card is either the one the line keeps (saved for
 its auto-renewal or auto top-up: its token stays in Saldo) or one chosen on the processor's
@@ -9,31 +9,34 @@ Checkout comes back to a success URL. Only the sandbox's page exists so far
 
 Every form that pays carries an idempotency key made when the form is shown, so a double
 submit or a reload pays once (the account's keys, as the app API's). Paying answers 303 to
-the top-up's or order's page, which says whether it is paid, pending (the page reloads
-itself until it is settled) or declined.
+the top-up's or order's page, which says whether it is paid, pending (the page asks
+again until it is settled) or declined.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
 
 from saldo.channels.web.kit import WEB, Portal
 from saldo.channels.web.language import language_of
+from saldo.channels.web.money_kit import (
+    KEY_FIELD,
+    PENDING_REFRESH,
+    MoneyPages,
+    refusal,
+    refusal_status,
+)
 from saldo.channels.web.pages import see_other
+from saldo.channels.web.routes_renew import renew_routes
 from saldo.channels.web.views import line_href
 from saldo.channels.web.views_money import (
     NEW_CARD,
     OTHER_AMOUNT,
     checkout_href,
     money_page,
-    order_view,
-    quote_view,
-    renew_form,
     topup_confirm,
     topup_form,
     topup_receipt,
@@ -41,7 +44,6 @@ from saldo.channels.web.views_money import (
 )
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import InvalidMsisdn
-from saldo.i18n import catalog
 from saldo.services.access.account_lines import account_line
 from saldo.services.access.line_money import (
     SAVED_CARD,
@@ -49,27 +51,18 @@ from saldo.services.access.line_money import (
     card_topup_offer,
     card_topup_page,
     offers_card_page,
-    order_page,
-    pay_order_with,
-    renewal_offer,
     top_up_line,
     topup_receipt_page,
 )
 from saldo.services.access.line_orders import (
-    Renewal,
     VoucherLocked,
-    place_line_order,
     redeem_line_voucher,
 )
 from saldo.services.access.line_topups import TopUpNotFound
 from saldo.services.access.sign_in import NotSignedIn
 from saldo.services.lines import LineNotFound
-from saldo.services.orders import OrderNotFound
 from saldo.services.vouchers import WrongPin
 
-KEY_FIELD: Final = "key"
-# How often a page waiting for a processor reloads itself (seconds).
-PENDING_REFRESH: Final = 5
 # The sandbox's test cards (docs/orders.md): its token, the last digits of its number, and
 # what it does.
 SANDBOX_CARDS: Final = (
@@ -79,69 +72,12 @@ SANDBOX_CARDS: Final = (
     ("tok_settle_later", "1000", "settle_later"),
     ("tok_fail_later", "2008", "fail_later"),
 )
-# A refusal's status: the form's fault 400, the state of things 409, the processor's 402.
-_STATUS: Final = {
-    "payment_declined": 402,
-    "payment_refused": 402,
-    "insufficient_balance": 402,
-    "idempotency_key_reused": 409,
-    "line_recycled": 409,
-    "voucher_used": 409,
-    "voucher_expired": 409,
-    "voucher_void": 409,
-    "order_not_payable": 409,
-    "quote_expired": 409,
-    "payment_in_progress": 409,
-    "stale_rate": 503,
-    "payment_error": 503,
-    "payment_timed_out": 503,
-}
-
-
-def new_key() -> str:
-    """A paying form's idempotency key, made when the form is shown."""
-    return secrets.token_hex(16)
 
 
 def money_routes(portal: Portal) -> APIRouter:
     router = APIRouter()
-    max_rate_age = timedelta(hours=portal.saldo.settings.fx_max_age_hours)
-
-    def page(
-        request: Request,
-        template: str,
-        line_language: str | None,
-        *,
-        status: int = 200,
-        **context: Any,
-    ) -> Response:
-        return portal.page(
-            request,
-            template,
-            status=status,
-            line_language=line_language,
-            section="lines",
-            context={"key": new_key(), **context},
-            headers={"Retry-After": str(context["retry"])} if context.get("retry") else None,
-        )
-
-    def refused(
-        request: Request, error: SaldoError, *, back: str, fields: dict[str, str]
-    ) -> Response:
-        """A refusal said in words with its code, in the language of the form refused, and
-        the way back to it."""
-        return page(
-            request,
-            "money_refused.html",
-            fields.get("language"),
-            status=_STATUS.get(error.code, 400),
-            error=refusal(error.code),
-            code=error.code,
-            back=back,
-        )
-
-    def language(request: Request, locale: str) -> str:
-        return portal.language(request, language_of(locale))
+    pages = MoneyPages(portal)
+    router.include_router(renew_routes(pages))
 
     # -- a voucher ------------------------------------------------------------------------------
 
@@ -152,7 +88,7 @@ def money_routes(portal: Portal) -> APIRouter:
             return found
         own = language_of(found.line.shown.locale)
         line = money_page(found.line, language=portal.language(request, own))
-        return page(request, "voucher.html", own, line=line)
+        return pages.page(request, "voucher.html", own, line=line)
 
     @router.post("/lines/{msisdn}/voucher")
     async def redeem(request: Request, msisdn: str) -> Response:
@@ -176,7 +112,7 @@ def money_routes(portal: Portal) -> APIRouter:
         except (LineNotFound, InvalidMsisdn):
             return portal.not_found(request)
         except WrongPin as error:
-            return page(
+            return pages.page(
                 request,
                 "voucher.html",
                 fields.get("language"),
@@ -188,7 +124,7 @@ def money_routes(portal: Portal) -> APIRouter:
             )
         except VoucherLocked as error:
             minutes = max(1, -(-error.retry_after_seconds // 60))
-            return page(
+            return pages.page(
                 request,
                 "voucher.html",
                 fields.get("language"),
@@ -200,11 +136,11 @@ def money_routes(portal: Portal) -> APIRouter:
                 retry=error.retry_after_seconds,
             )
         except SaldoError as error:
-            return page(
+            return pages.page(
                 request,
                 "voucher.html",
                 fields.get("language"),
-                status=_STATUS.get(error.code, 400),
+                status=refusal_status(error.code),
                 line=line,
                 error=refusal(error.code),
                 code=error.code,
@@ -225,10 +161,10 @@ def money_routes(portal: Portal) -> APIRouter:
         shown = topup_receipt(
             found.line,
             found.receipt,
-            language=language(request, found.line.shown.locale),
+            language=pages.language(request, found.line.shown.locale),
             title="portal_money_receipt_title",
         )
-        return page(request, "receipt.html", own, receipt=shown)
+        return pages.page(request, "receipt.html", own, receipt=shown)
 
     # -- a top-up by card ------------------------------------------------------------------------
 
@@ -239,8 +175,8 @@ def money_routes(portal: Portal) -> APIRouter:
         )
         if isinstance(offer, Response):
             return offer
-        shown = topup_form(offer, language=language(request, offer.line.shown.locale))
-        return page(request, "topup.html", language_of(offer.line.shown.locale), form=shown)
+        shown = topup_form(offer, language=pages.language(request, offer.line.shown.locale))
+        return pages.page(request, "topup.html", language_of(offer.line.shown.locale), form=shown)
 
     @router.get("/lines/{msisdn}/topup/confirm")
     async def topup_confirm_page(
@@ -258,12 +194,12 @@ def money_routes(portal: Portal) -> APIRouter:
         )
         if isinstance(offer, Response):
             return offer
-        words = language(request, offer.line.shown.locale)
+        words = pages.language(request, offer.line.shown.locale)
         own = language_of(offer.line.shown.locale)
         if offer.refused is not None or not card:
             form = topup_form(offer, language=words, amount=asked, card=card)
             problem = offer.refused or "card_required"
-            return page(
+            return pages.page(
                 request,
                 "topup.html",
                 own,
@@ -281,7 +217,7 @@ def money_routes(portal: Portal) -> APIRouter:
             return see_other(checkout_href(back=here, language=words, amount=asked))
         chosen = SAVED_CARD if card == SAVED_CARD else token
         confirm = topup_confirm(offer, language=words, card=chosen, last4=last4, back=here)
-        return page(
+        return pages.page(
             request, "pay_confirm.html", own, confirm=confirm, action=f"{line_href(msisdn)}/topup"
         )
 
@@ -302,18 +238,18 @@ def money_routes(portal: Portal) -> APIRouter:
                 idempotency_key=fields.get(KEY_FIELD),
             )
         except SaldoError as error:
-            return refused(request, error, back=f"{line_href(msisdn)}/topup", fields=fields)
+            return pages.refused(request, error, back=f"{line_href(msisdn)}/topup", fields=fields)
         if isinstance(attempt, Response):
             return attempt
         if attempt.topup is None:  # declined: the form again, to choose another card
             offer = attempt.offer
             form = topup_form(
                 offer,
-                language=language(request, offer.line.shown.locale),
+                language=pages.language(request, offer.line.shown.locale),
                 amount=amount,
                 card=NEW_CARD,
             )
-            return page(
+            return pages.page(
                 request,
                 "topup.html",
                 language_of(offer.line.shown.locale),
@@ -336,148 +272,15 @@ def money_routes(portal: Portal) -> APIRouter:
         if isinstance(found, Response):
             return found
         status = topup_status(
-            found.line, found.topup, language=language(request, found.line.shown.locale)
+            found.line, found.topup, language=pages.language(request, found.line.shown.locale)
         )
-        return page(
+        return pages.page(
             request,
             "topup_done.html",
             language_of(found.line.shown.locale),
             status_view=status,
             refresh=PENDING_REFRESH if status.state == "pending" else None,
         )
-
-    # -- a renewal ------------------------------------------------------------------------------
-
-    @router.get("/lines/{msisdn}/renew")
-    async def renew_page(request: Request, msisdn: str) -> Response:
-        offer = await portal.signed_in(
-            request,
-            renewal_offer,
-            paying=True,
-            msisdn=msisdn,
-            renewal=None,
-            max_rate_age=max_rate_age,
-        )
-        if isinstance(offer, Response):
-            return offer
-        form = renew_form(offer, language=language(request, offer.line.shown.locale))
-        return page(request, "renew.html", language_of(offer.line.shown.locale), form=form)
-
-    @router.get("/lines/{msisdn}/renew/quote")
-    async def quote_page(request: Request, msisdn: str) -> Response:
-        asked = _renewal(list(request.query_params.multi_items()))
-        offer = await portal.signed_in(
-            request,
-            renewal_offer,
-            paying=True,
-            msisdn=msisdn,
-            renewal=asked,
-            max_rate_age=max_rate_age,
-        )
-        if isinstance(offer, Response):
-            return offer
-        words, own = (
-            language(request, offer.line.shown.locale),
-            language_of(offer.line.shown.locale),
-        )
-        if offer.quote is None:
-            problem = offer.refused or "invalid_request"
-            return page(
-                request,
-                "renew.html",
-                own,
-                status=400,
-                form=renew_form(offer, language=words),
-                error=refusal(problem),
-                code=problem,
-            )
-        return page(
-            request,
-            "quote.html",
-            own,
-            quote=quote_view(offer, language=words),
-            action=f"{line_href(msisdn)}/renew",
-        )
-
-    @router.post("/lines/{msisdn}/renew")
-    async def place_order(request: Request, msisdn: str) -> Response:
-        fields = await portal.form(request)
-        if fields is None:
-            return portal.forbidden(request)
-        form = await request.form()
-        items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
-        try:
-            placed = await portal.signed_in(
-                request,
-                place_line_order,
-                msisdn=msisdn,
-                renewal=_renewal(items),
-                email=None,
-                idempotency_key=fields.get(KEY_FIELD),
-                max_rate_age=max_rate_age,
-            )
-        except SaldoError as error:
-            return refused(request, error, back=f"{line_href(msisdn)}/renew", fields=fields)
-        if isinstance(placed, Response):
-            return placed
-        return see_other(f"{line_href(msisdn)}/orders/{placed.order.id}")
-
-    @router.get("/lines/{msisdn}/orders/{order_id}")
-    async def order(
-        request: Request, msisdn: str, order_id: int, token: str = "", last4: str = ""
-    ) -> Response:
-        try:
-            found = await portal.signed_in(
-                request, order_page, paying=True, msisdn=msisdn, order_id=order_id
-            )
-        except OrderNotFound:
-            return portal.not_found(request)
-        if isinstance(found, Response):
-            return found
-        shown = order_view(
-            found, language=language(request, found.line.shown.locale), token=token, last4=last4
-        )
-        return page(
-            request,
-            "order.html",
-            language_of(found.line.shown.locale),
-            order=shown,
-            refresh=PENDING_REFRESH if shown.state == "pending" else None,
-        )
-
-    @router.post("/lines/{msisdn}/orders/{order_id}/pay")
-    async def pay(request: Request, msisdn: str, order_id: int) -> Response:
-        fields = await portal.form(request)
-        if fields is None:
-            return portal.forbidden(request)
-        here = f"{line_href(msisdn)}/orders/{order_id}"
-        try:
-            paid = await portal.signed_in(
-                request,
-                pay_order_with,
-                paying=True,
-                msisdn=msisdn,
-                order_id=order_id,
-                card=fields.get("card", ""),
-                idempotency_key=fields.get(KEY_FIELD),
-            )
-        except OrderNotFound:
-            return portal.not_found(request)
-        except SaldoError as error:
-            return refused(request, error, back=here, fields=fields)
-        if isinstance(paid, Response):
-            return paid
-        if paid.declined is not None:  # the order again, payable another way
-            shown = order_view(paid, language=language(request, paid.line.shown.locale))
-            return page(
-                request,
-                "order.html",
-                language_of(paid.line.shown.locale),
-                status=402,
-                order=shown,
-                refresh=None,
-            )
-        return see_other(here)
 
     # -- the sandbox processor's own card page -------------------------------------------------
 
@@ -501,24 +304,6 @@ def money_routes(portal: Portal) -> APIRouter:
         )
 
     return router
-
-
-def refusal(code: str) -> str:
-    """The words for a refusal's code: its own, or the general ones."""
-    key = f"portal_money_refused_{code}"
-    return key if key in catalog("en") else "portal_money_refused_other"
-
-
-def _renewal(items: list[tuple[str, str]]) -> Renewal:
-    """The renewal a form asks for (``plan``, ``add_on`` repeated, ``pay_in``, ``method``)."""
-    fields = dict(items)
-    return Renewal(
-        plan=fields.get("plan", ""),
-        months=None,
-        add_ons=tuple(value for key, value in items if key == "add_on" and value),
-        pay_in=fields.get("pay_in") or None,
-        method=fields.get("method") or "card",
-    )
 
 
 def _local_path(target: str) -> str:
