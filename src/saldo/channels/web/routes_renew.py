@@ -12,10 +12,10 @@ from saldo.channels.web.language import language_of
 from saldo.channels.web.money_kit import KEY_FIELD, PENDING_REFRESH, MoneyPages, refusal
 from saldo.channels.web.pages import see_other
 from saldo.channels.web.views import line_href
-from saldo.channels.web.views_money import order_view, quote_view, renew_form
+from saldo.channels.web.views_renew import order_view, quote_view, renew_form
 from saldo.domain.errors import SaldoError
-from saldo.services.access.line_money import order_page, pay_order_with, renewal_offer
 from saldo.services.access.line_orders import Renewal, place_line_order
+from saldo.services.access.line_renewal import order_page, pay_order_with, renewal_offer
 from saldo.services.orders import OrderNotFound
 
 

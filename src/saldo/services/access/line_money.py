@@ -1,8 +1,8 @@
 """What the portal's money pages need beside the app API's use cases (``line_topups``,
-``line_orders``): the choices a form offers (the operator's denominations and bounds, its
-plans and add-ons, the currencies a renewal can be paid in, the card the line keeps), a
-top-up's or an order's page as it stands, and paying with the card the line keeps, whose
-token never leaves Saldo.
+``line_orders``): the top-up form's choices (the operator's denominations payable online and
+its bounds, the card the line keeps, the processor whose own card page takes a new one), a
+top-up's page and receipt as they stand, and paying with the card the line keeps, whose
+token never leaves Saldo. A renewal's are ``line_renewal``'s.
 
 Every use case starts from the token presented: a number that is not on the account, or an
 order or top-up that is not of that line, is answered as one that does not exist.
@@ -12,23 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from saldo.domain.access import TokenKind
 from saldo.domain.errors import SaldoError
 from saldo.domain.money import InvalidAmount, Money
-from saldo.domain.operator import AddOn, Plan
-from saldo.domain.orders import QUOTE_VALIDITY
 from saldo.domain.periods import require_aware
 from saldo.domain.topup import TopUpAmountRefused, TopUpReceipt, check_topup_amount
 from saldo.services.access.account_lines import AccountLine, account_line_view, own_line
-from saldo.services.access.line_orders import (
-    QuoteShown,
-    Renewal,
-    _check_months,
-    pay_line_order,
-)
 from saldo.services.access.line_topups import (
     CardTopUp,
     PaymentTokenRequired,
@@ -39,11 +31,9 @@ from saldo.services.access.line_topups import (
 from saldo.services.access.policy import AccessPolicy
 from saldo.services.access.sign_in import note_use, signed_in
 from saldo.services.inquire_balance import balance_view
-from saldo.services.order_payment import SANDBOX, PaymentDeclined
-from saldo.services.orders import OrderDetails, OrderNotFound, order_details
+from saldo.services.order_payment import SANDBOX
 from saldo.services.ports import LineWithBuckets, UnitOfWork
 from saldo.services.ports.payments import PaymentProvider
-from saldo.services.quotes import quote_for_line
 from saldo.services.settlement import BALANCE
 from saldo.services.top_up import replayed_receipt
 
@@ -100,35 +90,6 @@ class TopUpOffer:
 
 
 @dataclass(frozen=True, slots=True)
-class RenewalOffer:
-    """A renewal's form: the operator's plans and add-ons, the currencies it can be paid in
-    (the line's first), the methods, and, when a renewal was asked, its quote or the code of
-    why it cannot be quoted (``refused``)."""
-
-    line: AccountLine
-    language: str
-    plans: tuple[Plan, ...]
-    addons: tuple[AddOn, ...]
-    currencies: tuple[str, ...]
-    methods: tuple[str, ...]
-    payers: Payers
-    asked: Renewal | None
-    quote: QuoteShown | None
-    refused: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPage:
-    """An order of the account's line as its page shows it, with how it may be paid."""
-
-    line: AccountLine
-    details: OrderDetails
-    payers: Payers
-    language: str
-    declined: str | None = None  # a payment just declined: its code
-
-
-@dataclass(frozen=True, slots=True)
 class TopUpPage:
     """A card top-up of the account's line as it stands, with the line."""
 
@@ -169,7 +130,7 @@ def card_topup_offer(
     operator's currency; None: none asked yet) checked against its bounds. Raises
     NotSignedIn, InvalidMsisdn, LineNotFound."""
     now = require_aware(now)
-    line = _line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
+    line = account_line_of(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
     rules = line.operator.topup
     chosen, refused = None, None
     if amount is not None:
@@ -180,7 +141,7 @@ def card_topup_offer(
             chosen, refused = None, error.code
     minimum = max(rules.minimum, rules.online_minimum or rules.minimum)
     return TopUpOffer(
-        line=_shown(line, now=now),
+        line=shown_line(line, now=now),
         # the denominations that may be paid online
         denominations=tuple(
             denomination.amount
@@ -190,7 +151,7 @@ def card_topup_offer(
         ),
         minimum=minimum,
         maximum=rules.maximum,
-        payers=_payers(uow, line, providers),
+        payers=payers_of(uow, line, providers),
         chosen=chosen,
         refused=refused,
     )
@@ -216,7 +177,7 @@ def top_up_line(
     offer = card_topup_offer(
         uow, providers, policy=policy, token=token, kind=kind, msisdn=msisdn, amount=None, now=now
     )
-    provider, card_token = _card(
+    provider, card_token = card_to_charge(
         uow, providers, policy=policy, token=token, kind=kind, msisdn=msisdn, card=card, now=now
     )
     try:
@@ -255,8 +216,8 @@ def card_topup_page(
     topup = card_topup(
         uow, policy=policy, token=token, kind=kind, msisdn=msisdn, topup_id=topup_id, now=now
     )
-    line = _line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    return TopUpPage(line=_shown(line, now=now), topup=topup)
+    line = account_line_of(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
+    return TopUpPage(line=shown_line(line, now=now), topup=topup)
 
 
 def topup_receipt_page(
@@ -281,154 +242,7 @@ def topup_receipt_page(
     if stored is None or stored.line_id != line.line.id:
         raise TopUpReceiptNotFound(f"no top-up {topup_id} of {line.line.msisdn}")
     receipt = replayed_receipt(stored, line=line.line, operator=line.operator)
-    return ReceiptPage(line=_shown(line, now=now), receipt=replace(receipt, replayed=False))
-
-
-def renewal_offer(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    policy: AccessPolicy,
-    token: str | None,
-    kind: TokenKind,
-    msisdn: str,
-    renewal: Renewal | None,
-    max_rate_age: timedelta,
-    now: datetime,
-) -> RenewalOffer:
-    """The renewal form of the account's line and, for ``renewal``, its quote now (or why
-    there is none). Raises NotSignedIn, InvalidMsisdn, LineNotFound."""
-    now = require_aware(now)
-    line = _line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    operator = line.operator
-    with uow.reading():
-        pairs = uow.rates.latest_per_pair()
-    others = sorted({code for rate in pairs for code in (rate.base, rate.quote)})
-    quote, refused = None, None
-    if renewal is not None:
-        try:
-            _check_months(line, renewal)
-            quoted = quote_for_line(
-                uow,
-                msisdn=line.line.msisdn,
-                plan_code=renewal.plan,
-                addon_codes=renewal.add_ons,
-                pay_in=renewal.pay_in,
-                method=renewal.method,
-                max_rate_age=max_rate_age,
-                now=now,
-            )
-            quote = QuoteShown(quoted=quoted, valid_until=now + QUOTE_VALIDITY)
-        except SaldoError as error:
-            refused = error.code
-    return RenewalOffer(
-        line=_shown(line, now=now),
-        language=line.line.language,
-        plans=operator.plans,
-        addons=operator.addons,
-        currencies=(operator.currency, *(code for code in others if code != operator.currency)),
-        methods=("card", BALANCE),
-        payers=_payers(uow, line, providers),
-        asked=renewal,
-        quote=quote,
-        refused=refused,
-    )
-
-
-def order_page(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    policy: AccessPolicy,
-    token: str | None,
-    kind: TokenKind,
-    msisdn: str,
-    order_id: int,
-    now: datetime,
-) -> OrderPage:
-    """The account's line's order ``order_id`` as it stands (its receipt once fulfilled),
-    with how it may be paid. Raises NotSignedIn, InvalidMsisdn, LineNotFound,
-    OrderNotFound."""
-    now = require_aware(now)
-    line = _line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    with uow.reading():
-        order = uow.orders.get(order_id)
-    if order is None or order.line_id != line.line.id:
-        raise OrderNotFound(f"there is no order {order_id} of {line.line.msisdn}")
-    details = order_details(uow, order_id=order_id)
-    if details.order.receipt_number is not None:
-        details = order_details(uow, order_id=order_id, with_receipt=True)
-    return OrderPage(
-        line=_shown(line, now=now),
-        details=details,
-        payers=_payers(uow, line, providers),
-        language=line.line.language,
-    )
-
-
-def pay_order_with(
-    uow: UnitOfWork,
-    providers: Mapping[str, PaymentProvider],
-    *,
-    policy: AccessPolicy,
-    token: str | None,
-    kind: TokenKind,
-    msisdn: str,
-    order_id: int,
-    card: str,
-    idempotency_key: str | None,
-    now: datetime,
-) -> OrderPage:
-    """``pay_line_order`` for the account's line's order, from the balance (``card`` is
-    ``balance``), with the card the line keeps (``saved``) or a processor's token: the order
-    as it stands after (``declined`` with the code of a card just declined: the order stays
-    payable). Raises OrderNotFound, NoSavedCard, then what ``pay_line_order`` raises but
-    PaymentDeclined."""
-    page = order_page(
-        uow,
-        providers,
-        policy=policy,
-        token=token,
-        kind=kind,
-        msisdn=msisdn,
-        order_id=order_id,
-        now=now,
-    )
-    if card == BALANCE:
-        method, provider, card_token = BALANCE, None, None
-    else:
-        provider, card_token = _card(
-            uow, providers, policy=policy, token=token, kind=kind, msisdn=msisdn, card=card, now=now
-        )
-        method = "card"
-    declined = None
-    try:
-        pay_line_order(
-            uow,
-            providers,
-            policy=policy,
-            token=token,
-            kind=kind,
-            order_id=order_id,
-            method=method,
-            provider=provider,
-            card_token=card_token,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
-    except PaymentDeclined as refused:
-        declined = refused.decline_code or refused.code
-    after = order_page(
-        uow,
-        providers,
-        policy=policy,
-        token=token,
-        kind=kind,
-        msisdn=msisdn,
-        order_id=page.details.order.id,
-        now=now,
-    )
-    return replace(after, declined=declined)
+    return ReceiptPage(line=shown_line(line, now=now), receipt=replace(receipt, replayed=False))
 
 
 def offers_card_page(
@@ -444,7 +258,7 @@ def offers_card_page(
     return name in HOSTED_CARD_PAGES and name in providers
 
 
-def _line(
+def account_line_of(
     uow: UnitOfWork,
     *,
     policy: AccessPolicy,
@@ -460,11 +274,11 @@ def _line(
     return line
 
 
-def _shown(line: LineWithBuckets, *, now: datetime) -> AccountLine:
+def shown_line(line: LineWithBuckets, *, now: datetime) -> AccountLine:
     return account_line_view(line, balance_view(line, now=now), now=now)
 
 
-def _payers(
+def payers_of(
     uow: UnitOfWork, line: LineWithBuckets, providers: Mapping[str, PaymentProvider]
 ) -> Payers:
     saved = _saved(uow, line)
@@ -486,7 +300,7 @@ def _saved(uow: UnitOfWork, line: LineWithBuckets) -> tuple[str, str, str] | Non
     return None
 
 
-def _card(
+def card_to_charge(
     uow: UnitOfWork,
     providers: Mapping[str, PaymentProvider],
     *,
@@ -501,7 +315,7 @@ def _card(
     whose page made it."""
     if card != SAVED_CARD:
         return next((name for name in HOSTED_CARD_PAGES if name in providers), None), card
-    line = _line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
+    line = account_line_of(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
     saved = _saved(uow, line)
     if saved is None:
         raise NoSavedCard(f"{line.line.msisdn} keeps no card: choose one")
