@@ -69,15 +69,24 @@ class Portal:
             lambda: saldo.run(use_case, policy=self.policy, now=saldo.clock.now(), **kwargs)
         )
 
+    async def run_paying(self, use_case: Callable[..., V], /, **kwargs: Any) -> V:
+        """``run`` for a use case that also takes the payment processors."""
+        saldo = self.saldo
+        return await run_in_threadpool(
+            lambda: saldo.run_paying(use_case, policy=self.policy, now=saldo.clock.now(), **kwargs)
+        )
+
     async def signed_in(
-        self, request: Request, use_case: Callable[..., V], /, **kwargs: Any
+        self, request: Request, use_case: Callable[..., V], /, paying: bool = False, **kwargs: Any
     ) -> V | Response:
-        """The use case's view for the visitor's session, or the page to answer instead."""
+        """The use case's view for the visitor's session, or the page to answer instead
+        (``paying``: a use case that takes the payment processors)."""
         token = self.jar.session(request)
         if token is None:
             return see_other("/sign-in")
+        call = self.run_paying if paying else self.run
         try:
-            return await self.run(use_case, token=token, kind=WEB, **kwargs)
+            return await call(use_case, token=token, kind=WEB, **kwargs)
         except NotSignedIn:
             return self.signed_out()
         except (LineNotFound, InvalidMsisdn):

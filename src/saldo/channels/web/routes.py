@@ -2,7 +2,9 @@
 
 - ``routes_access``: signing in with a code sent by SMS, signing out, the language;
 - ``routes_lines``: the account's lines, a line's page, adding and taking off a line;
-- ``routes_history``: a line's daily use, movements, statements, plan and advice.
+- ``routes_history``: a line's daily use, movements, statements, plan and advice;
+- ``routes_money``: a voucher, a top-up by card, the sandbox's card page, and a renewal
+  (``routes_renew``).
 
 Every route makes at most one use-case call (``Portal.run`` / ``Portal.signed_in``) and renders
 what it returns. Every POST first checks its form's ``csrf`` field (``Portal.form``): without
@@ -19,12 +21,13 @@ from saldo.channels.web.kit import Portal
 from saldo.channels.web.routes_access import access_routes
 from saldo.channels.web.routes_history import history_routes
 from saldo.channels.web.routes_lines import lines_routes
+from saldo.channels.web.routes_money import money_routes
 
 
 def portal_router(saldo: Saldo) -> APIRouter:
     """The portal's pages, for ``create_api`` (not in the OpenAPI: they answer HTML)."""
     portal = Portal.of(saldo)
     router = APIRouter(include_in_schema=False)
-    for part in (lines_routes, access_routes, history_routes):
+    for part in (lines_routes, access_routes, history_routes, money_routes):
         router.include_router(part(portal))
     return router

@@ -127,7 +127,7 @@ def quote_line_renewal(
     ``quote_for_line`` raises."""
     now = require_aware(now)
     line, _ = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    _check_months(line, renewal)
+    check_months(line, renewal)
     quoted = quote_for_line(
         uow,
         msisdn=line.line.msisdn,
@@ -162,7 +162,7 @@ def place_line_order(
     now = require_aware(now)
     key = required_key(idempotency_key)
     line, found = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    _check_months(line, renewal)
+    check_months(line, renewal)
     same_request(
         uow, policy=policy, account_id=found.account_id, key=key,
         request=("order", line.line.id, renewal, email or ""), now=now,
@@ -302,7 +302,8 @@ def _own_order(
     return found
 
 
-def _check_months(line: LineWithBuckets, renewal: Renewal) -> None:
+def check_months(line: LineWithBuckets, renewal: Renewal) -> None:
+    """Raise PlanMonthsDiffer when the renewal asks for other months than its plan's."""
     plan = find_plan(line.operator, renewal.plan)
     if renewal.months is not None and renewal.months != plan.months:
         raise PlanMonthsDiffer(

@@ -132,6 +132,10 @@ class TopUpBonus:
 class TopUpRepository(Protocol):
     def get_by_key(self, *, operator_id: int, idempotency_key: str) -> StoredTopUp | None: ...
 
+    def get(self, topup_id: int) -> StoredTopUp | None:
+        """The top-up ``topup_id`` (None: none, or another operator's in a scoped unit)."""
+        ...
+
     def credit(
         self,
         topup: NewTopUp,

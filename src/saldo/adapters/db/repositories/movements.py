@@ -25,7 +25,7 @@ from saldo.services.ports import (
     TopUpBonus,
 )
 
-_TOPUP_BY_KEY = select(
+_TOPUP_COLUMNS = (
     t.topups.c.id,
     t.topups.c.operator_id,
     t.topups.c.line_id,
@@ -38,13 +38,15 @@ _TOPUP_BY_KEY = select(
     t.topups.c.balance_after,
     t.topups.c.created_at,
     t.topups.c.bonus,
-).where(
+)
+_TOPUP_BY_KEY = select(*_TOPUP_COLUMNS).where(
     and_(
         t.topups.c.operator_id == bindparam("operator_id"),
         t.topups.c.idempotency_key == bindparam("key"),
     )
 )
 _TOPUP_BY_KEY_PREPARED = Prepared(_TOPUP_BY_KEY)
+_TOPUP_BY_ID = select(*_TOPUP_COLUMNS).where(t.topups.c.id == bindparam("topup_id"))
 
 
 class SqlTopUpRepository:
@@ -60,22 +62,13 @@ class SqlTopUpRepository:
         row = _TOPUP_BY_KEY_PREPARED.first(
             self._connection, operator_id=operator_id, key=idempotency_key
         )
-        if row is None:
+        return None if row is None else _stored_topup(row)
+
+    def get(self, topup_id: int) -> StoredTopUp | None:
+        row = self._connection.execute(_TOPUP_BY_ID, {"topup_id": topup_id}).first()
+        if row is None or (self._scope is not None and row.operator_id != self._scope):
             return None
-        return StoredTopUp(
-            id=row.id,
-            operator_id=row.operator_id,
-            line_id=row.line_id,
-            request_fingerprint=row.request_fingerprint,
-            amount=row.amount,
-            currency=row.currency,
-            channel=row.channel,
-            state_before=LineState(row.state_before),
-            valid_until_after=row.valid_until_after,
-            balance_after=row.balance_after,
-            created_at=row.created_at,
-            bonus=row.bonus,
-        )
+        return _stored_topup(row)
 
     def credit(
         self,
@@ -440,3 +433,20 @@ class SqlPlanPurchaseRepository:
             )
         except IntegrityError as error:
             raise DuplicateIdempotencyKey(idempotency_key) from error
+
+
+def _stored_topup(row: Any) -> StoredTopUp:
+    return StoredTopUp(
+        id=row.id,
+        operator_id=row.operator_id,
+        line_id=row.line_id,
+        request_fingerprint=row.request_fingerprint,
+        amount=row.amount,
+        currency=row.currency,
+        channel=row.channel,
+        state_before=LineState(row.state_before),
+        valid_until_after=row.valid_until_after,
+        balance_after=row.balance_after,
+        created_at=row.created_at,
+        bonus=row.bonus,
+    )
