@@ -14,7 +14,7 @@ the ``Response`` to send instead, so a route reads::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -69,15 +69,37 @@ class Portal:
             lambda: saldo.run(use_case, policy=self.policy, now=saldo.clock.now(), **kwargs)
         )
 
+    async def run_paying(self, use_case: Callable[..., V], /, **kwargs: Any) -> V:
+        """``run`` for a use case that also takes the installation's payment processors."""
+        saldo = self.saldo
+        return await run_in_threadpool(
+            lambda: saldo.run_paying(use_case, policy=self.policy, now=saldo.clock.now(), **kwargs)
+        )
+
     async def signed_in(
         self, request: Request, use_case: Callable[..., V], /, **kwargs: Any
     ) -> V | Response:
         """The use case's view for the visitor's session, or the page to answer instead."""
+        return await self._with_session(request, self.run, use_case, kwargs)
+
+    async def signed_in_paying(
+        self, request: Request, use_case: Callable[..., V], /, **kwargs: Any
+    ) -> V | Response:
+        """``signed_in`` for a use case that also takes the payment processors."""
+        return await self._with_session(request, self.run_paying, use_case, kwargs)
+
+    async def _with_session(
+        self,
+        request: Request,
+        run: Callable[..., Awaitable[V]],
+        use_case: Callable[..., V],
+        kwargs: Mapping[str, Any],
+    ) -> V | Response:
         token = self.jar.session(request)
         if token is None:
             return see_other("/sign-in")
         try:
-            return await self.run(use_case, token=token, kind=WEB, **kwargs)
+            return await run(use_case, token=token, kind=WEB, **kwargs)
         except NotSignedIn:
             return self.signed_out()
         except (LineNotFound, InvalidMsisdn):
