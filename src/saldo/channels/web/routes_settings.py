@@ -15,6 +15,7 @@ from saldo.channels.web.pages import see_other
 from saldo.channels.web.views import line_href
 from saldo.channels.web.views_settings import (
     GENERAL,
+    TYPED_AMOUNTS,
     calendar_ics,
     refusal_text,
     settings_change,
@@ -67,6 +68,7 @@ def settings_routes(portal: Portal) -> APIRouter:
         status: int = 200,
         notice: str | None = None,
         refused: dict[str, str] | None = None,
+        typed: dict[str, str] | None = None,
     ) -> Response:
         own = language_of(page.settings.shown.locale)
         language = portal.language(request, own)
@@ -77,7 +79,9 @@ def settings_routes(portal: Portal) -> APIRouter:
             line_language=own,
             section="lines",
             context={
-                "settings": settings_view(page, language=language, base_url=str(request.base_url)),
+                "settings": settings_view(
+                    page, language=language, base_url=str(request.base_url), typed=typed or {}
+                ),
                 "notice": notice,
                 "refused": refused or {},
             },
@@ -107,6 +111,8 @@ def settings_routes(portal: Portal) -> APIRouter:
                 request,
                 changed.page,
                 status=400,
+                # The refused form's amounts are shown again as typed.
+                typed={name: fields[name] for name in TYPED_AMOUNTS if name in fields},
                 refused={
                     "part": fields.get("part") or GENERAL,
                     "text": refusal_text(changed.refused, language=portal.language(request, own)),

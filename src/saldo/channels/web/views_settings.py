@@ -25,6 +25,8 @@ from saldo.services.settlement import BALANCE
 
 # Which form of the page a POST comes from: each changes only its own settings.
 GENERAL, RENEWAL, TOPUP = "general", "renewal", "topup"
+# The fields where amounts are typed, shown again as typed when a change is refused.
+TYPED_AMOUNTS: Final = ("threshold", "topup_below", "topup_amount")
 # Calendar alarms: in the morning of the day (all-day events start at local midnight).
 _ALARM_AT: Final = timedelta(hours=9)
 
@@ -71,12 +73,16 @@ def settings_href(msisdn: str) -> str:
     return line_href(msisdn) + "/settings"
 
 
-def settings_view(page: SettingsPage, *, language: str, base_url: str) -> SettingsView:
+def settings_view(
+    page: SettingsPage, *, language: str, base_url: str, typed: Mapping[str, str]
+) -> SettingsView:
+    """The page in ``language``; ``typed``: amounts to show as typed (those of a refused
+    form, among TYPED_AMOUNTS) instead of those in force."""
     shown = page.settings
     locale = locale_for(language, country=page.country)
     currency = shown.shown.currency
 
-    def typed(minor: int | None) -> str:
+    def written(minor: int | None) -> str:
         # As the subscriber would type it: the locale's number, without the currency sign.
         return "" if minor is None else _plain(Money(minor, currency), locale=locale)
 
@@ -115,7 +121,7 @@ def settings_view(page: SettingsPage, *, language: str, base_url: str) -> Settin
             for days in shown.reminder_days_offered
         ),
         reminders_none=not shown.reminder_days,
-        threshold="" if own is None else typed(own.minor),
+        threshold=typed.get("threshold", "" if own is None else written(own.minor)),
         threshold_hint=(
             translate(
                 "portal_settings_threshold_operator",
@@ -138,8 +144,8 @@ def settings_view(page: SettingsPage, *, language: str, base_url: str) -> Settin
         ),
         topup_offered=shown.auto_topup_offered,
         auto_topup=topup is not None and topup.enabled,
-        topup_below=typed(topup.threshold if topup else None),
-        topup_amount=typed(topup.amount if topup else None),
+        topup_below=typed.get("topup_below", written(topup.threshold if topup else None)),
+        topup_amount=typed.get("topup_amount", written(topup.amount if topup else None)),
         amount_hint=translate(
             "portal_settings_amount_hint",
             language=language,

@@ -166,6 +166,7 @@ def test_a_refused_field_answers_the_form_with_400_and_changes_nothing(
     assert answer.status_code == 400
     assert "invalid_amount" in answer.text
     assert "Ce montant est illisible" in answer.text
+    assert 'value="beaucoup" aria-invalid="true"' in answer.text  # as typed, marked
     saved = settings_of()
     assert (saved.language, saved.reminder_days, saved.own_threshold) == ("fr", (7, 3, 1), False)
 
