@@ -32,10 +32,12 @@ WRONG_TRIES: Final = 5
 
 
 class CodePurpose(enum.StrEnum):
-    """What a code is asked for: signing in with a line, or adding a line to an account."""
+    """What a code is asked for: signing in with a line, adding a line to an account, or
+    proving an email address is the line's holder's (the code goes to that address)."""
 
     SIGN_IN = "sign_in"
     ADD_LINE = "add_line"
+    EMAIL = "email"
 
 
 class TokenKind(enum.StrEnum):
@@ -126,7 +128,8 @@ class CodeAttempt:
     """One request for a code: for ``msisdn`` (as typed, in E.164), for a ``purpose`` (and
     the ``account_id`` asking, to add a line), sent to ``line_id`` (None: no live line has
     the number and nothing was sent; the attempt is kept all the same, so that an unknown
-    number is answered as a known one is)."""
+    number is answered as a known one is); ``email``: the address a code to prove an email
+    was sent to (purpose EMAIL only)."""
 
     id: int
     msisdn: str
@@ -139,6 +142,7 @@ class CodeAttempt:
     tries: int = 0
     used_at: datetime | None = None
     ended_at: datetime | None = None
+    email: str | None = None
 
 
 class CodeRefused(SaldoError):

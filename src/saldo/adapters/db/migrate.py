@@ -5,10 +5,15 @@ schema first, and an up-to-date database is recognised without it (``is_up_to_da
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import Connection
+
+from saldo.adapters.db.engine import WRITE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -47,9 +52,29 @@ def upgrade(engine: Engine, *, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, *, revision: str) -> None:
+    """Take the database back to ``revision``: all of it or, when a step refuses (a
+    migration that would lose data says so), none of it."""
+    from alembic import command
+
+    config = alembic_config(engine)
+    with _migrating(engine) as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the whole run, on SQLite too: its connections are in the driver's
+    autocommit, where each DDL statement would stand alone, unless marked as a writer's
+    (``BEGIN IMMEDIATE``, engine.py)."""
+    with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+        yield connection
 
 
 def pending_revisions(engine: Engine) -> list[str]:

@@ -8,6 +8,7 @@ from saldo.channels.notifications.texts import (
     auto_renewal_failed_sms,
     auto_topup_done_sms,
     auto_topup_failed_sms,
+    code_email,
     expiry_email,
     expiry_sms,
     lapsed_sms,
@@ -22,6 +23,7 @@ from saldo.services.notices import (
     AUTO_TOPUP_DONE,
     AUTO_TOPUP_FAILED,
     CODE_KINDS,
+    EMAIL_CODE,
     EXPIRY_REMINDER,
     LAPSED,
     LOW_BALANCE,
@@ -85,9 +87,19 @@ def code_sms(speaker: Speaker, *, kind: str, code: str, minutes: int) -> str:
 
 
 def expiry_reminder_email(notice: LineNotice) -> OutgoingEmail:
-    """The expiry reminder by email to the message's recipient. Raises Undeliverable for
-    another kind, or when the recipient cannot receive email."""
+    """The expiry reminder by email to the message's recipient, or the code that proves an
+    email address. Raises Undeliverable for another kind, or when the recipient cannot
+    receive email."""
     message = notice.message
+    if notice.kind == EMAIL_CODE and notice.code is not None and notice.code_minutes:
+        speaker = Speaker(operator=notice.operator, language=notice.language)
+        try:
+            return code_email(
+                speaker, msisdn=notice.msisdn, code=notice.code, minutes=notice.code_minutes,
+                to=message.recipient, message_id=message_id(message.key),
+            )  # fmt: skip
+        except ValueError as error:
+            raise Undeliverable(f"outbox message {message.key}: {error}") from None
     if notice.kind != EXPIRY_REMINDER or notice.valid_until is None:
         raise Undeliverable(f"no email is written for outbox message {message.key}")
     speaker = Speaker(operator=notice.operator, language=notice.language)

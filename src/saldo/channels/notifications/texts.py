@@ -192,6 +192,35 @@ def expiry_email(
     )
 
 
+def code_email(
+    speaker: Speaker, *, msisdn: str, code: str, minutes: int, to: str, message_id: str
+) -> OutgoingEmail:
+    """The code that proves an email address for a line, by email to that address.
+
+    Raises ValueError when ``to`` cannot receive email (see OutgoingEmail)."""
+    operator = speaker.operator
+    heading = speaker.say("portal_settings_email_code_heading")
+    paragraphs = [
+        speaker.say("portal_settings_email_code_body", msisdn=msisdn, code=code, minutes=minutes),
+        speaker.say("portal_settings_email_code_not_you"),
+    ]
+    lang = language_tag(speaker.locale)
+    body = "".join(f"<p>{html.escape(paragraph)}</p>\n" for paragraph in paragraphs)
+    return OutgoingEmail(
+        to=to,
+        subject=speaker.say("portal_settings_email_code_subject", operator=operator.name),
+        text=f"{heading}\n\n" + "\n\n".join(paragraphs) + "\n",
+        html=(
+            f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8">'
+            f"<title>{html.escape(heading)}</title></head>\n<body>\n"
+            f"<h1>{html.escape(heading)}</h1>\n{body}</body>\n</html>\n"
+        ),
+        language=lang,
+        message_id=message_id,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
 def topup_receipt_email(
     speaker: Speaker, *, receipt: TopUpReceipt, to: str, message_id: str
 ) -> OutgoingEmail:

@@ -4,7 +4,8 @@
 - ``routes_lines``: the account's lines, a line's page, adding and taking off a line;
 - ``routes_history``: a line's daily use, movements, statements, plan and advice;
 - ``routes_money``: a voucher, a top-up by card, the sandbox's card page, and a renewal
-  (``routes_renew``).
+  (``routes_renew``);
+- ``routes_settings``: a line's settings, its email proven by a code, the calendar feed.
 
 Every route makes at most one use-case call (``Portal.run`` / ``Portal.signed_in``) and renders
 what it returns. Every POST first checks its form's ``csrf`` field (``Portal.form``): without
@@ -22,12 +23,13 @@ from saldo.channels.web.routes_access import access_routes
 from saldo.channels.web.routes_history import history_routes
 from saldo.channels.web.routes_lines import lines_routes
 from saldo.channels.web.routes_money import money_routes
+from saldo.channels.web.routes_settings import settings_routes
 
 
 def portal_router(saldo: Saldo) -> APIRouter:
     """The portal's pages, for ``create_api`` (not in the OpenAPI: they answer HTML)."""
     portal = Portal.of(saldo)
     router = APIRouter(include_in_schema=False)
-    for part in (lines_routes, access_routes, history_routes, money_routes):
+    for part in (lines_routes, access_routes, history_routes, money_routes, settings_routes):
         router.include_router(part(portal))
     return router

@@ -64,7 +64,7 @@ def ask_code(
     the code to the live line that has it, if any. Raises TooManyCodes before anything is
     written when the number or the address asked too often."""
     address_hash = keyed_hash(address or "unknown", key=policy.key, purpose="address")
-    _count(
+    count_request(
         uow,
         scope="code:number",
         key=keyed_hash(number, key=policy.key, purpose="number"),
@@ -72,7 +72,7 @@ def ask_code(
         what="this number",
         now=now,
     )
-    _count(
+    count_request(
         uow,
         scope="code:address",
         key=address_hash,
@@ -157,7 +157,7 @@ def _live_line(record: LineRecord | None, *, now: datetime) -> Line | None:
     return None if state is LineState.RECYCLED else line
 
 
-def _count(
+def count_request(
     uow: UnitOfWork,
     *,
     scope: str,
@@ -166,6 +166,8 @@ def _count(
     what: str,
     now: datetime,
 ) -> None:
+    """Count a request for a code under ``scope`` and ``key`` in the open unit of work.
+    Raises TooManyCodes (naming ``what`` was limited) past ``limits``."""
     hits = admit(
         uow.access.rate_hits(scope=scope, key=key, now=now), limits=limits, now=now, what=what
     )

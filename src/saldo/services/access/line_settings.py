@@ -16,7 +16,7 @@ from datetime import datetime
 
 from saldo.domain.access import TokenKind
 from saldo.domain.lines import check_language, check_reminder_days
-from saldo.domain.money import Money
+from saldo.domain.money import Money, parse_money
 from saldo.domain.operator import Presentation
 from saldo.domain.periods import require_aware
 from saldo.services.access.account_lines import own_line
@@ -77,6 +77,9 @@ class SettingsChange:
     reset_low_balance_threshold: bool = False
     language: str | None = None
     reminder_days: tuple[int, ...] | None = None
+    # The amounts as a person typed them in this locale ("1.500,50" in es_AR); None:
+    # decimal text.
+    locale: str | None = None
 
 
 def line_settings(
@@ -94,7 +97,7 @@ def line_settings(
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
     note_use(uow, found, now=now)
-    return _settings(uow, msisdn=line.line.msisdn)
+    return settings_of(uow, msisdn=line.line.msisdn)
 
 
 def change_line_settings(
@@ -137,12 +140,17 @@ def change_line_settings(
         if change.reminder_days is None
         else check_reminder_days(change.reminder_days, offered=operator.reminder_days)
     )
+    currency = operator.currency
     threshold = (
         None
         if change.low_balance_threshold is None
         else check_threshold(
-            Money.of(change.low_balance_threshold, operator.currency), currency=operator.currency
+            _amount(change.low_balance_threshold, currency, change.locale), currency=currency
         )
+    )
+    topup_below, topup_amount = (
+        None if typed is None else _amount(typed, currency, change.locale).canonical()
+        for typed in (change.auto_topup_below, change.auto_topup_amount)
     )
     if change.auto_renewal is not None:
         change_auto_renewal(
@@ -160,13 +168,12 @@ def change_line_settings(
             now=now,
         )
     if change.auto_topup is not None:
-        currency = operator.currency
         change_auto_topup(
             uow,
             providers,
             msisdn=number,
-            below=_typed(change.auto_topup_below, topup.threshold if topup else None, currency),
-            amount=_typed(change.auto_topup_amount, topup.amount if topup else None, currency),
+            below=_typed(topup_below, topup.threshold if topup else None, currency),
+            amount=_typed(topup_amount, topup.amount if topup else None, currency),
             provider=change.auto_topup_provider
             or (topup.provider if topup is not None else sandbox),
             token=change.auto_topup_token or (topup.token if topup is not None else None),
@@ -186,7 +193,15 @@ def change_line_settings(
             uow.commit()
     if threshold is not None or change.reset_low_balance_threshold:
         set_low_balance_alert(uow, msisdn=number, threshold=threshold)
-    return _settings(uow, msisdn=number)
+    return settings_of(uow, msisdn=number)
+
+
+def _amount(text: str, currency: str, locale: str | None) -> Money:
+    """An amount as decimal text, or as a person typed it in ``locale``. Raises
+    InvalidAmount."""
+    if locale is None:
+        return Money.of(text, currency)
+    return parse_money(text, currency=currency, locale=locale)
 
 
 def _typed(given: str | None, kept: int | None, currency: str) -> str | None:
@@ -196,7 +211,8 @@ def _typed(given: str | None, kept: int | None, currency: str) -> str | None:
     return None if kept is None else Money(kept, currency).canonical()
 
 
-def _settings(uow: UnitOfWork, *, msisdn: str) -> LineSettings:
+def settings_of(uow: UnitOfWork, *, msisdn: str) -> LineSettings:
+    """The settings of the line with ``msisdn`` as they stand (its own transaction)."""
     with uow.reading():
         record = line_record(uow, number=msisdn)
         renewal = uow.auto_renewals.get(record.line.id)

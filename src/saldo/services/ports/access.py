@@ -50,9 +50,11 @@ class AccessRepository(Protocol):
         address_hash: str,
         expires_at: datetime,
         now: datetime,
+        email: str | None = None,
     ) -> int:
-        """Record a request for a code, ending the open attempts for the same number,
-        purpose and account first (their codes stop working); return its id."""
+        """Record a request for a code (sent to ``email`` for purpose EMAIL), ending the
+        open attempts for the same number, purpose and account first (their codes stop
+        working); return its id."""
         ...
 
     def latest_attempt(
@@ -97,6 +99,19 @@ class AccessRepository(Protocol):
     ) -> str:
         """Keep ``request_fingerprint`` under the account's ``idempotency_key`` unless one is
         kept there already; return the one kept (the first request's)."""
+        ...
+
+    def calendar_seed(self, account_id: int) -> str | None:
+        """The seed of the account's calendar feed (None: it has none)."""
+        ...
+
+    def account_of_calendar(self, secret_hash: str) -> int | None:
+        """The account whose calendar feed's secret has this keyed hash."""
+        ...
+
+    def new_calendar(self, *, account_id: int, seed: str, secret_hash: str, now: datetime) -> None:
+        """Give the account a calendar feed of this seed and secret hash, in place of the
+        one it had (whose address then opens nothing)."""
         ...
 
 

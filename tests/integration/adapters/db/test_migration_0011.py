@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+import saldo.adapters.db.migrate as migrate
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.migrate import alembic_config, upgrade
+from saldo.adapters.db.migrate import upgrade
 from saldo.adapters.payments import sandbox as cards
 from saldo.bootstrap import Saldo
 from saldo.channels.api.app import create_app
@@ -53,10 +53,7 @@ def auto_topup(saldo: Saldo, token: str) -> None:
 
 
 def downgrade_to(saldo: Saldo, revision: str) -> None:
-    config = alembic_config(saldo.engine)
-    with saldo.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    migrate.downgrade(saldo.engine, revision=revision)
 
 
 def lost_attempt_before_0011(saldo: Saldo, *, revision: str) -> int:

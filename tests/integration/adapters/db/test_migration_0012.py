@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
-from saldo.adapters.db.migrate import alembic_config, pending_revisions, upgrade
+import saldo.adapters.db.migrate as migrate
+from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.bootstrap import Saldo
 from saldo.services.lines import NewLine, add_line
 from saldo.services.outbox import outbox_messages
@@ -35,10 +35,7 @@ def migrated(saldo: Saldo) -> Iterator[Saldo]:
 
 
 def downgrade(saldo: Saldo, revision: str) -> None:
-    config = alembic_config(saldo.engine)
-    with saldo.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    migrate.downgrade(saldo.engine, revision=revision)
 
 
 def test_0012_goes_down_and_up_again_keeping_the_outbox(migrated: Saldo) -> None:

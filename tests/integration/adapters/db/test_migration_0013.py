@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
-from saldo.adapters.db.migrate import alembic_config, pending_revisions, upgrade
+import saldo.adapters.db.migrate as migrate
+from saldo.adapters.db.migrate import pending_revisions, upgrade
 from saldo.bootstrap import Saldo
 from saldo.domain.access import TokenKind
 from saldo.services.access.line_topups import top_up_by_card
@@ -30,10 +30,7 @@ def migrated(saldo: Saldo) -> Iterator[Saldo]:
 
 
 def downgrade(saldo: Saldo, revision: str) -> None:
-    config = alembic_config(saldo.engine)
-    with saldo.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    migrate.downgrade(saldo.engine, revision=revision)
 
 
 def test_0013_goes_down_and_up_again_keeping_the_lines(migrated: Saldo) -> None:

@@ -23,6 +23,7 @@ _A = t.sign_in_attempts
 _T = t.access_tokens
 _R = t.rate_limits
 _Q = t.account_requests
+_C = t.calendar_feeds
 _PURPOSES = {purpose.value: purpose for purpose in CodePurpose}
 _KINDS = {kind.value: kind for kind in TokenKind}
 _FORGET_AT_ONCE = 100
@@ -102,6 +103,7 @@ class SqlAccessRepository:
         address_hash: str,
         expires_at: datetime,
         now: datetime,
+        email: str | None = None,
     ) -> int:
         self._connection.execute(
             update(_A)
@@ -125,6 +127,7 @@ class SqlAccessRepository:
                     tries=0,
                     created_at=now,
                     expires_at=expires_at,
+                    email=email,
                 )
                 .returning(_A.c.id)
             ).scalar_one()
@@ -224,6 +227,28 @@ class SqlAccessRepository:
             update(_T).where(_T.c.id == token_id, _T.c.revoked_at.is_(None)).values(revoked_at=now)
         )
 
+    # -- calendar feeds ---------------------------------------------------------------------
+
+    def calendar_seed(self, account_id: int) -> str | None:
+        seed: str | None = self._connection.execute(
+            select(_C.c.seed).where(_C.c.account_id == account_id)
+        ).scalar_one_or_none()
+        return seed
+
+    def account_of_calendar(self, secret_hash: str) -> int | None:
+        account: int | None = self._connection.execute(
+            select(_C.c.account_id).where(_C.c.secret_hash == secret_hash)
+        ).scalar_one_or_none()
+        return account
+
+    def new_calendar(self, *, account_id: int, seed: str, secret_hash: str, now: datetime) -> None:
+        self._connection.execute(delete(_C).where(_C.c.account_id == account_id))
+        self._connection.execute(
+            insert(_C).values(
+                account_id=account_id, seed=seed, secret_hash=secret_hash, created_at=now
+            )
+        )
+
 
 def _same_request(
     msisdn: str, purpose: CodePurpose, account_id: int | None
@@ -245,4 +270,5 @@ def _attempt(row: Any) -> CodeAttempt:
         tries=row.tries,
         used_at=row.used_at,
         ended_at=row.ended_at,
+        email=row.email,
     )

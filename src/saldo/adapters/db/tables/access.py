@@ -43,7 +43,8 @@ account_lines = Table(
 )
 
 # One request for a verification code. ``line_id`` is the line the code was sent to (None: no
-# live line has the number, nothing was sent); ``account_id`` the account adding a line.
+# live line has the number, nothing was sent); ``account_id`` the account adding a line;
+# ``email`` the address a code proving it was sent to (purpose 'email', for that line).
 sign_in_attempts = Table(
     "sign_in_attempts",
     metadata,
@@ -60,7 +61,8 @@ sign_in_attempts = Table(
     Column("used_at", TZDateTime),
     # Too many wrong codes, or a newer code asked for.
     Column("ended_at", TZDateTime),
-    CheckConstraint("purpose IN ('sign_in', 'add_line')", name="purpose"),
+    Column("email", String(254)),
+    CheckConstraint("purpose IN ('sign_in', 'add_line', 'email')", name="purpose"),
     CheckConstraint(
         "(purpose = 'add_line') = (account_id IS NOT NULL)", name="account_adds_a_line"
     ),
@@ -106,4 +108,16 @@ account_requests = Table(
     Column("request_fingerprint", String(64), nullable=False),
     Column("created_at", TZDateTime, nullable=False),
     PrimaryKeyConstraint("account_id", "idempotency_key"),
+)
+
+# An account's calendar feed (``/calendar/{secret}.ics``): the secret is drawn from ``seed``
+# with a key derived from SALDO_SECRET_KEY, and found by its keyed hash; a copy of the
+# database alone opens no feed. A new seed (a new link) makes the old address open nothing.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("account_id", ForeignKey("subscriber_accounts.id"), primary_key=True),
+    Column("seed", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TZDateTime, nullable=False),
 )
