@@ -1,0 +1,476 @@
+"""The hotline's SIP endpoint: PJSIP's PJSUA2 (``pjsua2-python``) answering every INVITE the
+operator's switch routes to it, one ``Dialogue`` per call.
+
+Threads. PJSUA runs with no worker threads of its own (``threadCnt = 0``,
+``mainThreadOnly``): one endpoint thread, the one that calls ``serve_hotline``, creates the
+library, polls it (``libHandleEvents``) and is the only thread that touches a PJSUA object.
+Every PJSUA callback, whichever thread it comes on (SIP on the endpoint thread; RTP DTMF and
+a player's end on the media thread), only puts a job on the endpoint's queue; the endpoint
+thread runs the jobs between polls. Dialogues never run on it: each call has a
+``Conversation`` thread that calls its dialogue one event at a time, and the actions it
+returns come back through the same queue. A slow use case thus delays only its own call,
+and no Python thread but the endpoint's ever needs ``libRegisterThread``.
+
+The endpoint knows nothing of lines or money: it carries out ``Play``, ``Listen``,
+``Transfer`` and ``HangUp`` as ``saldo.channels.hotline.call`` describes them.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pjsua2 as pj
+
+from saldo.channels.hotline.call import (
+    Action,
+    Caller,
+    DialogueFactory,
+    HangUp,
+    Listen,
+    Play,
+    Transfer,
+    TransferOutcome,
+)
+from saldo.channels.hotline.conversation import Conversation
+from saldo.channels.hotline.sip_info import answer_dtmf_info
+from saldo.channels.hotline.sip_message import caller_of
+from saldo.channels.hotline.sip_metrics import HotlineMetrics
+from saldo.domain.errors import SaldoError
+from saldo.domain.numbering import mask_msisdn
+
+log = logging.getLogger("saldo.hotline")
+
+# How long libHandleEvents waits for SIP or media activity before the queue is looked at
+# again: the longest a dialogue's answer or a timer waits for the endpoint thread.
+POLL_MS = 10
+# How long a graceful stop waits for hung-up calls to close (the callers' 200 to the BYE)
+# and for their dialogues to end.
+STOP_SECONDS = 5.0
+# PJSUA's own limit (PJSUA_MAX_CALLS in the wheel's build).
+MAX_CALLS = 32
+
+
+class CannotServeHotline(SaldoError):
+    """The SIP endpoint could not start: its address or port is taken or not this machine's."""
+
+    code = "cannot_serve_hotline"
+
+
+def serve_hotline(
+    host: str,
+    port: int,
+    new_dialogue: DialogueFactory,
+    *,
+    ready: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
+    metrics: HotlineMetrics | None = None,
+) -> None:
+    """Answer SIP calls on ``host:port`` (UDP and TCP) until ``stop`` is set, or, without
+    ``stop``, until SIGTERM or SIGINT (then it must run on the main thread). Each call gets
+    a dialogue from ``new_dialogue``. ``ready`` is called once both transports listen.
+
+    On stop every call is hung up (BYE), its dialogue ends, and the library is destroyed.
+    Raises CannotServeHotline when the transports cannot be bound.
+    """
+    with _signals_to(stop) as stopping:
+        endpoint = _Endpoint(new_dialogue, metrics)
+        try:
+            endpoint.start(host, port)
+            if ready is not None:
+                ready()
+            endpoint.run(stopping)
+        finally:
+            endpoint.destroy()
+
+
+@contextmanager
+def _signals_to(stop: threading.Event | None) -> Iterator[threading.Event]:
+    if stop is not None:
+        yield stop
+        return
+    stopping = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stopping.set())
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        yield stopping
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _Endpoint:
+    def __init__(self, new_dialogue: DialogueFactory, metrics: HotlineMetrics | None) -> None:
+        self.new_dialogue = new_dialogue
+        self.metrics = metrics
+        self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.sessions: dict[int, _Session] = {}
+        self.ending: list[Conversation] = []  # dialogues whose call is over
+        self._ep: pj.Endpoint | None = None
+        self._account: _Account | None = None
+
+    def start(self, host: str, port: int) -> None:
+        ep = pj.Endpoint()
+        ep.libCreate()
+        self._ep = ep
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0
+        config.uaConfig.mainThreadOnly = True
+        config.uaConfig.maxCalls = MAX_CALLS
+        config.uaConfig.userAgent = "Saldo hotline"
+        config.logConfig.level = 3 if log.isEnabledFor(logging.DEBUG) else 1
+        config.logConfig.consoleLevel = config.logConfig.level
+        config.medConfig.noVad = True
+        ep.libInit(config)
+        ep.audDevManager().setNullDev()
+        transport = pj.TransportConfig()
+        transport.boundAddress = host
+        transport.port = port
+        for kind in (pj.PJSIP_TRANSPORT_UDP, pj.PJSIP_TRANSPORT_TCP):
+            try:
+                ep.transportCreate(kind, transport)
+            except pj.Error as error:
+                raise CannotServeHotline(
+                    f"cannot take SIP port {host}:{port}: {error.reason}; choose another "
+                    "with SALDO_HOTLINE_PORT"
+                ) from None
+        ep.libStart()
+        account = pj.AccountConfig()
+        # No registration: the switch routes the hotline numbers here, and this catch-all
+        # account takes every INVITE whatever its request URI.
+        account.idUri = f"sip:hotline@{host}:{port}"
+        account.mediaConfig.transportConfig.boundAddress = host
+        self._account = _Account(self)
+        self._account.create(account)
+        log.info("hotline listening on sip:%s:%d (UDP and TCP)", host, port)
+
+    def run(self, stopping: threading.Event) -> None:
+        assert self._ep is not None
+        deadline: float | None = None
+        while True:
+            self._ep.libHandleEvents(POLL_MS)
+            self._run_jobs()
+            now = time.monotonic()
+            for session in list(self.sessions.values()):
+                session.tick(now)
+            if stopping.is_set() and deadline is None:
+                deadline = now + STOP_SECONDS
+                for session in list(self.sessions.values()):
+                    session.hang_up()
+            if deadline is not None and (not self.sessions or now > deadline):
+                return
+
+    def post(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the endpoint thread (safe from any thread)."""
+        self.jobs.put(job)
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                job()
+            except Exception:
+                log.exception("hotline: a SIP event could not be handled")
+
+    def incoming(self, call_id: int, invite: str) -> None:
+        caller = caller_of(invite)
+        if self.metrics is not None:
+            self.metrics.calls.inc()
+        assert self._account is not None
+        sip_call = _SipCall(self._account, call_id, self)
+        session = _Session(self, sip_call, caller)
+        self.sessions[call_id] = session
+        sip_call.session = session
+        log.info(
+            "hotline call %s to %s from %s",
+            caller.call_id,
+            caller.dialled,
+            mask_msisdn(caller.number) if caller.number else "a withheld number",
+        )
+        answer = pj.CallOpParam()
+        answer.statusCode = 200
+        sip_call.answer(answer)
+
+    def forget(self, session: _Session) -> None:
+        self.sessions.pop(session.sip_call_id, None)
+        self.ending = [c for c in self.ending if not c.join(0)]
+        self.ending.append(session.conversation)
+
+    def destroy(self) -> None:
+        """Hang up what is left and destroy the library. Every Python object that wraps a
+        PJSUA one goes first: PJSUA asserts if a call object outlives it."""
+        for session in list(self.sessions.values()):
+            session.finish()
+        self.sessions.clear()
+        self._run_jobs()
+        deadline = time.monotonic() + STOP_SECONDS
+        for conversation in self.ending:
+            if not conversation.join(max(0.0, deadline - time.monotonic())):
+                log.warning("hotline: a dialogue did not end in time")
+        if self._account is not None:
+            self._account.shutdown()
+            self._account = None
+        gc.collect()
+        if self._ep is not None:
+            self._ep.libDestroy()
+            self._ep = None
+
+
+class _Account(pj.Account):  # type: ignore[misc]
+    def __init__(self, endpoint: _Endpoint) -> None:
+        super().__init__()
+        self._endpoint = endpoint
+
+    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802 (PJSUA2's name)
+        # On the endpoint thread (PJSUA has no threads of its own): the call object must be
+        # made now, within the callback.
+        self._endpoint.incoming(prm.callId, prm.rdata.wholeMsg)
+
+
+class _SipCall(pj.Call):  # type: ignore[misc]
+    """PJSUA2's call: each callback becomes a job for the endpoint thread."""
+
+    def __init__(self, account: _Account, call_id: int, endpoint: _Endpoint) -> None:
+        super().__init__(account, call_id)
+        self._endpoint = endpoint
+        self.session: _Session | None = None
+
+    def _post(self, what: Callable[[_Session], None]) -> None:
+        session = self.session
+        if session is not None:
+            self._endpoint.post(lambda: what(session))
+
+    def onCallState(self, prm: Any) -> None:  # noqa: N802
+        self._post(lambda session: session.state_changed())
+
+    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
+        self._post(lambda session: session.media_changed())
+
+    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
+        digit = str(prm.digit)
+        self._post(lambda session: session.key(digit))
+
+    def onCallTsxState(self, prm: Any) -> None:  # noqa: N802
+        # On the endpoint thread, while the request is alive: it is answered here.
+        digit = answer_dtmf_info(prm.e)
+        if digit is not None:
+            self._post(lambda session: session.key(digit))
+
+    def onCallTransferStatus(self, prm: Any) -> None:  # noqa: N802
+        code, final = int(prm.statusCode), bool(prm.finalNotify)
+        if final:
+            prm.cont = False  # no further NOTIFY wanted
+        self._post(lambda session: session.transfer_status(code, final=final))
+
+
+class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
+    def __init__(self, on_end: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_end = on_end
+
+    def onEof2(self) -> None:  # noqa: N802
+        self._on_end()
+
+
+class _Session:
+    """One call: the actions waiting their turn and what is under way (a prompt playing, a
+    wait for keys, a transfer). Lives on the endpoint thread only."""
+
+    def __init__(self, endpoint: _Endpoint, sip_call: _SipCall, caller: Caller) -> None:
+        self.endpoint = endpoint
+        self.sip_call: _SipCall | None = sip_call
+        self.sip_call_id: int = sip_call.getId()
+        self.caller = caller
+        self.conversation = Conversation(endpoint.new_dialogue, caller, self._deliver)
+        self.waiting: deque[Action] = deque()
+        self.audio: Any = None
+        self.player: _Player | None = None
+        self.interruptible = False
+        self.listen_until: float | None = None
+        self.transferring = False
+        self.hanging_up = False
+        self.answered_at: float | None = None
+        self.over = False
+
+    def _deliver(self, actions: tuple[Action, ...]) -> None:
+        # On the conversation's thread.
+        self.endpoint.post(lambda: self.carry_out(actions))
+
+    def state_changed(self) -> None:
+        if self.sip_call is None:
+            return
+        state = self.sip_call.getInfo().state
+        if state == pj.PJSIP_INV_STATE_CONFIRMED and self.answered_at is None:
+            self.answered_at = time.monotonic()
+            if self.endpoint.metrics is not None:
+                self.endpoint.metrics.answered.inc()
+            self.conversation.begin()
+        elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.finish()
+
+    def media_changed(self) -> None:
+        if self.sip_call is None:
+            return
+        info = self.sip_call.getInfo()
+        self.audio = None
+        for media in info.media:
+            if (
+                media.type == pj.PJMEDIA_TYPE_AUDIO
+                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+            ):
+                self.audio = self.sip_call.getAudioMedia(media.index)
+                break
+        self.advance()
+
+    def carry_out(self, actions: tuple[Action, ...]) -> None:
+        if self.over or self.hanging_up:
+            return
+        self.waiting.extend(actions)
+        self.advance()
+
+    def advance(self) -> None:
+        """Start the waiting actions in order until one takes time (a prompt, a transfer)."""
+        while (
+            self.waiting
+            and not self.over
+            and not self.hanging_up
+            and self.player is None
+            and not self.transferring
+        ):
+            action = self.waiting[0]
+            if isinstance(action, Play):
+                if self.audio is None:
+                    return  # the media is not up yet: media_changed comes back here
+                self.waiting.popleft()
+                self.listen_until = None
+                self._play(action)
+            elif isinstance(action, Listen):
+                self.waiting.popleft()
+                self.listen_until = time.monotonic() + action.seconds
+            elif isinstance(action, Transfer):
+                self.waiting.popleft()
+                self.listen_until = None
+                self._transfer(action.target)
+            elif isinstance(action, HangUp):
+                self.hang_up()
+
+    def _play(self, play: Play) -> None:
+        files = [str(Path(file)) for file in play.files]
+        if not files:
+            self.conversation.played()
+            return
+        player = _Player(lambda: self.endpoint.post(lambda: self._play_ended(player)))
+        try:
+            player.createPlaylist(files, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(self.audio)
+        except pj.Error as error:
+            log.error(
+                "hotline call %s: cannot play %s: %s", self.caller.call_id, files, error.reason
+            )
+            self.conversation.played()
+            return
+        self.player = player
+        self.interruptible = play.interruptible
+
+    def _play_ended(self, player: _Player) -> None:
+        if self.player is not player:
+            return  # stopped by a key already
+        self._stop_player()
+        self.conversation.played()
+        self.advance()
+
+    def _stop_player(self) -> None:
+        player, self.player = self.player, None
+        if player is not None and self.audio is not None:
+            try:
+                player.stopTransmit(self.audio)
+            except pj.Error:
+                pass  # the call's media is gone already
+
+    def key(self, digit: str) -> None:
+        if self.over or self.hanging_up or self.answered_at is None:
+            return
+        if self.player is not None:
+            if not self.interruptible:
+                return  # dropped, as call.py promises
+            self._stop_player()
+            self.waiting.clear()  # the dialogue decides anew from the key
+        self.listen_until = None
+        self.conversation.key(digit)
+
+    def tick(self, now: float) -> None:
+        if self.listen_until is not None and now >= self.listen_until:
+            self.listen_until = None
+            self.conversation.silence()
+
+    def _transfer(self, target: str) -> None:
+        assert self.sip_call is not None
+        self.transferring = True
+        try:
+            self.sip_call.xfer(target, pj.CallOpParam(True))
+        except pj.Error as error:
+            log.warning(
+                "hotline call %s: cannot transfer to %s: %s",
+                self.caller.call_id,
+                target,
+                error.reason,
+            )
+            self.transfer_status(500, final=True)
+
+    def transfer_status(self, code: int, *, final: bool) -> None:
+        if not final or not self.transferring or self.over:
+            return
+        self.transferring = False
+        outcome = TransferOutcome.ACCEPTED if 200 <= code < 300 else TransferOutcome.FAILED
+        log.info("hotline call %s: transfer %s (%d)", self.caller.call_id, outcome, code)
+        if self.endpoint.metrics is not None:
+            self.endpoint.metrics.transfers.labels(outcome.value).inc()
+        self.conversation.transferred(outcome)
+        if outcome is TransferOutcome.ACCEPTED:
+            self.hang_up()  # the agent has the caller: Saldo leaves the call
+        else:
+            self.advance()
+
+    def hang_up(self) -> None:
+        if self.over or self.hanging_up or self.sip_call is None:
+            return
+        self.hanging_up = True
+        self.waiting.clear()
+        self.listen_until = None
+        self._stop_player()
+        try:
+            self.sip_call.hangup(pj.CallOpParam(True))
+        except pj.Error as error:
+            log.warning("hotline call %s: hang-up: %s", self.caller.call_id, error.reason)
+
+    def finish(self) -> None:
+        """The call is over: its dialogue ends, once, and the PJSUA call object is let go."""
+        if self.over:
+            return
+        self.over = True
+        self._stop_player()
+        self.listen_until = None
+        self.waiting.clear()
+        if self.answered_at is not None:
+            if self.endpoint.metrics is not None:
+                self.endpoint.metrics.call_seconds.observe(time.monotonic() - self.answered_at)
+            self.conversation.ended()
+        self.audio = None
+        if self.sip_call is not None:
+            self.sip_call.session = None
+            self.sip_call = None
+        self.endpoint.forget(self)
