@@ -255,7 +255,9 @@ class _SipCall(pj.Call):  # type: ignore[misc]
             self._endpoint.post(lambda: what(session))
 
     def onCallState(self, prm: Any) -> None:  # noqa: N802
-        self._post(lambda session: session.state_changed())
+        # Read now: once the call is over, PJSUA no longer knows it.
+        state = self.getInfo().state
+        self._post(lambda session: session.state_changed(state))
 
     def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
         self._post(lambda session: session.media_changed())
@@ -310,10 +312,7 @@ class _Session:
         # On the conversation's thread.
         self.endpoint.post(lambda: self.carry_out(actions))
 
-    def state_changed(self) -> None:
-        if self.sip_call is None:
-            return
-        state = self.sip_call.getInfo().state
+    def state_changed(self, state: int) -> None:
         if state == pj.PJSIP_INV_STATE_CONFIRMED and self.answered_at is None:
             self.answered_at = time.monotonic()
             if self.endpoint.metrics is not None:
@@ -323,9 +322,12 @@ class _Session:
             self.finish()
 
     def media_changed(self) -> None:
-        if self.sip_call is None:
+        if self.sip_call is None or self.over:
             return
-        info = self.sip_call.getInfo()
+        try:
+            info = self.sip_call.getInfo()
+        except pj.Error:
+            return  # the call is over; its DISCONNECTED state is on its way
         self.audio = None
         for media in info.media:
             if (
