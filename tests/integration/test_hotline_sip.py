@@ -4,11 +4,13 @@ agent), and a scripted dialogue records what the endpoint told it."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import wave
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -22,7 +24,7 @@ from saldo.channels.hotline.call import (
     Transfer,
     TransferOutcome,
 )
-from saldo.channels.hotline.sip import serve_hotline
+from saldo.channels.hotline.sip import CannotServeHotline, serve_hotline
 from saldo.channels.hotline.sip_metrics import HotlineMetrics
 from tests.sipp import free_sip_port, require_sipp, run_sipp, sipp_peer
 
@@ -112,26 +114,39 @@ def prompts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def hotline() -> Iterator[Hotline]:
+def start_hotline() -> Iterator[Callable[..., Hotline]]:
+    """Starts the endpoint on a free port (``serve_hotline``'s keyword arguments may be
+    given) with a script to fill in; stops it and checks it stopped on leaving."""
     require_sipp()
-    script = Script()
-    registry = CollectorRegistry()
-    ready, stop = threading.Event(), threading.Event()
-    port = free_sip_port()
-    serving = threading.Thread(
-        target=serve_hotline,
-        args=("127.0.0.1", port, lambda: ScriptedDialogue(script)),
-        kwargs={"ready": ready.set, "stop": stop, "metrics": HotlineMetrics(registry)},
-        name="hotline-endpoint",
-    )
-    serving.start()
-    assert ready.wait(WAIT), "the hotline did not start"
-    try:
-        yield Hotline(port, script, registry, stop)
-    finally:
+    started: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(**options: object) -> Hotline:
+        script = Script()
+        registry = CollectorRegistry()
+        ready, stop = threading.Event(), threading.Event()
+        port = free_sip_port()
+        serving = threading.Thread(
+            target=serve_hotline,
+            args=("127.0.0.1", port, lambda: ScriptedDialogue(script)),
+            kwargs={"ready": ready.set, "stop": stop, "metrics": HotlineMetrics(registry)}
+            | options,
+            name="hotline-endpoint",
+        )
+        serving.start()
+        started.append((serving, stop))
+        assert ready.wait(WAIT), "the hotline did not start"
+        return Hotline(port, script, registry, stop)
+
+    yield start
+    for serving, stop in started:
         stop.set()
         serving.join(WAIT)
-    assert not serving.is_alive(), "the hotline did not stop"
+        assert not serving.is_alive(), "the hotline did not stop"
+
+
+@pytest.fixture
+def hotline(start_hotline: Callable[..., Hotline]) -> Hotline:
+    return start_hotline()
 
 
 def ended(script: Script) -> list[tuple[str, object]]:
@@ -141,9 +156,11 @@ def ended(script: Script) -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_a_callers_keys_reach_the_dialogue_in_order_from_rtp_and_sip_info(
-    hotline: Hotline, tmp_path: Path, transport: str
+    start_hotline: Callable[..., Hotline], tmp_path: Path, transport: str
 ) -> None:
-    # Given a dialogue that listens and hangs up at the fourth key
+    # Given a dialogue that listens and hangs up at the fourth key, metrics served over HTTP
+    metrics_port = free_sip_port()
+    hotline = start_hotline(metrics_port=metrics_port)
     hotline.script.begin = (Listen(seconds=WAIT),)
     hotline.script.on_key = lambda key, keys: (HangUp(),) if len(keys) == 4 else ()
 
@@ -158,9 +175,11 @@ def test_a_callers_keys_reach_the_dialogue_in_order_from_rtp_and_sip_info(
     assert (caller.number, caller.dialled) == ("+5491133334444", "121")
     assert caller.call_id.endswith("@127.0.0.1")
     assert events[1:] == [("key", "1"), ("key", "2"), ("key", "7"), ("key", "8"), ("ended", None)]
-    assert hotline.metric("saldo_hotline_calls_total") == 1
-    assert hotline.metric("saldo_hotline_answered_total") == 1
-    assert hotline.metric("saldo_hotline_call_seconds_count") == 1
+    with urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=WAIT) as response:
+        exposed = response.read().decode()
+    assert "saldo_hotline_calls_total 1.0" in exposed
+    assert "saldo_hotline_answered_total 1.0" in exposed
+    assert "saldo_hotline_call_seconds_count 1.0" in exposed
 
 
 def test_a_key_stops_an_interruptible_prompt_at_once_and_is_dropped_by_another(
@@ -254,3 +273,26 @@ def test_stopping_the_hotline_hangs_up_its_calls(hotline: Hotline, tmp_path: Pat
 
     # Then the caller got a BYE (SIPp's scenario ends on it) and the dialogue ended
     assert [name for name, _ in ended(hotline.script)] == ["begin", "ended"]
+
+
+def test_an_invite_from_outside_the_peers_is_refused(
+    start_hotline: Callable[..., Hotline], tmp_path: Path
+) -> None:
+    # Given a hotline that takes calls from the operator's SBC network only
+    hotline = start_hotline(peers=("10.20.0.0/16",))
+
+    # When a call comes from 127.0.0.1, Then it is refused with 403 (the scenario expects it)
+    run_sipp("refused", port=hotline.port, folder=tmp_path, keys=CALLER)
+    assert hotline.script.events == []
+    assert hotline.metric("saldo_hotline_calls_total") == 0
+
+
+def test_a_taken_port_is_one_clear_error() -> None:
+    # Given another program on the port (UDP)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+
+        # When the hotline starts there, Then it says so
+        with pytest.raises(CannotServeHotline, match=f"cannot take SIP port 127.0.0.1:{port}"):
+            serve_hotline("127.0.0.1", port, lambda: ScriptedDialogue(Script()))

@@ -18,18 +18,20 @@ The endpoint knows nothing of lines or money: it carries out ``Play``, ``Listen`
 from __future__ import annotations
 
 import gc
+import ipaddress
 import logging
 import queue
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pjsua2 as pj
+from prometheus_client import CollectorRegistry, start_http_server
 
 from saldo.channels.hotline.call import (
     Action,
@@ -45,6 +47,7 @@ from saldo.channels.hotline.conversation import Conversation
 from saldo.channels.hotline.sip_info import answer_dtmf_info
 from saldo.channels.hotline.sip_message import caller_of
 from saldo.channels.hotline.sip_metrics import HotlineMetrics
+from saldo.channels.hotline.sip_pjsip import set_log_level
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
 
@@ -58,6 +61,9 @@ POLL_MS = 10
 STOP_SECONDS = 5.0
 # PJSUA's own limit (PJSUA_MAX_CALLS in the wheel's build).
 MAX_CALLS = 32
+# Where INVITEs are taken from unless told otherwise: this machine only. P-Asserted-Identity
+# says who is calling, so only the operator's switch or SBC may send it (RFC 3325).
+LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 class CannotServeHotline(SaldoError):
@@ -71,26 +77,53 @@ def serve_hotline(
     port: int,
     new_dialogue: DialogueFactory,
     *,
+    peers: Sequence[str] = LOOPBACK,
+    rtp_port: int = 4000,
     ready: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
     metrics: HotlineMetrics | None = None,
+    metrics_port: int | None = None,
 ) -> None:
     """Answer SIP calls on ``host:port`` (UDP and TCP) until ``stop`` is set, or, without
     ``stop``, until SIGTERM or SIGINT (then it must run on the main thread). Each call gets
-    a dialogue from ``new_dialogue``. ``ready`` is called once both transports listen.
+    a dialogue from ``new_dialogue``. INVITEs are taken only from ``peers`` (networks such as
+    ``10.1.2.0/24``; the switch or SBC that routes the hotline numbers here), others are
+    refused with 403. RTP uses ports from ``rtp_port`` up, two per call. With
+    ``metrics_port``, ``metrics`` (made when not given) are served on
+    ``http://host:metrics_port/metrics``. ``ready`` is called once everything listens.
 
     On stop every call is hung up (BYE), its dialogue ends, and the library is destroyed.
-    Raises CannotServeHotline when the transports cannot be bound.
+    Raises CannotServeHotline when an address cannot be taken.
     """
+    networks = tuple(ipaddress.ip_network(peer, strict=False) for peer in peers)
+    if metrics_port is not None and metrics is None:
+        metrics = HotlineMetrics(CollectorRegistry())
     with _signals_to(stop) as stopping:
-        endpoint = _Endpoint(new_dialogue, metrics)
+        endpoint = _Endpoint(new_dialogue, metrics, networks)
+        exporter = None
         try:
-            endpoint.start(host, port)
+            endpoint.start(host, port, rtp_port=rtp_port)
+            if metrics is not None and metrics_port is not None:
+                exporter = _serve_metrics(metrics, host, metrics_port)
             if ready is not None:
                 ready()
             endpoint.run(stopping)
         finally:
+            if exporter is not None:
+                exporter.shutdown()
+                exporter.server_close()
             endpoint.destroy()
+
+
+def _serve_metrics(metrics: HotlineMetrics, host: str, port: int) -> Any:
+    try:
+        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as error:
+        raise CannotServeHotline(
+            f"cannot serve the hotline's metrics on {host}:{port}: {error.strerror}; "
+            "choose another port with SALDO_HOTLINE_METRICS_PORT"
+        ) from None
+    return server
 
 
 @contextmanager
@@ -111,16 +144,24 @@ def _signals_to(stop: threading.Event | None) -> Iterator[threading.Event]:
 
 
 class _Endpoint:
-    def __init__(self, new_dialogue: DialogueFactory, metrics: HotlineMetrics | None) -> None:
+    def __init__(
+        self,
+        new_dialogue: DialogueFactory,
+        metrics: HotlineMetrics | None,
+        peers: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+    ) -> None:
         self.new_dialogue = new_dialogue
         self.metrics = metrics
+        self.peers = peers
         self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.sessions: dict[int, _Session] = {}
         self.ending: list[Conversation] = []  # dialogues whose call is over
         self._ep: pj.Endpoint | None = None
         self._account: _Account | None = None
 
-    def start(self, host: str, port: int) -> None:
+    def start(self, host: str, port: int, *, rtp_port: int) -> None:
+        pjsip_level = 5 if logging.getLogger(PJSIP_LOG).isEnabledFor(logging.DEBUG) else 2
+        set_log_level(pjsip_level)
         ep = pj.Endpoint()
         ep.libCreate()
         self._ep = ep
@@ -129,8 +170,11 @@ class _Endpoint:
         config.uaConfig.mainThreadOnly = True
         config.uaConfig.maxCalls = MAX_CALLS
         config.uaConfig.userAgent = "Saldo hotline"
-        config.logConfig.level = 3 if log.isEnabledFor(logging.DEBUG) else 1
-        config.logConfig.consoleLevel = config.logConfig.level
+        config.logConfig.level = pjsip_level
+        config.logConfig.consoleLevel = pjsip_level
+        config.logConfig.decor = 0
+        # The endpoint deletes its writer in libDestroy: Python lets go of it here.
+        config.logConfig.writer = _LogWriter().__disown__()
         config.medConfig.noVad = True
         ep.libInit(config)
         ep.audDevManager().setNullDev()
@@ -151,6 +195,8 @@ class _Endpoint:
         # account takes every INVITE whatever its request URI.
         account.idUri = f"sip:hotline@{host}:{port}"
         account.mediaConfig.transportConfig.boundAddress = host
+        account.mediaConfig.transportConfig.port = rtp_port
+        account.mediaConfig.transportConfig.portRange = 2 * MAX_CALLS
         self._account = _Account(self)
         self._account.create(account)
         log.info("hotline listening on sip:%s:%d (UDP and TCP)", host, port)
@@ -186,15 +232,21 @@ class _Endpoint:
             except Exception:
                 log.exception("hotline: a SIP event could not be handled")
 
-    def incoming(self, call_id: int, invite: str) -> None:
+    def incoming(self, call_id: int, invite: str, source: str) -> None:
         caller = caller_of(invite)
-        if self.metrics is not None:
-            self.metrics.calls.inc()
         assert self._account is not None
         sip_call = _SipCall(self._account, call_id, self)
         session = _Session(self, sip_call, caller)
         self.sessions[call_id] = session
         sip_call.session = session
+        if not self._is_peer(source):
+            log.warning("hotline: INVITE from %s refused: not one of the peers", source)
+            refuse = pj.CallOpParam()
+            refuse.statusCode = 403
+            sip_call.answer(refuse)
+            return
+        if self.metrics is not None:
+            self.metrics.calls.inc()
         log.info(
             "hotline call %s to %s from %s",
             caller.call_id,
@@ -204,6 +256,15 @@ class _Endpoint:
         answer = pj.CallOpParam()
         answer.statusCode = 200
         sip_call.answer(answer)
+
+    def _is_peer(self, source: str) -> bool:
+        """Whether ``source`` (``"10.1.2.3:5060"``, ``"[::1]:5060"``) is in ``peers``."""
+        address = source.rsplit(":", 1)[0].strip("[]")
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.peers)
 
     def forget(self, session: _Session) -> None:
         self.sessions.pop(session.sip_call_id, None)
@@ -238,7 +299,19 @@ class _Account(pj.Account):  # type: ignore[misc]
     def onIncomingCall(self, prm: Any) -> None:  # noqa: N802 (PJSUA2's name)
         # On the endpoint thread (PJSUA has no threads of its own): the call object must be
         # made now, within the callback.
-        self._endpoint.incoming(prm.callId, prm.rdata.wholeMsg)
+        self._endpoint.incoming(prm.callId, prm.rdata.wholeMsg, prm.rdata.srcAddress)
+
+
+PJSIP_LOG = "saldo.hotline.pjsip"
+_PJSIP_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+
+class _LogWriter(pj.LogWriter):  # type: ignore[misc]
+    """PJSIP's log, into Python's logging (``saldo.hotline.pjsip``); from any PJSIP thread."""
+
+    def write(self, entry: Any) -> None:
+        level = _PJSIP_LEVELS.get(int(entry.level), logging.DEBUG)
+        logging.getLogger(PJSIP_LOG).log(level, "%s", str(entry.msg).rstrip())
 
 
 class _SipCall(pj.Call):  # type: ignore[misc]
