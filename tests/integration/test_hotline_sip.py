@@ -237,9 +237,7 @@ def test_an_agent_who_answers_takes_the_caller_and_saldo_leaves_the_call(
     assert hotline.metric("saldo_hotline_transfers_total", outcome="accepted") == 1
 
 
-def test_a_busy_agent_leaves_the_caller_with_the_dialogue(
-    hotline: Hotline, tmp_path: Path
-) -> None:
+def test_a_busy_agent_leaves_the_caller_with_the_dialogue(hotline: Hotline, tmp_path: Path) -> None:
     # Given a dialogue that transfers, then listens again when the transfer fails
     agent = free_sip_port()
     hotline.script.begin = (Transfer(f"sip:agent@127.0.0.1:{agent}"),)

@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -292,11 +292,13 @@ class _Endpoint:
 
 
 class _Account(pj.Account):  # type: ignore[misc]
+    """The catch-all account: PJSUA2's callback names are camelCase."""
+
     def __init__(self, endpoint: _Endpoint) -> None:
         super().__init__()
         self._endpoint = endpoint
 
-    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802 (PJSUA2's name)
+    def onIncomingCall(self, prm: Any) -> None:
         # On the endpoint thread (PJSUA has no threads of its own): the call object must be
         # made now, within the callback.
         self._endpoint.incoming(prm.callId, prm.rdata.wholeMsg, prm.rdata.srcAddress)
@@ -327,25 +329,25 @@ class _SipCall(pj.Call):  # type: ignore[misc]
         if session is not None:
             self._endpoint.post(lambda: what(session))
 
-    def onCallState(self, prm: Any) -> None:  # noqa: N802
+    def onCallState(self, prm: Any) -> None:
         # Read now: once the call is over, PJSUA no longer knows it.
         state = self.getInfo().state
         self._post(lambda session: session.state_changed(state))
 
-    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
+    def onCallMediaState(self, prm: Any) -> None:
         self._post(lambda session: session.media_changed())
 
-    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
+    def onDtmfDigit(self, prm: Any) -> None:
         digit = str(prm.digit)
         self._post(lambda session: session.key(digit))
 
-    def onCallTsxState(self, prm: Any) -> None:  # noqa: N802
+    def onCallTsxState(self, prm: Any) -> None:
         # On the endpoint thread, while the request is alive: it is answered here.
         digit = answer_dtmf_info(prm.e)
         if digit is not None:
             self._post(lambda session: session.key(digit))
 
-    def onCallTransferStatus(self, prm: Any) -> None:  # noqa: N802
+    def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
         if final:
             prm.cont = False  # no further NOTIFY wanted
@@ -357,7 +359,7 @@ class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
         super().__init__()
         self._on_end = on_end
 
-    def onEof2(self) -> None:  # noqa: N802
+    def onEof2(self) -> None:
         self._on_end()
 
 
@@ -403,10 +405,7 @@ class _Session:
             return  # the call is over; its DISCONNECTED state is on its way
         self.audio = None
         for media in info.media:
-            if (
-                media.type == pj.PJMEDIA_TYPE_AUDIO
-                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-            ):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.audio = self.sip_call.getAudioMedia(media.index)
                 break
         self.advance()
@@ -471,10 +470,8 @@ class _Session:
     def _stop_player(self) -> None:
         player, self.player = self.player, None
         if player is not None and self.audio is not None:
-            try:
+            with suppress(pj.Error):  # the call's media is gone already
                 player.stopTransmit(self.audio)
-            except pj.Error:
-                pass  # the call's media is gone already
 
     def key(self, digit: str) -> None:
         if self.over or self.hanging_up or self.answered_at is None:

@@ -13,7 +13,8 @@ from saldo.domain.numbering import InvalidMsisdn, parse_msisdn
 
 # Compact header forms (RFC 3261 §7.3.3) that a switch may use.
 _COMPACT = {"f": "from", "i": "call-id"}
-_URI = re.compile(r"<([^>]*)>|^\s*([^;,\s]+)")
+_ANGLED_URI = re.compile(r"<([^>]*)>")
+_BARE_URI = re.compile(r"^\s*([^;,\s]+)")
 _USER = re.compile(r"^(?:sips?|tel):([^@;?]*)", re.IGNORECASE)
 _WITHHELD = {"anonymous", "unknown", "restricted", "withheld", "unavailable", "private"}
 
@@ -58,10 +59,9 @@ def _split(message: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def _uri_of(name_addr: str) -> str:
-    found = _URI.search(name_addr)
-    if not found:
-        return ""
-    return found.group(1) if found.group(1) is not None else found.group(2)
+    """The URI of a name-addr (``"Ana" <sip:…>``) or of a bare addr-spec (``sip:…;tag=1``)."""
+    found = _ANGLED_URI.search(name_addr) or _BARE_URI.search(name_addr)
+    return found.group(1) if found else ""
 
 
 def _user_of(uri: str) -> str:
