@@ -59,8 +59,12 @@ POLL_MS = 10
 # How long a graceful stop waits for hung-up calls to close (the callers' 200 to the BYE)
 # and for their dialogues to end.
 STOP_SECONDS = 5.0
-# PJSUA's own limit (PJSUA_MAX_CALLS in the wheel's build).
-MAX_CALLS = 32
+# The pjsua2-python wheel is built with PJSIP's default PJSUA_MAX_CALLS: one process takes
+# at most 4 calls at once and answers a fifth 486 Busy Here (docs/hotline.md: more calls,
+# more processes).
+MAX_CALLS = 4
+# RTP ports from the first one up: two a call (RTP, RTCP), with room for ports still in use.
+RTP_PORTS = 64
 # Where INVITEs are taken from unless told otherwise: this machine only. P-Asserted-Identity
 # says who is calling, so only the operator's switch or SBC may send it (RFC 3325).
 LOOPBACK = ("127.0.0.0/8", "::1/128")
@@ -196,7 +200,7 @@ class _Endpoint:
         account.idUri = f"sip:hotline@{host}:{port}"
         account.mediaConfig.transportConfig.boundAddress = host
         account.mediaConfig.transportConfig.port = rtp_port
-        account.mediaConfig.transportConfig.portRange = 2 * MAX_CALLS
+        account.mediaConfig.transportConfig.portRange = RTP_PORTS
         self._account = _Account(self)
         self._account.create(account)
         log.info("hotline listening on sip:%s:%d (UDP and TCP)", host, port)
