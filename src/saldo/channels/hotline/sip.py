@@ -63,6 +63,9 @@ STOP_SECONDS = 5.0
 # at most 4 calls at once and answers a fifth 486 Busy Here (docs/hotline.md: more calls,
 # more processes).
 MAX_CALLS = 4
+# What a telephone network speaks, best first; PJSUA's other codecs (Speex, iLBC, L16) are
+# turned off. The offer's order decides among those both sides have.
+CODECS = ("PCMA/8000/1", "PCMU/8000/1", "G722/16000/1", "GSM/8000/1")
 # RTP ports from the first one up: two a call (RTP, RTCP), with room for ports still in use.
 RTP_PORTS = 64
 # Where INVITEs are taken from unless told otherwise: this machine only. P-Asserted-Identity
@@ -182,6 +185,9 @@ class _Endpoint:
         config.medConfig.noVad = True
         ep.libInit(config)
         ep.audDevManager().setNullDev()
+        for codec in ep.codecEnum2():
+            priority = 255 - CODECS.index(codec.codecId) if codec.codecId in CODECS else 0
+            ep.codecSetPriority(codec.codecId, priority)
         transport = pj.TransportConfig()
         transport.boundAddress = host
         transport.port = port
