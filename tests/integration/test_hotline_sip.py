@@ -4,6 +4,7 @@ agent), and a scripted dialogue records what the endpoint told it."""
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import wave
@@ -95,22 +96,74 @@ class Hotline:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
+def tone(hertz: float, seconds: float) -> list[int]:
+    """Samples of a sine at 8 kHz, loud enough to tell from silence."""
+    return [
+        round(8000 * math.sin(2 * math.pi * hertz * i / 8000)) for i in range(int(8000 * seconds))
+    ]
+
+
 @pytest.fixture(scope="module")
 def prompts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Telephone audio (8 kHz, 16-bit mono) of known lengths: a quiet hum."""
+    """Telephone audio (8 kHz, 16-bit mono WAV): tones of known pitch and length."""
     folder = tmp_path_factory.mktemp("prompts")
-    lengths = {"short": 0.3, "two_seconds": 2.0, "long": 20.0}
+    tones = {
+        "low": tone(400, 0.4),
+        "high": tone(1000, 0.4),
+        "two_seconds": tone(400, 2.0),
+        "long": tone(400, 20.0),
+    }
     made = {}
-    for name, seconds in lengths.items():
+    for name, samples in tones.items():
         path = folder / f"{name}.wav"
         with wave.open(str(path), "wb") as audio:
             audio.setnchannels(1)
             audio.setsampwidth(2)
             audio.setframerate(8000)
-            frames = int(8000 * seconds)
-            audio.writeframes(bytes([0x00, 0x04] * frames))
+            audio.writeframes(b"".join(s.to_bytes(2, "little", signed=True) for s in samples))
         made[name] = path
     return made
+
+
+class Ear:
+    """The caller's RTP port, played by the test: keeps the G.711 u-law audio Saldo sends."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
+        self.socket.settimeout(0.05)
+        self.packets: dict[int, bytes] = {}
+        self._closing = False
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                packet = self.socket.recv(2048)
+            except TimeoutError:
+                if self._closing:
+                    return
+                continue
+            if len(packet) > 12 and packet[1] & 0x7F == 0:  # payload type 0, PCMU
+                self.packets[int.from_bytes(packet[2:4], "big")] = packet[12:]
+
+    def heard(self) -> list[int]:
+        """Every sample received, in sequence order, the silence before and after cut off."""
+        self._closing = True
+        self._thread.join(WAIT)
+        self.socket.close()
+        audio = [ulaw(byte) for seq in sorted(self.packets) for byte in self.packets[seq]]
+        loud = [i for i, sample in enumerate(audio) if abs(sample) > 200]
+        return audio[loud[0] : loud[-1] + 1] if loud else []
+
+
+def ulaw(byte: int) -> int:
+    """One G.711 u-law byte as a 16-bit sample."""
+    byte = ~byte & 0xFF
+    magnitude = ((((byte & 0x0F) << 3) + 0x84) << ((byte >> 4) & 0x07)) - 0x84
+    return -magnitude if byte & 0x80 else magnitude
 
 
 @pytest.fixture
@@ -201,14 +254,16 @@ def test_a_key_stops_an_interruptible_prompt_at_once_and_is_dropped_by_another(
     assert ended(hotline.script)[1:] == [("played", None), ("key", "5"), ("ended", None)]
 
 
-def test_a_withheld_caller_hears_the_prompt_and_silence_ends_the_call(
+def test_a_withheld_caller_hears_the_prompts_in_order_and_silence_ends_the_call(
     hotline: Hotline, tmp_path: Path, prompts: dict[str, Path]
 ) -> None:
-    # Given a dialogue that plays a prompt, waits briefly and hangs up on silence
-    hotline.script.begin = (Play((prompts["short"], prompts["short"])), Listen(seconds=0.3))
+    # Given a dialogue that plays a low then a high tone, waits briefly, hangs up on silence
+    hotline.script.begin = (Play((prompts["low"], prompts["high"])), Listen(seconds=0.3))
+    ear = Ear()
 
     # When an anonymous caller calls over TCP and presses nothing
-    run_sipp("silent", port=hotline.port, folder=tmp_path, transport="tcp", keys=WITHHELD)
+    keys = WITHHELD | {"heard_port": str(ear.port)}
+    run_sipp("silent", port=hotline.port, folder=tmp_path, transport="tcp", keys=keys)
 
     # Then the dialogue knew no number, heard the prompts end, then the silence
     events = ended(hotline.script)
@@ -216,6 +271,15 @@ def test_a_withheld_caller_hears_the_prompt_and_silence_ends_the_call(
     assert isinstance(caller, Caller)
     assert (caller.number, caller.dialled) == (None, "121")
     assert [name for name, _ in events] == ["begin", "played", "silence", "ended"]
+    # And the caller heard both tones, whole and in order, as u-law keeps them (within a
+    # sixteenth of each sample, and a few steps where the files join)
+    expected = tone(400, 0.4) + tone(1000, 0.4)
+    expected = expected[1 : max(i for i, sample in enumerate(expected) if abs(sample) > 200) + 1]
+    heard = ear.heard()
+    assert len(heard) == len(expected)
+    assert all(
+        abs(got - want) <= 160 + abs(want) // 16 for got, want in zip(heard, expected, strict=True)
+    )
 
 
 def test_an_agent_who_answers_takes_the_caller_and_saldo_leaves_the_call(
@@ -266,7 +330,8 @@ def test_stopping_the_hotline_hangs_up_its_calls(hotline: Hotline, tmp_path: Pat
     stopper.start()
 
     # When the hotline is stopped during the call
-    run_sipp("silent", port=hotline.port, folder=tmp_path, keys=CALLER)
+    keys = CALLER | {"heard_port": str(free_sip_port())}
+    run_sipp("silent", port=hotline.port, folder=tmp_path, keys=keys)
     stopper.join(WAIT)
 
     # Then the caller got a BYE (SIPp's scenario ends on it) and the dialogue ended

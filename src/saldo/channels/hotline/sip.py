@@ -22,8 +22,10 @@ import ipaddress
 import logging
 import queue
 import signal
+import tempfile
 import threading
 import time
+import wave
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -63,6 +65,11 @@ STOP_SECONDS = 5.0
 # at most 4 calls at once and answers a fifth 486 Busy Here (docs/hotline.md: more calls,
 # more processes).
 MAX_CALLS = 4
+# PJSIP's playlist loses about a frame as it starts and the last three as it ends (seen on
+# loopback with 2.15.1): every prompt is played between two short silences, which are what
+# is lost, so the caller hears each prompt whole.
+LEAD_IN_SECONDS = 0.06
+TRAIL_SECONDS = 0.1
 # What a telephone network speaks, best first; PJSUA's other codecs (Speex, iLBC, L16) are
 # turned off. The offer's order decides among those both sides have.
 CODECS = ("PCMA/8000/1", "PCMU/8000/1", "G722/16000/1", "GSM/8000/1")
@@ -165,6 +172,11 @@ class _Endpoint:
         self.ending: list[Conversation] = []  # dialogues whose call is over
         self._ep: pj.Endpoint | None = None
         self._account: _Account | None = None
+        self._folder = tempfile.TemporaryDirectory(prefix="saldo-hotline-")
+        self.silences = (
+            _silence(Path(self._folder.name) / "lead-in.wav", LEAD_IN_SECONDS),
+            _silence(Path(self._folder.name) / "trail.wav", TRAIL_SECONDS),
+        )
 
     def start(self, host: str, port: int, *, rtp_port: int) -> None:
         pjsip_level = 5 if logging.getLogger(PJSIP_LOG).isEnabledFor(logging.DEBUG) else 2
@@ -299,6 +311,17 @@ class _Endpoint:
         if self._ep is not None:
             self._ep.libDestroy()
             self._ep = None
+        self._folder.cleanup()
+
+
+def _silence(path: Path, seconds: float) -> str:
+    """A WAV file of ``seconds`` of telephone silence (8 kHz, 16-bit mono) at ``path``."""
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(bytes(2 * round(8000 * seconds)))
+    return str(path)
 
 
 class _Account(pj.Account):  # type: ignore[misc]
@@ -365,12 +388,15 @@ class _SipCall(pj.Call):  # type: ignore[misc]
 
 
 class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
-    def __init__(self, on_end: Callable[[], None]) -> None:
+    """A prompt's player. It holds no reference back to itself (no cycle): a PJSUA object
+    must be freed on the endpoint thread, never by Python's garbage collector elsewhere."""
+
+    def __init__(self, on_end: Callable[[_Player], None]) -> None:
         super().__init__()
         self._on_end = on_end
 
     def onEof2(self) -> None:
-        self._on_end()
+        self._on_end(self)
 
 
 class _Session:
@@ -457,9 +483,10 @@ class _Session:
         if not files:
             self.conversation.played()
             return
-        player = _Player(lambda: self.endpoint.post(lambda: self._play_ended(player)))
+        player = _Player(self._player_ended)
+        lead_in, trail = self.endpoint.silences
         try:
-            player.createPlaylist(files, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
+            player.createPlaylist([lead_in, *files, trail], "prompt", pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(self.audio)
         except pj.Error as error:
             log.error(
@@ -469,6 +496,10 @@ class _Session:
             return
         self.player = player
         self.interruptible = play.interruptible
+
+    def _player_ended(self, player: _Player) -> None:
+        # On the media thread.
+        self.endpoint.post(lambda: self._play_ended(player))
 
     def _play_ended(self, player: _Player) -> None:
         if self.player is not player:
