@@ -4,7 +4,8 @@
 fails the test with SIPp's error log when the call did not go as the scenario says;
 ``sipp_peer`` starts a SIPp that waits for one call (the agent a caller is transferred to).
 SIPp plays RFC 4733 keys from the pcaps it ships (``/usr/share/sip-tester``), which needs
-root, as CI is. ``require_sipp`` skips a test without SIPp, its pcaps or root.
+root, as CI is. ``require_sipp`` skips a test without SIPp, its pcaps or root, and fails it
+under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,22 @@ PCAPS = Path("/usr/share/sip-tester")
 TRANSPORTS = {"udp": "u1", "tcp": "t1"}
 
 
-def require_sipp() -> None:
+def sipp_unavailable_reason() -> str | None:
     if shutil.which("sipp") is None or not (PCAPS / "dtmf_2833_1.pcap").exists():
-        pytest.skip("no sipp: install Debian's sip-tester (scripts/install-system-deps.sh)")
+        return "no sipp: install Debian's sip-tester (scripts/install-system-deps.sh)"
     if os.geteuid() != 0:
-        pytest.skip("SIPp plays RTP from pcaps only as root")
+        return "SIPp plays RTP from pcaps only as root"
+    return None
+
+
+def require_sipp() -> None:
+    """Skip the calling test without SIPp, its pcaps or root; under CI=true, fail it."""
+    reason = sipp_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"SIPp is required under CI=true: {reason}")
+    pytest.skip(reason)
 
 
 def free_sip_port() -> int:
