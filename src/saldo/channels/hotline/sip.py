@@ -169,6 +169,7 @@ class _Endpoint:
         self.peers = peers
         self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.sessions: dict[int, _Session] = {}
+        self.closing = False  # stopping: new calls are turned away
         self.ending: list[Conversation] = []  # dialogues whose call is over
         self._ep: pj.Endpoint | None = None
         self._account: _Account | None = None
@@ -234,6 +235,7 @@ class _Endpoint:
                 session.tick(now)
             if stopping.is_set() and deadline is None:
                 deadline = now + STOP_SECONDS
+                self.closing = True
                 for session in list(self.sessions.values()):
                     session.hang_up()
             if deadline is not None and (not self.sessions or now > deadline):
@@ -261,10 +263,15 @@ class _Endpoint:
         session = _Session(self, sip_call, caller)
         self.sessions[call_id] = session
         sip_call.session = session
+        refusal = None
         if not self._is_peer(source):
             log.warning("hotline: INVITE from %s refused: not one of the peers", source)
+            refusal = 403
+        elif self.closing:
+            refusal = 503  # the switch tries another of Saldo's processes
+        if refusal is not None:
             refuse = pj.CallOpParam()
-            refuse.statusCode = 403
+            refuse.statusCode = refusal
             sip_call.answer(refuse)
             return
         if self.metrics is not None:
