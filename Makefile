@@ -54,4 +54,4 @@ bench: $(STAMP)
 # Everything `make demo` and the README's examples leave behind, so the next demo starts afresh.
 clean:
 	rm -rf $(VENV) saldo.db saldo.db-wal saldo.db-shm saldo-sandbox.db demo-vouchers.csv \
-		replay.db replay.db-wal replay.db-shm saldo-outbox .pytest_cache .mypy_cache .ruff_cache
+		replay.db replay.db-wal replay.db-shm saldo-outbox saldo-speech .pytest_cache .mypy_cache .ruff_cache

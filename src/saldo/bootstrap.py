@@ -228,8 +228,11 @@ class Saldo:
         """The network element this API key belongs to (None: unknown or revoked)."""
         if not key:
             return None
-        with self.uow().reading() as uow:
-            return uow.charging.element_by_key(self.element_key_hash(key))
+        from saldo.services.network_elements import authenticate_element
+
+        return self.run(
+            authenticate_element, key_hash=self.element_key_hash(key), now=self.clock.now()
+        )
 
     def at(self, moment: datetime) -> Saldo:
         """This Saldo with its clock stopped at ``moment`` (replaying a day)."""

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # one client address may ask for in any 15 minutes (a number gets 3, and 10 a day).
     app_token_days: int = Field(default=30, ge=1, le=365)
     sign_in_codes_per_address: int = Field(default=10, ge=1, le=10_000)
+    # The hotline's speech (docs/hotline-dialogue.md): where synthesised prompts are cached,
+    # and where an operator drops recorded ones (<folder>/<operator>/<language>/<prompt>.wav);
+    # both relative to the SQLite database's folder unless absolute.
+    hotline_speech_cache: str = "./saldo-speech"
+    hotline_prompts_folder: str = "./saldo-prompts"
     # How long the outbox worker waits for an operator's webhook endpoint to answer.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Stops the clock at this moment for every command (development and tests only): the

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+import saldo.i18n as i18n
 from saldo.i18n import (
     LANGUAGES,
     catalog,
@@ -52,9 +53,15 @@ StrictLoader.add_constructor(
 
 
 def load_strictly(language: str) -> dict[str, str]:
-    data = yaml.load((MESSAGES / f"{language}.yaml").read_text(encoding="utf-8"), StrictLoader)
-    assert isinstance(data, dict)
-    return data
+    """Every message of ``language``: its main file and each part's (``portal/en.yaml``), no key
+    twice in a file or across them."""
+    messages: dict[str, str] = {}
+    for path in (MESSAGES / f"{language}.yaml", *sorted(MESSAGES.glob(f"*/{language}.yaml"))):
+        data = yaml.load(path.read_text(encoding="utf-8"), StrictLoader)
+        assert isinstance(data, dict)
+        assert not messages.keys() & data.keys(), f"{path} repeats keys of another file"
+        messages.update(data)
+    return messages
 
 
 def placeholders(message: str) -> set[str]:
@@ -66,6 +73,23 @@ def placeholders(message: str) -> set[str]:
 
 def test_there_is_one_message_file_per_language_and_no_other() -> None:
     assert sorted(path.stem for path in MESSAGES.glob("*.yaml")) == sorted(LANGUAGES)
+    for part in (path for path in MESSAGES.iterdir() if path.is_dir()):
+        assert sorted(path.stem for path in part.glob("*.yaml")) == sorted(LANGUAGES), part
+
+
+def test_a_key_in_two_files_of_one_language_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "part").mkdir()
+    (tmp_path / "en.yaml").write_text('balance: "a"\n', encoding="utf-8")
+    (tmp_path / "part" / "en.yaml").write_text('balance: "b"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "_MESSAGES", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="repeats"):
+            i18n.catalog("en")
+    finally:
+        i18n.catalog.cache_clear()
 
 
 def test_the_strict_loader_refuses_a_duplicated_key() -> None:

@@ -204,6 +204,8 @@ class HotlineSpec(_Strict):
     announces: list[Literal["money", "bonus", "minutes", "sms", "data", "validity"]] = []
     verification: Literal["last4", "voice_menu"] | None = None
     agent_digit: str | None = Field(default=None, pattern=r"^[0-9*#]$")
+    # Where a caller who asks for a person is transferred (a SIP URI); None: nowhere.
+    agent: str | None = Field(default=None, pattern=r"^sips?:[^\s]+$", max_length=200)
 
 
 Action = Literal["balance", "topup", "plans", "renew", "help"]

@@ -287,6 +287,7 @@ class OperatorSpec(_Strict):
                 announces=tuple(self.hotline.announces),
                 verification=self.hotline.verification,
                 agent_digit=self.hotline.agent_digit,
+                agent=self.hotline.agent,
             ),
             sms=SmsService(
                 short_code=self.sms.short_code,

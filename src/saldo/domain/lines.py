@@ -25,6 +25,7 @@ class Channel(enum.StrEnum):
     CLI = "cli"
     SMS = "sms"
     USSD = "ussd"
+    HOTLINE = "hotline"
     WEB = "web"
     APP = "app"
     STORE = "store"

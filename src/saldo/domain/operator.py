@@ -98,6 +98,7 @@ class Hotline:
     announces: tuple[str, ...] = ()
     verification: str | None = None
     agent_digit: str | None = None
+    agent: str | None = None  # the SIP URI a caller asking for a person is transferred to
 
 
 @dataclass(frozen=True, slots=True)

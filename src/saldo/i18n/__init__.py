@@ -28,9 +28,16 @@ def catalog(language: str) -> dict[str, str]:
     import yaml
 
     name = language if language in LANGUAGES else "en"
-    data = yaml.safe_load((_MESSAGES / f"{name}.yaml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return {str(key): str(value) for key, value in data.items()}
+    # The main file, then one file per part of Saldo that brings its own (``portal/en.yaml``).
+    messages: dict[str, str] = {}
+    for path in (_MESSAGES / f"{name}.yaml", *sorted(_MESSAGES.glob(f"*/{name}.yaml"))):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} is not a mapping of message keys to texts")
+        if twice := messages.keys() & {str(key) for key in data}:
+            raise ValueError(f"{path} repeats {sorted(twice)}")
+        messages.update({str(key): str(value) for key, value in data.items()})
+    return messages
 
 
 def translate(key: str, *, language: str, **values: Any) -> str:

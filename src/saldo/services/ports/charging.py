@@ -13,6 +13,17 @@ class NetworkElement:
     id: int
     operator_id: int
     name: str
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ElementKey:
+    """A network element's key as an operator sees it (never the key itself)."""
+
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,20 @@ class ChargingRepository(Protocol):
 
     def element_by_key(self, key_hash: str) -> NetworkElement | None:
         """The element with this key (None if unknown or revoked)."""
+        ...
+
+    def element_keys(self, operator_id: int) -> list[ElementKey]:
+        """The operator's elements, revoked ones included, by name."""
+        ...
+
+    def revoke_element(self, *, operator_id: int, name: str, now: datetime) -> datetime | None:
+        """Revoke the operator's element ``name`` (once: a revoked one keeps its first
+        revocation); the moment it was revoked, None when the operator has no such element."""
+        ...
+
+    def note_element_use(self, element_id: int, *, now: datetime, unless_since: datetime) -> None:
+        """Note ``now`` as the element's last use, unless one was noted at ``unless_since`` or
+        later (so many processes noting the same element write once)."""
         ...
 
     def open_session(

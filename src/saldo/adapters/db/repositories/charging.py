@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
-from saldo.services.ports.charging import NetworkElement, StoredSession
+from saldo.services.ports.charging import ElementKey, NetworkElement, StoredSession
 from saldo.services.ports.ledger import DuplicateIdempotencyKey
 
 
@@ -37,14 +37,55 @@ class SqlChargingRepository:
     def element_by_key(self, key_hash: str) -> NetworkElement | None:
         e = t.network_elements
         row = self._connection.execute(
-            select(e.c.id, e.c.operator_id, e.c.name).where(
+            select(e.c.id, e.c.operator_id, e.c.name, e.c.last_used_at).where(
                 e.c.key_hash == key_hash, e.c.revoked_at.is_(None)
             )
         ).first()
         return (
             None
             if row is None
-            else NetworkElement(id=row.id, operator_id=row.operator_id, name=row.name)
+            else NetworkElement(
+                id=row.id, operator_id=row.operator_id, name=row.name, last_used_at=row.last_used_at
+            )
+        )
+
+    def element_keys(self, operator_id: int) -> list[ElementKey]:
+        e = t.network_elements
+        rows = self._connection.execute(
+            select(e.c.name, e.c.created_at, e.c.last_used_at, e.c.revoked_at)
+            .where(e.c.operator_id == operator_id)
+            .order_by(e.c.name)
+        )
+        return [
+            ElementKey(
+                name=row.name,
+                created_at=row.created_at,
+                last_used_at=row.last_used_at,
+                revoked_at=row.revoked_at,
+            )
+            for row in rows
+        ]
+
+    def revoke_element(self, *, operator_id: int, name: str, now: datetime) -> datetime | None:
+        e = t.network_elements
+        mine = (e.c.operator_id == operator_id, e.c.name == name)
+        self._connection.execute(
+            update(e).where(*mine, e.c.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        revoked: datetime | None = self._connection.execute(
+            select(e.c.revoked_at).where(*mine)
+        ).scalar_one_or_none()
+        return revoked
+
+    def note_element_use(self, element_id: int, *, now: datetime, unless_since: datetime) -> None:
+        e = t.network_elements
+        self._connection.execute(
+            update(e)
+            .where(
+                e.c.id == element_id,
+                (e.c.last_used_at.is_(None)) | (e.c.last_used_at < unless_since),
+            )
+            .values(last_used_at=now)
         )
 
     def open_session(

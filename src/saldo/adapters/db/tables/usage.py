@@ -73,6 +73,8 @@ network_elements = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", TZDateTime, nullable=False),
     Column("revoked_at", TZDateTime),
+    # Noted at most once a minute: a key's last use, not a log of them.
+    Column("last_used_at", TZDateTime),
     UniqueConstraint("operator_id", "name"),
 )
 
