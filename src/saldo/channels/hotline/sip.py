@@ -46,9 +46,9 @@ from saldo.channels.hotline.call import (
     TransferOutcome,
 )
 from saldo.channels.hotline.conversation import Conversation
+from saldo.channels.hotline.endpoint_metrics import EndpointMetrics
 from saldo.channels.hotline.sip_info import answer_dtmf_info
 from saldo.channels.hotline.sip_message import caller_of
-from saldo.channels.hotline.sip_metrics import HotlineMetrics
 from saldo.channels.hotline.sip_pjsip import set_log_level
 from saldo.domain.errors import SaldoError
 from saldo.domain.numbering import mask_msisdn
@@ -93,32 +93,32 @@ def serve_hotline(
     *,
     peers: Sequence[str] = LOOPBACK,
     rtp_port: int = 4000,
+    registry: CollectorRegistry | None = None,
+    metrics_port: int | None = None,
     ready: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
-    metrics: HotlineMetrics | None = None,
-    metrics_port: int | None = None,
 ) -> None:
     """Answer SIP calls on ``host:port`` (UDP and TCP) until ``stop`` is set, or, without
     ``stop``, until SIGTERM or SIGINT (then it must run on the main thread). Each call gets
     a dialogue from ``new_dialogue``. INVITEs are taken only from ``peers`` (networks such as
     ``10.1.2.0/24``; the switch or SBC that routes the hotline numbers here), others are
-    refused with 403. RTP uses ports from ``rtp_port`` up, two per call. With
-    ``metrics_port``, ``metrics`` (made when not given) are served on
-    ``http://host:metrics_port/metrics``. ``ready`` is called once everything listens.
+    refused with 403. RTP uses ports from ``rtp_port`` up, two per call. The endpoint's
+    metrics go on ``registry`` (a private one when None), served on
+    ``http://host:metrics_port/metrics`` when ``metrics_port`` is given. ``ready`` is called
+    once everything listens.
 
     On stop every call is hung up (BYE), its dialogue ends, and the library is destroyed.
     Raises CannotServeHotline when an address cannot be taken.
     """
     networks = tuple(ipaddress.ip_network(peer, strict=False) for peer in peers)
-    if metrics_port is not None and metrics is None:
-        metrics = HotlineMetrics(CollectorRegistry())
+    registry = registry if registry is not None else CollectorRegistry()
     with _signals_to(stop) as stopping:
-        endpoint = _Endpoint(new_dialogue, metrics, networks)
+        endpoint = _Endpoint(new_dialogue, EndpointMetrics(registry), networks)
         exporter = None
         try:
             endpoint.start(host, port, rtp_port=rtp_port)
-            if metrics is not None and metrics_port is not None:
-                exporter = _serve_metrics(metrics, host, metrics_port)
+            if metrics_port is not None:
+                exporter = _serve_metrics(registry, host, metrics_port)
             if ready is not None:
                 ready()
             endpoint.run(stopping)
@@ -129,9 +129,9 @@ def serve_hotline(
             endpoint.destroy()
 
 
-def _serve_metrics(metrics: HotlineMetrics, host: str, port: int) -> Any:
+def _serve_metrics(registry: CollectorRegistry, host: str, port: int) -> Any:
     try:
-        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+        server, _ = start_http_server(port, addr=host, registry=registry)
     except OSError as error:
         raise CannotServeHotline(
             f"cannot serve the hotline's metrics on {host}:{port}: {error.strerror}; "
@@ -161,7 +161,7 @@ class _Endpoint:
     def __init__(
         self,
         new_dialogue: DialogueFactory,
-        metrics: HotlineMetrics | None,
+        metrics: EndpointMetrics,
         peers: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
     ) -> None:
         self.new_dialogue = new_dialogue
@@ -274,8 +274,7 @@ class _Endpoint:
             refuse.statusCode = refusal
             sip_call.answer(refuse)
             return
-        if self.metrics is not None:
-            self.metrics.calls.inc()
+        self.metrics.calls.inc()
         log.info(
             "hotline call %s to %s from %s",
             caller.call_id,
@@ -433,8 +432,7 @@ class _Session:
     def state_changed(self, state: int) -> None:
         if state == pj.PJSIP_INV_STATE_CONFIRMED and self.answered_at is None:
             self.answered_at = time.monotonic()
-            if self.endpoint.metrics is not None:
-                self.endpoint.metrics.answered.inc()
+            self.endpoint.metrics.answered.inc()
             self.conversation.begin()
         elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.finish()
@@ -557,8 +555,6 @@ class _Session:
         self.transferring = False
         outcome = TransferOutcome.ACCEPTED if 200 <= code < 300 else TransferOutcome.FAILED
         log.info("hotline call %s: transfer %s (%d)", self.caller.call_id, outcome, code)
-        if self.endpoint.metrics is not None:
-            self.endpoint.metrics.transfers.labels(outcome.value).inc()
         self.conversation.transferred(outcome)
         if outcome is TransferOutcome.ACCEPTED:
             self.hang_up()  # the agent has the caller: Saldo leaves the call
@@ -586,8 +582,7 @@ class _Session:
         self.listen_until = None
         self.waiting.clear()
         if self.answered_at is not None:
-            if self.endpoint.metrics is not None:
-                self.endpoint.metrics.call_seconds.observe(time.monotonic() - self.answered_at)
+            self.endpoint.metrics.call_seconds.observe(time.monotonic() - self.answered_at)
             self.conversation.ended()
         self.audio = None
         if self.sip_call is not None:
