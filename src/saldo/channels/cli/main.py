@@ -329,6 +329,7 @@ def hotline_command(
 ) -> None:
     """Answer the hotline's SIP calls (UDP and TCP) until Ctrl-C or SIGTERM (docs/hotline.md).
     Exit code 4 when the port is taken."""
+    import logging
     import threading
 
     from prometheus_client import CollectorRegistry
@@ -341,6 +342,9 @@ def hotline_command(
 
     saldo = state(ctx).saldo()
     settings = saldo.settings
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     registry = CollectorRegistry()
     speech = Speech(
         cache=saldo.beside_database(settings.hotline_speech_cache),

@@ -206,7 +206,8 @@ class _Endpoint:
         transport.port = port
         for kind in (pj.PJSIP_TRANSPORT_UDP, pj.PJSIP_TRANSPORT_TCP):
             try:
-                ep.transportCreate(kind, transport)
+                with _pjsip_log_off():  # a taken port is the one line below, not PJSIP's three
+                    ep.transportCreate(kind, transport)
             except pj.Error as error:
                 raise CannotServeHotline(
                     f"cannot take SIP port {host}:{port}: {error.reason}; choose another "
@@ -345,6 +346,16 @@ class _Account(pj.Account):  # type: ignore[misc]
 
 PJSIP_LOG = "saldo.hotline.pjsip"
 _PJSIP_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+
+@contextmanager
+def _pjsip_log_off() -> Iterator[None]:
+    logger = logging.getLogger(PJSIP_LOG)
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = False
 
 
 class _LogWriter(pj.LogWriter):  # type: ignore[misc]
