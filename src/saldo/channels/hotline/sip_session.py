@@ -111,6 +111,7 @@ class CallSession:
         self.transferring = False
         self.hanging_up = False
         self.answered_at: float | None = None
+        self.early_keys: list[str] = []
         self.over = False
 
     def _deliver(self, actions: tuple[Action, ...]) -> None:
@@ -122,6 +123,9 @@ class CallSession:
             self.answered_at = time.monotonic()
             self.endpoint.metrics.answered.inc()
             self.conversation.begin()
+            for digit in self.early_keys:
+                self.key(digit)
+            self.early_keys.clear()
         elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.finish()
 
@@ -208,7 +212,12 @@ class CallSession:
                 player.stopTransmit(self.audio)
 
     def key(self, digit: str) -> None:
-        if self.over or self.hanging_up or self.answered_at is None:
+        if self.over or self.hanging_up:
+            return
+        if self.answered_at is None:
+            # RTP may outrun the ACK (another socket, another thread): such a key waits for
+            # the dialogue to begin.
+            self.early_keys.append(digit)
             return
         if self.player is not None:
             if not self.interruptible:
