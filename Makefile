@@ -48,6 +48,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/topup_inquiry.py
 	$(BIN)/python bench/sms_inquiry.py
+	$(BIN)/python bench/portal_line.py
 	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/charging.py
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +87,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_url")
     _empty_postgres(url)
     return url
+
+
+@pytest.fixture
+def fresh(database_url: str, request: pytest.FixtureRequest) -> Callable[[], str]:
+    """An empty migrated database at each call (the same one emptied, on PostgreSQL): for
+    property tests that compare two ways of doing the same work, each from nothing."""
+    runs = iter(range(10**9))
+
+    def make() -> str:
+        if database_url.startswith("sqlite"):
+            template: Path = request.getfixturevalue("sqlite_template")
+            path = Path(database_url.removeprefix("sqlite:///")).with_name(f"run{next(runs)}.db")
+            shutil.copy(template, path)
+            return f"sqlite:///{path}"
+        _empty_postgres(database_url)
+        return database_url
+
+    return make
 
 
 @pytest.fixture

@@ -61,12 +61,16 @@ def normalize_msisdn(text: str, *, country: str) -> str:
         parsed = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException:
         raise InvalidMsisdn(f"{text!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(parsed):
+    # A number's type is UNKNOWN exactly when it is not valid (``is_valid_number`` asks the
+    # same question of the same metadata): asked once, it answers both (a line import asks
+    # it of every row).
+    kind = phonenumbers.number_type(parsed)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise InvalidMsisdn(f"{text!r} is not a valid phone number")
     region = phonenumbers.region_code_for_number(parsed)
     if region != country:
         raise ForeignMsisdn(f"{text!r} is a number of {region}, not of {country}")
-    if phonenumbers.number_type(parsed) not in (
+    if kind not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):

@@ -10,8 +10,7 @@ from typing import Final
 
 from saldo.domain.errors import SaldoError
 from saldo.services.operators import UnknownOperator
-from saldo.services.ports import DuplicateIdempotencyKey, UnitOfWork
-from saldo.services.ports.charging import ElementKey, NetworkElement
+from saldo.services.ports import DuplicateIdempotencyKey, ElementKey, NetworkElement, UnitOfWork
 
 
 def new_api_key() -> str:

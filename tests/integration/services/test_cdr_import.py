@@ -7,19 +7,15 @@ mid-batch; and that importing the file again charges nothing."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from saldo.adapters.clock import FixedClock
-from saldo.adapters.db.tables import metadata
 from saldo.bootstrap import Saldo
 from saldo.domain.buckets import BucketKind
 from saldo.domain.errors import SaldoError
@@ -137,27 +133,6 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return {
         k: rows if "ORDER BY" in DUMPS[k] else sorted(rows, key=repr) for k, rows in found.items()
     }
-
-
-@pytest.fixture
-def fresh(database_url: str, request: pytest.FixtureRequest) -> Callable[[], str]:
-    """An empty migrated database at each call (the same one emptied, on PostgreSQL)."""
-    runs = iter(range(10**9))
-
-    def make() -> str:
-        if database_url.startswith("sqlite"):
-            template: Path = request.getfixturevalue("sqlite_template")
-            path = Path(database_url.removeprefix("sqlite:///")).with_name(f"run{next(runs)}.db")
-            shutil.copy(template, path)
-            return f"sqlite:///{path}"
-        engine = create_engine(database_url)
-        names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return database_url
-
-    return make
 
 
 def run(url: str, charge: Callable[[Saldo], list[ImportSummary]]) -> tuple[Any, ...]:

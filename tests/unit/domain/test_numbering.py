@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from saldo.domain.numbering import (
@@ -190,3 +190,21 @@ def test_an_iccid_with_a_wrong_check_digit_is_refused() -> None:
 def test_an_iccid_of_the_wrong_shape_is_refused(text: str) -> None:
     with pytest.raises(InvalidIccid, match="19 or 20 digits starting with 89"):
         normalize_iccid(text)
+
+
+@settings(max_examples=400)
+@given(
+    region=st.sampled_from(["AR", "CO", "BE", "ES", "FR", "NL", "CN", "US", "IT", "GB", "MX"]),
+    digits=st.text(alphabet="0123456789", min_size=4, max_size=15),
+)
+def test_a_number_s_type_is_unknown_exactly_when_it_is_not_valid(region: str, digits: str) -> None:
+    # normalize_msisdn asks the type once and takes UNKNOWN for "not valid"
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return
+    unknown = phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.UNKNOWN
+
+    assert unknown == (not phonenumbers.is_valid_number(parsed))

@@ -54,6 +54,7 @@ from saldo.services.ports.ledger import (
 from saldo.services.ports.lines import (
     LineRecord,
     LineRepository,
+    LineToAdd,
     LineWithBuckets,
     NumberTaken,
     ValidityWindow,
@@ -68,7 +69,12 @@ if TYPE_CHECKING:
         AutoTopUp,
         AutoTopUpRepository,
     )
-    from saldo.services.ports.charging import ChargingRepository, NetworkElement, StoredSession
+    from saldo.services.ports.charging import (
+        ChargingRepository,
+        ElementKey,
+        NetworkElement,
+        StoredSession,
+    )
     from saldo.services.ports.conversations import ConversationRepository, PendingConfirmation
     from saldo.services.ports.history import HistoryRepository
     from saldo.services.ports.jobs import JobRunRepository
@@ -104,7 +110,7 @@ _ON_FIRST_USE = {
             "AutoTopUp",
             "AutoTopUpRepository",
         ),
-        "charging": ("ChargingRepository", "NetworkElement", "StoredSession"),
+        "charging": ("ChargingRepository", "ElementKey", "NetworkElement", "StoredSession"),
         "conversations": ("ConversationRepository", "PendingConfirmation"),
         "history": ("HistoryRepository",),
         "jobs": ("JobRunRepository",),
@@ -154,12 +160,14 @@ __all__ = [
     "ConversationRepository",
     "DailyUsage",
     "DuplicateIdempotencyKey",
+    "ElementKey",
     "HistoryRepository",
     "JobRunRepository",
     "LedgerRepository",
     "LineDay",
     "LineRecord",
     "LineRepository",
+    "LineToAdd",
     "LineWithBuckets",
     "NetworkElement",
     "NewTopUp",

@@ -32,6 +32,11 @@ class AccountRepository(Protocol):
         """The id of the line's bucket of this kind, unit and expiry, opened if missing."""
         ...
 
+    def open_main_buckets(self, lines: Sequence[tuple[int, int, str]], *, now: datetime) -> None:
+        """Open the main bucket of lines just added, each given as (operator id, line id,
+        currency), in one statement."""
+        ...
+
     def operator_account(
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:

@@ -45,6 +45,18 @@ class LineWithBuckets:
     buckets: tuple[Bucket, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LineToAdd:
+    """A new line of a batch (``LineRepository.add_many``): checked, normalised, not yet kept."""
+
+    operator_id: int
+    msisdn: str
+    iccid: str | None
+    sim_kind: SimKind
+    language: str
+    valid_until: datetime
+
+
 class LineRepository(Protocol):
     def add(
         self,
@@ -162,4 +174,21 @@ class LineRepository(Protocol):
 
     def last_recycled_at(self, msisdn: str) -> datetime | None:
         """When the number was last recycled (None if never): quarantine starts then."""
+        ...
+
+    def last_recycled_at_each(self, msisdns: Sequence[str]) -> dict[str, datetime]:
+        """``last_recycled_at`` for many numbers in one query (numbers never recycled are
+        left out)."""
+        ...
+
+    def live_taken(
+        self, *, msisdns: Sequence[str], iccids: Sequence[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these numbers and ICCIDs a live line holds already, in one query each."""
+        ...
+
+    def add_many(self, lines: Sequence[LineToAdd], *, now: datetime) -> builtins.list[int]:
+        """Insert lines checked beforehand (``live_taken``), activated ``now``; their ids in
+        order. Raise NumberTaken, with nothing inserted, if one is live elsewhere after all
+        (another writer took it since)."""
         ...

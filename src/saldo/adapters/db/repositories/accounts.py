@@ -99,6 +99,25 @@ class SqlAccountRepository:
             ).scalar_one()
         )
 
+    def open_main_buckets(self, lines: Sequence[tuple[int, int, str]], *, now: datetime) -> None:
+        if not lines:
+            return
+        self._connection.execute(
+            insert(t.accounts),
+            [
+                {
+                    "operator_id": operator_id,
+                    "line_id": line_id,
+                    "kind": BucketKind.MAIN.value,
+                    "unit": unit,
+                    "balance": 0,
+                    "expires_at": None,
+                    "created_at": now,
+                }
+                for operator_id, line_id, unit in lines
+            ],
+        )
+
     def operator_account(
         self, *, operator_id: int, kind: OperatorAccount, unit: str, now: datetime
     ) -> int:

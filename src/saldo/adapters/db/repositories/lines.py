@@ -32,6 +32,7 @@ from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
 from saldo.domain.operator import SimKind
 from saldo.services.ports import LineRecord, LineWithBuckets, NumberTaken, ValidityWindow
+from saldo.services.ports.lines import LineToAdd
 
 _LINE_COLUMNS = (
     t.lines.c.id,
@@ -451,6 +452,80 @@ class SqlLineRepository:
             )
         ).scalar_one_or_none()
         return found
+
+    def last_recycled_at_each(self, msisdns: Sequence[str]) -> dict[str, datetime]:
+        if not msisdns:
+            return {}
+        rows = self._connection.execute(
+            select(t.lines.c.msisdn, func.max(t.lines.c.state_changed_at))
+            .where(t.lines.c.msisdn.in_(msisdns), t.lines.c.state == LineState.RECYCLED.value)
+            .group_by(t.lines.c.msisdn)
+        )
+        return {msisdn: at for msisdn, at in rows}
+
+    def live_taken(
+        self, *, msisdns: Sequence[str], iccids: Sequence[str]
+    ) -> tuple[set[str], set[str]]:
+        live = t.lines.c.state != LineState.RECYCLED.value
+        numbers = (
+            set(
+                self._connection.execute(
+                    select(t.lines.c.msisdn).where(t.lines.c.msisdn.in_(msisdns), live)
+                ).scalars()
+            )
+            if msisdns
+            else set()
+        )
+        cards = (
+            set(
+                self._connection.execute(
+                    select(t.lines.c.iccid).where(t.lines.c.iccid.in_(iccids), live)
+                ).scalars()
+            )
+            if iccids
+            else set()
+        )
+        return numbers, cards
+
+    def add_many(self, lines: Sequence[LineToAdd], *, now: datetime) -> builtins.list[int]:
+        if not lines:
+            return []
+        if self._scope is not None and any(line.operator_id != self._scope for line in lines):
+            raise PermissionError("this unit of work is scoped to another operator")
+        rows = [
+            {
+                "operator_id": line.operator_id,
+                "msisdn": line.msisdn,
+                "iccid": line.iccid,
+                "sim_kind": line.sim_kind.value,
+                "language": line.language,
+                "state": LineState.ACTIVE.value,
+                "activated_at": now,
+                "valid_until": line.valid_until,
+                "state_changed_at": now,
+                "created_at": now,
+            }
+            for line in lines
+        ]
+        savepoint = self._connection.begin_nested()
+        try:
+            # One executemany; RETURNING would make SQLite insert row by row to keep order.
+            self._connection.execute(insert(t.lines), rows)
+        except IntegrityError:
+            savepoint.rollback()
+            raise NumberTaken(", ".join(line.msisdn for line in lines)) from None
+        savepoint.commit()
+        # A number has one live line at a time (uq_lines_live_msisdn): the one just added.
+        found = {
+            msisdn: line_id
+            for msisdn, line_id in self._connection.execute(
+                select(t.lines.c.msisdn, t.lines.c.id).where(
+                    t.lines.c.msisdn.in_([line.msisdn for line in lines]),
+                    t.lines.c.state != LineState.RECYCLED.value,
+                )
+            )
+        }
+        return [int(found[line.msisdn]) for line in lines]
 
     def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
         statement = select(t.lines.c.operator_id, func.count()).group_by(t.lines.c.operator_id)
