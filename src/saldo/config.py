@@ -3,9 +3,10 @@ file when present). docs/configuration.md lists every setting."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -62,6 +63,27 @@ class Settings(BaseSettings):
     # Stops the clock at this moment for every command (development and tests only): the
     # documentation's examples are run with it, so their dates are the same on every run.
     frozen_now: AwareDatetime | None = None
+    # The hotline's SIP endpoint (docs/hotline.md): its address and port (UDP and TCP), the
+    # networks its calls may come from (the operator's switch or SBC, comma-separated: they
+    # assert who is calling), the first of its RTP ports (two per call), and a port for its
+    # Prometheus metrics (none by default).
+    hotline_host: str = "127.0.0.1"
+    hotline_port: int = Field(default=5060, ge=1, le=65535)
+    hotline_peers: str = "127.0.0.0/8,::1/128"
+    hotline_rtp_port: int = Field(default=4000, ge=1024, le=65000)
+    hotline_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("hotline_peers")
+    @classmethod
+    def _peers_are_networks(cls, peers: str) -> str:
+        for peer in hotline_networks(peers):
+            try:
+                ipaddress.ip_network(peer, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{peer!r} is not an address or network such as 10.1.2.0/24"
+                ) from None
+        return peers
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
@@ -79,3 +101,8 @@ class Settings(BaseSettings):
                 "SALDO_FROZEN_NOW stops the clock: it is for development and tests only"
             )
         return self
+
+
+def hotline_networks(peers: str) -> tuple[str, ...]:
+    """``SALDO_HOTLINE_PEERS`` as a tuple of addresses or networks."""
+    return tuple(peer.strip() for peer in peers.split(",") if peer.strip())
