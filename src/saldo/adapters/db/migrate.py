@@ -1,17 +1,18 @@
 """Schema migrations (Alembic), run from code: ``saldo db upgrade`` and the tests use this.
 
 Alembic is imported only to migrate or to count pending migrations: every command checks the
-schema first, and an up-to-date database is recognised without it (``is_up_to_date``)."""
+schema first, and an up-to-date database is recognised without it (``is_up_to_date``).
+SQLAlchemy is imported by the functions too: ``newest_revision`` is also what a balance read on
+SQLite's own driver checks against (``saldo.adapters.db.sqlite_reads``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -26,6 +27,8 @@ def newest_revision() -> str:
 
 def is_up_to_date(engine: Engine) -> bool:
     """Whether the database is at the newest revision (one cheap query, no Alembic)."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
