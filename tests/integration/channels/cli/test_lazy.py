@@ -21,8 +21,9 @@ from saldo.services.lines import NewLine, add_line
 
 NEVER_FOR_A_BALANCE = (
     *("alembic", "fastapi", "uvicorn", "stripe", "mercadopago", "jinja2"),
-    # On an SQLite file the balance is read on the standard library's driver.
-    "sqlalchemy",
+    # On an SQLite file the balance is read on the standard library's driver; without a .env
+    # file the settings are read without pydantic-settings (and the asyncio it imports).
+    *("sqlalchemy", "pydantic_settings", "asyncio"),
     # PyYAML reads catalog files; smtplib and urllib.request are the SMTP and Kannel gateways.
     *("yaml", "smtplib", "urllib.request"),
 )
@@ -59,8 +60,14 @@ def _loaded_by(*args: str, cache_home: Path | None = None) -> tuple[int, list[st
     env = dict(os.environ)
     if cache_home is not None:
         env["XDG_CACHE_HOME"] = str(cache_home)
+    # Run in this tests' folder, where no .env file is.
     finished = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=Path(__file__).parent,
     )
     code, modules = json.loads(finished.stderr.splitlines()[-1])
     return code, modules, finished.stdout
