@@ -10,33 +10,33 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from saldo.adapters.clock import FixedClock, SystemClock
-from saldo.adapters.db.engine import make_engine
-from saldo.adapters.db.migrate import is_up_to_date, pending_revisions, upgrade
-from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+from saldo.adapters.db.migrate import is_up_to_date, newest_revision, pending_revisions, upgrade
 from saldo.config import Settings
 from saldo.domain.errors import SaldoError
-from saldo.services.ports import Clock, UnitOfWork
-from saldo.services.ports.payments import PaymentProvider
+from saldo.services.ports import BalanceReads, Clock, UnitOfWork
 
 # The gateways (SMTP, Kannel, HTTP webhooks), the payment processors, backups and exchange
 # rate files are imported by the method that makes each: most commands use none of them, and
-# together they cost a command more to import than a balance inquiry takes to run.
+# together they cost a command more to import than a balance inquiry takes to run. SQLAlchemy
+# too, for ``Reader`` (``saldo balance``) reads an SQLite file without it.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from saldo.adapters.db.unit_of_work import SqlUnitOfWork
     from saldo.domain.fx import ExchangeRate
     from saldo.services.outbox import Senders
     from saldo.services.ports import NetworkElement
     from saldo.services.ports.mail import Mailer
+    from saldo.services.ports.payments import PaymentProvider
     from saldo.services.ports.sms import SmsSender
     from saldo.services.ports.webhooks import WebhookSender
 
 P = ParamSpec("P")
 R = TypeVar("R")
-Processors = Mapping[str, PaymentProvider]
+Processors: TypeAlias = "Mapping[str, PaymentProvider]"
 
 
 class DatabaseNotReady(SaldoError):
@@ -62,6 +62,8 @@ class Saldo:
 
     def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
         """A new unit of work, optionally scoped to one operator's data."""
+        from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+
         return SqlUnitOfWork(self.engine, operator_id=operator_id)
 
     def run(
@@ -282,7 +284,63 @@ class Saldo:
         self.engine.dispose()
 
 
+@dataclass
+class Reader:
+    """What ``saldo balance`` needs of a wired Saldo: running a use case that reads a line
+    with its buckets (``BalanceReads``), and the clock. On an SQLite file (``sqlite:///FILE``)
+    it reads on the standard library's driver (``saldo.adapters.db.sqlite_reads``), without
+    importing SQLAlchemy: that import was the most of what the command cost to start
+    (docs/performance.md, "CLI start"). Elsewhere, and to tell what a database that is not
+    up to date needs, it makes the whole Saldo and goes through it."""
+
+    settings: Settings
+    clock: Clock
+    _saldo: Saldo | None = field(default=None, init=False, repr=False)
+
+    def run(
+        self,
+        use_case: Callable[Concatenate[BalanceReads, P], R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """``Saldo.run`` for a use case that only reads a line with its buckets."""
+        from saldo.adapters.db.sqlite_reads import SqliteReader, sqlite_file
+
+        file = sqlite_file(self.settings.database_url)
+        if file is None:
+            return self._whole().run(use_case, *args, **kwargs)
+        return use_case(SqliteReader(file), *args, **kwargs)
+
+    def check_schema(self) -> None:
+        """``Saldo.check_schema``: raise DatabaseNotReady when the database is missing or
+        migrations are pending."""
+        from saldo.adapters.db.sqlite_reads import SqliteReader, sqlite_file
+
+        file = sqlite_file(self.settings.database_url)
+        reader = SqliteReader(file) if file is not None and Path(file).exists() else None
+        if reader is None or not reader.is_up_to_date(newest_revision()):
+            self._whole().check_schema()
+
+    def _whole(self) -> Saldo:
+        if self._saldo is None:
+            self._saldo = bootstrap(self.settings, clock=self.clock)
+        return self._saldo
+
+    def close(self) -> None:
+        if self._saldo is not None:
+            self._saldo.close()
+
+
+def bootstrap_reader(settings: Settings | None = None) -> Reader:
+    """A ``Reader`` of the configured database (nothing is opened yet)."""
+    settings = settings or Settings()
+    return Reader(settings=settings, clock=_clock(settings))
+
+
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Saldo:
+    from saldo.adapters.db.engine import make_engine
+
     settings = settings or Settings()
     return Saldo(
         settings=settings,

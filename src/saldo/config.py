@@ -1,13 +1,28 @@
 """One validated Settings object, read from ``SALDO_*`` environment variables (and a ``.env``
-file when present). docs/configuration.md lists every setting."""
+file when present). docs/configuration.md lists every setting.
+
+The variables are read as pydantic-settings reads them (names in any case; a value given to
+``Settings(...)`` wins over the environment, which wins over ``.env``), but pydantic-settings
+itself, with the cloud secret stores and asyncio it imports, is loaded only to read a ``.env``
+file: without one, a command such as ``saldo balance`` starts faster (docs/performance.md, "CLI
+start"). tests/integration/test_config.py checks both ways against pydantic-settings."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import os
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
@@ -16,8 +31,16 @@ class InsecureSettings(ValueError):
     """A setting that is only acceptable in development was used elsewhere."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SALDO_", env_file=".env", extra="ignore")
+PREFIX = "SALDO_"
+ENV_FILE = ".env"
+
+
+class Settings(BaseModel):
+    # As pydantic-settings' BaseSettings: defaults validated too, other names ignored.
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_configured(), **values})
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./saldo.db"
@@ -106,3 +129,44 @@ class Settings(BaseSettings):
 def hotline_networks(peers: str) -> tuple[str, ...]:
     """``SALDO_HOTLINE_PEERS`` as a tuple of addresses or networks."""
     return tuple(peer.strip() for peer in peers.split(",") if peer.strip())
+
+
+def _configured() -> dict[str, str | None]:
+    """The settings given by ``SALDO_*`` environment variables and the ``.env`` file, as
+    pydantic-settings reads them: unvalidated text, by field name."""
+    path = Path(ENV_FILE)
+    if path.is_file() or path.is_fifo():
+        return _configured_with_env_file()
+    found: dict[str, str | None] = {}
+    for key, value in os.environ.items():
+        # Later wins among names that differ in case only, as in pydantic-settings.
+        name = key.lower()
+        if name.startswith(PREFIX.lower()):
+            found[name] = value
+    fields = Settings.model_fields
+    return {
+        name: found[f"{PREFIX.lower()}{name}"]
+        for name in fields
+        if f"{PREFIX.lower()}{name}" in found
+    }
+
+
+def _configured_with_env_file() -> dict[str, str | None]:
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    # Every setting as text: pydantic-settings finds and merges the values, Settings
+    # validates them.
+    names = list(Settings.model_fields)
+    reader: type[BaseSettings] = type(
+        "SettingsText",
+        (BaseSettings,),
+        {
+            "__annotations__": dict.fromkeys(names, str | None),
+            "model_config": SettingsConfigDict(
+                env_prefix=PREFIX, env_file=ENV_FILE, extra="ignore"
+            ),
+            **dict.fromkeys(names),
+        },
+    )
+    values: dict[str, str | None] = reader().model_dump(exclude_unset=True)
+    return values

@@ -11,7 +11,7 @@ from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn
 from saldo.domain.periods import require_aware, whole_days_between
 from saldo.services.lines import line_with_buckets
-from saldo.services.ports import LineWithBuckets, UnitOfWork
+from saldo.services.ports import BalanceReads, LineWithBuckets
 
 
 class BucketView(NamedTuple):
@@ -43,7 +43,7 @@ class BalanceView(NamedTuple):
     buckets: tuple[BucketView, ...]
 
 
-def inquire_balance(uow: UnitOfWork, *, msisdn: str, now: datetime) -> BalanceView:
+def inquire_balance(uow: BalanceReads, *, msisdn: str, now: datetime) -> BalanceView:
     """Every usable bucket of the line, its validity, its state at ``now`` and the days left
     before the number would be recycled. Expired buckets count for nothing and are not shown.
     Raises InvalidMsisdn or LineNotFound."""

@@ -19,6 +19,7 @@ from saldo.domain.operator import Operator, Presentation, SimKind
 from saldo.domain.periods import end_of_local_day_after, require_aware
 from saldo.services.operators import UnknownOperator
 from saldo.services.ports import (
+    BalanceReads,
     LineRecord,
     LineToAdd,
     LineWithBuckets,
@@ -56,7 +57,7 @@ def line_record(
     return record
 
 
-def line_with_buckets(uow: UnitOfWork, *, number: str) -> LineWithBuckets:
+def line_with_buckets(uow: BalanceReads, *, number: str) -> LineWithBuckets:
     """The line with ``number`` (already in international format), its operator and its
     buckets, read in the caller's open transaction; raise LineNotFound when no line has it."""
     record = uow.lines.get_with_buckets(number)

@@ -1,7 +1,9 @@
 """Schema migrations (Alembic), run from code: ``saldo db upgrade`` and the tests use this.
 
 Alembic is imported only to migrate or to count pending migrations: every command checks the
-schema first, and an up-to-date database is recognised without it (``is_up_to_date``)."""
+schema first, and an up-to-date database is recognised without it (``is_up_to_date``).
+SQLAlchemy is imported by the functions too: ``newest_revision`` is also what a balance read on
+SQLite's own driver checks against (``saldo.adapters.db.sqlite_reads``)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import Connection
-
-from saldo.adapters.db.engine import WRITE
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -31,6 +30,8 @@ def newest_revision() -> str:
 
 def is_up_to_date(engine: Engine) -> bool:
     """Whether the database is at the newest revision (one cheap query, no Alembic)."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
@@ -73,6 +74,8 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     """One transaction for the whole run, on SQLite too: its connections are in the driver's
     autocommit, where each DDL statement would stand alone, unless marked as a writer's
     (``BEGIN IMMEDIATE``, engine.py)."""
+    from saldo.adapters.db.engine import WRITE
+
     with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
         yield connection
 

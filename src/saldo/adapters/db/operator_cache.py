@@ -26,12 +26,43 @@ import os
 import pickle
 import sys
 from pathlib import Path
+from typing import Any
 
 import saldo.catalog
 import saldo.domain
 from saldo.domain.operator import Operator
 
 _fingerprint: str | None = None
+
+# Rebuilding an Operator validates its whole catalog entry again. A spec changes only with
+# `operators load`, so each (id, spec hash) is built once, kept for the next processes and
+# looked up in this one.
+_built: dict[tuple[int, str], Operator] = {}
+
+
+def known_operator(operator_id: int, spec_hash: str) -> Operator | None:
+    """The operator with this id and entry, as built in this process or kept by an earlier
+    one; None when it must be built from its entry (``built_operator``)."""
+    operator = _built.get((operator_id, spec_hash))
+    if operator is None:
+        operator = kept_operator(operator_id, spec_hash)
+        if operator is not None:
+            _built[(operator_id, spec_hash)] = operator
+    return operator
+
+
+def built_operator(operator_id: int, spec_hash: str, spec: dict[str, Any]) -> Operator:
+    """The operator with this id and stored catalog entry ``spec`` (whose hash is
+    ``spec_hash``): known, or built now and kept."""
+    operator = known_operator(operator_id, spec_hash)
+    if operator is None:
+        # The catalog's schema is imported only to build an operator that was not kept.
+        from saldo.catalog.schema import OperatorSpec
+
+        operator = OperatorSpec.model_validate(spec).to_operator(operator_id=operator_id)
+        _built[(operator_id, spec_hash)] = operator
+        keep_operator(operator_id, spec_hash, operator)
+    return operator
 
 
 def kept_operator(operator_id: int, spec_hash: str) -> Operator | None:

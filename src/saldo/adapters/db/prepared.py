@@ -27,7 +27,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ReturnsRows
 
-from saldo.adapters.db.types import TZDateTime, stored_utc
+from saldo.adapters.db.rows import stored_utc
+from saldo.adapters.db.types import TZDateTime
 from saldo.domain.periods import require_aware
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
+from saldo.adapters.db.rows import stored_utc
 from saldo.domain.periods import require_aware
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -34,17 +35,3 @@ class TZDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return stored_utc(value)
-
-
-def stored_utc(value: Any) -> datetime | None:
-    """A ``TZDateTime`` column's stored value as an aware UTC datetime: from SQLAlchemy
-    (a naive UTC datetime on SQLite, an aware one on PostgreSQL) or straight from the driver,
-    as prepared statements read it (SQLite's naive UTC text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # one parse is cheaper than a parse and a replace
-        return datetime.fromisoformat(value + "+00:00")
-    moment: datetime = value
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from saldo.bootstrap import Saldo
+    from saldo.bootstrap import Reader, Saldo
 
 
 @dataclass
 class CliState:
     database_url: str | None = None
     _saldo: Saldo | None = field(default=None, repr=False)
+    _reader: Reader | None = field(default=None, repr=False)
 
     def saldo(self, *, check_schema: bool = True) -> Saldo:
         if self._saldo is None:
@@ -29,9 +30,23 @@ class CliState:
                 self._saldo.check_schema()
         return self._saldo
 
+    def reader(self) -> Reader:
+        """What a command that only reads a line's balance needs: on an SQLite file it
+        starts without SQLAlchemy (saldo.bootstrap.Reader). The schema is checked."""
+        if self._reader is None:
+            from saldo.bootstrap import bootstrap_reader
+            from saldo.config import Settings
+
+            settings = Settings(database_url=self.database_url) if self.database_url else None
+            self._reader = bootstrap_reader(settings)
+            self._reader.check_schema()
+        return self._reader
+
     def close(self) -> None:
         if self._saldo is not None:
             self._saldo.close()
+        if self._reader is not None:
+            self._reader.close()
 
 
 def state(ctx: typer.Context) -> CliState:

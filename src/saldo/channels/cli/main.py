@@ -108,8 +108,8 @@ def balance_command(
     """
     from saldo.services.inquire_balance import inquire_balance
 
-    saldo = state(ctx).saldo()
-    view = saldo.run(inquire_balance, msisdn=msisdn, now=saldo.clock.now())
+    reader = state(ctx).reader()
+    view = reader.run(inquire_balance, msisdn=msisdn, now=reader.clock.now())
     if as_json:
         emit_json(view)
         return
@@ -422,6 +422,13 @@ def _setup_failure(error: Exception) -> str | None:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             return f"invalid setting {where or 'SALDO_*'}: {first['msg']}"
+    if "sqlite3" in sys.modules:
+        # A balance read on SQLite's own driver (saldo.bootstrap.Reader): said as SQLAlchemy's
+        # error for the same cause is, below.
+        from sqlite3 import OperationalError as SqliteOperationalError
+
+        if isinstance(error, SqliteOperationalError):
+            return f"the database is unavailable: {str(error).splitlines()[0]}"
     if "sqlalchemy" in sys.modules:
         from sqlalchemy.exc import ArgumentError, OperationalError
 

@@ -52,6 +52,7 @@ from saldo.services.ports.ledger import (
     TopUpRepository,
 )
 from saldo.services.ports.lines import (
+    LineReads,
     LineRecord,
     LineRepository,
     LineToAdd,
@@ -151,6 +152,7 @@ __all__ = [
     "AutoRenewalRepository",
     "AutoTopUp",
     "AutoTopUpRepository",
+    "BalanceReads",
     "BucketChange",
     "BucketChanged",
     "ChargedRecord",
@@ -165,6 +167,7 @@ __all__ = [
     "JobRunRepository",
     "LedgerRepository",
     "LineDay",
+    "LineReads",
     "LineRecord",
     "LineRepository",
     "LineToAdd",
@@ -206,6 +209,18 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""
         ...
+
+
+class BalanceReads(Protocol):
+    """What a balance inquiry asks of a unit of work: one read of a line with its buckets.
+    Every ``UnitOfWork`` offers it, and so does the reader of an SQLite file on the standard
+    library's driver (``saldo.adapters.db.sqlite_reads``), which ``saldo balance`` uses to
+    start without SQLAlchemy (docs/performance.md, "CLI start")."""
+
+    @property
+    def lines(self) -> LineReads: ...
+
+    def reading(self) -> AbstractContextManager[object]: ...
 
 
 class UnitOfWork(Protocol):

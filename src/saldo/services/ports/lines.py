@@ -57,7 +57,15 @@ class LineToAdd:
     valid_until: datetime
 
 
-class LineRepository(Protocol):
+class LineReads(Protocol):
+    """The line reads of a balance inquiry."""
+
+    def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
+        """The line, its operator and all its buckets, read in one query."""
+        ...
+
+
+class LineRepository(LineReads, Protocol):
     def add(
         self,
         *,
@@ -80,10 +88,6 @@ class LineRepository(Protocol):
         one query with its operator and main bucket. ``for_update`` locks the line's row
         until the unit of work ends. With ``topup_key`` the same query also finds the
         top-up the operator recorded under that idempotency key (``earlier_topup_id``)."""
-        ...
-
-    def get_with_buckets(self, msisdn: str) -> LineWithBuckets | None:
-        """The line, its operator and all its buckets, read in one query."""
         ...
 
     def list(

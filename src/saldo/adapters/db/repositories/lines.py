@@ -27,7 +27,8 @@ from sqlalchemy.sql import Select
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import Prepared
 from saldo.adapters.db.repositories.operators import operator_for
-from saldo.domain.buckets import Bucket, BucketKind
+from saldo.adapters.db.rows import buckets_of, line_of
+from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
 from saldo.domain.operator import SimKind
@@ -48,36 +49,6 @@ _LINE_COLUMNS = (
     t.lines.c.low_balance_threshold,
     t.lines.c.reminder_days,
 )
-
-
-# Stored values to enum members by a dict lookup: an Enum call costs more, on every read.
-_SIM_KINDS = {kind.value: kind for kind in SimKind}
-_STATES = {state.value: state for state in LineState}
-_BUCKET_KINDS = {kind.value: kind for kind in BucketKind}
-
-
-def _line(row: Any) -> Line:
-    """The line in a row of ``_LINE_COLUMNS`` (a prepared statement's or SQLAlchemy's)."""
-    return Line(
-        id=row.id,
-        operator_id=row.operator_id,
-        msisdn=row.msisdn,
-        iccid=row.iccid,
-        sim_kind=_SIM_KINDS[row.sim_kind],
-        language=row.language,
-        state=_STATES[row.state],
-        activated_at=row.activated_at,
-        valid_until=row.valid_until,
-        email=row.email,
-        low_balance_threshold=row.low_balance_threshold,
-        reminder_days=_days(row.reminder_days),
-    )
-
-
-def _days(stored: str | None) -> tuple[int, ...] | None:
-    if stored is None:
-        return None
-    return tuple(int(day) for day in stored.split(",") if day)
 
 
 # The newest line with the number: the live one if any (only one may be live), else the
@@ -204,22 +175,11 @@ def lines_with_buckets(
 
 
 def _line_with_buckets(connection: Connection, rows: Sequence[Any]) -> LineWithBuckets:
-    line = _line(rows[0])
-    buckets = tuple(
-        Bucket(
-            id=row.bucket_id,
-            kind=_BUCKET_KINDS[row.bucket_kind],
-            unit=row.unit,
-            balance=row.balance,
-            expires_at=row.expires_at,
-        )
-        for row in rows
-        if row.bucket_id is not None
-    )
+    line = line_of(rows[0])
     return LineWithBuckets(
         line=line,
         operator=operator_for(connection, line.operator_id, rows[0].spec_hash),
-        buckets=buckets,
+        buckets=buckets_of(rows),
     )
 
 
@@ -294,7 +254,7 @@ class SqlLineRepository:
         row = statement.first(self._connection, **params)
         if row is None:
             return None
-        line = _line(row)
+        line = line_of(row)
         return LineRecord(
             line=line,
             operator=operator_for(self._connection, line.operator_id, row.spec_hash),
@@ -323,7 +283,7 @@ class SqlLineRepository:
             if wanted is not None:
                 statement = statement.where(t.lines.c.operator_id == wanted)
         statement = _chosen(statement, windows=windows, recycled=recycled)
-        return [_line(row) for row in self._connection.execute(statement)]
+        return [line_of(row) for row in self._connection.execute(statement)]
 
     def set_validity(
         self, line_id: int, *, valid_until: datetime, state: LineState | None, now: datetime
@@ -360,7 +320,7 @@ class SqlLineRepository:
             )
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
-        return [_line(row) for row in self._connection.execute(statement)]
+        return [line_of(row) for row in self._connection.execute(statement)]
 
     def expiring(
         self,
@@ -388,7 +348,7 @@ class SqlLineRepository:
             )
         if self._scope is not None:
             statement = statement.where(t.lines.c.operator_id == self._scope)
-        return [_line(row) for row in self._connection.execute(statement)]
+        return [line_of(row) for row in self._connection.execute(statement)]
 
     def record_event(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.operator_cache import keep_operator, kept_operator
+from saldo.adapters.db.operator_cache import built_operator, known_operator
 from saldo.adapters.db.prepared import Prepared
 from saldo.domain.operator import Operator
 
@@ -21,40 +21,16 @@ def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# Rebuilding an Operator validates its whole catalog entry again. A spec changes only with
-# `operators load`, so each (id, spec hash) is built once, kept for the next processes
-# (saldo.adapters.db.operator_cache) and looked up in this one.
-_built: dict[tuple[int, str], Operator] = {}
-
 _HASH = Prepared(select(t.operators.c.spec_hash).where(t.operators.c.id == bindparam("id")))
 _SPEC = select(t.operators.c.spec).where(t.operators.c.id == bindparam("id"))
 
 
 def operator_for(connection: Connection, operator_id: int, fingerprint: str) -> Operator:
     """The operator with this id and spec hash, built from its stored spec on first use."""
-    operator = _built.get((operator_id, fingerprint)) or _kept(operator_id, fingerprint)
+    operator = known_operator(operator_id, fingerprint)
     if operator is None:
         spec = connection.execute(_SPEC, {"id": operator_id}).scalar_one()
-        operator = _build(operator_id, fingerprint, spec)
-    return operator
-
-
-def _kept(operator_id: int, fingerprint: str) -> Operator | None:
-    operator = kept_operator(operator_id, fingerprint)
-    if operator is not None:
-        _built[(operator_id, fingerprint)] = operator
-    return operator
-
-
-def _build(operator_id: int, fingerprint: str, spec: dict[str, Any]) -> Operator:
-    operator = _built.get((operator_id, fingerprint)) or _kept(operator_id, fingerprint)
-    if operator is None:
-        # The catalog's schema is imported only to build an operator that was not kept.
-        from saldo.catalog.schema import OperatorSpec
-
-        operator = OperatorSpec.model_validate(spec).to_operator(operator_id=operator_id)
-        _built[(operator_id, fingerprint)] = operator
-        keep_operator(operator_id, fingerprint, operator)
+        operator = built_operator(operator_id, fingerprint, spec)
     return operator
 
 
@@ -87,7 +63,7 @@ class SqlOperatorRepository:
             self._connection.execute(
                 update(t.operators).where(t.operators.c.id == existing).values(**values)
             )
-        return _build(int(operator_id), fingerprint, spec)
+        return built_operator(int(operator_id), fingerprint, spec)
 
     def get(self, operator_id: int) -> Operator | None:
         fingerprint = _HASH.scalar(self._connection, id=operator_id)
@@ -112,4 +88,4 @@ class SqlOperatorRepository:
                 t.operators.c.slug
             )
         )
-        return [_build(int(row.id), row.spec_hash, row.spec) for row in rows]
+        return [built_operator(int(row.id), row.spec_hash, row.spec) for row in rows]
