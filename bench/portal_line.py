@@ -339,6 +339,7 @@ class RawLines:
         days = facts["days"]
         row = {
             "msisdn": msisdn,
+            "href": f"/lines/{quote(msisdn, safe='')}",
             "flag": Markup(FLAG_AR),
             "country": COUNTRIES_ES.get(operator["country"], operator["country"]),
             "operator": operator["name"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -117,15 +116,19 @@ def test_a_line_being_added_holds_back_a_move_to_another_currency(saldo: Saldo) 
     if saldo.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers")
     adding, release = threading.Event(), threading.Event()
+    # An import reads a chunk of rows before its transaction opens: the pause is at the
+    # chunk's commit, once the line is written and the operator's row share-locked.
+    uow = saldo.uow()
+    commit = uow.commit
 
-    def rows() -> Iterator[tuple[int, NewLine]]:
-        yield 2, NewLine(msisdn="+573001230000", operator="tigo-co")
+    def commit_later() -> None:
         adding.set()  # the line is written, its transaction still open
         release.wait(10)
+        commit()
 
-    importer = threading.Thread(
-        target=lambda: import_lines(saldo.uow(), rows=rows(), now=saldo.clock.now())
-    )
+    uow.commit = commit_later  # type: ignore[method-assign]
+    rows = [(2, NewLine(msisdn="+573001230000", operator="tigo-co"))]
+    importer = threading.Thread(target=lambda: import_lines(uow, rows=rows, now=saldo.clock.now()))
     importer.start()
     assert adding.wait(10)
     refused: list[OperatorInUse] = []
