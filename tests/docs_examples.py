@@ -19,7 +19,9 @@ runs a shell command first, e.g. to copy a file the block reads from ``$DOCS_DAT
 or ``case`` over several lines), whose output is the plain ``text`` block right after it.
 
 All examples of a page run in order in one fresh directory after ``saldo demo --no-serve``,
-with the clock frozen (``SALDO_FROZEN_NOW``) so dates are the same on every run.
+with the clock frozen (``SALDO_FROZEN_NOW``) so dates are the same on every run. Their
+``saldo`` commands go through a fork server (tests/forkserver.py) that has imported Saldo
+once; ``SALDO_DOCS_FORK=0`` runs the installed script instead, one new process per command.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.forkserver import SOCKET_VARIABLE, write_client
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN_NOW = "2026-11-22T10:58:00+00:00"
@@ -190,6 +195,11 @@ class Shell:
         self.env.pop("FORCE_COLOR", None)
         self._server: subprocess.Popen[bytes] | None = None
         self._ports: tuple[str, str] | None = None
+        self._forkserver: ForkServer | None = None
+        if os.environ.get("SALDO_DOCS_FORK", "1") != "0":
+            self._forkserver = ForkServer(self.env, cwd=directory)
+            self.env[SOCKET_VARIABLE] = str(self._forkserver.socket)
+            self.env["PATH"] = f"{self._forkserver.bin}{os.pathsep}{self.env['PATH']}"
 
     def run(self, command: str, *, timeout: float = 60) -> tuple[int, list[str]]:
         if self._ports is not None:
@@ -212,7 +222,8 @@ class Shell:
     def serve(self, port: int, *, documented: str) -> None:
         """Start ``saldo serve`` on ``port`` and send the curls to the ``documented`` port
         there."""
-        saldo = shutil.which("saldo", path=self.env["PATH"])
+        # the installed script, not the fork server's client: the server must stop with it
+        saldo = shutil.which("saldo", path=str(ROOT / ".venv" / "bin"))
         assert saldo is not None
         self._server = subprocess.Popen(
             [saldo, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -231,3 +242,34 @@ class Shell:
         if self._server is not None:
             self._server.terminate()
             self._server.wait(timeout=10)
+        if self._forkserver is not None:
+            self._forkserver.close()
+
+
+class ForkServer:
+    """tests/forkserver.py running for one page, with its ``saldo`` client in ``bin``."""
+
+    def __init__(self, env: dict[str, str], *, cwd: Path) -> None:
+        # A Unix socket's path is short (108 bytes): not under pytest's tmp_path.
+        self._folder = Path(tempfile.mkdtemp(prefix="saldo-fork-"))
+        self.socket = self._folder / "socket"
+        self.bin = self._folder / "bin"
+        write_client(self.bin, self.socket)
+        self._process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "tests.forkserver", str(self.socket)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=(cwd / "forkserver.log").open("wb"),
+        )
+        assert self._process.stdout is not None
+        ready = self._process.stdout.readline()
+        if ready.strip() != b"ready":
+            self.close()
+            raise AssertionError(f"the fork server did not start: see {cwd / 'forkserver.log'}")
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        shutil.rmtree(self._folder, ignore_errors=True)

@@ -392,7 +392,8 @@ def load_spec_file(path: Path) -> OperatorSpec:
     except OSError as error:
         raise CatalogError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        # libyaml's safe loader where PyYAML has it (as its wheels do): the same documents.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(parse)"
