@@ -53,18 +53,21 @@ class MailNotConfigured(SaldoError):
 
 @dataclass
 class Saldo:
-    """A wired Saldo: settings, the database engine and the clock."""
+    """A wired Saldo: settings, the database engine, the clock, and the engine of a read
+    replica when one is configured (``SALDO_READ_DATABASE_URL``)."""
 
     settings: Settings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    replica: Engine | None = None
     _providers: dict[str, PaymentProvider] | None = field(default=None, init=False, repr=False)
 
     def uow(self, *, operator_id: int | None = None) -> SqlUnitOfWork:
-        """A new unit of work, optionally scoped to one operator's data."""
+        """A new unit of work, optionally scoped to one operator's data. Its reads that may
+        lag (``uow.reading(may_lag=True)``) go to the read replica when there is one."""
         from saldo.adapters.db.unit_of_work import SqlUnitOfWork
 
-        return SqlUnitOfWork(self.engine, operator_id=operator_id)
+        return SqlUnitOfWork(self.engine, operator_id=operator_id, replica=self.replica)
 
     def run(
         self,
@@ -238,7 +241,12 @@ class Saldo:
 
     def at(self, moment: datetime) -> Saldo:
         """This Saldo with its clock stopped at ``moment`` (replaying a day)."""
-        return Saldo(settings=self.settings, engine=self.engine, clock=FixedClock(moment))
+        return Saldo(
+            settings=self.settings,
+            engine=self.engine,
+            clock=FixedClock(moment),
+            replica=self.replica,
+        )
 
     @property
     def database_shown(self) -> str:
@@ -282,6 +290,8 @@ class Saldo:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
 
 @dataclass
@@ -339,13 +349,15 @@ def bootstrap_reader(settings: Settings | None = None) -> Reader:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Saldo:
-    from saldo.adapters.db.engine import make_engine
+    from saldo.adapters.db.engine import make_engine, make_replica_engine
 
     settings = settings or Settings()
+    replica = settings.read_database_url
     return Saldo(
         settings=settings,
         engine=make_engine(settings.database_url),
         clock=clock or _clock(settings),
+        replica=make_replica_engine(replica) if replica else None,
     )
 
 

@@ -44,6 +44,9 @@ class Settings(BaseModel):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./saldo.db"
+    # A streaming read replica of a PostgreSQL database_url: the reads that may lag behind
+    # the primary (docs/scaling.md) go there; unset, every read goes to database_url.
+    read_database_url: str | None = None
     secret_key: str = Field(default=DEVELOPMENT_SECRET, min_length=16)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -107,6 +110,18 @@ class Settings(BaseModel):
                     f"{peer!r} is not an address or network such as 10.1.2.0/24"
                 ) from None
         return peers
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql(self) -> Settings:
+        if self.read_database_url and not (
+            self.read_database_url.startswith("postgresql")
+            and self.database_url.startswith("postgresql")
+        ):
+            raise ValueError(
+                "SALDO_READ_DATABASE_URL is a PostgreSQL read replica of a PostgreSQL "
+                "SALDO_DATABASE_URL (postgresql+psycopg://...)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

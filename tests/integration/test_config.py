@@ -26,6 +26,16 @@ def test_the_hotlines_peers_are_addresses_or_networks() -> None:
         Settings(hotline_peers="10.1.2.0/24,sbc.example.org")
 
 
+def test_a_read_replica_is_one_of_a_postgresql_database() -> None:
+    replica = "postgresql+psycopg://saldo@127.0.0.1:5433/saldo"
+    primary = "postgresql+psycopg://saldo@127.0.0.1:5432/saldo"
+    assert Settings(database_url=primary, read_database_url=replica).read_database_url
+    with pytest.raises(ValidationError, match="SALDO_READ_DATABASE_URL is a PostgreSQL"):
+        Settings(database_url="sqlite:///./saldo.db", read_database_url=replica)
+    with pytest.raises(ValidationError, match="SALDO_READ_DATABASE_URL is a PostgreSQL"):
+        Settings(database_url=primary, read_database_url="sqlite:///./copy.db")
+
+
 # -- read as pydantic-settings reads them ---------------------------------------------------------
 
 

@@ -27,10 +27,11 @@ class LineCount:
 def count_lines(uow: UnitOfWork, *, now: datetime) -> list[LineCount]:
     """Lines per operator and state at ``now``, by the rule ``saldo lines list`` shows them
     with (``state_at``: from each line's validity, recycled once the worker recycled it), not
-    the state the worker last wrote down, which a replayed day may have written ahead."""
+    the state the worker last wrote down, which a replayed day may have written ahead.
+    A gauge scraped every few seconds may lag: a read replica may serve it."""
     now = require_aware(now)
     counts: list[LineCount] = []
-    with uow.reading():
+    with uow.reading(may_lag=True):
         operators = {op.id: op for op in uow.operators.list() if op.id is not None}
         for state in LineState:
             windows = [

@@ -392,6 +392,15 @@ def advice_of(
     )
 
 
+def month_is_closed(month: str | None, *, operator: Operator, now: datetime) -> bool:
+    """True when ``month`` (YYYY-MM; None: this month) ended before ``now`` in the operator's
+    time zone: whatever a subscriber does now is written in this month, never in a closed
+    one, so a closed month's movements and statement may be read from a replica that lags
+    (docs/scaling.md). Raises InvalidMonth, as reading the month would."""
+    asked = _month(month, operator=operator, now=now)
+    return asked.first_day < current_month(now, timezone=operator.timezone).first_day
+
+
 def _month(month: str | None, *, operator: Operator, now: datetime) -> Month:
     if month is None:
         return current_month(now, timezone=operator.timezone)

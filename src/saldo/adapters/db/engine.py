@@ -58,6 +58,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=10)
 
 
+def make_replica_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for a PostgreSQL streaming read replica (``SALDO_READ_DATABASE_URL``): its
+    sessions are read-only (``default_transaction_read_only``), so a replica URL that names
+    a primary by mistake still cannot be written through. Units of work read on it only in
+    ``uow.reading(may_lag=True)`` (docs/scaling.md)."""
+    return create_engine(
+        url,
+        echo=echo,
+        pool_recycle=1800,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": "-c default_transaction_read_only=on"},
+    )
+
+
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # No reset on return: with the driver in autocommit (no implicit BEGIN), a connection
     # comes back from a unit of work with no transaction open (a writer's is committed or

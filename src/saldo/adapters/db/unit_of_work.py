@@ -79,11 +79,18 @@ class SqlUnitOfWork:
     and ledger lookup to one operator: staff and resellers get a scoped unit of work, so
     another operator's lines are simply not there for them.
 
+    ``replica``: a streaming read replica of ``engine`` (PostgreSQL), which serves
+    ``with uow.reading(may_lag=True):`` and nothing else; without one, those reads go to
+    ``engine`` like any other (docs/scaling.md, "Read replicas").
+
     Repositories are made on first use: a balance inquiry touches one of them.
     """
 
-    def __init__(self, engine: Engine, *, operator_id: int | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, operator_id: int | None = None, replica: Engine | None = None
+    ) -> None:
         self._engine = engine
+        self._replica = replica
         self._operator_id = operator_id
         self._shared = _shared_by(engine)
         self._operator_accounts = self._shared.operator_accounts
@@ -95,13 +102,19 @@ class SqlUnitOfWork:
         self._writing = False
         self._repositories: dict[type, object] = {}
 
-    def _open(self, *, write: bool) -> None:
+    def _open(self, *, write: bool, may_lag: bool = False) -> None:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
         self._learned_accounts.clear()
         self._committed = False
         self._writing = write
         self._repositories = {}
+        if may_lag and self._replica is not None:
+            # A replica is read-only and autocommit: each statement sees what it has replayed.
+            self._connection = self._replica.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+            return
         threads = self._shared.writers if write else self._shared.readers
         kept = None if threads is None else threads.acquire()
         if threads is not None and kept is not None:
@@ -287,8 +300,11 @@ class SqlUnitOfWork:
     def __exit__(self, *exc_info: object) -> None:
         self._close()
 
-    def reading(self) -> _Reading:
-        return _Reading(self)
+    def reading(self, *, may_lag: bool = False) -> _Reading:
+        """A read-only transaction; ``may_lag``: one a read replica may serve, whose rows may
+        be behind the primary's by the replica's lag (never a read that must see what the
+        caller has just written, nor a token or session check)."""
+        return _Reading(self, may_lag=may_lag)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -318,13 +334,14 @@ class SqlUnitOfWork:
 class _Reading:
     """``with uow.reading():`` (a class, not a generator: it runs on every balance read)."""
 
-    __slots__ = ("_uow",)
+    __slots__ = ("_may_lag", "_uow")
 
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: SqlUnitOfWork, *, may_lag: bool = False) -> None:
         self._uow = uow
+        self._may_lag = may_lag
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._uow._open(write=False)
+        self._uow._open(write=False, may_lag=self._may_lag)
         return self._uow
 
     def __exit__(self, *exc_info: object) -> None:

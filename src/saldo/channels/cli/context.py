@@ -9,6 +9,7 @@ import typer
 
 if TYPE_CHECKING:
     from saldo.bootstrap import Reader, Saldo
+    from saldo.config import Settings
 
 
 @dataclass
@@ -22,9 +23,8 @@ class CliState:
             # Imported here, not at the top: the database, its migrations and the payment
             # processors' SDKs are what a command costs to start, and `--help` needs none.
             from saldo.bootstrap import bootstrap
-            from saldo.config import Settings
 
-            settings = Settings(database_url=self.database_url) if self.database_url else None
+            settings = self._settings()
             self._saldo = bootstrap(settings)
             if check_schema:
                 self._saldo.check_schema()
@@ -35,12 +35,20 @@ class CliState:
         starts without SQLAlchemy (saldo.bootstrap.Reader). The schema is checked."""
         if self._reader is None:
             from saldo.bootstrap import bootstrap_reader
-            from saldo.config import Settings
 
-            settings = Settings(database_url=self.database_url) if self.database_url else None
+            settings = self._settings()
             self._reader = bootstrap_reader(settings)
             self._reader.check_schema()
         return self._reader
+
+    def _settings(self) -> Settings | None:
+        """The settings with ``--database-url``, when given: a read replica configured in the
+        environment belongs to the environment's database, not to this one."""
+        from saldo.config import Settings
+
+        if not self.database_url:
+            return None
+        return Settings(database_url=self.database_url, read_database_url=None)
 
     def close(self) -> None:
         if self._saldo is not None:

@@ -4,6 +4,13 @@ in a month, its statement and the advice on its plan (``saldo.services.history``
 Like every use case of an account (``account_lines``), each starts from the token presented:
 a number that is not on the account is answered as a number that does not exist
 (LineNotFound), whether or not a line has it.
+
+Which reads may lag (docs/scaling.md, "Read replicas"): the token and the line are always
+read on the primary (a sign-in a moment ago, a token revoked a moment ago); the daily use,
+written by the network and never by the subscriber, and a closed month's movements and
+statement, which nothing the subscriber does now can change, may come from a read replica.
+This month's movements and statement, and the plan (a renewal a moment ago changes it),
+stay on the primary: the subscriber looks there for what they have just done.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from saldo.services.history import (
     Statement,
     advice_of,
     daily_use_of,
+    month_is_closed,
     movements_of,
     statement_of,
 )
@@ -44,6 +52,7 @@ def account_line_usage(
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
+    with uow.reading(may_lag=True):
         view = daily_use_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             days=days, now=now)  # fmt: skip
@@ -67,6 +76,7 @@ def account_line_movements(
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
+    with uow.reading(may_lag=month_is_closed(month, operator=line.operator, now=now)):
         view = movements_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             month=month, now=now)  # fmt: skip
@@ -90,6 +100,7 @@ def account_line_statement(
     with uow.reading():
         found = signed_in(uow, policy=policy, token=token, kind=kind, now=now)
         line = own_line(uow, account_id=found.account_id, msisdn=msisdn)
+    with uow.reading(may_lag=month_is_closed(month, operator=line.operator, now=now)):
         view = statement_of(uow, line_id=line.line.id, operator=line.operator,
                             msisdn=line.line.msisdn, language=line.line.language,
                             month=month, now=now)  # fmt: skip

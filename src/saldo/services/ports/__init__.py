@@ -225,7 +225,10 @@ class BalanceReads(Protocol):
 
 class UnitOfWork(Protocol):
     """One database transaction. ``with uow:`` opens a writing transaction that rolls back
-    unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one."""
+    unless ``uow.commit()`` was called; ``with uow.reading():`` opens a read-only one, and
+    ``with uow.reading(may_lag=True):`` one that a read replica may serve, behind the
+    primary by the replica's lag: only for reads that need not see the caller's own last
+    write (docs/scaling.md lists them and says why)."""
 
     @property
     def operators(self) -> OperatorRepository: ...
@@ -294,7 +297,7 @@ class UnitOfWork(Protocol):
 
     def __exit__(self, *exc_info: object) -> None: ...
 
-    def reading(self) -> AbstractContextManager[UnitOfWork]: ...
+    def reading(self, *, may_lag: bool = False) -> AbstractContextManager[UnitOfWork]: ...
 
     def savepoint(self) -> AbstractContextManager[None]:
         """Inside an open writing unit of work: what the block writes is undone if it

@@ -163,6 +163,15 @@ def test_a_command_on_an_unmigrated_database_says_to_run_db_upgrade(
 # -- happy paths ---------------------------------------------------------------------------
 
 
+def test_database_url_leaves_the_environment_s_read_replica_behind(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The replica in the environment is another database's: with SQLite it would be refused.
+    monkeypatch.setenv("SALDO_READ_DATABASE_URL", "postgresql+psycopg://saldo@127.0.0.1:1/saldo")
+
+    assert len(cli.ok("operators", "list", "--json").json()) == 7
+
+
 def test_operators_list_json_lists_the_seven_demo_operators(cli: Cli) -> None:
     # when the operators are listed for a script
     listed = cli.ok("operators", "list", "--json").json()
