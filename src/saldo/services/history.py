@@ -1,6 +1,7 @@
-"""A line's history, render-ready: its movements in a month, its daily use over the last days,
-its statement for a month, and the advice on its plan. Each use case exists for the operator's
-staff (by number) and, in ``saldo.services.access.line_history``, for a subscriber's token.
+"""A line's history, render-ready: its movements in a month and its statement for a month
+(its daily use is ``saldo.services.daily_use``, the advice on its plan
+``saldo.services.plan_advice``). Each use case exists for the operator's staff (by number)
+and, in ``saldo.services.access.line_history``, for a subscriber's token.
 
 Times are kept in UTC and carried with the operator's time zone (``shown``); months and days
 are the operator's local ones. Money is in minor units of the line's currency.
@@ -10,16 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from saldo.domain.buckets import BucketKind
-from saldo.domain.errors import SaldoError
 from saldo.domain.money import Money
 from saldo.domain.numbering import lookup_msisdn, mask_msisdn
 from saldo.domain.operator import Allowances, Operator, Presentation
-from saldo.domain.periods import local_date, require_aware, start_of_local_day
-from saldo.domain.recommendation import Advice, MonthlyUse, recommend
+from saldo.domain.periods import require_aware
 from saldo.domain.statement import (
     Month,
     MovementKind,
@@ -31,16 +30,6 @@ from saldo.domain.topup import receipt_number
 from saldo.services.lines import line_record
 from saldo.services.ports import UnitOfWork
 from saldo.services.ports.history import LedgerMovement
-from saldo.services.ports.usage import DailyUsage
-
-# Days of daily use a view may cover.
-MAX_DAYS = 366
-
-
-class InvalidDays(SaldoError, ValueError):
-    """Daily use is shown for 1 to MAX_DAYS days."""
-
-    code = "invalid_days"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,52 +97,6 @@ class Statement:
     shown: Presentation
 
 
-@dataclass(frozen=True, slots=True)
-class DayUse:
-    day: date
-    voice_seconds: int
-    sms: int
-    data_bytes: int
-    money: Money
-
-
-@dataclass(frozen=True, slots=True)
-class DailyUseView:
-    """Use per local day over ``days`` days ending today, oldest first, every day present
-    (zero when nothing was used); ``total`` sums them, ``peak`` is each series' largest day
-    (a chart's scale)."""
-
-    msisdn: str
-    days: tuple[DayUse, ...]
-    total: DayUse
-    peak: DayUse
-    shown: Presentation
-
-
-@dataclass(frozen=True, slots=True)
-class PlanDetails:
-    code: str
-    name: str
-    months: int
-    price: Money
-    allowances: Allowances
-    addons: tuple[str, ...]  # names, in the line's language
-    bought_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanAdviceView:
-    """The line's current plan (the last one it bought; None without one), what it includes
-    and costs, and the advice (``saldo.domain.recommendation``) with the names of the plans
-    and add-ons it mentions in the line's language (``names``: code → name)."""
-
-    msisdn: str
-    current: PlanDetails | None
-    advice: Advice
-    names: dict[str, str]
-    shown: Presentation
-
-
 def line_movements(
     uow: UnitOfWork, *, msisdn: str, month: str | None, now: datetime
 ) -> MovementsView:
@@ -176,28 +119,6 @@ def line_statement(uow: UnitOfWork, *, msisdn: str, month: str | None, now: date
         return statement_of(uow, line_id=record.line.id, operator=record.operator,
                             msisdn=record.line.msisdn, language=record.line.language,
                             month=month, now=now)  # fmt: skip
-
-
-def line_daily_use(uow: UnitOfWork, *, msisdn: str, days: int, now: datetime) -> DailyUseView:
-    """The line's use per day over the last ``days`` days (1 to 366, today included). Raises
-    InvalidMsisdn, LineNotFound, InvalidDays."""
-    now = require_aware(now)
-    with uow.reading():
-        record = line_record(uow, number=lookup_msisdn(msisdn))
-        return daily_use_of(uow, line_id=record.line.id, operator=record.operator,
-                            msisdn=record.line.msisdn, language=record.line.language,
-                            days=days, now=now)  # fmt: skip
-
-
-def plan_advice(uow: UnitOfWork, *, msisdn: str, now: datetime) -> PlanAdviceView:
-    """The line's current plan and the advice from its last 30 and 90 days. Raises
-    InvalidMsisdn, LineNotFound."""
-    now = require_aware(now)
-    with uow.reading():
-        record = line_record(uow, number=lookup_msisdn(msisdn))
-        return advice_of(uow, line_id=record.line.id, operator=record.operator,
-                         msisdn=record.line.msisdn, language=record.line.language,
-                         now=now)  # fmt: skip
 
 
 # -- inside an open unit of work, for a line already found ----------------------------------
@@ -292,106 +213,6 @@ def _summed(earlier: Movement, later: Movement) -> Movement:
     )
 
 
-def daily_use_of(
-    uow: UnitOfWork,
-    *,
-    line_id: int,
-    operator: Operator,
-    msisdn: str,
-    language: str,
-    days: int,
-    now: datetime,
-) -> DailyUseView:
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidDays(f"days is 1 to {MAX_DAYS}")
-    today = local_date(now, timezone=operator.timezone)
-    first = today - timedelta(days=days - 1)
-    by_day = _by_day(uow.usage.daily(line_id=line_id, since=first), currency=operator.currency)
-    currency = operator.currency
-    series = tuple(
-        by_day.get(first + timedelta(days=n), _no_use(first + timedelta(days=n), currency))
-        for n in range(days)
-    )
-    return DailyUseView(
-        msisdn=msisdn,
-        days=series,
-        total=DayUse(
-            day=today,
-            voice_seconds=sum(d.voice_seconds for d in series),
-            sms=sum(d.sms for d in series),
-            data_bytes=sum(d.data_bytes for d in series),
-            money=Money(sum(d.money.minor for d in series), currency),
-        ),
-        peak=DayUse(
-            day=today,
-            voice_seconds=max(d.voice_seconds for d in series),
-            sms=max(d.sms for d in series),
-            data_bytes=max(d.data_bytes for d in series),
-            money=Money(max(d.money.minor for d in series), currency),
-        ),
-        shown=operator.presentation_for(language),
-    )
-
-
-def advice_of(
-    uow: UnitOfWork,
-    *,
-    line_id: int,
-    operator: Operator,
-    msisdn: str,
-    language: str,
-    now: datetime,
-) -> PlanAdviceView:
-    currency = operator.currency
-    today = local_date(now, timezone=operator.timezone)
-    since_30 = today - timedelta(days=29)
-    since_90 = today - timedelta(days=89)
-    daily = uow.usage.daily(line_id=line_id, since=since_90)
-    recent = [row for row in daily if row.day >= since_30]
-    tomorrow = start_of_local_day(today + timedelta(days=1), timezone=operator.timezone)
-    spent_30, spent_90 = (
-        uow.history.spent_on_plans(
-            line_id=line_id,
-            since=start_of_local_day(since, timezone=operator.timezone),
-            until=tomorrow,
-        )
-        for since in (since_30, since_90)
-    )
-    last = uow.history.last_plan(line_id=line_id, at=now)
-    advice = recommend(
-        used_30=_use(recent),
-        used_90=_use(daily),
-        paid_30=Money(spent_30 + sum(row.money for row in recent), currency),
-        paid_90=Money(spent_90 + sum(row.money for row in daily), currency),
-        plans=operator.plans,
-        addons=operator.addons,
-        current_plan=None if last is None else last.plan_code,
-    )
-    plans = {plan.code: plan for plan in operator.plans}
-    addons = {addon.code: addon for addon in operator.addons}
-    names = {code: plan.name_in(language) for code, plan in plans.items()}
-    names.update({code: addon.name_in(language) for code, addon in addons.items()})
-    current = None
-    if last is not None:
-        plan = plans.get(last.plan_code)
-        current = PlanDetails(
-            code=last.plan_code,
-            name=names.get(last.plan_code, last.plan_code),
-            months=last.months,
-            price=Money(last.price, last.currency),
-            allowances=plan.allowances if plan is not None else Allowances(),
-            addons=tuple(names.get(code, code) for code in last.addon_codes),
-            bought_at=last.bought_at,
-        )
-    return PlanAdviceView(
-        msisdn=msisdn,
-        current=current,
-        advice=advice,
-        names=names,
-        shown=operator.presentation_for(language),
-    )
-
-
 def month_is_closed(month: str | None, *, operator: Operator, now: datetime) -> bool:
     """True when ``month`` (YYYY-MM; None: this month) ended before ``now`` in the operator's
     time zone: whatever a subscriber does now is written in this month, never in a closed
@@ -475,28 +296,3 @@ def _totals(movements: Sequence[Movement], *, currency: str) -> Totals:
         debits=Money(debits, currency),
         net=Money(credits + debits, currency),
     )
-
-
-def _by_day(rows: Iterable[DailyUsage], *, currency: str) -> dict[date, DayUse]:
-    days: dict[date, DayUse] = {}
-    for row in rows:
-        day = days.get(row.day, _no_use(row.day, currency))
-        days[row.day] = DayUse(
-            day=row.day,
-            voice_seconds=day.voice_seconds + (row.used if row.service == "voice" else 0),
-            sms=day.sms + (row.used if row.service == "sms" else 0),
-            data_bytes=day.data_bytes + (row.used if row.service == "data" else 0),
-            money=Money(day.money.minor + row.money, currency),
-        )
-    return days
-
-
-def _no_use(day: date, currency: str) -> DayUse:
-    return DayUse(day=day, voice_seconds=0, sms=0, data_bytes=0, money=Money(0, currency))
-
-
-def _use(rows: Iterable[DailyUsage]) -> MonthlyUse:
-    totals = {"voice": 0, "sms": 0, "data": 0}
-    for row in rows:
-        totals[row.service] = totals.get(row.service, 0) + row.used
-    return MonthlyUse(voice_seconds=totals["voice"], sms=totals["sms"], data_bytes=totals["data"])

@@ -19,13 +19,10 @@ from saldo.services.adjust_balance import adjust_balance
 from saldo.services.buy_plan import buy_plan
 from saldo.services.cdr_import import import_usage
 from saldo.services.charge_usage import UsageEvent
-from saldo.services.history import (
-    line_daily_use,
-    line_movements,
-    line_statement,
-    plan_advice,
-)
+from saldo.services.daily_use import line_daily_use
+from saldo.services.history import line_movements, line_statement
 from saldo.services.lines import LineNotFound, NewLine, add_line
+from saldo.services.plan_advice import plan_advice
 from saldo.services.top_up import top_up
 
 LINE = "+5491155551234"  # movistar-ar, America/Argentina/Buenos_Aires (UTC-3)

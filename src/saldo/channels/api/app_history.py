@@ -33,7 +33,8 @@ from saldo.services.access.line_history import (
     account_line_usage,
 )
 from saldo.services.access.policy import AccessPolicy
-from saldo.services.history import MAX_DAYS, Statement
+from saldo.services.daily_use import MAX_DAYS
+from saldo.services.history import Statement
 
 V = TypeVar("V")
 

@@ -14,7 +14,9 @@ from saldo.channels.statements import movement_record
 from saldo.channels.statements.advice import advice_text, option_name
 from saldo.domain.operator import Allowances
 from saldo.domain.recommendation import MonthlyUse, Option
-from saldo.services.history import DailyUseView, DayUse, MovementsView, PlanAdviceView
+from saldo.services.daily_use import DailyUseView, DayUse
+from saldo.services.history import MovementsView
+from saldo.services.plan_advice import PlanAdviceView
 
 Kind = Literal["topup", "voucher", "plan", "usage", "adjustment", "refund", "forfeit", "other"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from saldo.domain.money import format_money
 from saldo.domain.recommendation import Option, Verdict
 from saldo.i18n import quantities, translate
-from saldo.services.history import PlanAdviceView
+from saldo.services.plan_advice import PlanAdviceView
 
 
 def option_name(option: Option, names: dict[str, str]) -> str:

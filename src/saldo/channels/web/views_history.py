@@ -21,7 +21,7 @@ from saldo.domain.money import format_money
 from saldo.domain.operator import Presentation
 from saldo.i18n import data_text, date_text, minutes_text, number_text, quantities
 from saldo.i18n import translate as _translate
-from saldo.services.history import DailyUseView, DayUse
+from saldo.services.daily_use import DailyUseView, DayUse
 
 MB: Final = 1024 * 1024
 # The chart's drawing box (the SVG's viewBox, stretched to the page's width): each day a slot

@@ -13,7 +13,7 @@ from saldo.domain.operator import Allowances
 from saldo.domain.periods import local_date
 from saldo.domain.recommendation import MonthlyUse, Option, Verdict
 from saldo.i18n import date_text, number_text, quantities
-from saldo.services.history import PlanAdviceView
+from saldo.services.plan_advice import PlanAdviceView
 
 
 @dataclass(frozen=True, slots=True)

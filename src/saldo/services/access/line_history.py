@@ -22,17 +22,15 @@ from saldo.domain.periods import require_aware
 from saldo.services.access.account_lines import own_line
 from saldo.services.access.policy import AccessPolicy
 from saldo.services.access.sign_in import note_use, signed_in
+from saldo.services.daily_use import DailyUseView, daily_use_of
 from saldo.services.history import (
-    DailyUseView,
     MovementsView,
-    PlanAdviceView,
     Statement,
-    advice_of,
-    daily_use_of,
     month_is_closed,
     movements_of,
     statement_of,
 )
+from saldo.services.plan_advice import PlanAdviceView, advice_of
 from saldo.services.ports import UnitOfWork
 
 

@@ -11,13 +11,8 @@ from saldo.channels.web.views_history_movements import movements_page
 from saldo.domain.money import Money
 from saldo.domain.operator import Allowances, Presentation
 from saldo.domain.statement import MovementKind
-from saldo.services.history import (
-    DailyUseView,
-    DayUse,
-    Movement,
-    MovementsView,
-    Totals,
-)
+from saldo.services.daily_use import DailyUseView, DayUse
+from saldo.services.history import Movement, MovementsView, Totals
 
 SHOWN = Presentation(
     operator="movistar-ar",
