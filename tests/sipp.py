@@ -61,7 +61,9 @@ def _scenario_file(scenario: str | Path) -> Path:
     return scenario if isinstance(scenario, Path) else SCENARIOS / f"{scenario}.xml"
 
 
-def _command(scenario: str | Path, *, local_port: int, keys: dict[str, str]) -> list[str]:
+def _command(
+    scenario: str | Path, *, local_port: int, keys: dict[str, str], calls: int = 1
+) -> list[str]:
     command = [
         "sipp",
         "-sf",
@@ -75,7 +77,7 @@ def _command(scenario: str | Path, *, local_port: int, keys: dict[str, str]) -> 
         "-p",
         str(local_port),
         "-m",
-        "1",
+        str(calls),
         "-timeout",
         "30s",
         "-timeout_error",
@@ -98,14 +100,18 @@ def run_sipp(
     dialled: str = "121",
     keys: dict[str, str] | None = None,
     pause_ms: int | None = None,
+    calls: int = 1,
+    at_once: int = 1,
 ) -> str:
     """Place one call from ``scenario`` (a name in tests/data/sipp, or a file) to
     ``127.0.0.1:port``; fail with SIPp's logs unless it went through to the end. Return the
     SIP messages SIPp sent and received, as its message log has them. ``pause_ms`` is how long
-    each ``<pause/>`` without a duration lasts (SIPp's ``-d``)."""
+    each ``<pause/>`` without a duration lasts (SIPp's ``-d``); ``calls`` calls are placed,
+    ``at_once`` of them at a time (all must go through)."""
     command = [
-        *_command(scenario, local_port=free_sip_port(), keys=keys or {}),
+        *_command(scenario, local_port=free_sip_port(), keys=keys or {}, calls=calls),
         *(["-d", str(pause_ms)] if pause_ms is not None else []),
+        *(["-l", str(at_once), "-r", str(at_once)] if at_once > 1 else []),
         "-t",
         TRANSPORTS[transport],
         "-s",
@@ -115,7 +121,9 @@ def run_sipp(
     name = _scenario_file(scenario).stem
     for old in folder.glob(f"{name}_*.log"):
         old.unlink()
-    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=60 + 10 * calls
+    )
     if done.returncode != 0:
         logs = "\n".join(path.read_text() for path in sorted(folder.glob(f"{name}_*.log")))
         pytest.fail(f"SIPp's {name} call failed ({done.returncode}):\n{done.stderr}\n{logs}")
@@ -146,8 +154,10 @@ def sipp_peer(scenario: str, *, port: int, folder: Path) -> Iterator[None]:
 
 # What a key is called in the names of SIPp's RFC 4733 pcaps.
 _PCAP_KEYS = {"#": "pound", "*": "star", **{digit: digit for digit in "0123456789"}}
+# Retransmitted after 2 s only: on a loaded machine a 200 may take longer than SIPp's usual
+# 500 ms, and the answer to a retransmission would then reach the scenario while it pauses.
 _INFO_KEY = """
-  <send retrans="500">
+  <send retrans="2000" start_txn="key{cseq}">
     <![CDATA[
 
       INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -166,7 +176,7 @@ _INFO_KEY = """
 
     ]]>
   </send>
-  <recv response="200"/>"""
+  <recv response="200" response_txn="key{cseq}"/>"""
 # A pcap plays on a thread of its own: the pause lets one finish (0.14 s) before the next.
 _RTP_KEY = """
   <nop><action><exec play_pcap_audio="{pcaps}/dtmf_2833_{name}.pcap"/></action></nop>
@@ -212,7 +222,9 @@ def menu_scenario(folder: Path, name: str, *keys: list[str], saldo_hangs_up: boo
     body = "".join(pressed)
     cseq = 2
     while "{cseq}" in body:
-        body = body.replace("{cseq}", str(cseq), 1)
+        # Three each: the transaction's start, the request's CSeq, the transaction's answer.
+        for _ in range(3):
+            body = body.replace("{cseq}", str(cseq), 1)
         cseq += 1
     if saldo_hangs_up:
         before, after = tail.split("<!-- ending -->", 1)
