@@ -286,7 +286,9 @@ class CallSession:
         if self.over:
             return
         self.over = True
-        self._stop_player()
+        # The call's media is gone already: the player is let go (destroying it takes it off
+        # the conference bridge) without a stopTransmit, which PJSIP would log as an error.
+        self.player = None
         self.listen_until = None
         self.waiting.clear()
         if self.answered_at is not None:
