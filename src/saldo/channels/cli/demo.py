@@ -13,6 +13,7 @@ from pathlib import Path
 
 from saldo.bootstrap import Saldo
 from saldo.catalog.schema import bundled_specs
+from saldo.channels.cli.demo_hotline import start_demo_hotline
 from saldo.channels.cli.render import local_time, money, new_table, out, phone_column
 from saldo.channels.cli.vouchers import export_pins
 from saldo.channels.cli.worker import log_to_stderr
@@ -20,11 +21,14 @@ from saldo.services.demo import DemoReport, set_up_demo
 from saldo.services.vouchers import GeneratedBatch
 
 DEMO_VOUCHERS = Path("demo-vouchers.csv")
+# How long a stopping demo lets the hotline hang up its calls.
+HOTLINE_STOP_SECONDS = 10.0
 
 
 def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
-    """Set the demo up (again), print it, then serve it on ``port`` with the worker beside
-    the server. Raises CannotListen, before anything is set up, when the port is taken."""
+    """Set the demo up (again), print it, then serve it on ``port`` with the worker and the
+    hotline beside the server. Raises CannotListen, before anything is set up, when the port
+    is taken."""
     listening = None
     if serve:
         from saldo.channels.api.server import listen
@@ -57,10 +61,14 @@ def run_demo(saldo: Saldo, *, serve: bool, port: int) -> None:
             daemon=True,
         )
         worker.start()
+        # The hotline too, on a loopback SIP port (docs/hotline.md); without it, the rest.
+        hotline = start_demo_hotline(saldo, stop=stop)
         try:
             serve_http(saldo, listening=listening)
         finally:
             stop.set()
+            if hotline is not None:
+                hotline.join(HOTLINE_STOP_SECONDS)
 
 
 def _export_demo_pins(batch: GeneratedBatch) -> None:

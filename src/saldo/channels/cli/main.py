@@ -330,46 +330,22 @@ def hotline_command(
     """Answer the hotline's SIP calls (UDP and TCP) until Ctrl-C or SIGTERM (docs/hotline.md).
     Exit code 4 when the port is taken."""
     import logging
-    import threading
 
-    from prometheus_client import CollectorRegistry
-
-    from saldo.channels.hotline.dialogue import new_dialogue
-    from saldo.channels.hotline.sip import CannotServeHotline, serve_hotline
-    from saldo.channels.hotline.speech import Speech
-    from saldo.channels.hotline.warm_up import warm_up
-    from saldo.config import hotline_networks
+    from saldo.channels.hotline.endpoint import hotline_endpoint
+    from saldo.channels.hotline.sip import CannotServeHotline
 
     saldo = state(ctx).saldo()
-    settings = saldo.settings
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=saldo.settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    registry = CollectorRegistry()
-    speech = Speech(
-        cache=saldo.beside_database(settings.hotline_speech_cache),
-        prompts=saldo.beside_database(settings.hotline_prompts_folder),
-    )
-    host, port = host or settings.hotline_host, port or settings.hotline_port
+    endpoint = hotline_endpoint(saldo, host=host, port=port)
 
     def ready() -> None:
-        out.print(f"Hotline on sip:{host}:{port} (UDP and TCP); Ctrl-C stops it.", markup=False)
-        # The fixed prompts are made while calls are already answered.
-        threading.Thread(
-            target=warm_up, args=(saldo,), kwargs={"speech": speech}, daemon=True
-        ).start()
+        out.print(f"Hotline on {endpoint.address} (UDP and TCP); Ctrl-C stops it.", markup=False)
 
     try:
-        serve_hotline(
-            host,
-            port,
-            new_dialogue(saldo, registry=registry, speech=speech),
-            peers=hotline_networks(settings.hotline_peers),
-            rtp_port=settings.hotline_rtp_port,
-            registry=registry,
-            metrics_port=settings.hotline_metrics_port,
-            ready=ready,
-        )
+        endpoint.serve(ready=ready)
     except CannotServeHotline as error:
         fail(error.message)
         raise typer.Exit(4) from None

@@ -181,8 +181,9 @@ def data_words(data_bytes: int, *, language: str, locale: str = "") -> str:
 
 
 def day_words(day: date, *, language: str, locale: str = "") -> str:
-    """A day of the year as it is said, without the year: "veintidós de diciembre", "le
-    premier janvier", "December twenty-second", "tweeëntwintig december", "十二月二十二日"."""
+    """A day of the year as it is said, without the year: "veintidós de diciembre", "premier
+    janvier", "December twenty-second", "tweeëntwintig december", "十二月二十二日". French
+    leaves the article to the sentence, which contracts it ("jusqu'au", "à partir du")."""
     language = _known(language)
     if language == "zh":
         return f"{chinese_number(day.month)}月{chinese_number(day.day)}日"
@@ -193,7 +194,7 @@ def day_words(day: date, *, language: str, locale: str = "") -> str:
         first = (
             "premier" if day.day == 1 else number_words(day.day, language=language, locale=locale)
         )
-        return f"le {first} {month}"
+        return f"{first} {month}"
     days = number_words(day.day, language=language, locale=locale)
     if language == "es":
         return f"{'primero' if day.day == 1 else days} de {month}"

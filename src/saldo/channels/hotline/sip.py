@@ -240,6 +240,14 @@ class _Endpoint:
         """Run ``job`` on the endpoint thread (safe from any thread)."""
         self.jobs.put(job)
 
+    def run_now(self, job: Callable[[], None]) -> None:
+        """Run the jobs waiting, then ``job``, at once: on the endpoint thread only."""
+        self._run_jobs()
+        try:
+            job()
+        except Exception:
+            log.exception("hotline: a SIP event could not be handled")
+
     def _run_jobs(self) -> None:
         while True:
             try:
@@ -290,7 +298,9 @@ class _Endpoint:
         return any(ip in network for network in self.peers)
 
     def forget(self, session: CallSession) -> None:
-        self.sessions.pop(session.sip_call_id, None)
+        # PJSUA reuses a call's id as soon as it is over: the id may be a new call's already.
+        if self.sessions.get(session.sip_call_id) is session:
+            del self.sessions[session.sip_call_id]
         self.ending = [c for c in self.ending if not c.join(0)]
         self.ending.append(session.conversation)
 

@@ -40,6 +40,8 @@ class Switchboard(Protocol):
 
     def post(self, job: Callable[[], None]) -> None: ...
 
+    def run_now(self, job: Callable[[], None]) -> None: ...
+
     def forget(self, session: CallSession) -> None: ...
 
 
@@ -59,6 +61,15 @@ class SipCall(pj.Call):  # type: ignore[misc]
     def onCallState(self, prm: Any) -> None:
         # Read now: once the call is over, PJSUA no longer knows it.
         state = self.getInfo().state
+        session = self.session
+        if state == pj.PJSIP_INV_STATE_DISCONNECTED and session is not None:
+            # Within this callback (SIP: the endpoint thread), after the jobs queued before
+            # it: the session lets go of this object, which Python then deletes before PJSUA
+            # frees the call's slot. Deleted later, PJSUA2's Call destructor would hang up
+            # whichever new call has taken the slot (and its id) meanwhile, or, collected by
+            # Python's garbage collector on another thread, abort the process.
+            self._endpoint.run_now(lambda: session.state_changed(state))
+            return
         self._post(lambda session: session.state_changed(state))
 
     def onCallMediaState(self, prm: Any) -> None:
@@ -275,7 +286,9 @@ class CallSession:
         if self.over:
             return
         self.over = True
-        self._stop_player()
+        # The call's media is gone already: the player is let go (destroying it takes it off
+        # the conference bridge) without a stopTransmit, which PJSIP would log as an error.
+        self.player = None
         self.listen_until = None
         self.waiting.clear()
         if self.answered_at is not None:

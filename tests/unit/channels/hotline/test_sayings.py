@@ -103,8 +103,8 @@ def test_a_single_minute_is_said_in_the_singular() -> None:
     [
         (date(2026, 12, 22), "es", "veintidós de diciembre"),
         (date(2027, 1, 1), "es", "primero de enero"),
-        (date(2026, 12, 22), "fr", "le vingt-deux décembre"),
-        (date(2027, 1, 1), "fr", "le premier janvier"),
+        (date(2026, 12, 22), "fr", "vingt-deux décembre"),
+        (date(2027, 1, 1), "fr", "premier janvier"),
         (date(2026, 12, 22), "nl", "tweeëntwintig december"),
         (date(2026, 12, 22), "en", "December twenty-second"),
         (date(2026, 12, 22), "zh", "十二月二十二日"),
