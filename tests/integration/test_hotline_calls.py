@@ -260,8 +260,8 @@ CLARO_CO_MENU = [
             "",
             [
                 "Su saldo es de cinco mil pesos.",
-                "Le quedan cien minutos.",
-                "Le quedan dos gigas de datos.",
+                "Tiene cien minutos.",
+                "Tiene dos gigas de datos.",
             ],
         ),
         (
@@ -278,7 +278,7 @@ CLARO_CO_MENU = [
             "5566#",
             [
                 "Su saldo es de tres mil pesos.",
-                "Le quedan un giga de datos.",  # sic: es.yaml's hotline_data is plural only
+                "Tiene un giga de datos.",
                 "Su línea es válida hasta el veintidós de diciembre.",
             ],
         ),
@@ -289,7 +289,7 @@ CLARO_CO_MENU = [
             "",
             [
                 "Su saldo es de cincuenta mil pesos.",
-                "Le quedan doscientos minutos.",
+                "Tiene doscientos minutos.",
                 "Su línea es válida hasta el veinte de febrero.",
             ],
         ),
@@ -300,7 +300,7 @@ CLARO_CO_MENU = [
             "",
             [
                 "Su saldo es de veinte mil pesos.",
-                "Le quedan tres gigas de datos.",
+                "Tiene tres gigas de datos.",
                 "Su línea es válida hasta el veintiuno de enero.",
             ],
         ),

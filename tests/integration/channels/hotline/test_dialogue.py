@@ -133,8 +133,8 @@ def test_movistar_argentina_announces_money_minutes_and_data(phone: Phone) -> No
 
     assert heard[:3] == [
         "Su saldo es de cinco mil pesos.",
-        "Le quedan cien minutos.",
-        "Le quedan dos gigas de datos.",
+        "Tiene cien minutos.",
+        "Tiene dos gigas de datos.",
     ]
     assert heard[3].startswith("Para conocer su saldo, marque 1.")
     assert phone.waits == [MENU_WAIT]
