@@ -114,24 +114,29 @@ class _E164MobileCheck:
         pattern = metadata.national_prefix_for_parsing
         self._national_prefix = re.compile(pattern) if pattern else None
         self._transform = bool(metadata.national_prefix_transform_rule)
-        self._general = _described(metadata.general_desc)
-        self._special = [
-            found
-            for desc in (
-                metadata.premium_rate,
-                metadata.toll_free,
-                metadata.shared_cost,
-                metadata.voip,
-                metadata.personal_number,
-                metadata.pager,
-                metadata.uan,
-                metadata.voicemail,
-            )
-            if (found := _described(desc)) is not None
-        ]
-        self._fixed = _described(metadata.fixed_line)
-        self._mobile = _described(metadata.mobile)
         self._same = bool(metadata.same_mobile_and_fixed_line_pattern)
+        special = (
+            metadata.premium_rate,
+            metadata.toll_free,
+            metadata.shared_cost,
+            metadata.voip,
+            metadata.personal_number,
+            metadata.pager,
+            metadata.uan,
+            metadata.voicemail,
+        )
+        # Per length of the national number, the patterns that apply to it (a type's
+        # possible lengths are checked before its pattern), the special types' as one.
+        self._by_length: dict[int, _Patterns] = {}
+        for length in range(2, 18):
+            general = _pattern_for(length, metadata.general_desc)
+            if general is not None:
+                self._by_length[length] = (
+                    general,
+                    _pattern_for(length, *special),
+                    _pattern_for(length, metadata.fixed_line),
+                    _pattern_for(length, metadata.mobile),
+                )
 
     def is_mobile(self, text: str) -> bool:
         """True when ``text`` (already in E.164 shape) is a mobile number of this country as
@@ -139,8 +144,11 @@ class _E164MobileCheck:
         if not text.startswith(self._prefix):
             return False
         national = text[len(self._prefix) :]
-        if not 2 <= len(national) <= 17 or national[0] == "0":
-            return False  # too short or long for parse, or an Italian-style leading zero
+        # Between 2 and 17 digits (shorter or longer, parse refuses it), no leading zero
+        # (parse would keep it apart, as for Italy).
+        patterns = self._by_length.get(len(national))
+        if patterns is None or national[0] == "0":
+            return False
         if self._national_prefix is not None:
             found = self._national_prefix.match(national)
             # An empty match that captured nothing strips nothing and transforms nothing.
@@ -149,33 +157,37 @@ class _E164MobileCheck:
                 or (self._transform and found.groups() and found.groups()[-1] is not None)
             ):
                 return False
-        if not _matches(national, self._general):
+        general, special, fixed, mobile = patterns
+        if not general.fullmatch(national):
             return False
-        if any(_matches(national, desc) for desc in self._special):
+        if special is not None and special.fullmatch(national):
             return False
-        if _matches(national, self._fixed):
-            return self._same or _matches(national, self._mobile)
-        return not self._same and _matches(national, self._mobile)
+        is_mobile = mobile is not None and mobile.fullmatch(national) is not None
+        if fixed is not None and fixed.fullmatch(national):
+            return self._same or is_mobile
+        return not self._same and is_mobile
 
 
-_Described = tuple[frozenset[int], "re.Pattern[str]"]
+_Patterns = tuple[
+    "re.Pattern[str]", "re.Pattern[str] | None", "re.Pattern[str] | None", "re.Pattern[str] | None"
+]
 
 
-def _described(desc: Any) -> _Described | None:
-    """A number type's possible lengths and pattern, as ``_is_number_matching_desc`` reads
-    them; None when no number is of that type (``_match_national_number``: no pattern)."""
-    if desc is None or not desc.national_number_pattern:
+def _pattern_for(length: int, *descs: Any) -> re.Pattern[str] | None:
+    """One pattern that matches a national number of ``length`` digits exactly when one of
+    these number types does (``_is_number_matching_desc``: a type with possible lengths
+    matches no other length; a type without a pattern matches nothing); None when none
+    can."""
+    patterns = [
+        desc.national_number_pattern
+        for desc in descs
+        if desc is not None
+        and desc.national_number_pattern
+        and (not desc.possible_length or length in desc.possible_length)
+    ]
+    if not patterns:
         return None
-    return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
-
-
-def _matches(national: str, desc: _Described | None) -> bool:
-    if desc is None:
-        return False
-    lengths, pattern = desc
-    if lengths and len(national) not in lengths:
-        return False
-    return pattern.fullmatch(national) is not None
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
 @functools.cache

@@ -221,15 +221,20 @@ def _read_rows(file: Path) -> Iterator[tuple[int, NewLine | SaldoError]]:
         columns = {
             name.strip(): index for name, index in dict(zip(header, itertools.count())).items()
         }
-        wanted = [columns.get(name) for name in CSV_COLUMNS]
+        # A column the file lacks reads as the empty cell added after the last one.
+        width = len(header)
+        at_msisdn, at_operator, at_iccid, at_kind, at_language = (
+            columns.get(name, width) for name in CSV_COLUMNS
+        )
         for raw in reader:
             if not raw:
                 continue  # a blank line, skipped as csv.DictReader skips it
             number = reader.line_num  # the row's line in the file, blank lines counted
-            msisdn, operator, iccid, sim_kind, language = (
-                raw[index].strip() if index is not None and index < len(raw) else ""
-                for index in wanted
-            )
+            cells = raw[:width] if len(raw) >= width else raw + [""] * (width - len(raw))
+            cells.append("")
+            msisdn, operator = cells[at_msisdn].strip(), cells[at_operator].strip()
+            iccid, sim_kind = cells[at_iccid].strip(), cells[at_kind].strip()
+            language = cells[at_language].strip()
             if not msisdn or not operator:
                 yield number, BadCsv("msisdn and operator are required")
                 continue
