@@ -279,22 +279,24 @@ def normalize_iccid(text: str) -> str:
     return digits
 
 
+# A digit's Luhn value where it is doubled (every second digit from the right).
+_DOUBLED = {str(d): (2 * d - 9 if 2 * d > 9 else 2 * d) for d in range(10)}
+
+
+def _luhn_sum(digits: str) -> int:
+    """The Luhn sum of ``digits``, the last of them counted as the check digit's place."""
+    total = sum(map(int, digits[::-2]))
+    doubled = _DOUBLED
+    for char in digits[-2::-2]:
+        total += doubled[char]
+    return total
+
+
 def luhn_valid(digits: str) -> bool:
     """True when the last digit of ``digits`` is its Luhn check digit."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return _luhn_sum(digits) % 10 == 0
 
 
 def luhn_check_digit(payload: str) -> str:
     """The digit that makes ``payload + digit`` pass the Luhn check."""
-    for digit in "0123456789":
-        if luhn_valid(payload + digit):
-            return digit
-    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
+    return str(-_luhn_sum(payload + "0") % 10)
