@@ -165,7 +165,7 @@ def build(saldo: Saldo, *, lines: int, money_each: int, progress: Progress) -> t
         register_operator(saldo.uow(), operator=operator, spec=as_loaded, now=BUILT_AT)
     task = progress.add_task(f"{lines:,} lines, topped up", total=2 * lines)
     rows = ((i, NewLine(msisdn=msisdn(i), operator=OPERATOR)) for i in range(lines))
-    import_lines(saldo.uow(), rows=rows, now=BUILT_AT, on_row=lambda: progress.advance(task))
+    import_lines(saldo.uow(), rows=rows, now=BUILT_AT, on_rows=lambda n: progress.advance(task, n))
     amount = Money.of(money_each, "ARS")
     for i in range(lines):
         top_up(saldo.uow(), msisdn=msisdn(i), amount=amount, channel=Channel.STORE,

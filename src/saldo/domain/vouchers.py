@@ -9,7 +9,6 @@ PIN itself is shown once, in the batch export.
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import re
 from collections.abc import Sequence
@@ -66,7 +65,7 @@ def format_pin(pin: str) -> str:
 
 def pin_hash(pin: str, *, key: bytes) -> str:
     """The keyed hash stored for a PIN; without the key, the PINs cannot be recovered."""
-    return hmac.new(key, pin.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, pin.encode(), "sha256").hex()  # HMAC-SHA256, in one C call
 
 
 def blocked_until(wrong_pins_at: Sequence[datetime], *, now: datetime) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -113,15 +112,13 @@ def add_line(uow: UnitOfWork, *, new_line: NewLine, now: datetime) -> Line:
     """
     now = require_aware(now)
     with uow:
-        line = _add(uow, new_line=new_line, now=now, operators={})
+        line = _add(uow, new_line=new_line, now=now, terms={})
         uow.commit()
     return line
 
 
-def _add(
-    uow: UnitOfWork, *, new_line: NewLine, now: datetime, operators: dict[str, Operator]
-) -> Line:
-    line, operator = _checked(uow, new_line=new_line, now=now, operators=operators)
+def _add(uow: UnitOfWork, *, new_line: NewLine, now: datetime, terms: dict[str, _Terms]) -> Line:
+    line, operator = _checked(uow, new_line=new_line, now=now, terms=terms)
     _check_quarantine(line.msisdn, uow.lines.last_recycled_at(line.msisdn), operator, now)
     try:
         added = _keep(uow, line, now=now)
@@ -138,39 +135,55 @@ def _add(
     return added
 
 
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """What every new line of an operator gets at one ``now``: read (and share-locked) once
+    per transaction, so an import's rows do not read it, or work it out, again."""
+
+    operator: Operator
+    operator_id: int
+    languages: tuple[str, ...]
+    valid_until: datetime
+
+
+def _terms_of(uow: UnitOfWork, slug: str, *, now: datetime, terms: dict[str, _Terms]) -> _Terms:
+    found = terms.get(slug)
+    if found is not None:
+        return found
+    # Share-locked: an update of the operator's country or currency (which looks for its
+    # lines first, under an exclusive lock) waits for this line, or this line for it.
+    operator = uow.operators.get_by_slug(slug, for_share=True)
+    if operator is None or operator.id is None:
+        raise UnknownOperator(f"no operator {slug!r}")
+    found = _Terms(
+        operator=operator,
+        operator_id=operator.id,
+        languages=operator.languages,
+        valid_until=end_of_local_day_after(
+            now, operator.lifecycle.initial_validity_days, timezone=operator.timezone
+        ),
+    )
+    terms[slug] = found
+    return found
+
+
 def _checked(
-    uow: UnitOfWork, *, new_line: NewLine, now: datetime, operators: dict[str, Operator]
+    uow: UnitOfWork, *, new_line: NewLine, now: datetime, terms: dict[str, _Terms]
 ) -> tuple[LineToAdd, Operator]:
     """The line as it would be kept (number and ICCID normalised, language, validity) and its
     operator: the rules that need no other line. Raises UnknownOperator, InvalidMsisdn,
     InvalidIccid, UnsupportedLanguage."""
-    # Share-locked: an update of the operator's country or currency (which looks for its
-    # lines first, under an exclusive lock) waits for this line, or this line for it.
-    operator = operators.get(new_line.operator) or uow.operators.get_by_slug(
-        new_line.operator, for_share=True
-    )
-    if operator is None or operator.id is None:
-        raise UnknownOperator(f"no operator {new_line.operator!r}")
-    operators[new_line.operator] = operator
+    offer = _terms_of(uow, new_line.operator, now=now, terms=terms)
+    operator = offer.operator
     line = LineToAdd(
-        operator_id=operator.id,
+        operator_id=offer.operator_id,
         msisdn=normalize_msisdn(new_line.msisdn, country=operator.country),
         iccid=normalize_iccid(new_line.iccid) if new_line.iccid else None,
         sim_kind=new_line.sim_kind,
-        language=check_language(
-            new_line.language or operator.languages[0], offered=operator.languages
-        ),
-        valid_until=_first_validity(
-            now, operator.lifecycle.initial_validity_days, operator.timezone
-        ),
+        language=check_language(new_line.language or offer.languages[0], offered=offer.languages),
+        valid_until=offer.valid_until,
     )
     return line, operator
-
-
-@functools.lru_cache(maxsize=64)
-def _first_validity(now: datetime, days: int, timezone: str) -> datetime:
-    """A new line's validity: the same for every row of an import (one ``now``)."""
-    return end_of_local_day_after(now, days, timezone=timezone)
 
 
 def _check_quarantine(
@@ -200,25 +213,25 @@ def import_lines(
     rows: Iterable[tuple[int, NewLine | SaldoError]],
     now: datetime,
     chunk_size: int = 1000,
-    on_row: Callable[[], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Register many lines: valid rows are added, each rejected row is reported with its
     number and reason, exactly as adding them one at a time in their order would. Rows arrive
     already parsed (``NewLine``) or as the error that made them unreadable. A chunk of
     ``chunk_size`` rows is one transaction, checked with a few queries and written with one
     insert of lines and one of their buckets, so memory stays flat and the rate is the
-    database's, not a round trip's per row."""
+    database's, not a round trip's per row. ``on_rows`` is told how many rows each chunk
+    settled, once it is committed."""
     now = require_aware(now)
     report = ImportReport()
     pending = iter(rows)
     while chunk := list(itertools.islice(pending, chunk_size)):
         with uow:
             # Read (and share-locked) once per transaction: a lock ends with its transaction.
-            _import_chunk(uow, chunk, now=now, operators={}, report=report)
+            _import_chunk(uow, chunk, now=now, terms={}, report=report)
             uow.commit()
-        if on_row is not None:
-            for _ in chunk:
-                on_row()
+        if on_rows is not None:
+            on_rows(len(chunk))
     return report
 
 
@@ -227,7 +240,7 @@ def _import_chunk(
     chunk: list[tuple[int, NewLine | SaldoError]],
     *,
     now: datetime,
-    operators: dict[str, Operator],
+    terms: dict[str, _Terms],
     report: ImportReport,
 ) -> None:
     rejected: list[tuple[int, str]] = []
@@ -236,7 +249,7 @@ def _import_chunk(
         try:
             if isinstance(row, SaldoError):
                 raise row
-            line, operator = _checked(uow, new_line=row, now=now, operators=operators)
+            line, operator = _checked(uow, new_line=row, now=now, terms=terms)
             checked.append((number, line, operator))
         except SaldoError as error:
             rejected.append((number, error.message))
@@ -246,9 +259,11 @@ def _import_chunk(
         iccids=[line.iccid for _, line, _ in checked if line.iccid],
     )
     chosen: list[tuple[int, LineToAdd, Operator]] = []
-    for number, line, operator in checked:
+    for one in checked:
+        number, line, operator = one
         try:
-            _check_quarantine(line.msisdn, recycled.get(line.msisdn), operator, now)
+            if recycled:
+                _check_quarantine(line.msisdn, recycled.get(line.msisdn), operator, now)
             if line.msisdn in taken_numbers or (line.iccid and line.iccid in taken_cards):
                 raise _already_exists(line.msisdn)
         except SaldoError as error:
@@ -258,7 +273,7 @@ def _import_chunk(
         taken_numbers.add(line.msisdn)
         if line.iccid:
             taken_cards.add(line.iccid)
-        chosen.append((number, line, operator))
+        chosen.append(one)
     kept: list[tuple[tuple[int, LineToAdd, Operator], int]]
     try:
         ids = uow.lines.add_many([line for _, line, _ in chosen], now=now)

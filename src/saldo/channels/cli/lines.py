@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -177,7 +178,7 @@ def import_command(
             import_lines,
             rows=_read_rows(file),
             now=saldo.clock.now(),
-            on_row=lambda: bar.advance(task),
+            on_rows=lambda done: bar.advance(task, done),
         )
     if as_json:
         emit_json(
@@ -211,25 +212,43 @@ def _count_rows(file: Path) -> int:
 
 
 def _read_rows(file: Path) -> Iterator[tuple[int, NewLine | SaldoError]]:
+    sim_kinds = {kind.value: kind for kind in SimKind}
     with file.open(encoding=CSV_ENCODING, newline="") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        # Columns found as csv.DictReader finds them (a repeated name: its last column),
+        # their names stripped of spaces.
+        columns = {
+            name.strip(): index for name, index in dict(zip(header, itertools.count())).items()
+        }
+        # A column the file lacks reads as the empty cell added after the last one.
+        width = len(header)
+        at_msisdn, at_operator, at_iccid, at_kind, at_language = (
+            columns.get(name, width) for name in CSV_COLUMNS
+        )
         for raw in reader:
+            if not raw:
+                continue  # a blank line, skipped as csv.DictReader skips it
             number = reader.line_num  # the row's line in the file, blank lines counted
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-            if not row.get("msisdn") or not row.get("operator"):
+            cells = raw[:width] if len(raw) >= width else raw + [""] * (width - len(raw))
+            cells.append("")
+            msisdn, operator = cells[at_msisdn].strip(), cells[at_operator].strip()
+            iccid, sim_kind = cells[at_iccid].strip(), cells[at_kind].strip()
+            language = cells[at_language].strip()
+            if not msisdn or not operator:
                 yield number, BadCsv("msisdn and operator are required")
                 continue
-            sim_kind = row.get("sim_kind") or SimKind.PHYSICAL.value
-            if sim_kind not in {kind.value for kind in SimKind}:
+            kind = sim_kinds.get(sim_kind or SimKind.PHYSICAL.value)
+            if kind is None:
                 yield number, BadCsv(f"sim_kind {sim_kind!r} is not physical or esim")
                 continue
             yield (
                 number,
                 NewLine(
-                    msisdn=row["msisdn"],
-                    operator=row["operator"],
-                    iccid=row.get("iccid") or None,
-                    sim_kind=SimKind(sim_kind),
-                    language=row.get("language") or None,
+                    msisdn=msisdn,
+                    operator=operator,
+                    iccid=iccid or None,
+                    sim_kind=kind,
+                    language=language or None,
                 ),
             )

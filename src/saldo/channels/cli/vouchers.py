@@ -82,7 +82,7 @@ def generate_command(
             created_by=created_by,
             pin_key=saldo.pin_key,
             now=saldo.clock.now(),
-            on_voucher=lambda: bar.advance(task),
+            on_vouchers=lambda done: bar.advance(task, done),
             deliver=lambda made: export_pins(
                 out_file, made.vouchers, value=made.value, expires=expires.isoformat()
             ),

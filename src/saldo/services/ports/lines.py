@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from saldo.domain.buckets import Bucket
 from saldo.domain.lifecycle import LineState
@@ -45,9 +45,10 @@ class LineWithBuckets:
     buckets: tuple[Bucket, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LineToAdd:
-    """A new line of a batch (``LineRepository.add_many``): checked, normalised, not yet kept."""
+class LineToAdd(NamedTuple):
+    """A new line of a batch (``LineRepository.add_many``): checked, normalised, not yet kept.
+    A named tuple: an import makes one per row, and a tuple is made in a fraction of a frozen
+    dataclass's time."""
 
     operator_id: int
     msisdn: str

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.driver import execute_many, stored_moment
 from saldo.adapters.db.prepared import Prepared
 from saldo.domain.buckets import BucketKind
 from saldo.domain.ledger import OperatorAccount, Posting
@@ -100,22 +101,13 @@ class SqlAccountRepository:
         )
 
     def open_main_buckets(self, lines: Sequence[tuple[int, int, str]], *, now: datetime) -> None:
-        if not lines:
-            return
-        self._connection.execute(
-            insert(t.accounts),
-            [
-                {
-                    "operator_id": operator_id,
-                    "line_id": line_id,
-                    "kind": BucketKind.MAIN.value,
-                    "unit": unit,
-                    "balance": 0,
-                    "expires_at": None,
-                    "created_at": now,
-                }
-                for operator_id, line_id, unit in lines
-            ],
+        moment = stored_moment(self._connection, now)
+        main = BucketKind.MAIN.value
+        execute_many(
+            self._connection,
+            "INSERT INTO accounts (operator_id, line_id, kind, unit, balance, expires_at, "
+            "created_at) VALUES (?, ?, ?, ?, 0, NULL, ?)",
+            [(operator_id, line_id, main, unit, moment) for operator_id, line_id, unit in lines],
         )
 
     def operator_account(

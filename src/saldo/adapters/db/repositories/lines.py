@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from saldo.adapters.db import tables as t
-from saldo.adapters.db.prepared import Prepared
+from saldo.adapters.db.driver import execute_many, fetch_all, stored_moment
+from saldo.adapters.db.prepared import IntegrityViolation, Prepared
 from saldo.adapters.db.repositories.operators import operator_for
-from saldo.adapters.db.rows import buckets_of, line_of
+from saldo.adapters.db.rows import buckets_of, line_of, stored_utc
 from saldo.domain.buckets import BucketKind
 from saldo.domain.lifecycle import LineState
 from saldo.domain.lines import Line
@@ -49,6 +50,18 @@ _LINE_COLUMNS = (
     t.lines.c.low_balance_threshold,
     t.lines.c.reminder_days,
 )
+
+
+# A line import's statements, handed to the driver with a tuple per row (``add_many``).
+_ADD_LINES = (
+    "INSERT INTO lines (operator_id, msisdn, iccid, sim_kind, language, state, activated_at, "
+    "valid_until, state_changed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _marks(values: Sequence[object]) -> str:
+    """One placeholder per value, for ``IN (...)``."""
+    return ", ".join("?" * len(values))
 
 
 # The newest line with the number: the live one if any (only one may be live), else the
@@ -416,76 +429,74 @@ class SqlLineRepository:
     def last_recycled_at_each(self, msisdns: Sequence[str]) -> dict[str, datetime]:
         if not msisdns:
             return {}
-        rows = self._connection.execute(
-            select(t.lines.c.msisdn, func.max(t.lines.c.state_changed_at))
-            .where(t.lines.c.msisdn.in_(msisdns), t.lines.c.state == LineState.RECYCLED.value)
-            .group_by(t.lines.c.msisdn)
+        rows = fetch_all(
+            self._connection,
+            f"SELECT msisdn, max(state_changed_at) FROM lines WHERE msisdn IN ({_marks(msisdns)}) "
+            "AND state = 'recycled' GROUP BY msisdn",
+            msisdns,
         )
-        return {msisdn: at for msisdn, at in rows}
+        return {msisdn: moment for msisdn, at in rows if (moment := stored_utc(at)) is not None}
 
     def live_taken(
         self, *, msisdns: Sequence[str], iccids: Sequence[str]
     ) -> tuple[set[str], set[str]]:
-        live = t.lines.c.state != LineState.RECYCLED.value
-        numbers = (
-            set(
-                self._connection.execute(
-                    select(t.lines.c.msisdn).where(t.lines.c.msisdn.in_(msisdns), live)
-                ).scalars()
-            )
-            if msisdns
-            else set()
+        return self._live("msisdn", msisdns), self._live("iccid", iccids)
+
+    def _live(self, column: str, values: Sequence[str]) -> set[str]:
+        if not values:
+            return set()
+        found = fetch_all(
+            self._connection,
+            f"SELECT {column} FROM lines WHERE {column} IN ({_marks(values)}) "
+            "AND state <> 'recycled'",
+            values,
         )
-        cards = (
-            set(
-                self._connection.execute(
-                    select(t.lines.c.iccid).where(t.lines.c.iccid.in_(iccids), live)
-                ).scalars()
-            )
-            if iccids
-            else set()
-        )
-        return numbers, cards
+        return {value for (value,) in found}
 
     def add_many(self, lines: Sequence[LineToAdd], *, now: datetime) -> builtins.list[int]:
         if not lines:
             return []
         if self._scope is not None and any(line.operator_id != self._scope for line in lines):
             raise PermissionError("this unit of work is scoped to another operator")
+        connection = self._connection
+        moment = stored_moment(connection, now)
+        # The lines of an import share a few validity ends: each converted once.
+        ends = {end: stored_moment(connection, end) for end in {line.valid_until for line in lines}}
+        active = LineState.ACTIVE.value
         rows = [
-            {
-                "operator_id": line.operator_id,
-                "msisdn": line.msisdn,
-                "iccid": line.iccid,
-                "sim_kind": line.sim_kind.value,
-                "language": line.language,
-                "state": LineState.ACTIVE.value,
-                "activated_at": now,
-                "valid_until": line.valid_until,
-                "state_changed_at": now,
-                "created_at": now,
-            }
+            (
+                line.operator_id,
+                line.msisdn,
+                line.iccid,
+                line.sim_kind.value,
+                line.language,
+                active,
+                moment,
+                ends[line.valid_until],
+                moment,
+                moment,
+            )
             for line in lines
         ]
-        savepoint = self._connection.begin_nested()
+        savepoint = connection.begin_nested()
         try:
             # One executemany; RETURNING would make SQLite insert row by row to keep order.
-            self._connection.execute(insert(t.lines), rows)
-        except IntegrityError:
+            execute_many(connection, _ADD_LINES, rows)
+        except IntegrityViolation:
             savepoint.rollback()
             raise NumberTaken(", ".join(line.msisdn for line in lines)) from None
         savepoint.commit()
         # A number has one live line at a time (uq_lines_live_msisdn): the one just added.
-        found = {
-            msisdn: line_id
-            for msisdn, line_id in self._connection.execute(
-                select(t.lines.c.msisdn, t.lines.c.id).where(
-                    t.lines.c.msisdn.in_([line.msisdn for line in lines]),
-                    t.lines.c.state != LineState.RECYCLED.value,
-                )
+        numbers = [line.msisdn for line in lines]
+        found = dict(
+            fetch_all(
+                connection,
+                f"SELECT msisdn, id FROM lines WHERE msisdn IN ({_marks(numbers)}) "
+                "AND state <> 'recycled'",
+                numbers,
             )
-        }
-        return [int(found[line.msisdn]) for line in lines]
+        )
+        return [int(found[number]) for number in numbers]
 
     def count(self, *, windows: Sequence[ValidityWindow], recycled: bool) -> dict[int, int]:
         statement = select(t.lines.c.operator_id, func.count()).group_by(t.lines.c.operator_id)

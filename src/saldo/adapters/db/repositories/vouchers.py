@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, upda
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.driver import execute_many, stored_moment
 from saldo.adapters.db.prepared import Prepared
 from saldo.adapters.db.types import TZDateTime
 from saldo.domain.vouchers import VoucherState
@@ -90,20 +91,17 @@ class SqlVoucherRepository:
             ).scalar_one()
         )
         serials = [f"{batch_id:06d}-{number:07d}" for number in range(1, len(pin_hashes) + 1)]
-        self._connection.execute(
-            insert(t.vouchers),
+        ends, moment = (
+            stored_moment(self._connection, expires_at),
+            stored_moment(self._connection, now),
+        )
+        active = VoucherState.ACTIVE.value
+        execute_many(
+            self._connection,
+            "INSERT INTO vouchers (operator_id, batch_id, serial, pin_hash, value, currency, "
+            "state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                {
-                    "operator_id": operator_id,
-                    "batch_id": batch_id,
-                    "serial": serial,
-                    "pin_hash": pin_hash,
-                    "value": value,
-                    "currency": currency,
-                    "state": VoucherState.ACTIVE.value,
-                    "expires_at": expires_at,
-                    "created_at": now,
-                }
+                (operator_id, batch_id, serial, pin_hash, value, currency, active, ends, moment)
                 for serial, pin_hash in zip(serials, pin_hashes, strict=True)
             ],
         )
