@@ -160,21 +160,25 @@ def deliver_outbox(
     limit: int = 100,
     read: NoticeReader = notice_for,
     keys: Sequence[str] | None = None,
+    lease: timedelta = CLAIM_FOR,
 ) -> Delivery:
     """Deliver up to ``limit`` due messages of the channels ``senders`` has (only those with
     one of ``keys``, when given: a code sent at once), oldest first, and record each
     outcome. Safe to run in several processes at once: each message is claimed by one of
-    them."""
+    them for ``lease``."""
     now = require_aware(now)
     channels = senders.channels
     outcomes: Counter[_Outcome] = Counter()
     started = time.monotonic()
+    # A shorter lease claims for proportionally less time: a batch is still claimed with
+    # most of its lease ahead of it.
+    claiming = CLAIMING_SECONDS * min(1.0, lease / CLAIM_FOR)
     claimed = 0
-    while channels and claimed < limit and time.monotonic() - started < CLAIMING_SECONDS:
+    while channels and claimed < limit and time.monotonic() - started < claiming:
         with uow:
             batch = uow.outbox.claim_due(
                 now=now,
-                until=now + CLAIM_FOR,
+                until=now + lease,
                 limit=min(CLAIM_BATCH, limit - claimed),
                 channels=channels,
                 keys=keys,
