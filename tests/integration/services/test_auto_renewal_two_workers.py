@@ -16,6 +16,7 @@ from saldo.bootstrap import Saldo
 from saldo.services import auto_renewal
 from saldo.services.auto_renewal import RenewalOutcome, renew_automatically, set_auto_renewal
 from saldo.services.lines import NewLine, add_line
+from saldo.services.order_payment import pay_order
 
 LINE = "+5491155551234"  # movistar-ar: 30 days of validity on activation
 
@@ -42,7 +43,6 @@ def test_a_declined_attempt_seen_by_two_workers_is_counted_and_told_once(
     clock.advance(timedelta(days=28))
     # Given a second worker that runs the whole attempt, a minute later by its clock, while
     # the first is paying (both read the setting before either recorded anything),
-    pay_order = auto_renewal.pay_order
     second: list[RenewalOutcome] = []
 
     def paying(*args: Any, **kwargs: Any) -> Any:
