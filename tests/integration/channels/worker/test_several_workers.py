@@ -43,7 +43,7 @@ PLAN = "pack-mensual-1m"
 ENDED = [f"+54911{55510000 + i}" for i in range(12)]  # activated 31 days ago: into grace
 RENEWING = [f"+54911{55520000 + i}" for i in range(12)]  # 28 days ago, auto-renewal on
 ENDING = [f"+54911{55530000 + i}" for i in range(12)]  # 28 days ago: a reminder is due
-LEASE_SECONDS = 4
+LEASE_SECONDS = 6  # well above what a batch of 10 sends takes on a loaded machine
 WORKERS = 3
 
 
