@@ -5,7 +5,8 @@ Claiming. Several workers may deliver at once; each message is claimed by exactl
 claim is a lease: in one short transaction the sender takes a batch of due messages and moves
 their next attempt ``CLAIM_FOR`` ahead (PostgreSQL skips the rows another sender is claiming,
 SQLite's write transactions take turns). Whatever becomes of the worker, the message is due
-again when the lease runs out.
+again when the lease runs out (``lease``: ``CLAIM_FOR`` unless the caller gives another; the
+worker gives SALDO_OUTBOX_LEASE_SECONDS).
 
 What a crash costs. A worker killed before it sends loses nothing: the lease runs out and
 another worker sends the message. A worker killed after the gateway took a message but
