@@ -3,6 +3,7 @@ answering the same question, both under wrk on loopback, on the same machine in 
 
     .venv/bin/python bench/sms_inquiry.py          # wrk -t1 -c32 -d10s, three rounds
     .venv/bin/python bench/sms_inquiry.py --duration 5 --connections 64 --rounds 5 --json
+    .venv/bin/python bench/sms_inquiry.py --workers 2   # two server processes on each side
 
 The database is the demo's (``saldo demo --no-serve`` in a temporary directory) plus 1,000
 Personal Argentina lines, each topped up once. Every request is ``GET
@@ -17,6 +18,11 @@ answer must be a balance reply.
   log_level=)``, as ``saldo serve`` makes it): one indexed JOIN of the line and its accounts
   on Saldo's own SQLite file through a connection opened once, and a one-line text reply.
 
+With ``--workers N`` both sides run N server processes on one socket: ``saldo serve
+--workers N``, and the raw application forked N times after binding, as ``saldo serve``
+forks (each process opens its own connection). CPU time is then that of every process of the
+server's session.
+
 Each round measures both, one after the other (which goes first alternates), with the same
 wrk settings; wrk and the server share the machine's cores. Besides wrk's requests/s and
 latencies, each server's CPU time (user + system, from /proc) per request is reported: on a
@@ -30,13 +36,14 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -108,11 +115,46 @@ def raw_app(db_path: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     return app
 
 
-def serve_raw(port: int, db_path: str) -> None:
+def serve_raw(port: int, db_path: str, *, workers: int) -> None:
     import uvicorn
 
-    # The same call as saldo.channels.api.server.serve, with SALDO_LOG_LEVEL=warning.
-    uvicorn.run(raw_app(db_path), host=HOST, port=port, log_level="warning")
+    if workers == 1:
+        # The same call as saldo.channels.api.server.serve, with SALDO_LOG_LEVEL=warning.
+        uvicorn.run(raw_app(db_path), host=HOST, port=port, log_level="warning")
+        return
+    # As `saldo serve --workers N`: the socket bound once, N forked processes serving it,
+    # each with its own database connection; SIGTERM to this process stops them.
+    listening = socket.create_server((HOST, port))
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            config = uvicorn.Config(raw_app(db_path), host=HOST, port=port, log_level="warning")
+            uvicorn.Server(config).run(sockets=[listening])
+            os._exit(0)
+        children.append(pid)
+
+    def stop(*_: object) -> None:
+        for child in children:
+            os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    for _ in children:
+        os.wait()
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU time so far of every live process of ``session`` (Linux's /proc):
+    a server and the processes it forked."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -192,13 +234,18 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="measure both sides this many times (default 3)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes on each side (default 1)"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve-raw", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
-        parser.error("--duration, --connections, --threads and --rounds must be at least 1")
+    if min(args.duration, args.connections, args.threads, args.rounds, args.workers) < 1:
+        parser.error(
+            "--duration, --connections, --threads, --rounds and --workers must be at least 1"
+        )
     if args.serve_raw:
-        serve_raw(int(args.serve_raw[1]), args.serve_raw[0])
+        serve_raw(int(args.serve_raw[1]), args.serve_raw[0], workers=args.workers)
         return
     # A terminated benchmark still stops its servers and removes its files (finally blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -218,10 +265,14 @@ def main() -> None:
         env = child_env(url)
         this = str(Path(__file__).resolve())
         sides: dict[str, Callable[[int], list[str]]] = {
-            "saldo": lambda port: (
-                [sys.executable, "-m", "saldo", "serve", "--host", HOST, "--port", str(port)]
-            ),
-            "raw": lambda port: [sys.executable, this, "--serve-raw", db_path, str(port)],
+            "saldo": lambda port: [
+                *(sys.executable, "-m", "saldo", "serve", "--host", HOST, "--port", str(port)),
+                *("--workers", str(args.workers)),
+            ],
+            "raw": lambda port: [
+                *(sys.executable, this, "--serve-raw", db_path, str(port)),
+                *("--workers", str(args.workers)),
+            ],
         }
         for number in range(args.rounds):
             # Alternate which side goes first, so that a drift of the machine's speed
@@ -231,7 +282,10 @@ def main() -> None:
             for name in order:
                 with running(name, sides[name], env=env, cwd=workdir) as (port, pid):
                     samples[name] = check_answers(name, port, msisdns)
-                    loads[name] = run_wrk(
+                    # The server runs in a session of its own (``running``): its CPU time is
+                    # that of every process in it, the forked server processes too.
+                    cpu_before = session_cpu_seconds(pid)
+                    load = run_wrk(
                         port,
                         pid,
                         lua,
@@ -240,6 +294,8 @@ def main() -> None:
                         connections=args.connections,
                         duration=args.duration,
                     )
+                    spent = session_cpu_seconds(pid) - cpu_before
+                    loads[name] = replace(load, server_cpu_us=spent / max(load.requests, 1) * 1e6)
             rounds.append((loads["saldo"], loads["raw"]))
 
     ratios = [saldo.requests_per_s / raw.requests_per_s for saldo, raw in rounds]
@@ -247,6 +303,7 @@ def main() -> None:
         print(
             json.dumps(
                 {
+                    "workers": args.workers,
                     "wrk": {
                         "threads": args.threads,
                         "connections": args.connections,
@@ -268,7 +325,7 @@ def main() -> None:
         return
     print(
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s on {HOST}, "
-        f"{len(msisdns):,} numbers in rotation"
+        f"{len(msisdns):,} numbers in rotation, {args.workers} server process(es) per side"
     )
     for name, sample in samples.items():
         print(f"  {name} replies: {sample}")
@@ -284,7 +341,7 @@ def main() -> None:
         )
     if len(rounds) > 1:
         print(f"median ratio {statistics.median(ratios):.2f}x")
-    print("CPU: the server's user + system time per request")
+    print("CPU: the server's user + system time per request (all its processes)")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ class Settings(BaseModel):
     secret_key: str = Field(default=DEVELOPMENT_SECRET, min_length=16)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # How many server processes ``saldo serve`` runs on its one socket.
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Kannel's sendsms interface, for SMS Saldo sends (replies to MO go back in the HTTP body).
     kannel_sendsms_url: str | None = None
@@ -84,6 +86,9 @@ class Settings(BaseModel):
     # both relative to the SQLite database's folder unless absolute.
     hotline_speech_cache: str = "./saldo-speech"
     hotline_prompts_folder: str = "./saldo-prompts"
+    # How long a worker holds the outbox messages it claimed: one whose worker died is sent
+    # by another after this.
+    outbox_lease_seconds: int = Field(default=300, ge=1, le=3600)
     # How long the outbox worker waits for an operator's webhook endpoint to answer.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Stops the clock at this moment for every command (development and tests only): the

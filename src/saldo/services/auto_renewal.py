@@ -327,7 +327,8 @@ def _failed(
 ) -> RenewalAttempt:
     """Schedule the next attempt by the retry rule, or, after the last one, turn
     auto-renewal off; either way queue an SMS telling the subscriber (every failure is told,
-    with how to renew by hand)."""
+    with how to renew by hand). A failure is counted once: when another worker recorded
+    this attempt first (it replayed the same order), nothing more is written."""
     failures = setting.failures + 1
     retry_at = None if fallback else next_renewal_attempt(failures=failures, failed_at=now)
     if (
@@ -338,6 +339,20 @@ def _failed(
     ):
         retry_at = now  # the balance, at the next pass
     with uow:
+        # Compare and set, under the line's lock every settlement of it takes: the attempt
+        # is recorded only if the setting is still as this attempt found it.
+        uow.lines.get_by_msisdn(msisdn, for_update=True)
+        current = uow.auto_renewals.get(setting.line_id)
+        if current is None or (current.enabled, current.failures, current.last_order_id) != (
+            setting.enabled,
+            setting.failures,
+            setting.last_order_id,
+        ):
+            if current is None or not current.enabled:
+                return RenewalAttempt(RenewalOutcome.GAVE_UP, reason=reason)
+            return RenewalAttempt(
+                RenewalOutcome.RETRY_LATER, next_attempt_at=current.next_attempt_at, reason=reason
+            )
         if retry_at is not None:
             uow.auto_renewals.record_attempt(
                 setting.line_id,

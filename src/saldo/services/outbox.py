@@ -5,7 +5,8 @@ Claiming. Several workers may deliver at once; each message is claimed by exactl
 claim is a lease: in one short transaction the sender takes a batch of due messages and moves
 their next attempt ``CLAIM_FOR`` ahead (PostgreSQL skips the rows another sender is claiming,
 SQLite's write transactions take turns). Whatever becomes of the worker, the message is due
-again when the lease runs out.
+again when the lease runs out (``lease``: ``CLAIM_FOR`` unless the caller gives another; the
+worker gives SALDO_OUTBOX_LEASE_SECONDS).
 
 What a crash costs. A worker killed before it sends loses nothing: the lease runs out and
 another worker sends the message. A worker killed after the gateway took a message but
@@ -160,21 +161,25 @@ def deliver_outbox(
     limit: int = 100,
     read: NoticeReader = notice_for,
     keys: Sequence[str] | None = None,
+    lease: timedelta = CLAIM_FOR,
 ) -> Delivery:
     """Deliver up to ``limit`` due messages of the channels ``senders`` has (only those with
     one of ``keys``, when given: a code sent at once), oldest first, and record each
     outcome. Safe to run in several processes at once: each message is claimed by one of
-    them."""
+    them for ``lease``."""
     now = require_aware(now)
     channels = senders.channels
     outcomes: Counter[_Outcome] = Counter()
     started = time.monotonic()
+    # A shorter lease claims for proportionally less time: a batch is still claimed with
+    # most of its lease ahead of it.
+    claiming = CLAIMING_SECONDS * min(1.0, lease / CLAIM_FOR)
     claimed = 0
-    while channels and claimed < limit and time.monotonic() - started < CLAIMING_SECONDS:
+    while channels and claimed < limit and time.monotonic() - started < claiming:
         with uow:
             batch = uow.outbox.claim_due(
                 now=now,
-                until=now + CLAIM_FOR,
+                until=now + lease,
                 limit=min(CLAIM_BATCH, limit - claimed),
                 channels=channels,
                 keys=keys,

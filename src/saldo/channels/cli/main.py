@@ -281,10 +281,16 @@ def serve_command(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Default: SALDO_PORT or 8000.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Server processes on the one port. Default: SALDO_WORKERS or 1."
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server (health, metrics, OpenAPI at /docs). Exit code 4 when the port
-    is taken."""
-    from saldo.channels.api.server import CannotListen, listen, serve
+    is taken, 1 when one of several server processes died (the others are stopped)."""
+    from saldo.channels.api.server import CannotListen, ServerProcessDied, listen, serve
 
     saldo = state(ctx).saldo()
     try:
@@ -292,7 +298,18 @@ def serve_command(
     except CannotListen as error:
         fail(error.message)
         raise typer.Exit(4) from None
-    serve(saldo, listening=listening)
+    processes = workers or saldo.settings.workers
+    if processes > 1:
+        shown_host, shown_port = listening.getsockname()[:2]
+        out.print(
+            f"Saldo: {processes} server processes on http://{shown_host}:{shown_port}; "
+            "Ctrl-C or SIGTERM stops them all."
+        )
+    try:
+        serve(saldo, listening=listening, workers=processes)
+    except ServerProcessDied as error:
+        fail(error.message)
+        raise typer.Exit(1) from None
 
 
 @app.command("demo")

@@ -10,7 +10,7 @@ nothing and decides nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -82,6 +82,7 @@ def deliver_notifications(saldo: Saldo, *, now: datetime, limit: int = 100) -> D
         render=notification_renderer(webhook_secret=saldo.webhook_secret),
         now=now,
         limit=limit,
+        lease=timedelta(seconds=saldo.settings.outbox_lease_seconds),
     )
 
 

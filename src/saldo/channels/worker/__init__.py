@@ -3,8 +3,9 @@
 A pass expires unpaid orders, writes down lifecycle transitions (grace, suspension,
 recycling), queues expiry reminders, runs auto top-ups and auto-renewals, asks processors
 about pending payments, delivers the outbox, and forgets old sign-in attempts and tokens.
-Each job is safe to run again, and to run in several workers at once; one job failing is
-logged and does not stop the others.
+Each job is safe to run again, and to run in several workers at once (docs/lifecycle.md,
+"Several workers at once", says how for each); one job failing is logged and does not stop
+the others.
 ``saldo worker`` runs passes on a schedule; ``saldo worker --once [--now ISO-TIME]`` runs one
 (for cron, for replaying a day, and for tests).
 """
