@@ -6,8 +6,8 @@ wrapping. What SQLAlchemy's column types would do is done here, for the types th
 bind and read: aware datetimes (stored as UTC; on SQLite as naive ``YYYY-MM-DD
 HH:MM:SS.ffffff`` text, exactly as SQLAlchemy's own DateTime type writes it, and read back
 by ``TZDateTime``'s own conversion), booleans (SQLite's 0 and 1) and enums. A row comes back
-as a named tuple of the statement's columns. PostgreSQL (psycopg 3) also prepares these statements on the server
-after a few runs.
+as a named tuple of the statement's columns. PostgreSQL (psycopg 3) also prepares these
+statements on the server after a few runs.
 """
 
 from __future__ import annotations
