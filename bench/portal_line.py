@@ -233,6 +233,7 @@ class RawLines:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         ).get_template("line.html")
 
     def t(self, key: str, **values: Any) -> str:

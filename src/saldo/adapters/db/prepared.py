@@ -5,9 +5,9 @@ cursor of the unit of work's connection: no per-call compilation, execution even
 wrapping. What SQLAlchemy's column types would do is done here, for the types the hot paths
 bind and read: aware datetimes (stored as UTC; on SQLite as naive ``YYYY-MM-DD
 HH:MM:SS.ffffff`` text, exactly as SQLAlchemy's own DateTime type writes it, and read back
-by ``TZDateTime``'s own conversion) and enums. A row comes back as a named tuple of the
-statement's columns. PostgreSQL (psycopg 3) also prepares these statements on the server
-after a few runs.
+by ``TZDateTime``'s own conversion), booleans (SQLite's 0 and 1) and enums. A row comes back
+as a named tuple of the statement's columns. PostgreSQL (psycopg 3) also prepares these
+statements on the server after a few runs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, literal_column
+from sqlalchemy import Boolean, ColumnElement, literal_column
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -49,7 +49,7 @@ class IntegrityViolation(Exception):
 class Prepared:
     """One statement, compiled lazily for each dialect it meets. Its rows are named tuples of
     its columns, read by name (``row.valid_until``): a ``TZDateTime`` column reads as an aware
-    UTC datetime, as in SQLAlchemy's own rows."""
+    UTC datetime and a ``Boolean`` one as a bool, as in SQLAlchemy's own rows."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = _inline_constants(statement)
@@ -154,16 +154,17 @@ class Prepared:
 
 def _row_maker(columns: Sequence[ColumnElement[Any]]) -> Callable[[Sequence[Any]], Any]:
     """What makes a driver's row into a named tuple of ``columns``. A ``TZDateTime`` column
-    reads as an aware UTC datetime (``stored_utc``, the column type's own conversion) when
-    it is read by name; by position it is the driver's value."""
+    reads as an aware UTC datetime (``stored_utc``, the column type's own conversion), a
+    ``Boolean`` one as a bool (SQLite stores 0 and 1), when it is read by name; by position
+    it is the driver's value."""
     # namedtuple refuses a name given twice: such columns are labelled (``accounts.id``
     # beside ``lines.id`` is ``main_bucket_id``).
     keys = [str(column.key) for column in columns]
     named = cast(Any, collections.namedtuple)("Row", keys)
     moments = {
-        keys[n]: _moment(n)
+        keys[n]: _moment(n) if isinstance(column.type, TZDateTime) else _truth(n)
         for n, column in enumerate(columns)
-        if isinstance(column.type, TZDateTime)
+        if isinstance(column.type, TZDateTime | Boolean)
     }
     if moments:
         # Converted when read rather than when the row is made: a line read with its
@@ -177,12 +178,17 @@ def _moment(position: int) -> property:
     return property(lambda row: stored_utc(stored(row)))
 
 
+def _truth(position: int) -> property:
+    stored = operator.itemgetter(position)
+    return property(lambda row: None if (value := stored(row)) is None else bool(value))
+
+
 def _refuse_unconverted(columns: Sequence[ColumnElement[Any]], dialect: Dialect) -> None:
     """Refuses a statement that reads a column SQLAlchemy would convert on this database
-    (a Boolean on SQLite, JSON), other than a ``TZDateTime``: prepared rows would hold the
-    driver's raw value."""
+    (JSON, a Numeric), other than a ``TZDateTime`` or a ``Boolean``: prepared rows would hold
+    the driver's raw value."""
     for column in columns:
-        if isinstance(column.type, TZDateTime):
+        if isinstance(column.type, TZDateTime | Boolean):
             continue
         if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
             raise TypeError(f"a prepared statement cannot read {column.key} ({column.type})")

@@ -60,10 +60,12 @@ LineNumber = Annotated[
 ]
 
 
-def _token(
+async def _token(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_APP_TOKEN)],
 ) -> str:
+    # Async: FastAPI would run a plain function in a worker thread, a handoff that costs
+    # more than reading a header.
     return _bearer(request) or ""  # BearerRoute has answered a request without one
 
 

@@ -61,6 +61,9 @@ class Pages:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # The templates are the package's own and do not change under a running
+            # server: each is compiled once, without a stat() of its file per page.
+            auto_reload=False,
         )
 
     def render(

@@ -1,6 +1,7 @@
 """Prepared statements (``adapters/db/prepared.py``) run on the driver's cursor, beside
-SQLAlchemy: what they read must read as SQLAlchemy's own rows do, columns by name and
-datetimes as aware UTC through the column type's one conversion, on both databases."""
+SQLAlchemy: what they read must read as SQLAlchemy's own rows do, columns by name,
+datetimes as aware UTC through the column type's one conversion and booleans as bools, on
+both databases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import Boolean, Engine, bindparam, cast, false, insert, null, select, true
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
@@ -80,11 +81,24 @@ def test_two_columns_of_one_name_must_be_labelled_to_be_prepared() -> None:
         Prepared(select(t.lines.c.id, t.accounts.c.id))
 
 
+def test_a_prepared_boolean_reads_as_a_bool_as_through_sqlalchemy(connection: Connection) -> None:
+    # SQLite keeps booleans as 0 and 1; a prepared row reads them as SQLAlchemy does.
+    truths = select(
+        true().label("yes"), false().label("no"), cast(null(), Boolean).label("unknown")
+    )
+
+    row = Prepared(truths).first(connection)
+
+    assert (row.yes, row.no, row.unknown) == (True, False, None)
+    assert type(row.yes) is bool and type(row.no) is bool
+    assert (row.yes, row.no, row.unknown) == tuple(connection.execute(truths).one())
+
+
 def test_a_column_the_driver_returns_unconverted_cannot_be_read_prepared(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    succeeded = Prepared(select(t.pin_attempts.c.succeeded))  # SQLite keeps booleans as 0 or 1
+    hits = Prepared(select(t.rate_limits.c.hits))  # JSON: SQLite keeps it as text
     try:
-        with engine.connect() as connection, pytest.raises(TypeError, match="succeeded"):
-            succeeded.rows(connection)
+        with engine.connect() as connection, pytest.raises(TypeError, match="hits"):
+            hits.rows(connection)
     finally:
         engine.dispose()

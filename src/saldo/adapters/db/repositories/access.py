@@ -4,6 +4,9 @@ A rate-limit key's row is made if missing and then locked (``SELECT … FOR UPDA
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), so requests under one
 key are counted one after the other whichever server process takes them. An attempt is
 locked the same way while a code is checked against it.
+
+Every signed-in request reads its token, and notes its use now and then: both are prepared
+statements (``adapters/db/prepared.py``), compiled once.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared
 from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
 
 _A = t.sign_in_attempts
@@ -28,6 +32,11 @@ _PURPOSES = {purpose.value: purpose for purpose in CodePurpose}
 _KINDS = {kind.value: kind for kind in TokenKind}
 _FORGET_AT_ONCE = 100
 _FORGET_IN_A_PASS = 1000
+
+_TOKEN = Prepared(select(_T).where(_T.c.token_hash == bindparam("token_hash")))
+_TOUCH_TOKEN = Prepared(
+    update(_T).where(_T.c.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+)
 
 
 class SqlAccessRepository:
@@ -185,7 +194,7 @@ class SqlAccessRepository:
         )
 
     def token(self, token_hash: str) -> StoredToken | None:
-        row = self._connection.execute(select(_T).where(_T.c.token_hash == token_hash)).first()
+        row = _TOKEN.first(self._connection, token_hash=token_hash)
         if row is None:
             return None
         return StoredToken(
@@ -199,7 +208,7 @@ class SqlAccessRepository:
         )
 
     def touch_token(self, token_id: int, *, now: datetime) -> None:
-        self._connection.execute(update(_T).where(_T.c.id == token_id).values(last_used_at=now))
+        _TOUCH_TOKEN.execute(self._connection, token_id=token_id, now=now)
 
     def keep_request(
         self, *, account_id: int, idempotency_key: str, request_fingerprint: str, now: datetime

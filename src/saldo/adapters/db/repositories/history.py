@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import Connection, Row
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared
 from saldo.services.ports.history import (
     BucketChange,
     EventDetail,
@@ -27,6 +28,53 @@ from saldo.services.ports.history import (
 
 _E, _T, _A = t.ledger_entries, t.ledger_transactions, t.accounts
 _VOUCHER_KEY = "~voucher:"
+
+
+def _scoped_to(query: Select[Any], column: Any, *, scoped: bool) -> Select[Any]:
+    return query.where(column == bindparam("scope")) if scoped else query
+
+
+# The last plan bought, on every line page: prepared, compiled once (adapters/db/prepared.py).
+_last_purchase = (
+    select(
+        t.plan_purchases.c.plan_code,
+        t.plan_purchases.c.price,
+        t.plan_purchases.c.currency,
+        t.plan_purchases.c.months,
+        t.plan_purchases.c.created_at,
+    )
+    .where(
+        t.plan_purchases.c.line_id == bindparam("line_id"),
+        t.plan_purchases.c.created_at <= bindparam("at"),
+    )
+    .order_by(t.plan_purchases.c.created_at.desc(), t.plan_purchases.c.id.desc())
+    .limit(1)
+)
+_LAST_PURCHASE = {
+    scoped: Prepared(_scoped_to(_last_purchase, t.plan_purchases.c.operator_id, scoped=scoped))
+    for scoped in (False, True)
+}
+_last_order = (
+    select(
+        t.orders.c.plan_code,
+        t.orders.c.addon_codes,
+        t.orders.c.price,
+        t.orders.c.currency,
+        t.orders.c.months,
+        t.orders.c.fulfilled_at,
+    )
+    .where(
+        t.orders.c.line_id == bindparam("line_id"),
+        t.orders.c.fulfilled_at.is_not(None),
+        t.orders.c.fulfilled_at <= bindparam("at"),
+    )
+    .order_by(t.orders.c.fulfilled_at.desc(), t.orders.c.id.desc())
+    .limit(1)
+)
+_LAST_ORDER = {
+    scoped: Prepared(_scoped_to(_last_order, t.orders.c.operator_id, scoped=scoped))
+    for scoped in (False, True)
+}
 
 
 class SqlHistoryRepository:
@@ -245,44 +293,12 @@ class SqlHistoryRepository:
         return int(self._connection.execute(query).scalar_one())
 
     def last_plan(self, *, line_id: int, at: datetime) -> PlanBought | None:
-        purchases, orders = t.plan_purchases, t.orders
-        bought = self._connection.execute(
-            self._scoped(
-                select(
-                    purchases.c.plan_code,
-                    purchases.c.price,
-                    purchases.c.currency,
-                    purchases.c.months,
-                    purchases.c.created_at,
-                )
-                .where(purchases.c.line_id == line_id, purchases.c.created_at <= at)
-                .order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
-                .limit(1),
-                purchases.c.operator_id,
-            )
-        ).first()
-        ordered = self._connection.execute(
-            self._scoped(
-                select(
-                    orders.c.plan_code,
-                    orders.c.addon_codes,
-                    orders.c.price,
-                    orders.c.currency,
-                    orders.c.months,
-                    orders.c.fulfilled_at,
-                )
-                .where(
-                    and_(
-                        orders.c.line_id == line_id,
-                        orders.c.fulfilled_at.is_not(None),
-                        orders.c.fulfilled_at <= at,
-                    )
-                )
-                .order_by(orders.c.fulfilled_at.desc(), orders.c.id.desc())
-                .limit(1),
-                orders.c.operator_id,
-            )
-        ).first()
+        scoped = self._scope is not None
+        params: dict[str, Any] = {"line_id": line_id, "at": at}
+        if scoped:
+            params["scope"] = self._scope
+        bought = _LAST_PURCHASE[scoped].first(self._connection, **params)
+        ordered = _LAST_ORDER[scoped].first(self._connection, **params)
         found = []
         if bought is not None:
             found.append(

@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared
 from saldo.domain.orders import OrderState
 from saldo.services.ports import DuplicateIdempotencyKey
 from saldo.services.ports.auto_payments import AutoRenewal
@@ -244,6 +245,14 @@ def _order(row: Row[Any]) -> StoredOrder:
     )
 
 
+# A line's auto-renewal, on every line page: prepared, compiled once.
+_auto_renewal = select(t.auto_renewals).where(t.auto_renewals.c.line_id == bindparam("line_id"))
+_AUTO_RENEWAL = {
+    False: Prepared(_auto_renewal),
+    True: Prepared(_auto_renewal.where(t.auto_renewals.c.operator_id == bindparam("scope"))),
+}
+
+
 class SqlAutoRenewalRepository:
     def __init__(self, connection: Connection, *, operator_id: int | None) -> None:
         self._connection = connection
@@ -277,10 +286,10 @@ class SqlAutoRenewalRepository:
             )
 
     def get(self, line_id: int) -> AutoRenewal | None:
-        query = select(t.auto_renewals).where(t.auto_renewals.c.line_id == line_id)
-        if self._scope is not None:
-            query = query.where(t.auto_renewals.c.operator_id == self._scope)
-        row = self._connection.execute(query).first()
+        if self._scope is None:
+            row = _AUTO_RENEWAL[False].first(self._connection, line_id=line_id)
+        else:
+            row = _AUTO_RENEWAL[True].first(self._connection, line_id=line_id, scope=self._scope)
         if row is None:
             return None
         return AutoRenewal(

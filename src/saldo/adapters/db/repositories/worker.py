@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
+from saldo.adapters.db.prepared import Prepared
 from saldo.services.ports.auto_payments import AutoTopUp
 
 
@@ -28,6 +29,14 @@ class SqlJobRunRepository:
         ).rowcount
         if not changed:
             self._connection.execute(insert(t.job_runs).values(job=job, last_run_at=at))
+
+
+# A line's auto top-up, on every line page: prepared, compiled once.
+_auto_topup = select(t.auto_topups).where(t.auto_topups.c.line_id == bindparam("line_id"))
+_AUTO_TOPUP = {
+    False: Prepared(_auto_topup),
+    True: Prepared(_auto_topup.where(t.auto_topups.c.operator_id == bindparam("scope"))),
+}
 
 
 class SqlAutoTopUpRepository:
@@ -59,10 +68,10 @@ class SqlAutoTopUpRepository:
             )
 
     def get(self, line_id: int) -> AutoTopUp | None:
-        query = select(t.auto_topups).where(t.auto_topups.c.line_id == line_id)
-        if self._scope is not None:
-            query = query.where(t.auto_topups.c.operator_id == self._scope)
-        row = self._connection.execute(query).first()
+        if self._scope is None:
+            row = _AUTO_TOPUP[False].first(self._connection, line_id=line_id)
+        else:
+            row = _AUTO_TOPUP[True].first(self._connection, line_id=line_id, scope=self._scope)
         return None if row is None else _setting(row)
 
     def due(self, *, now: datetime, limit: int) -> list[tuple[AutoTopUp, str]]:
