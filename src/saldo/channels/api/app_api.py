@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request, Response
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api import app_models as shapes
+from saldo.channels.api.app_email import email_router
 from saldo.channels.api.app_history import history_router
 from saldo.channels.api.app_money import money_router
 from saldo.channels.api.app_routes import (
@@ -83,6 +84,7 @@ def app_router(saldo: Saldo) -> APIRouter:
     router.include_router(_line_routes(saldo, policy))
     router.include_router(history_router(saldo, policy))
     router.include_router(money_router(saldo, policy))
+    router.include_router(email_router(saldo, policy))
     return router
 
 
