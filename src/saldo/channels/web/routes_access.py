@@ -1,4 +1,9 @@
-"""Signing in with a code sent by SMS, signing out, and choosing the page's language."""
+"""Signing in with a code sent by SMS (or, chosen, to the line's proven email), signing out,
+and choosing the page's language.
+
+The sign-in form always offers the email: a number whose line has no proven email (or no
+line at all) gets the same redirect and the same code page, and its code, if it has a line,
+by SMS; so the choice tells nobody whether the number exists or has an email."""
 
 from __future__ import annotations
 
@@ -51,24 +56,35 @@ def access_routes(portal: Portal) -> APIRouter:
         if fields is None:
             return portal.forbidden(request)
         msisdn = fields.get("msisdn", "").strip()
+        by_email = fields.get("by") == "email"
         try:
             requested = await portal.run(
-                request_sign_in_code, msisdn=msisdn, address=client_address(request)
+                request_sign_in_code,
+                msisdn=msisdn,
+                address=client_address(request),
+                by_email=by_email,
             )
         except InvalidMsisdn as error:
             return invalid_number(portal, request, "sign_in.html", msisdn, error)
         except TooManyCodes as error:
             return portal.too_many(
-                request, error, template="sign_in.html", context={"msisdn": msisdn}
+                request,
+                error,
+                template="sign_in.html",
+                context={"msisdn": msisdn, "by_email": by_email},
             )
-        answer = see_other("/sign-in/code?msisdn=" + quote(msisdn, safe=""))
+        answer = see_other(
+            "/sign-in/code?msisdn=" + quote(msisdn, safe="") + ("&by=email" if by_email else "")
+        )
         answer.background = BackgroundTask(send_code_now, portal.saldo, requested)
         return answer
 
     @router.get("/sign-in/code")
-    async def code_page(request: Request, msisdn: str = "") -> Response:
+    async def code_page(request: Request, msisdn: str = "", by: str = "sms") -> Response:
         return portal.page(
-            request, "code.html", context={"msisdn": msisdn, "action": "/sign-in/code"}
+            request,
+            "code.html",
+            context={"msisdn": msisdn, "action": "/sign-in/code", "by_email": by == "email"},
         )
 
     @router.post("/sign-in/code")
