@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from saldo.adapters.db import tables as t
 from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
-from saldo.services.ports.access import KeptRequest
+from saldo.services.ports import KeptRequest
 
 _A = t.sign_in_attempts
 _T = t.access_tokens
