@@ -96,7 +96,14 @@ def access_routes(portal: Portal) -> APIRouter:
         try:
             signed = await portal.run(sign_in, msisdn=msisdn, code=code, kind=WEB)
         except (CodeRefused, InvalidMsisdn) as error:
-            return refused_code(portal, request, error, msisdn=msisdn, action="/sign-in/code")
+            return refused_code(
+                portal,
+                request,
+                error,
+                msisdn=msisdn,
+                action="/sign-in/code",
+                by_email=fields.get("by") == "email",
+            )
         response = see_other("/")
         portal.jar.open_session(response, signed.token, max_age=signed.expires_in)
         return response
@@ -155,8 +162,10 @@ def refused_code(
     *,
     msisdn: str,
     action: str,
+    by_email: bool = False,
 ) -> Response:
-    """The code page again, saying why the code did not open anything."""
+    """The code page again, saying why the code did not open anything (and where the code
+    went: ``by_email``, to the line's email or by SMS)."""
     key = next(
         (key for refused, key in _CODE_REFUSALS.items() if isinstance(error, refused)),
         "portal_invalid_msisdn" if isinstance(error, InvalidMsisdn) else "portal_code_wrong",
@@ -169,6 +178,7 @@ def refused_code(
         context={
             "msisdn": msisdn,
             "action": action,
+            "by_email": by_email,
             "error": key,
             "tries_left": getattr(error, "tries_left", 0),
             "code": error.code,

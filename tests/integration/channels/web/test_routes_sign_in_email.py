@@ -121,3 +121,21 @@ def test_the_settings_page_says_whether_the_email_was_proven(
     assert "Confirmée par un code" in proven.text
     assert set_by_cli.status_code == 200
     assert "Todavía sin confirmar" in set_by_cli.text
+
+
+def test_a_wrong_emailed_code_says_where_the_code_went_again(
+    portal: TestClient, saldo: Saldo
+) -> None:
+    asked = post_form(portal, "/sign-in", page="/sign-in", msisdn=PROXIMUS, by="email")
+    mailer, _ = deliver(saldo)
+    [code] = _CODE.findall(mailer.sent[0].text)
+
+    refused = post_form(
+        portal, "/sign-in/code", page=asked.headers["location"], msisdn=PROXIMUS,
+        code=f"{(int(code) + 1) % 1_000_000:06d}", by="email",
+    )  # fmt: skip
+
+    assert refused.status_code == 400
+    assert "wrong_code" in refused.text
+    assert "confirmed email, or by SMS if it has none" in refused.text
+    assert 'name="by" value="email"' in refused.text
