@@ -50,6 +50,9 @@ class Line:
     activated_at: datetime
     valid_until: datetime
     email: str | None = None
+    # When ``email`` was proven by a code sent to it (None: it was not, e.g. set by the CLI);
+    # only a proven email may receive sign-in codes.
+    email_verified_at: datetime | None = None
     # Alert when main money falls below this (minor units); None: the operator's threshold.
     low_balance_threshold: int | None = None
     # The days before expiry the line's reminders go, among its operator's (None: all of them).

@@ -428,14 +428,14 @@ def list_lines(
 
 def set_line_email(uow: UnitOfWork, *, msisdn: str, email: str | None) -> Line:
     """Keep (or, with None, forget) the address where the line's reminders and receipts go
-    by email. Raises LineNotFound, InvalidEmail."""
+    by email, not proven (no sign-in code goes to it). Raises LineNotFound, InvalidEmail."""
     number = lookup_msisdn(msisdn)
     address = None if email is None else check_email(email)
     with uow:
         record = line_record(uow, number=number, for_update=True)
         uow.lines.set_email(record.line.id, email=address)
         uow.commit()
-    return replace(record.line, email=address)
+    return replace(record.line, email=address, email_verified_at=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,12 @@ ADD_LINE_CODE: Final = "add_line_code"
 # A code proving an email address (by email, to that address; payload: ``attempt_id``).
 EMAIL_CODE: Final = "email_code"
 CODE_KINDS: Final = frozenset({SIGN_IN_CODE, ADD_LINE_CODE, EMAIL_CODE})
+# A sign-in code goes by SMS, or to the line's proven email when the subscriber chose it.
+_CODE_CHANNELS: Final = {
+    SIGN_IN_CODE: frozenset({SMS, EMAIL}),
+    ADD_LINE_CODE: frozenset({SMS}),
+    EMAIL_CODE: frozenset({EMAIL}),
+}
 LAPSED: Final = {"line_in_grace": LineState.GRACE, "line_suspended": LineState.SUSPENDED}
 SMS_KINDS: Final = frozenset(
     {EXPIRY_REMINDER, LOW_BALANCE, AUTO_RENEWAL_FAILED, AUTO_TOPUP_DONE, AUTO_TOPUP_FAILED}
@@ -142,7 +148,7 @@ def notice_for(uow: UnitOfWork, message: OutboxMessage, now: datetime) -> Notice
         return ReceiptNotice(message=message, receipt=receipt_for(uow, order_id=order_id))
     if message.channel == EMAIL and kind == TOPUP_RECEIPT:
         return _topup_receipt(uow, message)
-    if kind in CODE_KINDS and message.channel == (EMAIL if kind == EMAIL_CODE else SMS):
+    if kind in CODE_KINDS and message.channel in _CODE_CHANNELS[kind]:
         assert isinstance(kind, str)
         return _code_notice(uow, message, kind=kind, now=now)
     if (message.channel == SMS and kind in SMS_KINDS) or (

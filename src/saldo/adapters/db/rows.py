@@ -51,6 +51,7 @@ def line_of(row: Any) -> Line:
         activated_at=row.activated_at,
         valid_until=row.valid_until,
         email=row.email,
+        email_verified_at=row.email_verified_at,
         low_balance_threshold=row.low_balance_threshold,
         reminder_days=_days(row.reminder_days),
     )

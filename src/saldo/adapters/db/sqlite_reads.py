@@ -31,7 +31,8 @@ from saldo.services.ports import LineWithBuckets
 WITH_BUCKETS_SQL = (
     "SELECT lines.id, lines.operator_id, lines.msisdn, lines.iccid, lines.sim_kind, "
     "lines.language, lines.state, lines.activated_at, lines.valid_until, lines.email, "
-    "lines.low_balance_threshold, lines.reminder_days, operators.spec_hash, "
+    "lines.email_verified_at, lines.low_balance_threshold, lines.reminder_days, "
+    "operators.spec_hash, "
     "accounts.id AS bucket_id, accounts.kind AS bucket_kind, accounts.unit, accounts.balance, "
     "accounts.expires_at \n"
     "FROM lines JOIN operators ON operators.id = lines.operator_id "
@@ -42,13 +43,15 @@ WITH_BUCKETS_SQL = (
 )
 WITH_BUCKETS_COLUMNS = (
     *("id", "operator_id", "msisdn", "iccid", "sim_kind", "language", "state"),
-    *("activated_at", "valid_until", "email", "low_balance_threshold", "reminder_days"),
+    *("activated_at", "valid_until", "email", "email_verified_at"),
+    *("low_balance_threshold", "reminder_days"),
     *("spec_hash", "bucket_id", "bucket_kind", "unit", "balance", "expires_at"),
 )
 _Row = namedtuple("_Row", WITH_BUCKETS_COLUMNS)  # type: ignore[misc]  # names from a tuple
 # The TZDateTime columns: stored as naive UTC text, read as aware UTC datetimes.
 _MOMENTS = tuple(
-    WITH_BUCKETS_COLUMNS.index(name) for name in ("activated_at", "valid_until", "expires_at")
+    WITH_BUCKETS_COLUMNS.index(name)
+    for name in ("activated_at", "valid_until", "email_verified_at", "expires_at")
 )
 _SPEC_SQL = "SELECT operators.spec \nFROM operators \nWHERE operators.id = ?"
 _VERSION_SQL = "SELECT version_num FROM alembic_version"

@@ -2,9 +2,10 @@
 their line and holds a bearer token for their account, which reaches that account's lines
 and no others (docs/api.md).
 
-- ``POST /api/v1/auth/codes`` ``{"msisdn"}`` → 202 ``{"expires_in"}``, whether or not a line
-  has the number; 429 ``too_many_codes`` with ``Retry-After`` (3 codes a number in any 15
-  minutes, 10 a day; SALDO_SIGN_IN_CODES_PER_ADDRESS an address).
+- ``POST /api/v1/auth/codes`` ``{"msisdn", "by"?}`` → 202 ``{"expires_in"}``, whether or not
+  a line has the number (``"by": "email"``: to its confirmed email, by SMS without one);
+  429 ``too_many_codes`` with ``Retry-After`` (3 codes a number in any 15 minutes, 10 a
+  day; SALDO_SIGN_IN_CODES_PER_ADDRESS an address).
 - ``POST /api/v1/auth/tokens`` ``{"msisdn", "code"}`` → 201 ``{"access_token", "token_type":
   "bearer", "expires_in"}``; 400 for a refused code (``wrong_code``, ``too_many_tries``,
   ``code_expired``, ``code_used``, ``no_code_asked``).
@@ -29,6 +30,7 @@ from fastapi import APIRouter, Request, Response
 
 from saldo.bootstrap import Saldo
 from saldo.channels.api import app_models as shapes
+from saldo.channels.api.app_email import email_router
 from saldo.channels.api.app_history import history_router
 from saldo.channels.api.app_money import money_router
 from saldo.channels.api.app_routes import (
@@ -83,6 +85,7 @@ def app_router(saldo: Saldo) -> APIRouter:
     router.include_router(_line_routes(saldo, policy))
     router.include_router(history_router(saldo, policy))
     router.include_router(money_router(saldo, policy))
+    router.include_router(email_router(saldo, policy))
     return router
 
 
@@ -97,8 +100,9 @@ def _auth_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
         responses=answers({422: INVALID, 429: ("too_many_codes",)}),
     )
     async def ask_for_a_code(body: shapes.CodeRequest, request: Request) -> Response:
-        """Send a sign-in code by SMS to the line with this number. The answer is the same
-        whether or not a line has it."""
+        """Send a sign-in code by SMS to the line with this number, or (``"by": "email"``)
+        to its confirmed email, by SMS when it has none. The answer is the same whether or
+        not a line has the number, and whether or not it has an email."""
         return await answer(
             202,
             shapes.code_sent,
@@ -108,6 +112,7 @@ def _auth_routes(saldo: Saldo, policy: AccessPolicy) -> APIRouter:
                 msisdn=body.msisdn,
                 address=client_address(request),
                 now=saldo.clock.now(),
+                by_email=body.by == "email",
             ),
             then=send_code,
         )

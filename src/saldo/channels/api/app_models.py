@@ -21,10 +21,21 @@ CODE = r"^[0-9]{6}$"
 
 
 class CodeRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"msisdn": EXAMPLE_LINE}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"msisdn": EXAMPLE_LINE}, {"msisdn": EXAMPLE_LINE, "by": "email"}]
+        }
+    )
 
     msisdn: str = Field(
         min_length=1, max_length=24, pattern=NUMBER, description="The line's number, E.164"
+    )
+    by: Literal["sms", "email"] = Field(
+        default="sms",
+        description=(
+            "Where the code goes: by SMS, or to the line's confirmed email (by SMS when it "
+            "has none; the answer is the same whichever)"
+        ),
     )
 
 
@@ -34,7 +45,9 @@ class TokenRequest(BaseModel):
     )
 
     msisdn: str = Field(min_length=1, max_length=24, pattern=NUMBER)
-    code: str = Field(pattern=CODE, description="The six digits sent to the line by SMS")
+    code: str = Field(
+        pattern=CODE, description="The six digits sent to the line by SMS (or to its email)"
+    )
 
 
 class LineRequest(BaseModel):

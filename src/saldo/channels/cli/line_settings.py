@@ -26,7 +26,9 @@ def email_command(
     ] = None,
     forget: Annotated[bool, typer.Option("--forget", help="Remove the address.")] = False,
 ) -> None:
-    """Where the line's expiry reminders and receipts go by email.
+    """Where the line's expiry reminders and receipts go by email. An address set here is
+    not proven (sign-in codes never go to it); the subscriber proves one in the portal or
+    the app.
 
     Example: saldo lines email +32470123456 ana@example.org
     """
@@ -35,6 +37,9 @@ def email_command(
     saldo = state(ctx).saldo()
     line = saldo.run(set_line_email, msisdn=msisdn, email=address)
     shown = "no email" if line.email is None else mask_email(line.email)
+    if line.email is not None and line.email_verified_at is None:
+        # Only a code sent to it proves an address: sign-in codes never go to this one.
+        shown += " (not proven by a code: no sign-in codes go there)"
     out.print(f"{line.msisdn}: {shown}.")
 
 

@@ -87,11 +87,12 @@ def deliver_notifications(saldo: Saldo, *, now: datetime, limit: int = 100) -> D
 
 
 def send_code_now(saldo: Saldo, requested: CodeRequested) -> None:
-    """Send the SMS with the code just asked for, without waiting for the worker's next pass:
-    run by the server after it has answered the request (the answer takes as long whether or
-    not a line has the number). A failure is logged and left to the worker, which tries the
-    message again; without an SMS gateway the message waits for the worker as every SMS
-    does (in development, the outbox folder gets it at once)."""
+    """Send the SMS (or the email) with the code just asked for, without waiting for the
+    worker's next pass: run by the server after it has answered the request (the answer takes
+    as long whether or not a line has the number, or an email). A failure is logged and left
+    to the worker, which tries the message again; without an SMS gateway (an SMTP server) the
+    message waits for the worker as every SMS (email) does (in development, the outbox folder
+    gets it at once)."""
     try:
         saldo.run(
             deliver_outbox,

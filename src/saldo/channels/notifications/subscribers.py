@@ -87,16 +87,18 @@ def code_sms(speaker: Speaker, *, kind: str, code: str, minutes: int) -> str:
 
 
 def expiry_reminder_email(notice: LineNotice) -> OutgoingEmail:
-    """The expiry reminder by email to the message's recipient, or the code that proves an
-    email address. Raises Undeliverable for another kind, or when the recipient cannot
-    receive email."""
+    """The expiry reminder by email to the message's recipient, the code that proves an
+    email address, or a sign-in code to the line's proven email. Raises Undeliverable for
+    another kind, or when the recipient cannot receive email."""
     message = notice.message
-    if notice.kind == EMAIL_CODE and notice.code is not None and notice.code_minutes:
+    code_kind = notice.kind in (EMAIL_CODE, SIGN_IN_CODE)
+    if code_kind and notice.code is not None and notice.code_minutes:
         speaker = Speaker(operator=notice.operator, language=notice.language)
         try:
             return code_email(
                 speaker, msisdn=notice.msisdn, code=notice.code, minutes=notice.code_minutes,
                 to=message.recipient, message_id=message_id(message.key),
+                sign_in=notice.kind == SIGN_IN_CODE,
             )  # fmt: skip
         except ValueError as error:
             raise Undeliverable(f"outbox message {message.key}: {error}") from None

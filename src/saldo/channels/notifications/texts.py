@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from babel.lists import format_list
 
@@ -192,23 +193,50 @@ def expiry_email(
     )
 
 
+# The messages of a code by email: one proving the address, or one signing in (to the line's
+# proven email): subject, heading, body, and what to do if it was not asked for.
+_CODE_EMAIL_KEYS: Final = {
+    False: (
+        "portal_settings_email_code_subject",
+        "portal_settings_email_code_heading",
+        "portal_settings_email_code_body",
+        "portal_settings_email_code_not_you",
+    ),
+    True: (
+        "notify_sign_in_email_subject",
+        "notify_sign_in_email_heading",
+        "notify_sign_in_email_body",
+        "notify_sign_in_email_not_you",
+    ),
+}
+
+
 def code_email(
-    speaker: Speaker, *, msisdn: str, code: str, minutes: int, to: str, message_id: str
+    speaker: Speaker,
+    *,
+    msisdn: str,
+    code: str,
+    minutes: int,
+    to: str,
+    message_id: str,
+    sign_in: bool = False,
 ) -> OutgoingEmail:
-    """The code that proves an email address for a line, by email to that address.
+    """The code that proves an email address for a line, by email to that address; or,
+    ``sign_in``, a code to sign in with the line, to its proven email.
 
     Raises ValueError when ``to`` cannot receive email (see OutgoingEmail)."""
     operator = speaker.operator
-    heading = speaker.say("portal_settings_email_code_heading")
+    subject, heading_key, body_key, not_you = _CODE_EMAIL_KEYS[sign_in]
+    heading = speaker.say(heading_key)
     paragraphs = [
-        speaker.say("portal_settings_email_code_body", msisdn=msisdn, code=code, minutes=minutes),
-        speaker.say("portal_settings_email_code_not_you"),
+        speaker.say(body_key, msisdn=msisdn, code=code, minutes=minutes),
+        speaker.say(not_you, operator=operator.name),
     ]
     lang = language_tag(speaker.locale)
     body = "".join(f"<p>{html.escape(paragraph)}</p>\n" for paragraph in paragraphs)
     return OutgoingEmail(
         to=to,
-        subject=speaker.say("portal_settings_email_code_subject", operator=operator.name),
+        subject=speaker.say(subject, operator=operator.name),
         text=f"{heading}\n\n" + "\n\n".join(paragraphs) + "\n",
         html=(
             f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8">'

@@ -1,4 +1,9 @@
-"""Signing in with a code sent by SMS, signing out, and choosing the page's language."""
+"""Signing in with a code sent by SMS (or, chosen, to the line's proven email), signing out,
+and choosing the page's language.
+
+The sign-in form always offers the email: a number whose line has no proven email (or no
+line at all) gets the same redirect and the same code page, and its code, if it has a line,
+by SMS; so the choice tells nobody whether the number exists or has an email."""
 
 from __future__ import annotations
 
@@ -51,24 +56,35 @@ def access_routes(portal: Portal) -> APIRouter:
         if fields is None:
             return portal.forbidden(request)
         msisdn = fields.get("msisdn", "").strip()
+        by_email = fields.get("by") == "email"
         try:
             requested = await portal.run(
-                request_sign_in_code, msisdn=msisdn, address=client_address(request)
+                request_sign_in_code,
+                msisdn=msisdn,
+                address=client_address(request),
+                by_email=by_email,
             )
         except InvalidMsisdn as error:
             return invalid_number(portal, request, "sign_in.html", msisdn, error)
         except TooManyCodes as error:
             return portal.too_many(
-                request, error, template="sign_in.html", context={"msisdn": msisdn}
+                request,
+                error,
+                template="sign_in.html",
+                context={"msisdn": msisdn, "by_email": by_email},
             )
-        answer = see_other("/sign-in/code?msisdn=" + quote(msisdn, safe=""))
+        answer = see_other(
+            "/sign-in/code?msisdn=" + quote(msisdn, safe="") + ("&by=email" if by_email else "")
+        )
         answer.background = BackgroundTask(send_code_now, portal.saldo, requested)
         return answer
 
     @router.get("/sign-in/code")
-    async def code_page(request: Request, msisdn: str = "") -> Response:
+    async def code_page(request: Request, msisdn: str = "", by: str = "sms") -> Response:
         return portal.page(
-            request, "code.html", context={"msisdn": msisdn, "action": "/sign-in/code"}
+            request,
+            "code.html",
+            context={"msisdn": msisdn, "action": "/sign-in/code", "by_email": by == "email"},
         )
 
     @router.post("/sign-in/code")
@@ -80,7 +96,14 @@ def access_routes(portal: Portal) -> APIRouter:
         try:
             signed = await portal.run(sign_in, msisdn=msisdn, code=code, kind=WEB)
         except (CodeRefused, InvalidMsisdn) as error:
-            return refused_code(portal, request, error, msisdn=msisdn, action="/sign-in/code")
+            return refused_code(
+                portal,
+                request,
+                error,
+                msisdn=msisdn,
+                action="/sign-in/code",
+                by_email=fields.get("by") == "email",
+            )
         response = see_other("/")
         portal.jar.open_session(response, signed.token, max_age=signed.expires_in)
         return response
@@ -139,8 +162,10 @@ def refused_code(
     *,
     msisdn: str,
     action: str,
+    by_email: bool = False,
 ) -> Response:
-    """The code page again, saying why the code did not open anything."""
+    """The code page again, saying why the code did not open anything (and where the code
+    went: ``by_email``, to the line's email or by SMS)."""
     key = next(
         (key for refused, key in _CODE_REFUSALS.items() if isinstance(error, refused)),
         "portal_invalid_msisdn" if isinstance(error, InvalidMsisdn) else "portal_code_wrong",
@@ -153,6 +178,7 @@ def refused_code(
         context={
             "msisdn": msisdn,
             "action": action,
+            "by_email": by_email,
             "error": key,
             "tries_left": getattr(error, "tries_left", 0),
             "code": error.code,

@@ -65,6 +65,7 @@ class SettingsView:
     topup_amount: str
     amount_hint: str
     email: str | None
+    email_note: str
     calendar_url: str | None
     webcal_url: str | None
 
@@ -154,6 +155,12 @@ def settings_view(
             else _plain(Money.of("20000", currency), locale=locale),
         ),
         email=page.email,
+        email_note=translate(
+            "portal_settings_email_verified"
+            if page.email_verified
+            else "portal_settings_email_unverified",
+            language=language,
+        ),
         calendar_url=feed,
         webcal_url=None if feed is None else "webcal://" + feed.split("://", 1)[1],
     )

@@ -4,7 +4,10 @@ the part signing in and adding a line share.
 Asking is counted against the number's and the address's limits first; then, whether or not
 a live line has the number, an attempt is recorded with the hash of a fresh code, and only
 when one has it is the code queued to it by SMS. So an unknown number is answered exactly as
-a known one, and counts against the same limits.
+a known one, and counts against the same limits. A sign-in code asked for by email goes to
+the line's email when a code proved it (``email_verified_at``), and by SMS otherwise: the
+answer and the work done are the same whichever, so the choice tells nobody whether the
+number has a line or its line an email.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from saldo.domain.lifecycle import LineState, state_at
 from saldo.domain.lines import Line
 from saldo.services.access.policy import CODES_PER_NUMBER, AccessPolicy
 from saldo.services.notices import ADD_LINE_CODE, SIGN_IN_CODE
-from saldo.services.notifications import SMS
+from saldo.services.notifications import EMAIL, SMS
 from saldo.services.ports import LineRecord, UnitOfWork
 
 _NOTICE_KINDS = {CodePurpose.SIGN_IN: SIGN_IN_CODE, CodePurpose.ADD_LINE: ADD_LINE_CODE}
@@ -59,10 +62,12 @@ def ask_code(
     address: str | None,
     draw: Callable[[], str],
     now: datetime,
+    by_email: bool = False,
 ) -> CodeRequested:
     """Record a request for a code for ``number`` (E.164) in the open unit of work and queue
-    the code to the live line that has it, if any. Raises TooManyCodes before anything is
-    written when the number or the address asked too often."""
+    the code to the live line that has it, if any: ``by_email``, to the line's proven email
+    when it has one, by SMS otherwise. Raises TooManyCodes before anything is written when
+    the number or the address asked too often."""
     address_hash = keyed_hash(address or "unknown", key=policy.key, purpose="address")
     count_request(
         uow,
@@ -96,12 +101,13 @@ def ask_code(
     )
     message_key = f"access-code-{attempt_id}"
     if line is not None:
+        email = proven_email(line) if by_email else None
         uow.outbox.add(
             operator_id=line.operator_id,
             line_id=line.id,
-            channel=SMS,
+            channel=SMS if email is None else EMAIL,
             key=message_key,
-            recipient=line.msisdn,
+            recipient=line.msisdn if email is None else email,
             payload={"kind": _NOTICE_KINDS[purpose], "attempt_id": attempt_id},
             now=now,
             secret=code,
@@ -142,6 +148,12 @@ def take_code(
         raise CodeExpired("this code is no longer valid: ask for a new one")
     uow.access.use_attempt(attempt.id, now=now)
     return record
+
+
+def proven_email(line: Line) -> str | None:
+    """The line's email when a code sent to it proved it; None otherwise (no email, or one
+    set another way: the CLI's, which was never proven)."""
+    return line.email if line.email and line.email_verified_at is not None else None
 
 
 def _sent(attempt: CodeAttempt | None) -> bool:

@@ -127,6 +127,6 @@ def confirm_email(
             msisdn=number, purpose=CodePurpose.EMAIL, account_id=None
         )
         assert attempt is not None and attempt.email is not None  # take_code accepted it
-        uow.lines.set_email(record.line.id, email=attempt.email)
+        uow.lines.set_email(record.line.id, email=attempt.email, verified_at=now)
         uow.commit()
     return attempt.email

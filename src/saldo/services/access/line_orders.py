@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Final
 
 from saldo.domain.access import StoredToken, TokenKind
 from saldo.domain.lines import Channel
@@ -23,6 +24,7 @@ from saldo.services.access.account_lines import own_line
 from saldo.services.access.line_topups import (
     PaymentTokenRequired,
     account_key,
+    keep_refusal,
     required_key,
     same_request,
 )
@@ -41,7 +43,16 @@ from saldo.services.ports import LineWithBuckets, UnitOfWork
 from saldo.services.ports.payments import PaymentProvider, looks_like_a_card_number
 from saldo.services.quotes import LineQuote, quote_for_line
 from saldo.services.settlement import BALANCE
-from saldo.services.vouchers import RedemptionBlocked, RedemptionDone, redeem_voucher_shown
+from saldo.services.vouchers import (
+    RedemptionBlocked,
+    RedemptionDone,
+    UnableToRedeem,
+    VoucherAlreadyUsed,
+    VoucherExpired,
+    VoucherVoided,
+    WrongPin,
+    redeem_voucher_shown,
+)
 
 
 class PlanMonthsDiffer(UnableToQuote):
@@ -92,22 +103,58 @@ def redeem_line_voucher(
 ) -> RedemptionDone:
     """Top the account's line up with the voucher whose PIN was typed. The PIN is the
     voucher's own key: sent again, it gets the first receipt (marked replayed) and is not
-    counted as a wrong PIN. Raises NotSignedIn, InvalidMsisdn, LineNotFound,
-    InvalidIdempotencyKey, then everything ``redeem_voucher`` raises (RedemptionBlocked when
-    too many wrong PINs locked the line)."""
+    counted as a wrong PIN. A refusal is kept under the idempotency key: the same request
+    sent again with it gets that refusal back and is not counted again. Raises NotSignedIn,
+    InvalidMsisdn, LineNotFound, InvalidIdempotencyKey, then everything ``redeem_voucher``
+    raises (VoucherLocked when too many wrong PINs locked the line)."""
     now = require_aware(now)
     key = required_key(idempotency_key)
     line, found = _account_line(uow, policy=policy, token=token, kind=kind, msisdn=msisdn, now=now)
-    same_request(
+    refused = same_request(
         uow, policy=policy, account_id=found.account_id, key=key,
         request=("voucher", line.line.id, "".join(pin.split())), now=now,
     )  # fmt: skip
+    if refused is not None:
+        # The same request under the same key: its first answer, not another wrong try.
+        raise _refusal_again(refused, now=now)
     try:
         return redeem_voucher_shown(
             uow, msisdn=line.line.msisdn, pin=pin, channel=Channel.APP, pin_key=pin_key, now=now
         )
-    except RedemptionBlocked as blocked:
-        raise VoucherLocked(blocked.message, until=blocked.until, now=now) from None
+    except UnableToRedeem as error:
+        refusal = (
+            VoucherLocked(error.message, until=error.until, now=now)
+            if isinstance(error, RedemptionBlocked)
+            else error
+        )
+        keep_refusal(uow, account_id=found.account_id, key=key, refusal=_kept(refusal))
+        raise refusal from None
+
+
+# The refusals of a voucher that are kept under the request's key and given again.
+_REDEEM_REFUSALS: Final[Mapping[str, type[UnableToRedeem]]] = {
+    refused.code: refused for refused in (VoucherAlreadyUsed, VoucherExpired, VoucherVoided)
+}
+
+
+def _kept(refusal: UnableToRedeem) -> dict[str, Any]:
+    """A voucher's refusal as it is kept (JSON)."""
+    kept: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
+    if isinstance(refusal, WrongPin):
+        kept["attempts_left"] = refusal.attempts_left
+    if isinstance(refusal, RedemptionBlocked):
+        kept["until"] = refusal.until.isoformat()
+    return kept
+
+
+def _refusal_again(kept: Mapping[str, Any], *, now: datetime) -> UnableToRedeem:
+    """The refusal kept for a voucher request, raised again as it was first."""
+    code, message = str(kept["code"]), str(kept["message"])
+    if code == WrongPin.code:
+        return WrongPin(message, attempts_left=int(kept["attempts_left"]))
+    if code == RedemptionBlocked.code:
+        return VoucherLocked(message, until=datetime.fromisoformat(kept["until"]), now=now)
+    return _REDEEM_REFUSALS.get(code, UnableToRedeem)(message)
 
 
 def quote_line_renewal(

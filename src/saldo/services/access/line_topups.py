@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from saldo.domain.access import TokenKind, keyed_hash
 from saldo.domain.errors import SaldoError
@@ -76,18 +77,29 @@ def same_request(
     key: str,
     request: tuple[object, ...],
     now: datetime,
-) -> None:
+) -> Mapping[str, Any] | None:
     """Keep the request's keyed fingerprint under the account's ``key`` if it is the first
     request there (a transaction of its own); raise IdempotencyKeyReused when the key came
-    with another request first, whichever money call that was."""
+    with another request first, whichever money call that was. Return the refusal the
+    same request got under this key (``keep_refusal``), None when none is kept."""
     print_ = keyed_hash(fingerprint(*request), key=policy.key, purpose="request")
     with uow:
         kept = uow.access.keep_request(
             account_id=account_id, idempotency_key=key, request_fingerprint=print_, now=now
         )
         uow.commit()
-    if kept != print_:
+    if kept.fingerprint != print_:
         raise IdempotencyKeyReused(f"idempotency key {key!r} was already used for another request")
+    return kept.refusal
+
+
+def keep_refusal(uow: UnitOfWork, *, account_id: int, key: str, refusal: Mapping[str, Any]) -> None:
+    """Keep ``refusal`` as the answer to the request under the account's ``key`` (a
+    transaction of its own), so that the same request sent again gets it back instead of
+    being done again (``same_request`` returns it)."""
+    with uow:
+        uow.access.keep_refusal(account_id=account_id, idempotency_key=key, refusal=refusal)
+        uow.commit()
 
 
 class TopUpNotFound(SaldoError):

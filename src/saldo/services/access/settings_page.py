@@ -48,6 +48,8 @@ SETTINGS_REFUSALS = (
 class SettingsPage:
     settings: LineSettings
     email: str | None
+    # Whether a code sent to ``email`` proved it (only then may sign-in codes go there).
+    email_verified: bool
     country: str
     plans: tuple[Plan, ...]
     calendar_secret: str | None = field(repr=False)
@@ -73,6 +75,7 @@ def settings_page(
     return SettingsPage(
         settings=settings_of(uow, msisdn=line.line.msisdn),
         email=line.line.email,
+        email_verified=line.line.email is not None and line.line.email_verified_at is not None,
         country=line.operator.country,
         plans=line.operator.plans,
         calendar_secret=None if seed is None else calendar_secret(seed, policy=policy),

@@ -40,11 +40,14 @@ def request_sign_in_code(
     msisdn: str,
     address: str | None,
     now: datetime,
+    by_email: bool = False,
     draw: Callable[[], str] = random_code,
 ) -> CodeRequested:
     """Send a sign-in code to the live line with this number, if one has it; the answer is
-    the same when none has. ``address`` is where the request came from (the client's IP).
-    Raises InvalidMsisdn, or TooManyCodes when the number or the address asked too often."""
+    the same when none has. ``by_email``: to the line's proven email if it has one, by SMS
+    if not (the answer is the same whichever). ``address`` is where the request came from
+    (the client's IP). Raises InvalidMsisdn, or TooManyCodes when the number or the address
+    asked too often."""
     now = require_aware(now)
     number = lookup_msisdn(msisdn)
     with uow:
@@ -57,6 +60,7 @@ def request_sign_in_code(
             address=address,
             draw=draw,
             now=now,
+            by_email=by_email,
         )
         uow.commit()
     return requested

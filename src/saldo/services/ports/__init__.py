@@ -63,7 +63,7 @@ from saldo.services.ports.lines import (
 from saldo.services.ports.operators import OperatorRepository
 
 if TYPE_CHECKING:
-    from saldo.services.ports.access import AccessRepository, SubscriberRepository
+    from saldo.services.ports.access import AccessRepository, KeptRequest, SubscriberRepository
     from saldo.services.ports.auto_payments import (
         AutoRenewal,
         AutoRenewalRepository,
@@ -104,7 +104,7 @@ if TYPE_CHECKING:
 _ON_FIRST_USE = {
     name: module
     for module, names in {
-        "access": ("AccessRepository", "SubscriberRepository"),
+        "access": ("AccessRepository", "KeptRequest", "SubscriberRepository"),
         "auto_payments": (
             "AutoRenewal",
             "AutoRenewalRepository",
@@ -165,6 +165,7 @@ __all__ = [
     "ElementKey",
     "HistoryRepository",
     "JobRunRepository",
+    "KeptRequest",
     "LedgerRepository",
     "LineDay",
     "LineReads",

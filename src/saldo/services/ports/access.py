@@ -3,12 +3,22 @@ the subscriber accounts that hold lines (``subscribers``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
 from saldo.services.ports.lines import LineWithBuckets
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRequest:
+    """What is kept under one of an account's idempotency keys: the first request's keyed
+    fingerprint, and the refusal it got (None: none kept, it was not refused)."""
+
+    fingerprint: str
+    refusal: Mapping[str, Any] | None = None
 
 
 class AccessRepository(Protocol):
@@ -96,9 +106,17 @@ class AccessRepository(Protocol):
 
     def keep_request(
         self, *, account_id: int, idempotency_key: str, request_fingerprint: str, now: datetime
-    ) -> str:
+    ) -> KeptRequest:
         """Keep ``request_fingerprint`` under the account's ``idempotency_key`` unless one is
-        kept there already; return the one kept (the first request's)."""
+        kept there already; return what is kept (the first request's fingerprint, and the
+        refusal it got)."""
+        ...
+
+    def keep_refusal(
+        self, *, account_id: int, idempotency_key: str, refusal: Mapping[str, Any]
+    ) -> None:
+        """Keep ``refusal`` (JSON) as the answer the request under the account's
+        ``idempotency_key`` got, unless one is kept already."""
         ...
 
     def calendar_seed(self, account_id: int) -> str | None:

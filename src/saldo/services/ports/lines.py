@@ -163,7 +163,12 @@ class LineRepository(LineReads, Protocol):
         """The line's transitions, oldest first: (from, to, reason, effective_at)."""
         ...
 
-    def set_email(self, line_id: int, *, email: str | None) -> None: ...
+    def set_email(
+        self, line_id: int, *, email: str | None, verified_at: datetime | None = None
+    ) -> None:
+        """Keep ``email`` as the line's, proven at ``verified_at`` by a code sent to it
+        (None: not proven)."""
+        ...
 
     def set_reminder_days(self, line_id: int, *, days: tuple[int, ...] | None) -> None:
         """The days before expiry the line's reminders go (None: its operator's)."""

@@ -213,10 +213,16 @@ def test_the_sms_and_ussd_gateway_endpoints_are_described_as_plain_text(
 # used is a retry, answered as the first time (201) though that session may have ended since,
 # and a report to it is then rightly a 404, which ensure_resource_availability takes for a
 # created resource gone missing.
+# The run is bounded in requests, not in time: the coverage phase sends each operation its
+# boundary cases, valid and invalid (about 1,200 requests over 33 operations, whatever
+# --max-examples says), then 10 generated ones each, valid and invalid mixed, then the
+# links' sequences. Measured (PostgreSQL, CPU seconds of schemathesis + server + database):
+# 43.6 + 13.9 + 1.5 at 40 examples, 22.5 + 8.5 + 0.9 at 10 (SQLite: 47.1 + 13.0, 20.3 + 7.4);
+# most of it is schemathesis's own generating and checking, not Saldo, on either database.
 SCHEMATHESIS = [
     "--checks=all",
     "--exclude-checks=ensure_resource_availability",
-    "--max-examples=40",
+    "--max-examples=10",
     "--workers=1",
     "--seed=20261207",
     "--request-timeout=10",
@@ -317,7 +323,6 @@ def test_generated_requests_get_only_answers_the_openapi_describes(
             env={**os.environ, "NO_COLOR": "1"},
             capture_output=True,
             text=True,
-            timeout=150,
         )
 
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from saldo.adapters.clock import FixedClock
 from saldo.adapters.email.fake import FakeMailer
@@ -421,6 +422,33 @@ def test_a_voucher_is_redeemed_once_and_wrong_pins_lock_the_line(
     assert int(wrong[-1].headers["Retry-After"]) >= 1
     assert balance(app, signed) == "3500.00"
     assert audit_ledger(saldo.uow()).clean
+
+
+def test_a_wrong_pin_sent_again_under_its_key_gets_its_first_answer_uncounted(
+    app: TestClient, saldo: Saldo, signed: dict[str, str]
+) -> None:
+    url = f"/api/v1/lines/{MOVISTAR}/vouchers"
+    wrong = {"pin": "0000 0000 0000 0000"}
+
+    first = app.post(url, json=wrong, headers=keyed(signed, "w-1"))
+    replays = [app.post(url, json=wrong, headers=keyed(signed, "w-1")) for _ in range(6)]
+    second = app.post(url, json=wrong, headers=keyed(signed, "w-2"))
+
+    assert first.status_code == 400, first.text
+    assert first.json()["error"]["code"] == "wrong_pin"
+    assert [(r.status_code, r.json()) for r in replays] == [(400, first.json())] * 6
+    # Only the second key's request was another wrong try: the line is not locked.
+    assert second.status_code == 400, second.text
+    assert second.json()["error"]["code"] == "wrong_pin"
+    assert wrong_pins(saldo) == 2
+
+
+def wrong_pins(saldo: Saldo) -> int:
+    with saldo.engine.connect() as connection:
+        counted = connection.execute(
+            text("SELECT count(*) FROM pin_attempts WHERE succeeded = :no"), {"no": False}
+        )
+        return int(counted.scalar_one())
 
 
 def test_settings_are_shown_and_changed(app: TestClient, signed: dict[str, str]) -> None:

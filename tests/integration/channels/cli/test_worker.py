@@ -92,7 +92,10 @@ def test_a_line_gets_an_email_and_an_auto_top_up(cli) -> None:  # type: ignore[n
              "--token", "tok_approve")  # fmt: skip
     off = cli("lines", "autotopup", LINE, "--off")
 
-    assert (code, out.strip()) == (0, f"{LINE}: a***@example.org.")
+    assert (code, out.strip()) == (
+        0,
+        f"{LINE}: a***@example.org (not proven by a code: no sign-in codes go there).",
+    )
     assert on[0] == 0
     assert "10,00\u00a0€ whenever main money falls below 2,00\u00a0€" in on[1]
     assert off[0] == 0 and "is off" in off[1]

@@ -11,7 +11,7 @@ statements (``adapters/db/prepared.py``), compiled once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from saldo.adapters.db import tables as t
 from saldo.adapters.db.prepared import Prepared
 from saldo.domain.access import CodeAttempt, CodePurpose, StoredToken, TokenKind
+from saldo.services.ports import KeptRequest
 
 _A = t.sign_in_attempts
 _T = t.access_tokens
@@ -212,7 +213,7 @@ class SqlAccessRepository:
 
     def keep_request(
         self, *, account_id: int, idempotency_key: str, request_fingerprint: str, now: datetime
-    ) -> str:
+    ) -> KeptRequest:
         dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
         self._connection.execute(
             dialect.insert(_Q)
@@ -224,12 +225,25 @@ class SqlAccessRepository:
             )
             .on_conflict_do_nothing(index_elements=["account_id", "idempotency_key"])
         )
-        kept: str = self._connection.execute(
-            select(_Q.c.request_fingerprint).where(
+        kept = self._connection.execute(
+            select(_Q.c.request_fingerprint, _Q.c.refusal).where(
                 _Q.c.account_id == account_id, _Q.c.idempotency_key == idempotency_key
             )
-        ).scalar_one()
-        return kept
+        ).one()
+        return KeptRequest(fingerprint=kept.request_fingerprint, refusal=kept.refusal)
+
+    def keep_refusal(
+        self, *, account_id: int, idempotency_key: str, refusal: Mapping[str, Any]
+    ) -> None:
+        self._connection.execute(
+            update(_Q)
+            .where(
+                _Q.c.account_id == account_id,
+                _Q.c.idempotency_key == idempotency_key,
+                _Q.c.refusal.is_(None),
+            )
+            .values(refusal=dict(refusal))
+        )
 
     def revoke_token(self, token_id: int, *, now: datetime) -> None:
         self._connection.execute(

@@ -47,6 +47,7 @@ _LINE_COLUMNS = (
     t.lines.c.activated_at,
     t.lines.c.valid_until,
     t.lines.c.email,
+    t.lines.c.email_verified_at,
     t.lines.c.low_balance_threshold,
     t.lines.c.reminder_days,
 )
@@ -404,8 +405,14 @@ class SqlLineRepository:
             update(t.lines).where(t.lines.c.id == line_id).values(low_balance_threshold=threshold)
         )
 
-    def set_email(self, line_id: int, *, email: str | None) -> None:
-        self._connection.execute(update(t.lines).where(t.lines.c.id == line_id).values(email=email))
+    def set_email(
+        self, line_id: int, *, email: str | None, verified_at: datetime | None = None
+    ) -> None:
+        self._connection.execute(
+            update(t.lines)
+            .where(t.lines.c.id == line_id)
+            .values(email=email, email_verified_at=None if email is None else verified_at)
+        )
 
     def set_reminder_days(self, line_id: int, *, days: tuple[int, ...] | None) -> None:
         stored = None if days is None else ",".join(str(day) for day in days)

@@ -99,7 +99,8 @@ rate_limits = Table(
 
 # The idempotency keys an account's money requests came with (the app's top-ups, vouchers,
 # orders and payments): the first request's keyed fingerprint, so that the same key with
-# another request is refused (409) whichever use case it reached.
+# another request is refused (409) whichever use case it reached; and the refusal it got
+# (``{"code", "message", ...}``: a wrong voucher PIN), so that it is answered again, not redone.
 account_requests = Table(
     "account_requests",
     metadata,
@@ -107,6 +108,7 @@ account_requests = Table(
     Column("idempotency_key", String(128), nullable=False),
     Column("request_fingerprint", String(64), nullable=False),
     Column("created_at", TZDateTime, nullable=False),
+    Column("refusal", JSON),
     PrimaryKeyConstraint("account_id", "idempotency_key"),
 )
 

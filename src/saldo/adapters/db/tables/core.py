@@ -47,6 +47,8 @@ lines = Table(
     Column("language", String(8), nullable=False),
     # Where reminders and receipts go by email, when the subscriber gave one.
     Column("email", String(254)),
+    # When that email was proven by a code sent to it (None: not proven, e.g. set by the CLI).
+    Column("email_verified_at", TZDateTime),
     # The line's own low-balance alert threshold, minor units (None: the operator's).
     Column("low_balance_threshold", BigInteger),
     # The days before expiry its reminders go, "7,1" ("": none; None: its operator's days).
