@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
-
 if TYPE_CHECKING:
+    import typer
+
     from saldo.bootstrap import Reader, Saldo
 
 
@@ -35,10 +35,8 @@ class CliState:
         starts without SQLAlchemy (saldo.bootstrap.Reader). The schema is checked."""
         if self._reader is None:
             from saldo.bootstrap import bootstrap_reader
-            from saldo.config import Settings
 
-            settings = Settings(database_url=self.database_url) if self.database_url else None
-            self._reader = bootstrap_reader(settings)
+            self._reader = bootstrap_reader(database_url=self.database_url or None)
             self._reader.check_schema()
         return self._reader
 
