@@ -34,7 +34,7 @@ ANY_TEXT = frozenset(
         *("database_url", "host", "kannel_sendsms_url", "kannel_username", "kannel_password"),
         *("gateway_token", "smtp_url", "outbox_folder", "sandbox_path", "stripe_api_key"),
         *("stripe_webhook_secret", "mercadopago_access_token", "mercadopago_webhook_secret"),
-        *("hotline_speech_cache", "hotline_prompts_folder"),
+        *("hotline_speech_cache", "hotline_prompts_folder", "hotline_host"),
     }
 )
 CHOICES = {
