@@ -1,3 +1,3 @@
-from saldo.channels.cli.main import main
+from saldo.channels.cli.entry import main
 
 main()

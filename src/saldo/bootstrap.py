@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from saldo.adapters.clock import FixedClock, SystemClock
 from saldo.adapters.db.migrate import is_up_to_date, newest_revision, pending_revisions, upgrade
-from saldo.config import Settings
 from saldo.domain.errors import SaldoError
 from saldo.services.ports import BalanceReads, Clock, UnitOfWork
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from saldo.adapters.db.unit_of_work import SqlUnitOfWork
+    from saldo.config import Settings
     from saldo.domain.fx import ExchangeRate
     from saldo.services.outbox import Senders
     from saldo.services.ports import NetworkElement
@@ -301,10 +301,11 @@ class Reader:
     it reads on the standard library's driver (``saldo.adapters.db.sqlite_reads``), without
     importing SQLAlchemy: that import was the most of what the command cost to start
     (docs/performance.md, "CLI start"). Elsewhere, and to tell what a database that is not
-    up to date needs, it makes the whole Saldo and goes through it."""
+    up to date needs, it makes the whole Saldo (from ``settings()``) and goes through it."""
 
-    settings: Settings
+    database_url: str
     clock: Clock
+    settings: Callable[[], Settings]
     _saldo: Saldo | None = field(default=None, init=False, repr=False)
 
     def run(
@@ -317,7 +318,7 @@ class Reader:
         """``Saldo.run`` for a use case that only reads a line with its buckets."""
         from saldo.adapters.db.sqlite_reads import SqliteReader, sqlite_file
 
-        file = sqlite_file(self.settings.database_url)
+        file = sqlite_file(self.database_url)
         if file is None:
             return self._whole().run(use_case, *args, **kwargs)
         return use_case(SqliteReader(file), *args, **kwargs)
@@ -327,14 +328,14 @@ class Reader:
         migrations are pending."""
         from saldo.adapters.db.sqlite_reads import SqliteReader, sqlite_file
 
-        file = sqlite_file(self.settings.database_url)
+        file = sqlite_file(self.database_url)
         reader = SqliteReader(file) if file is not None and Path(file).exists() else None
         if reader is None or not reader.is_up_to_date(newest_revision()):
             self._whole().check_schema()
 
     def _whole(self) -> Saldo:
         if self._saldo is None:
-            self._saldo = bootstrap(self.settings, clock=self.clock)
+            self._saldo = bootstrap(self.settings(), clock=self.clock)
         return self._saldo
 
     def close(self) -> None:
@@ -342,16 +343,41 @@ class Reader:
             self._saldo.close()
 
 
-def bootstrap_reader(settings: Settings | None = None) -> Reader:
-    """A ``Reader`` of the configured database (nothing is opened yet)."""
-    settings = settings or Settings()
-    return Reader(settings=settings, clock=_clock(settings))
+def bootstrap_reader(*, database_url: str | None = None) -> Reader:
+    """A ``Reader`` of the configured database, or of ``database_url`` (nothing is opened
+    yet). The settings are validated as ``bootstrap`` validates them; when they are certainly
+    valid they are read without Pydantic (``saldo.plain_settings``) and the whole ``Settings``
+    is made only if the whole Saldo is needed."""
+    from saldo.plain_settings import plain_settings
+
+    plain = plain_settings(database_url=database_url)
+    if plain is None:
+        settings = _settings(database_url)
+        return Reader(
+            database_url=settings.database_url,
+            clock=_clock(settings),
+            settings=lambda: settings,
+        )
+    return Reader(
+        database_url=plain.database_url,
+        clock=SystemClock() if plain.frozen_now is None else FixedClock(plain.frozen_now),
+        settings=functools.partial(_settings, database_url),
+    )
+
+
+def _settings(database_url: str | None) -> Settings:
+    from saldo.config import Settings
+
+    if database_url is None:
+        return Settings()
+    # A read replica configured in the environment belongs to the environment's database.
+    return Settings(database_url=database_url, read_database_url=None)
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Saldo:
     from saldo.adapters.db.engine import make_engine, make_replica_engine
 
-    settings = settings or Settings()
+    settings = settings or _settings(None)
     replica = settings.read_database_url
     return Saldo(
         settings=settings,

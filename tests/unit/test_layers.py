@@ -42,6 +42,8 @@ LAYERS = (
     # Message catalogs and people's formats: used by channels to render replies.
     Layer("saldo.i18n", ("saldo.i18n",), None),
     Layer("saldo.config", ("saldo.domain", "saldo.config"), None),
+    # The few settings a balance read takes without Pydantic: the standard library only.
+    Layer("saldo.plain_settings", (), frozenset()),
     Layer(
         "saldo.bootstrap",
         (
@@ -50,6 +52,7 @@ LAYERS = (
             "saldo.adapters",
             "saldo.catalog",
             "saldo.config",
+            "saldo.plain_settings",
             "saldo.bootstrap",
         ),
         None,

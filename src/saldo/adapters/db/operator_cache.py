@@ -10,9 +10,11 @@ It stays correct through its key. A built operator depends on its stored entry a
 code that builds it, and on nothing else: a file is named by the operator's id and its
 entry's hash (``operators.spec_hash``), and holds a fingerprint of that code: the size and
 modification time of every source file of ``saldo.catalog`` and ``saldo.domain`` (what
-Python itself checks before reusing a module's bytecode), and the versions of Python and
-Pydantic. A file with another fingerprint is built again and replaced. A missing, unreadable
-or damaged file, or a folder that cannot be written, is as if there were no cache.
+Python itself checks before reusing a module's bytecode), the version of Python and the
+size and modification time of Pydantic's ``version.py`` (read without importing Pydantic,
+which a balance inquiry otherwise never loads: installing another Pydantic rewrites it).
+A file with another fingerprint is built again and replaced. A missing, unreadable or
+damaged file, or a folder that cannot be written, is as if there were no cache.
 
 The files live in ``$XDG_CACHE_HOME/saldo/operators`` (``~/.cache/saldo/operators``), in a
 folder only its owner may write to and read, as pickles: never point XDG_CACHE_HOME at a
@@ -25,6 +27,7 @@ import contextlib
 import os
 import pickle
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +106,20 @@ def code_fingerprint() -> str:
     """What the code that builds operators is, in this process: see the module's docstring."""
     global _fingerprint
     if _fingerprint is None:
-        from pydantic.version import VERSION
-
         folders = [Path(package.__path__[0]) for package in (saldo.catalog, saldo.domain)]
-        _fingerprint = f"{sys.version}\n{VERSION}\n{sources_fingerprint(folders)}"
+        _fingerprint = f"{sys.version}\n{_installed('pydantic')}\n{sources_fingerprint(folders)}"
     return _fingerprint
+
+
+def _installed(package: str) -> str:
+    """Which copy of ``package`` is installed, told by its ``version.py`` file's path, size
+    and modification time, without importing the package."""
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return f"{package}: not installed"
+    version_file = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+    found = version_file.stat()
+    return f"{version_file}:{found.st_size}:{found.st_mtime_ns}"
 
 
 def sources_fingerprint(folders: list[Path]) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
-
 if TYPE_CHECKING:
+    import typer
+
     from saldo.bootstrap import Reader, Saldo
     from saldo.config import Settings
 
@@ -36,8 +36,7 @@ class CliState:
         if self._reader is None:
             from saldo.bootstrap import bootstrap_reader
 
-            settings = self._settings()
-            self._reader = bootstrap_reader(settings)
+            self._reader = bootstrap_reader(database_url=self.database_url or None)
             self._reader.check_schema()
         return self._reader
 

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column
 
+from saldo.channels.cli.balance import show_balance
 from saldo.channels.cli.context import CliState, state
+from saldo.channels.cli.entry import setup_failure
 from saldo.channels.cli.lazy import LazyGroup
 from saldo.channels.cli.render import (
     calendar_day,
@@ -23,7 +24,6 @@ from saldo.channels.cli.render import (
     fail,
     local_time,
     money,
-    new_table,
     out,
     quantity,
     supported_locale,
@@ -106,31 +106,7 @@ def balance_command(
 
     Example: saldo balance +573001234567
     """
-    from saldo.services.inquire_balance import inquire_balance
-
-    reader = state(ctx).reader()
-    view = reader.run(inquire_balance, msisdn=msisdn, now=reader.clock.now())
-    if as_json:
-        emit_json(view)
-        return
-    table = new_table(
-        "balance",
-        Column("amount", justify="right", overflow="fold"),
-        "expires",
-        title=f"{view.msisdn} · {view.operator_name} ({view.operator})",
-    )
-    for bucket in view.buckets:
-        amount = (
-            money(Money(bucket.amount, bucket.unit), view.locale)
-            if bucket.kind.is_money
-            else quantity(bucket.kind.value, bucket.amount, view.locale)
-        )
-        expires = local_time(bucket.expires_at, view.timezone) if bucket.expires_at else "—"
-        table.add_row(bucket.kind.value, amount, expires)
-    out.print(table)
-    out.print(f"state: {view.state.value}")
-    out.print(f"valid until: {local_time(view.valid_until, view.timezone)}")
-    out.print(f"days before the number is recycled: {view.days_until_recycling}")
+    show_balance(state(ctx), msisdn=msisdn, as_json=as_json)
 
 
 # AMOUNT may be typed as "-5": let it reach the amount parser, which explains the refusal.
@@ -394,42 +370,12 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:
-        message = _setup_failure(error)
+        message = setup_failure(error)
         if message is None:
             raise
         fail(message)
         return 1
     return result if isinstance(result, int) else 0
-
-
-def _setup_failure(error: Exception) -> str | None:
-    """What to tell about bad settings or an unreachable database; None for anything else.
-
-    Pydantic and SQLAlchemy are imported only by the commands that read the settings or the
-    database (not by ``--help``); an error cannot come from a library that was never loaded,
-    so neither is imported here to find out."""
-    if "pydantic" in sys.modules:
-        from pydantic import ValidationError
-
-        if isinstance(error, ValidationError):
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            return f"invalid setting {where or 'SALDO_*'}: {first['msg']}"
-    if "sqlite3" in sys.modules:
-        # A balance read on SQLite's own driver (saldo.bootstrap.Reader): said as SQLAlchemy's
-        # error for the same cause is, below.
-        from sqlite3 import OperationalError as SqliteOperationalError
-
-        if isinstance(error, SqliteOperationalError):
-            return f"the database is unavailable: {str(error).splitlines()[0]}"
-    if "sqlalchemy" in sys.modules:
-        from sqlalchemy.exc import ArgumentError, OperationalError
-
-        if isinstance(error, OperationalError):
-            return f"the database is unavailable: {str(error.orig).splitlines()[0]}"
-        if isinstance(error, ArgumentError):
-            return f"invalid database URL: {error}"
-    return None
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import typer
 from rich.console import Console
 from rich.table import Column, Table
 
@@ -89,6 +88,8 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 def calendar_day(text: str) -> date:
     """A date option's parser: a day written YYYY-MM-DD that exists in the calendar, in the
     years 2000 to 2199 (the end of 9999-12-31 west of UTC is past the last day Python has)."""
+    import typer  # imported by the commands that parse; `saldo balance` may run without it
+
     written = text.strip()
     if not _DAY.fullmatch(written):
         raise typer.BadParameter(f"{text!r} is not a date written YYYY-MM-DD")
@@ -103,6 +104,8 @@ def calendar_day(text: str) -> date:
 
 def supported_locale(value: str | None) -> str | None:
     """``--locale``'s check: one of the locales Saldo reads and writes money in."""
+    import typer
+
     from saldo.i18n import LOCALES  # the catalogs are loaded only by the commands that talk
 
     if value is not None and value not in LOCALES:

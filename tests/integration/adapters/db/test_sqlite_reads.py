@@ -30,7 +30,11 @@ from saldo.services.lines import LineNotFound, NewLine, add_line
 
 
 def _reader(saldo: Saldo) -> Reader:
-    return Reader(settings=saldo.settings, clock=saldo.clock)
+    return Reader(
+        database_url=saldo.settings.database_url,
+        clock=saldo.clock,
+        settings=lambda: saldo.settings,
+    )
 
 
 def test_the_reader_runs_the_statement_the_line_repository_prepares(saldo_sqlite: Saldo) -> None:
@@ -114,7 +118,7 @@ def test_the_reader_finds_an_up_to_date_schema_and_says_what_else_the_database_n
     def reader_of(file: Path) -> Reader:
         url = f"sqlite:///{file}"
         settings = saldo_sqlite.settings.model_copy(update={"database_url": url})
-        return Reader(settings=settings, clock=saldo_sqlite.clock)
+        return Reader(database_url=url, clock=saldo_sqlite.clock, settings=lambda: settings)
 
     # when each is checked, then the migrated one passes, and the others get the whole
     # Saldo's own words

@@ -48,12 +48,20 @@ NOT_SALDO_S_FOR_A_BALANCE = (
 BUILDING_AN_OPERATOR = ("saldo.catalog.schema", "phonenumbers")
 
 
-def _loaded_by(*args: str, cache_home: Path | None = None) -> tuple[int, list[str], str]:
+# What `saldo balance` does without, run by the entry point as the `saldo` script runs it:
+# Typer and the Pydantic it validates arguments with, and the settings' Pydantic model.
+NEVER_FOR_A_BALANCE_FROM_THE_ENTRY_POINT = (*NEVER_FOR_A_BALANCE, "typer", "click", "pydantic")
+
+
+def _loaded_by(
+    *args: str, cache_home: Path | None = None, entry: str = "saldo.channels.cli.main"
+) -> tuple[int, list[str], str]:
     """Run ``saldo ARGS`` in a fresh interpreter (with operators kept in ``cache_home``, if
-    given); its exit code, every module it loaded and what it printed."""
+    given) through ``entry``'s ``run``; its exit code, every module it loaded and what it
+    printed."""
     program = (
         "import json, sys\n"
-        "from saldo.channels.cli.main import run\n"
+        f"from {entry} import run\n"
         f"code = run({list(args)!r})\n"
         "sys.stderr.write(json.dumps([code, sorted(sys.modules)]))\n"
     )
@@ -106,6 +114,47 @@ def test_a_balance_inquiry_loads_no_migrations_server_or_payment_sdk(saldo_sqlit
     assert code == 0
     assert sorted(set(NEVER_FOR_A_BALANCE) & _packages(loaded)) == []
     assert sorted(set(NOT_SALDO_S_FOR_A_BALANCE) & set(loaded)) == []
+
+
+def test_the_saldo_script_answers_a_balance_without_typer_or_pydantic(
+    saldo_sqlite: Saldo, tmp_path: Path
+) -> None:
+    # given a migrated database with a Claro Colombia line, its operator already kept
+    add_line(
+        saldo_sqlite.uow(),
+        new_line=NewLine(msisdn="+573001234567", operator="claro-co"),
+        now=saldo_sqlite.clock.now(),
+    )
+    url = saldo_sqlite.settings.database_url
+    cache_home = tmp_path / "cache"
+    _loaded_by("--database-url", url, "balance", "+573001234567", cache_home=cache_home)
+
+    # when a fresh interpreter runs `saldo balance` as the `saldo` script does, as a table
+    # and as JSON
+    entry = "saldo.channels.cli.entry"
+    runs = [
+        _loaded_by("--database-url", url, "balance", *json, "+573001234567", entry=entry)
+        for json in ([], ["--json"])
+    ]
+
+    # then it answered without Typer, Click or Pydantic, and without what no balance loads
+    for code, loaded, printed in runs:
+        assert code == 0
+        assert "+573001234567" in printed
+        assert sorted(set(NEVER_FOR_A_BALANCE_FROM_THE_ENTRY_POINT) & _packages(loaded)) == []
+        assert sorted(set(NOT_SALDO_S_FOR_A_BALANCE) & set(loaded)) == []
+        assert "saldo.config" not in loaded
+
+
+def test_saldo_help_from_the_script_loads_no_pydantic_nor_the_database() -> None:
+    # given a fresh interpreter, when it runs `saldo --help` as the `saldo` script does
+    code, loaded, printed = _loaded_by("--help", entry="saldo.channels.cli.entry")
+
+    # then it printed the help without the heavy libraries
+    assert code == 0
+    assert "balance" in printed
+    assert sorted(set(NEVER_FOR_HELP) & _packages(loaded)) == []
+    assert "saldo.config" not in loaded
 
 
 def test_the_next_process_reads_the_operator_as_kept_and_answers_the_same(
